@@ -1,0 +1,151 @@
+//! The wasmtime `Engine` shared by all plugins, the epoch ticker that enforces CPU deadlines,
+//! and the compile cache that makes reloading an unchanged plugin free.
+
+use super::bindings::HostBindings;
+use super::error::Error;
+use super::instance::{Plugin, PluginKind, PluginLimits};
+use super::state::PluginState;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances. Deadlines are counted in ticks, so this is their precision:
+/// 5 ms keeps a 100 ms budget within ~5 % while costing one wake-up per tick.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Pool sizes. Instances are short-lived (one per plugin per request), so these bound the
+/// number of requests in flight, not the number of plugins.
+const POOL_COMPONENT_INSTANCES: u32 = 1000;
+const POOL_CORE_INSTANCES: u32 = 4000;
+const POOL_MEMORIES: u32 = 1000;
+const POOL_TABLES: u32 = 2000;
+/// Ceiling for any one plugin's linear memory; `max_memory_bytes` in router.toml is checked
+/// against it, and the per-store limiter enforces the plugin's own, smaller cap.
+pub const MAX_PLUGIN_MEMORY_BYTES: u64 = 1 << 30;
+
+/// The plugin runtime: one per router process, cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<PluginState>,
+    /// Compiled components by sha256 of their bytes: reloads recompile only changed files.
+    cache: Mutex<HashMap<[u8; 32], Component>>,
+    _ticker: EpochTicker,
+}
+
+impl Runtime {
+    /// Builds the engine (pooling allocator, falling back to on-demand allocation where the
+    /// address space cannot be reserved) and links the host interfaces and deny-all WASI.
+    pub fn new() -> anyhow::Result<Runtime> {
+        let engine = match Engine::new(&config(true)) {
+            Ok(engine) => engine,
+            Err(e) => {
+                tracing::warn!(error = %e, "Pooling allocator unavailable; using on-demand allocation.");
+                Engine::new(&config(false)).map_err(|e| anyhow::anyhow!("creating the wasm engine: {e}"))?
+            }
+        };
+        let mut linker = Linker::new(&engine);
+        HostBindings::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(|e| anyhow::anyhow!("linking host interfaces: {e}"))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow::anyhow!("linking WASI: {e}"))?;
+        let ticker = EpochTicker::start(engine.clone());
+        Ok(Runtime { inner: Arc::new(Inner { engine, linker, cache: Mutex::new(HashMap::new()), _ticker: ticker }) })
+    }
+
+    /// Reads, compiles (or fetches from the cache) and links one plugin. Blocking: compiling a
+    /// large component takes seconds, so async callers run this on a blocking thread.
+    pub fn load(&self, id: &str, path: &Path, kind: PluginKind, limits: PluginLimits, settings: &serde_json::Value) -> Result<Plugin, Error> {
+        let load_err = |reason: String| Error::Load { plugin: id.to_string(), path: path.display().to_string(), reason };
+        let bytes = std::fs::read(path).map_err(|e| load_err(format!("{e}")))?;
+        let digest: [u8; 32] = Sha256::digest(&bytes).into();
+        let component = self.compile(&bytes, digest).map_err(load_err)?;
+        let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| load_err(format!("{e:#}")))?;
+        Plugin::new(id, path, kind, limits, settings, hex(&digest), pre, self.inner.engine.clone())
+    }
+
+    fn compile(&self, bytes: &[u8], digest: [u8; 32]) -> Result<Component, String> {
+        if let Some(hit) = self.cache().get(&digest) {
+            return Ok(hit.clone());
+        }
+        if wasmtime::wasmparser::Parser::is_core_wasm(bytes) {
+            return Err("this is a core wasm module, not a component; build it with `cargo xtask plugins` \
+                        (or `wasm-tools component new`) to make a component"
+                .to_string());
+        }
+        let component = Component::new(&self.inner.engine, bytes).map_err(|e| format!("{e:#}"))?;
+        self.cache().insert(digest, component.clone());
+        Ok(component)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Component>> {
+        // A panic while holding this lock cannot leave the map inconsistent (inserts are atomic).
+        self.inner.cache.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn config(pooling: bool) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    if pooling {
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(POOL_COMPONENT_INSTANCES)
+            .total_core_instances(POOL_CORE_INSTANCES)
+            .total_memories(POOL_MEMORIES)
+            .total_tables(POOL_TABLES)
+            .total_stacks(POOL_COMPONENT_INSTANCES)
+            .max_memory_size(MAX_PLUGIN_MEMORY_BYTES as usize);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] on a dedicated thread; stops and joins
+/// when dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> EpochTicker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("switchyard-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    #[expect(clippy::disallowed_methods, reason = "dedicated epoch thread, not async code")]
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        if thread.is_none() {
+            tracing::error!("Could not start the epoch thread; plugin CPU deadlines will not be enforced.");
+        }
+        EpochTicker { stop, thread }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! What can go wrong with a plugin, one variant per outcome the pipeline branches on.
+//! A guest-reported `plugin-error` (expected) is kept apart from a trap (a fault).
+
+/// A plugin failure, naming the plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The plugin said the input is malformed (`plugin-error::invalid-input`): a client error.
+    #[error("plugin `{plugin}` rejected the input: {reason}")]
+    Rejected {
+        /// Plugin id.
+        plugin: String,
+        /// The plugin's message.
+        reason: String,
+    },
+    /// The plugin says its settings are wrong (`plugin-error::bad-settings`).
+    #[error("plugin `{plugin}` has invalid settings: {reason}")]
+    BadSettings {
+        /// Plugin id.
+        plugin: String,
+        /// The plugin's message.
+        reason: String,
+    },
+    /// The plugin reported an internal failure (`plugin-error::internal`).
+    #[error("plugin `{plugin}` failed: {reason}")]
+    Failed {
+        /// Plugin id.
+        plugin: String,
+        /// The plugin's message.
+        reason: String,
+    },
+    /// The guest trapped (panic, `unreachable`, out-of-bounds access…).
+    #[error("plugin `{plugin}` trapped: {message}")]
+    Trapped {
+        /// Plugin id.
+        plugin: String,
+        /// The trap and its wasm backtrace.
+        message: String,
+    },
+    /// The guest ran past its CPU budget and was interrupted.
+    #[error("plugin `{plugin}` exceeded its CPU deadline of {budget_ms} ms")]
+    DeadlineExceeded {
+        /// Plugin id.
+        plugin: String,
+        /// The configured `timeout_ms`.
+        budget_ms: u64,
+    },
+    /// The guest tried to grow memory (or tables) past its cap.
+    #[error("plugin `{plugin}` exceeded its memory limit of {limit_bytes} bytes")]
+    ResourceLimit {
+        /// Plugin id.
+        plugin: String,
+        /// The configured `max_memory_bytes`.
+        limit_bytes: u64,
+    },
+    /// The plugin's output breaks the ABI contract (e.g. `extras` that is not a JSON object).
+    #[error("plugin `{plugin}` returned an invalid result: {reason}")]
+    Contract {
+        /// Plugin id.
+        plugin: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The file could not be read, compiled or linked.
+    #[error("cannot load plugin `{plugin}` from {path}: {reason}")]
+    Load {
+        /// Plugin id.
+        plugin: String,
+        /// The .wasm path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The plugin this error names.
+    pub fn plugin(&self) -> &str {
+        match self {
+            Error::Rejected { plugin, .. }
+            | Error::BadSettings { plugin, .. }
+            | Error::Failed { plugin, .. }
+            | Error::Trapped { plugin, .. }
+            | Error::DeadlineExceeded { plugin, .. }
+            | Error::ResourceLimit { plugin, .. }
+            | Error::Contract { plugin, .. }
+            | Error::Load { plugin, .. } => plugin,
+        }
+    }
+
+    /// True when the sender's input is at fault (HTTP 400), not the router or plugin.
+    pub fn is_client_error(&self) -> bool {
+        matches!(self, Error::Rejected { .. })
+    }
+}

@@ -1,0 +1,331 @@
+//! One loaded plugin (`InstancePre` + limits) and one request's session with it (a fresh
+//! `Store`, instantiated once and reused for every event of that request).
+
+use super::bindings::{decide_api, filter_api, normalize_api, transform_api};
+use super::convert;
+use super::error::Error;
+use super::state::{Identity, PluginState};
+use crate::event::{Decision, Event};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use wasmtime::component::InstancePre;
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+
+/// The four plugin worlds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginKind {
+    /// `world normalizer`: HTTP request → events (+ reply).
+    Normalizer,
+    /// `world filter`: event → keep / drop.
+    Filter,
+    /// `world transform`: event → events.
+    Transform,
+    /// `world decider`: event → access ruling.
+    Decider,
+}
+
+impl PluginKind {
+    /// The WIT interface a plugin of this kind must export.
+    pub fn interface(self) -> &'static str {
+        match self {
+            PluginKind::Normalizer => "router:plugin/normalize-api@0.1.0",
+            PluginKind::Filter => "router:plugin/filter-api@0.1.0",
+            PluginKind::Transform => "router:plugin/transform-api@0.1.0",
+            PluginKind::Decider => "router:plugin/decide-api@0.1.0",
+        }
+    }
+
+    /// The router.toml name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Normalizer => "normalizer",
+            PluginKind::Filter => "filter",
+            PluginKind::Transform => "transform",
+            PluginKind::Decider => "decider",
+        }
+    }
+}
+
+/// Per-plugin budgets from router.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluginLimits {
+    /// CPU time one call may use.
+    pub timeout_ms: u64,
+    /// Linear memory the plugin may grow to.
+    pub max_memory_bytes: u64,
+}
+
+/// A raw request handed to a normalizer.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// HTTP method.
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    /// Raw query string without `?`.
+    pub query: String,
+    /// Headers (lossy UTF-8 values).
+    pub headers: Vec<(String, String)>,
+    /// Exact body bytes.
+    pub body: bytes::Bytes,
+    /// Peer address.
+    pub remote_addr: Option<String>,
+    /// The `[[sources]]` id.
+    pub source_id: String,
+    /// The router's id of this request.
+    pub delivery_id: String,
+    /// RFC 3339 receive time.
+    pub received_at: String,
+}
+
+/// A reply a plugin wants the sender to receive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// A normalizer's output, host-side.
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    /// The events, in order.
+    pub events: Vec<Event>,
+    /// The reply, if the plugin chose one.
+    pub reply: Option<Reply>,
+    /// Media content the normalizer decoded, per event index and media index.
+    pub media_content: Vec<(usize, usize, Vec<u8>)>,
+}
+
+/// A filter's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Keep the event.
+    Keep,
+    /// Drop it, for this reason.
+    Drop(String),
+}
+
+/// A decider's ruling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ruling {
+    /// Granted / denied.
+    pub decision: Decision,
+    /// Text for the terminal's screen.
+    pub custom_tip: Option<String>,
+    /// Extra reply fields.
+    pub details: serde_json::Value,
+}
+
+enum Exports {
+    Normalize(normalize_api::GuestIndices),
+    Filter(filter_api::GuestIndices),
+    Transform(transform_api::GuestIndices),
+    Decide(decide_api::GuestIndices),
+}
+
+/// A loaded, linked plugin. Cheap to share (`Arc` it); instantiated per request.
+pub struct Plugin {
+    identity: Arc<Identity>,
+    kind: PluginKind,
+    path: PathBuf,
+    sha256: String,
+    limits: PluginLimits,
+    pre: InstancePre<PluginState>,
+    exports: Exports,
+    engine: Engine,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin").field("id", &self.identity.id).field("kind", &self.kind).field("sha256", &self.sha256).finish()
+    }
+}
+
+impl Plugin {
+    #[expect(clippy::too_many_arguments, reason = "internal constructor called from Runtime::load only")]
+    pub(crate) fn new(
+        id: &str,
+        path: &Path,
+        kind: PluginKind,
+        limits: PluginLimits,
+        settings: &serde_json::Value,
+        sha256: String,
+        pre: InstancePre<PluginState>,
+        engine: Engine,
+    ) -> Result<Plugin, Error> {
+        let missing = |e: wasmtime::Error| Error::Load {
+            plugin: id.to_string(),
+            path: path.display().to_string(),
+            reason: format!("it does not export `{}`, so it is not a {} plugin ({e})", kind.interface(), kind.as_str()),
+        };
+        let exports = match kind {
+            PluginKind::Normalizer => Exports::Normalize(normalize_api::GuestIndices::new(&pre).map_err(missing)?),
+            PluginKind::Filter => Exports::Filter(filter_api::GuestIndices::new(&pre).map_err(missing)?),
+            PluginKind::Transform => Exports::Transform(transform_api::GuestIndices::new(&pre).map_err(missing)?),
+            PluginKind::Decider => Exports::Decide(decide_api::GuestIndices::new(&pre).map_err(missing)?),
+        };
+        let identity = Arc::new(Identity { id: id.to_string(), settings: settings.to_string() });
+        Ok(Plugin { identity, kind, path: path.to_path_buf(), sha256, limits, pre, exports, engine })
+    }
+
+    /// The plugin id from router.toml.
+    pub fn id(&self) -> &str {
+        &self.identity.id
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> PluginKind {
+        self.kind
+    }
+
+    /// The .wasm file it was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Hex sha256 of the .wasm file.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Starts a session: a fresh store and instance for one request.
+    pub async fn session(&self) -> Result<Session<'_>, Error> {
+        let mut store = Store::new(&self.engine, PluginState::new(self.identity.clone(), self.limits.max_memory_bytes));
+        store.limiter(|state| &mut state.limits);
+        // Each epoch tick while the guest runs costs one tick of budget; in between it yields
+        // to tokio so a spinning plugin cannot starve other requests.
+        store.epoch_deadline_callback(|mut ctx| {
+            let state = ctx.data_mut();
+            if state.ticks_left == 0 {
+                state.deadline_hit = true;
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            state.ticks_left -= 1;
+            Ok(UpdateDeadline::Yield(1))
+        });
+        let mut session = Session { plugin: self, store, guest: None };
+        session.arm();
+        let instance = self.pre.instantiate_async(&mut session.store).await.map_err(|e| session.fault(e))?;
+        let store = &mut session.store;
+        let guest = match &self.exports {
+            Exports::Normalize(ix) => ix.load(&mut *store, &instance).map(Guest::Normalize),
+            Exports::Filter(ix) => ix.load(&mut *store, &instance).map(Guest::Filter),
+            Exports::Transform(ix) => ix.load(&mut *store, &instance).map(Guest::Transform),
+            Exports::Decide(ix) => ix.load(&mut *store, &instance).map(Guest::Decide),
+        };
+        session.guest = Some(guest.map_err(|e| session.fault(e))?);
+        Ok(session)
+    }
+}
+
+enum Guest {
+    Normalize(normalize_api::Guest),
+    Filter(filter_api::Guest),
+    Transform(transform_api::Guest),
+    Decide(decide_api::Guest),
+}
+
+/// One request's instance of a plugin.
+pub struct Session<'p> {
+    plugin: &'p Plugin,
+    store: Store<PluginState>,
+    guest: Option<Guest>,
+}
+
+impl Session<'_> {
+    /// Resets the CPU budget for the next call.
+    fn arm(&mut self) {
+        let tick_ms = super::engine::EPOCH_TICK.as_millis() as u64;
+        let state = self.store.data_mut();
+        state.ticks_left = self.plugin.limits.timeout_ms.div_ceil(tick_ms).max(1);
+        state.deadline_hit = false;
+        self.store.set_epoch_deadline(1);
+    }
+
+    fn id(&self) -> String {
+        self.plugin.identity.id.clone()
+    }
+
+    /// Classifies a wasmtime error: deadline, resource limit, or another trap.
+    fn fault(&self, e: wasmtime::Error) -> Error {
+        let state = self.store.data();
+        if state.deadline_hit || matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+            Error::DeadlineExceeded { plugin: self.id(), budget_ms: self.plugin.limits.timeout_ms }
+        } else if state.limits.limit_hit {
+            Error::ResourceLimit { plugin: self.id(), limit_bytes: self.plugin.limits.max_memory_bytes }
+        } else {
+            Error::Trapped { plugin: self.id(), message: format!("{e:?}") }
+        }
+    }
+
+    fn reported(&self, e: super::bindings::wit::PluginError) -> Error {
+        use super::bindings::wit::PluginError as P;
+        match e {
+            P::InvalidInput(reason) => Error::Rejected { plugin: self.id(), reason },
+            P::BadSettings(reason) => Error::BadSettings { plugin: self.id(), reason },
+            P::Internal(reason) => Error::Failed { plugin: self.id(), reason },
+        }
+    }
+
+    fn wrong_kind(&self, wanted: PluginKind) -> Error {
+        Error::Contract { plugin: self.id(), reason: format!("called as a {} but it is a {}", wanted.as_str(), self.plugin.kind.as_str()) }
+    }
+
+    /// Runs a normalizer on a request.
+    pub async fn normalize(&mut self, request: &Request) -> Result<Normalized, Error> {
+        self.arm();
+        let Some(Guest::Normalize(guest)) = &self.guest else { return Err(self.wrong_kind(PluginKind::Normalizer)) };
+        let guest = guest.clone();
+        let out = guest.call_normalize(&mut self.store, &convert::request_to_wit(request)).await;
+        match out {
+            Err(trap) => Err(self.fault(trap)),
+            Ok(Err(e)) => Err(self.reported(e)),
+            Ok(Ok(normalized)) => convert::normalized_from_wit(normalized).map_err(|reason| Error::Contract { plugin: self.id(), reason }),
+        }
+    }
+
+    /// Runs a filter on one event.
+    pub async fn filter(&mut self, event: &Event) -> Result<Verdict, Error> {
+        self.arm();
+        let Some(Guest::Filter(guest)) = &self.guest else { return Err(self.wrong_kind(PluginKind::Filter)) };
+        let guest = guest.clone();
+        match guest.call_filter(&mut self.store, &convert::event_to_wit(event)).await {
+            Err(trap) => Err(self.fault(trap)),
+            Ok(Err(e)) => Err(self.reported(e)),
+            Ok(Ok(verdict)) => Ok(convert::verdict_from_wit(verdict)),
+        }
+    }
+
+    /// Runs a transform on one event.
+    pub async fn transform(&mut self, event: &Event) -> Result<Vec<Event>, Error> {
+        self.arm();
+        let Some(Guest::Transform(guest)) = &self.guest else { return Err(self.wrong_kind(PluginKind::Transform)) };
+        let guest = guest.clone();
+        match guest.call_transform(&mut self.store, &convert::event_to_wit(event)).await {
+            Err(trap) => Err(self.fault(trap)),
+            Ok(Err(e)) => Err(self.reported(e)),
+            Ok(Ok(events)) => events
+                .into_iter()
+                .map(|e| convert::event_from_wit(e).map(|(event, _)| event))
+                .collect::<Result<_, _>>()
+                .map_err(|reason| Error::Contract { plugin: self.id(), reason }),
+        }
+    }
+
+    /// Runs a decider on one event.
+    pub async fn decide(&mut self, event: &Event) -> Result<Ruling, Error> {
+        self.arm();
+        let Some(Guest::Decide(guest)) = &self.guest else { return Err(self.wrong_kind(PluginKind::Decider)) };
+        let guest = guest.clone();
+        match guest.call_decide(&mut self.store, &convert::event_to_wit(event)).await {
+            Err(trap) => Err(self.fault(trap)),
+            Ok(Err(e)) => Err(self.reported(e)),
+            Ok(Ok(ruling)) => convert::ruling_from_wit(ruling).map_err(|reason| Error::Contract { plugin: self.id(), reason }),
+        }
+    }
+}

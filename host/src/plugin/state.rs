@@ -1,0 +1,75 @@
+//! Per-store state: the plugin's identity and settings for host imports, its resource limits,
+//! and a deny-all WASI context (components built by componentize-py/-js import WASI; linking
+//! it with no preopens, no env, no network and no stdio lets them load without granting any
+//! capability).
+
+use std::sync::Arc;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// What the host imports of one plugin need to know.
+#[derive(Debug)]
+pub(crate) struct Identity {
+    pub(crate) id: String,
+    /// The plugin's settings table as JSON text (what `host.settings()` returns).
+    pub(crate) settings: String,
+}
+
+pub(crate) struct PluginState {
+    pub(crate) identity: Arc<Identity>,
+    pub(crate) limits: Limits,
+    /// Epoch ticks this call may still run before it is interrupted.
+    pub(crate) ticks_left: u64,
+    /// Set when the epoch callback interrupted the guest: tells a deadline from other traps.
+    pub(crate) deadline_hit: bool,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl PluginState {
+    pub(crate) fn new(identity: Arc<Identity>, max_memory_bytes: u64) -> PluginState {
+        PluginState {
+            identity,
+            limits: Limits { max_memory_bytes, limit_hit: false },
+            ticks_left: 0,
+            deadline_hit: false,
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+        }
+    }
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// Memory and table caps of one store. Growth past the cap is refused (the guest sees
+/// `memory.grow` return -1, as the spec allows) and remembered, so the failure that usually
+/// follows is reported as a resource limit rather than a generic trap.
+pub(crate) struct Limits {
+    max_memory_bytes: u64,
+    pub(crate) limit_hit: bool,
+}
+
+/// Table elements a plugin may have; generous for any real guest, small enough to stop abuse.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+impl wasmtime::ResourceLimiter for Limits {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = desired as u64 <= self.max_memory_bytes;
+        if !allowed {
+            self.limit_hit = true;
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = desired <= MAX_TABLE_ELEMENTS;
+        if !allowed {
+            self.limit_hit = true;
+        }
+        Ok(allowed)
+    }
+}

@@ -1,0 +1,200 @@
+//! From a JSON body to events, per the settings.
+
+use crate::Settings;
+use crate::fields::Target;
+use router_plugin_sdk::paths::names;
+use router_plugin_sdk::event::blank;
+use router_plugin_sdk::json;
+use router_plugin_sdk::names::{parse_action, parse_category};
+use router_plugin_sdk::types::{Action, Category, Event, PluginError};
+use serde_json::{Map, Value};
+
+/// Normalizes a whole body.
+pub(crate) fn normalize(settings: &Settings, body: &[u8], source_id: &str) -> Result<Vec<Event>, PluginError> {
+    let fields = compile_fields(settings)?;
+    let default_category = match &settings.category {
+        Some(name) => parse_category(name).ok_or_else(|| bad(format!("unknown category `{name}`")))?,
+        None => Category::Unknown,
+    };
+    let default_action = match &settings.action {
+        Some(name) => parse_action(name).ok_or_else(|| bad(format!("unknown action `{name}`")))?,
+        None => Action::Unknown,
+    };
+    // A UTF-8 byte-order mark is common from Windows senders and harmless.
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(PluginError::InvalidInput("empty body: expected a JSON object or array".into()));
+    }
+    let root: Value = serde_json::from_slice(body).map_err(|e| PluginError::InvalidInput(format!("body is not valid JSON: {e}")))?;
+    let (items, envelope) = split_envelope(root, settings.events.as_deref())?;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let Value::Object(_) = item else {
+                return Err(PluginError::InvalidInput(format!("event {index} is not a JSON object")));
+            };
+            let mut event = blank(&settings.vendor, default_category, default_action);
+            event.vendor_product = settings.vendor_product.clone();
+            map_one(&fields, item, envelope.as_ref(), &mut event);
+            if event.dedup_key.is_none() {
+                event.dedup_key = event.vendor_event_id.as_ref().map(|id| format!("{}:{source_id}:{id}", settings.vendor));
+            }
+            Ok(event)
+        })
+        .collect()
+}
+
+fn bad(message: String) -> PluginError {
+    PluginError::BadSettings(message)
+}
+
+fn compile_fields(settings: &Settings) -> Result<Vec<(Target, String)>, PluginError> {
+    settings
+        .fields
+        .iter()
+        .map(|(target, path)| Target::parse(target).map(|t| (t, path.clone())).ok_or_else(|| bad(format!("unknown normalized field `{target}`; known: {}", names().collect::<Vec<_>>().join(", ")))))
+        .collect()
+}
+
+/// The events and, when they sit inside an envelope, the envelope's other members.
+fn split_envelope(root: Value, events_path: Option<&str>) -> Result<(Vec<Value>, Option<Value>), PluginError> {
+    match (events_path, root) {
+        (None, Value::Array(items)) => Ok((items, None)),
+        (None, obj @ Value::Object(_)) => Ok((vec![obj], None)),
+        (Some(path), mut root @ Value::Object(_)) => match json::take(&mut root, path) {
+            Some(Value::Array(items)) => Ok((items, Some(root))),
+            Some(obj @ Value::Object(_)) => Ok((vec![obj], Some(root))),
+            Some(_) => Err(PluginError::InvalidInput(format!("`{path}` is not an array of events"))),
+            None => Err(PluginError::InvalidInput(format!("no `{path}` member holding the events"))),
+        },
+        (_, other) => Err(PluginError::InvalidInput(format!("expected a JSON object or array, found {}", kind(&other)))),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn map_one(fields: &[(Target, String)], mut item: Value, envelope: Option<&Value>, event: &mut Event) {
+    let mut raw = Map::new();
+    for (target, path) in fields {
+        let Some(value) = json::take(&mut item, path) else { continue };
+        if !target.apply(event, &mut raw, &value) {
+            // Unusable value (wrong type, unknown enum): keep it where it was, and say so.
+            event.warnings.push(format!("unmapped:{}", target.name()));
+            json::set(item.as_object_mut().expect("checked object"), path, value);
+        }
+    }
+    let mut extras = match item {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    if let Some(env) = envelope.filter(|e| e.as_object().is_some_and(|m| !m.is_empty())) {
+        extras.insert("envelope".into(), env.clone());
+    }
+    event.extras = Value::Object(extras).to_string();
+    event.fields_raw = Value::Object(raw).to_string();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn settings(fields: &[(&str, &str)]) -> Settings {
+        Settings {
+            vendor: "acme".into(),
+            vendor_product: None,
+            events: None,
+            category: Some("access".into()),
+            action: None,
+            fields: fields.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    #[test]
+    fn object_and_array_bodies() {
+        let s = settings(&[("vendor_event_id", "id")]);
+        assert_eq!(normalize(&s, br#"{"id": 1}"#, "src").unwrap().len(), 1);
+        assert_eq!(normalize(&s, br#"[{"id": 1}, {"id": 2}]"#, "src").unwrap().len(), 2);
+        assert!(normalize(&s, b"[]", "src").unwrap().is_empty());
+    }
+
+    #[test]
+    fn maps_fields_and_keeps_the_rest_in_extras() {
+        let s = settings(&[("vendor_event_id", "id"), ("occurred_at", "time"), ("subject.person_id", "person.id"), ("match.score", "score")]);
+        let body = br#"{"id": 4362414227458589462, "time": "2024-05-29 10:48:27.364000+00:00", "person": {"id": "p1", "name": "Ana"}, "score": "0.93", "door": 3}"#;
+        let ev = &normalize(&s, body, "src").unwrap()[0];
+        assert_eq!(ev.vendor_event_id.as_deref(), Some("4362414227458589462"));
+        assert_eq!(ev.occurred_at.as_deref(), Some("2024-05-29T10:48:27.364Z"));
+        assert_eq!(ev.subject.as_ref().unwrap().person_id.as_deref(), Some("p1"));
+        assert_eq!(ev.match_.as_ref().unwrap().score, Some(0.93));
+        assert_eq!(ev.category, Category::Access);
+        assert_eq!(ev.dedup_key.as_deref(), Some("acme:src:4362414227458589462"));
+        let extras: Value = serde_json::from_str(&ev.extras).unwrap();
+        assert_eq!(extras, serde_json::json!({"person": {"name": "Ana"}, "door": 3}));
+        assert!(ev.warnings.contains(&"number_from_string:match.score".to_string()), "{:?}", ev.warnings);
+        let raw: Value = serde_json::from_str(&ev.fields_raw).unwrap();
+        assert_eq!(raw["match.score"], "0.93");
+    }
+
+    #[test]
+    fn envelope_members_travel_with_each_event() {
+        let mut s = settings(&[("vendor_event_id", "id")]);
+        s.events = Some("items".into());
+        let evs = normalize(&s, br#"{"site": "north", "items": [{"id": "a"}, {"id": "b"}]}"#, "src").unwrap();
+        assert_eq!(evs.len(), 2);
+        let extras: Value = serde_json::from_str(&evs[1].extras).unwrap();
+        assert_eq!(extras["envelope"]["site"], "north");
+    }
+
+    #[test]
+    fn bad_input_is_a_clear_error() {
+        let s = settings(&[]);
+        let msg = |r: Result<Vec<Event>, PluginError>| match r {
+            Err(PluginError::InvalidInput(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(msg(normalize(&s, b"{\"a\":1,}", "src")).contains("not valid JSON"));
+        assert!(msg(normalize(&s, b"  ", "src")).contains("empty body"));
+        assert!(msg(normalize(&s, b"42", "src")).contains("found a number"));
+        assert!(msg(normalize(&s, b"[1]", "src")).contains("event 0 is not a JSON object"));
+    }
+
+    #[test]
+    fn unknown_enum_values_stay_visible() {
+        let s = settings(&[("action", "kind"), ("category", "cat")]);
+        let ev = &normalize(&s, br#"{"kind": "teleported", "cat": "access"}"#, "src").unwrap()[0];
+        assert_eq!(ev.action, Action::Unknown);
+        assert_eq!(ev.vendor_event_type.as_deref(), Some("teleported"));
+        assert!(ev.warnings.contains(&"enum_unknown:action=teleported".to_string()));
+    }
+
+    #[test]
+    fn unusable_values_stay_in_extras() {
+        let s = settings(&[("match.score", "score")]);
+        let ev = &normalize(&s, br#"{"score": {"nested": true}}"#, "src").unwrap()[0];
+        assert!(ev.match_.is_none());
+        assert!(ev.extras.contains("nested"));
+        assert!(ev.warnings.contains(&"unmapped:match.score".to_string()));
+    }
+
+    #[test]
+    fn zoneless_times_are_assumed_utc_and_flagged() {
+        let s = settings(&[("occurred_at", "t")]);
+        let ev = &normalize(&s, br#"{"t": "2018-12-21 21:03:47"}"#, "src").unwrap()[0];
+        assert_eq!(ev.occurred_at.as_deref(), Some("2018-12-21T21:03:47Z"));
+        assert!(ev.warnings.contains(&"tz_assumed_utc".to_string()));
+        let ev = &normalize(&s, br#"{"t": 1660625866}"#, "src").unwrap()[0];
+        assert_eq!(ev.occurred_at.as_deref(), Some("2022-08-16T04:57:46Z"));
+        assert_eq!(ev.occurred_at_raw.as_deref(), Some("1660625866"));
+    }
+}

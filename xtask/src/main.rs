@@ -1,0 +1,132 @@
+//! Project automation that needs more than a shell line.
+//!
+//! `cargo xtask plugins [--out DIR]`: makes sure a wasm32 guest toolchain exists
+//! (`scripts/guest-toolchain.sh`), builds every plugin crate under `plugins/` for
+//! `wasm32-unknown-unknown` in one cargo invocation (std is compiled once per target dir),
+//! then turns each core module into a component with `wit-component` — in-process, so no
+//! external `wasm-tools` binary is needed — and writes `target/plugins/<name>.wasm`.
+
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-unknown-unknown";
+const PROFILE: &str = "plugin";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    match args.first().map(String::as_str) {
+        Some("plugins") => {
+            let out = match args.get(1).map(String::as_str) {
+                Some("--out") => PathBuf::from(args.get(2).context("--out needs a directory")?),
+                Some(other) => bail!("unknown argument `{other}`; usage: cargo xtask plugins [--out DIR]"),
+                None => root.join("target/plugins"),
+            };
+            build_plugins(&root, &out)
+        }
+        _ => bail!("usage: cargo xtask plugins [--out DIR]"),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// Plugin crates: every `plugins/*/Cargo.toml` with a `[package.metadata.switchyard]` table,
+/// keyed by directory name.
+fn plugin_crates(root: &Path) -> Result<BTreeMap<String, String>> {
+    let mut crates = BTreeMap::new();
+    for entry in std::fs::read_dir(root.join("plugins")).context("reading plugins/")? {
+        let dir = entry?.path();
+        let manifest = dir.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        if !text.contains("[package.metadata.switchyard]") {
+            continue;
+        }
+        let package = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("name = ").map(|n| n.trim_matches('"').to_string()))
+            .with_context(|| format!("no package name in {}", manifest.display()))?;
+        let dir_name = dir.file_name().and_then(|n| n.to_str()).context("plugin dir name")?.to_string();
+        crates.insert(dir_name, package);
+    }
+    Ok(crates)
+}
+
+struct Toolchain {
+    cargo: String,
+    rustc: String,
+    build_std: bool,
+}
+
+fn toolchain(root: &Path) -> Result<Toolchain> {
+    let output = Command::new("bash")
+        .arg(root.join("scripts/guest-toolchain.sh"))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("running scripts/guest-toolchain.sh")?;
+    if !output.status.success() {
+        bail!("scripts/guest-toolchain.sh failed: no wasm32 guest toolchain (see its messages above)");
+    }
+    let text = String::from_utf8(output.stdout)?;
+    let get = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+            .map(str::to_string)
+            .with_context(|| format!("guest-toolchain.sh printed no {key}"))
+    };
+    Ok(Toolchain { cargo: get("GUEST_CARGO")?, rustc: get("GUEST_RUSTC")?, build_std: get("GUEST_BUILD_STD")? == "1" })
+}
+
+fn build_plugins(root: &Path, out: &Path) -> Result<()> {
+    let crates = plugin_crates(root)?;
+    let tc = toolchain(root)?;
+    let target_dir = root.join("target/wasm");
+    for package in crates.values() {
+        build_one(root, &tc, &target_dir, package)?;
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    for (name, package) in &crates {
+        let core = target_dir.join(TARGET).join(PROFILE).join(format!("{}.wasm", package.replace('-', "_")));
+        let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
+        let component = wit_component::ComponentEncoder::default()
+            .module(&module)
+            .and_then(|e| e.validate(true).encode())
+            .with_context(|| format!("componentizing {}", core.display()))?;
+        let dest = out.join(format!("{name}.wasm"));
+        // Rewrite only on change: the router's hot reload watches these files.
+        if std::fs::read(&dest).ok().as_deref() != Some(component.as_slice()) {
+            std::fs::write(&dest, &component).with_context(|| format!("writing {}", dest.display()))?;
+        }
+        eprintln!("plugin {name}: {} ({} bytes)", dest.display(), component.len());
+    }
+    Ok(())
+}
+
+/// Builds one plugin as a wasm cdylib. All plugins share `target_dir`, so std (with
+/// build-std) and common dependencies compile once.
+fn build_one(root: &Path, tc: &Toolchain, target_dir: &Path, package: &str) -> Result<()> {
+    let mut cmd = Command::new(&tc.cargo);
+    cmd.current_dir(root)
+        .args(["rustc", "--locked", "--lib", "--crate-type", "cdylib", "--profile", PROFILE, "--target", TARGET])
+        .args(["--package", package])
+        .env("RUSTC", &tc.rustc)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        // Settings of the outer (host) cargo must not leak into the guest build.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CARGO_BUILD_TARGET");
+    if tc.build_std {
+        // Debian's rustc-web ships std as source only: build it (nightly flag, hence bootstrap).
+        cmd.arg("-Zbuild-std=std,panic_abort").env("RUSTC_BOOTSTRAP", "1");
+    }
+    let status = cmd.status().with_context(|| format!("running {}", tc.cargo))?;
+    if !status.success() {
+        bail!("building plugin {package} for {TARGET} failed");
+    }
+    Ok(())
+}
