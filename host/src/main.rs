@@ -1,1 +1,73 @@
-fn main() {}
+//! The `switchyard` binary: parse arguments, start logging, run a subcommand, map the outcome
+//! to an exit code. Everything else lives in the library.
+
+use clap::Parser;
+use std::process::ExitCode;
+use switchyard::cli::{Args, Command, PluginCommand};
+use switchyard::{Shutdown, config, plugin::PluginLimits, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    telemetry::init(args.log_format, "info");
+    match run(args.command).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { config } => {
+            let spec = config::load(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let listener = tokio::net::TcpListener::bind(spec.server.listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", spec.server.listen))?;
+            let shutdown = Shutdown::new();
+            tokio::spawn(signals(shutdown.clone()));
+            switchyard::run(spec, listener, shutdown).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { config, no_plugins } => {
+            let (report, ok) = switchyard::cli::check(&config, !no_plugins).await;
+            if ok {
+                println!("{report}");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("{report}");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Plugin { command: PluginCommand::Test { plugin, input, settings, source_id, timeout_ms, max_memory_bytes } } => {
+            let limits = PluginLimits { timeout_ms, max_memory_bytes };
+            let report = switchyard::cli::plugin_test(&plugin, &input, &settings, &source_id, limits).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM starts a graceful shutdown.
+async fn signals(shutdown: Shutdown) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("Shutdown requested.");
+    shutdown.trigger();
+}

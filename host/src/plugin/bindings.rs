@@ -1,8 +1,6 @@
 //! The single `bindgen!` of the host. Every option lives here; the rest of the crate reaches
 //! the generated code only through `plugin::convert` and `plugin::instance`.
 
-#![expect(missing_docs, reason = "bindgen-generated code")]
-
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "host-bindings",

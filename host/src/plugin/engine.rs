@@ -76,7 +76,7 @@ impl Runtime {
         if let Some(hit) = self.cache().get(&digest) {
             return Ok(hit.clone());
         }
-        if wasmtime::wasmparser::Parser::is_core_wasm(bytes) {
+        if is_core_module(bytes) {
             return Err("this is a core wasm module, not a component; build it with `cargo xtask plugins` \
                         (or `wasm-tools component new`) to make a component"
                 .to_string());
@@ -90,6 +90,12 @@ impl Runtime {
         // A panic while holding this lock cannot leave the map inconsistent (inserts are atomic).
         self.inner.cache.lock().unwrap_or_else(|poison| poison.into_inner())
     }
+}
+
+/// A core module has preamble `\0asm` + version 1; a component shares the magic but has
+/// version `0d 00` and layer `01 00`.
+fn is_core_module(bytes: &[u8]) -> bool {
+    bytes.len() >= 8 && &bytes[..4] == b"\0asm" && bytes[4..8] == [1, 0, 0, 0]
 }
 
 fn hex(bytes: &[u8]) -> String {

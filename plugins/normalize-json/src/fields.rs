@@ -64,7 +64,9 @@ impl Target {
                     },
                     _ => return false,
                 };
-                paths::access(event).decision = decision;
+                if let Some(access) = paths::access(event, true) {
+                    access.decision = decision;
+                }
                 true
             }
             Kind::OccurredAt => occurred_at(event, value),
@@ -75,12 +77,14 @@ impl Target {
 fn store<T>(
     event: &mut Event,
     read: Option<Read<T>>,
-    slot: fn(&mut Event) -> &mut Option<T>,
+    slot: fn(&mut Event, bool) -> Option<&mut Option<T>>,
     note: &mut impl FnMut(&mut Event, Option<&'static str>),
 ) -> bool {
     match read {
         Some(Read { value, coerced }) => {
-            *slot(event) = Some(value);
+            if let Some(field) = slot(event, true) {
+                *field = Some(value);
+            }
             note(event, coerced);
             true
         }

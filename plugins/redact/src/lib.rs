@@ -141,7 +141,7 @@ impl Redactor {
             }
             for field in paths::all() {
                 if let Kind::Str(slot) = field.kind
-                    && let Some(text) = slot(event).as_mut()
+                    && let Some(Some(text)) = slot(event, false)
                 {
                     *text = url::redact_credentials(text, mask);
                 }
@@ -155,14 +155,23 @@ impl Redactor {
     fn typed(&self, event: &mut Event, field: paths::Field) {
         match field.kind {
             Kind::Str(slot) => {
-                let value = slot(event);
-                *value = match (self.mode, value.take()) {
-                    (Mode::Mask, Some(text)) => Some(self.masked(&text)),
-                    _ => None,
-                };
+                if let Some(value) = slot(event, false) {
+                    *value = match (self.mode, value.take()) {
+                        (Mode::Mask, Some(text)) => Some(self.masked(&text)),
+                        _ => None,
+                    };
+                }
             }
-            Kind::Num(slot) => *slot(event) = None,
-            Kind::Bool(slot) => *slot(event) = None,
+            Kind::Num(slot) => {
+                if let Some(value) = slot(event, false) {
+                    *value = None;
+                }
+            }
+            Kind::Bool(slot) => {
+                if let Some(value) = slot(event, false) {
+                    *value = None;
+                }
+            }
             _ => {}
         }
     }

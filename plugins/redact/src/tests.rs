@@ -9,8 +9,8 @@ fn redactor(json: &str) -> Redactor {
 
 fn sample() -> Event {
     let mut e = blank("findface", Category::Recognition, Action::FaceMatched);
-    subject(&mut e).id_document_number = Some("AB1234567".into());
-    subject(&mut e).card_number = Some("00042".into());
+    subject(&mut e, true).unwrap().id_document_number = Some("AB1234567".into());
+    subject(&mut e, true).unwrap().card_number = Some("00042".into());
     e.extras = r#"{"camera":{"url":"rtsp://admin:password@192.0.2.10:554/live","name":"Giriş"},"pin":"1234"}"#.into();
     e.media.push(MediaRef {
         role: MediaRole::FullFrame,
@@ -38,6 +38,8 @@ fn masks_named_fields_and_url_credentials() {
     assert_eq!(extras["camera"]["name"], "Giriş");
     assert_eq!(extras["pin"], "***234");
     assert_eq!(e.media[0].url.as_deref(), Some("http://***@192.0.2.1/f.jpg"));
+    // Redaction never adds empty parts to an event.
+    assert!(e.access.is_none() && e.alarm.is_none() && e.location.is_none() && e.match_.is_none());
 }
 
 #[test]

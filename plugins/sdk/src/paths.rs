@@ -7,12 +7,13 @@ use crate::types::{
     SourceInfo, Subject, SubjectKind,
 };
 
-/// Accessor of an optional string field.
-pub type StrSlot = fn(&mut Event) -> &mut Option<String>;
+/// Accessor of an optional string field: `create` makes its parent part when absent;
+/// without it the accessor returns `None` rather than adding an empty part.
+pub type StrSlot = fn(&mut Event, bool) -> Option<&mut Option<String>>;
 /// Accessor of an optional number field.
-pub type NumSlot = fn(&mut Event) -> &mut Option<f64>;
+pub type NumSlot = fn(&mut Event, bool) -> Option<&mut Option<f64>>;
 /// Accessor of an optional boolean field.
-pub type BoolSlot = fn(&mut Event) -> &mut Option<bool>;
+pub type BoolSlot = fn(&mut Event, bool) -> Option<&mut Option<bool>>;
 
 /// How a named field is stored.
 #[derive(Clone, Copy)]
@@ -43,8 +44,11 @@ pub struct Field {
 }
 
 /// The `subject` part, created empty when absent.
-pub fn subject(e: &mut Event) -> &mut Subject {
-    e.subject.get_or_insert_with(|| Subject {
+pub fn subject(e: &mut Event, create: bool) -> Option<&mut Subject> {
+    if !create {
+        return e.subject.as_mut();
+    }
+    Some(e.subject.get_or_insert_with(|| Subject {
         kind: SubjectKind::Unknown,
         person_id: None,
         external_id: None,
@@ -57,12 +61,15 @@ pub fn subject(e: &mut Event) -> &mut Subject {
         person_type: PersonType::Unknown,
         person_type_raw: None,
         groups: Vec::new(),
-    })
+    }))
 }
 
 /// The `matching` part, created empty when absent.
-pub fn matching(e: &mut Event) -> &mut MatchInfo {
-    e.match_.get_or_insert_with(|| MatchInfo {
+pub fn matching(e: &mut Event, create: bool) -> Option<&mut MatchInfo> {
+    if !create {
+        return e.match_.as_mut();
+    }
+    Some(e.match_.get_or_insert_with(|| MatchInfo {
         matched: None,
         score: None,
         score_raw: None,
@@ -73,12 +80,15 @@ pub fn matching(e: &mut Event) -> &mut MatchInfo {
         track_id: None,
         track_start: None,
         track_end: None,
-    })
+    }))
 }
 
 /// The `attributes` part, created empty when absent.
-pub fn attributes(e: &mut Event) -> &mut Attributes {
-    e.attributes.get_or_insert_with(|| Attributes {
+pub fn attributes(e: &mut Event, create: bool) -> Option<&mut Attributes> {
+    if !create {
+        return e.attributes.as_mut();
+    }
+    Some(e.attributes.get_or_insert_with(|| Attributes {
         age: None,
         gender: None,
         emotion: None,
@@ -89,27 +99,39 @@ pub fn attributes(e: &mut Event) -> &mut Attributes {
         temperature_elevated: None,
         sentiment: None,
         vehicle: None,
-    })
+    }))
 }
 
 /// The `location` part, created empty when absent.
-pub fn location(e: &mut Event) -> &mut Location {
-    e.location.get_or_insert_with(|| Location { lat: None, lon: None, accuracy_m: None, altitude_m: None })
+pub fn location(e: &mut Event, create: bool) -> Option<&mut Location> {
+    if !create {
+        return e.location.as_mut();
+    }
+    Some(e.location.get_or_insert_with(|| Location { lat: None, lon: None, accuracy_m: None, altitude_m: None }))
 }
 
 /// The `alarm` part, created empty when absent.
-pub fn alarm(e: &mut Event) -> &mut Alarm {
-    e.alarm.get_or_insert_with(|| Alarm { code: None, code_name: None, state: None, trace_id: None, description: None })
+pub fn alarm(e: &mut Event, create: bool) -> Option<&mut Alarm> {
+    if !create {
+        return e.alarm.as_mut();
+    }
+    Some(e.alarm.get_or_insert_with(|| Alarm { code: None, code_name: None, state: None, trace_id: None, description: None }))
 }
 
 /// The `repository` part, created empty when absent.
-pub fn repository(e: &mut Event) -> &mut Repository {
-    e.repository.get_or_insert_with(|| Repository { entity_ref: None, entity_type: None, trigger: None, identifiers: Vec::new() })
+pub fn repository(e: &mut Event, create: bool) -> Option<&mut Repository> {
+    if !create {
+        return e.repository.as_mut();
+    }
+    Some(e.repository.get_or_insert_with(|| Repository { entity_ref: None, entity_type: None, trigger: None, identifiers: Vec::new() }))
 }
 
 /// The `access` part, created empty when absent.
-pub fn access(e: &mut Event) -> &mut Access {
-    e.access.get_or_insert_with(|| Access {
+pub fn access(e: &mut Event, create: bool) -> Option<&mut Access> {
+    if !create {
+        return e.access.as_mut();
+    }
+    Some(e.access.get_or_insert_with(|| Access {
         decision: Decision::Unknown,
         decided_by: DecidedBy::Unknown,
         verify_mode_raw: None,
@@ -119,23 +141,23 @@ pub fn access(e: &mut Event) -> &mut Access {
         abnormal_raw: None,
         custom_tip: None,
         method: None,
-    })
+    }))
 }
 
 macro_rules! fields {
     ($( $name:literal => $kind:ident $( ( $($path:tt)* ) )? ),* $(,)?) => {
         const FIELDS: &[Field] = &[ $( Field { name: $name, kind: fields!(@kind $kind $( ($($path)*) )?) } ),* ];
     };
-    (@kind Str ($get:ident . $field:ident)) => { Kind::Str(|e| &mut $get(e).$field) };
-    (@kind Str (. $field:ident)) => { Kind::Str(|e| &mut e.$field) };
-    (@kind Num ($get:ident . $field:ident)) => { Kind::Num(|e| &mut $get(e).$field) };
-    (@kind Bool ($get:ident . $field:ident)) => { Kind::Bool(|e| &mut $get(e).$field) };
+    (@kind Str ($get:ident . $field:ident)) => { Kind::Str(|e, create| $get(e, create).map(|p| &mut p.$field)) };
+    (@kind Str (. $field:ident)) => { Kind::Str(|e, _| Some(&mut e.$field)) };
+    (@kind Num ($get:ident . $field:ident)) => { Kind::Num(|e, create| $get(e, create).map(|p| &mut p.$field)) };
+    (@kind Bool ($get:ident . $field:ident)) => { Kind::Bool(|e, create| $get(e, create).map(|p| &mut p.$field)) };
     (@kind $other:ident) => { Kind::$other };
 }
 
 /// The `source` part, created empty when absent.
-pub fn source(e: &mut Event) -> &mut SourceInfo {
-    &mut e.source
+pub fn source(e: &mut Event, _create: bool) -> Option<&mut SourceInfo> {
+    Some(&mut e.source)
 }
 
 fields! {

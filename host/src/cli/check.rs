@@ -1,0 +1,52 @@
+//! `switchyard check`: parse and compile strictly, then load every plugin, reporting every
+//! problem found rather than the first.
+
+use crate::config;
+use crate::plugin::Runtime;
+use std::path::Path;
+
+/// Checks a config; returns the report to print and whether it passed.
+pub async fn check(path: &Path, load_plugins: bool) -> (String, bool) {
+    let spec = match config::load(path) {
+        Ok(spec) => spec,
+        Err(errors) => return (errors.to_string(), false),
+    };
+    if load_plugins {
+        let runtime = match Runtime::new() {
+            Ok(r) => r,
+            Err(e) => return (format!("error: {e:#}"), false),
+        };
+        let mut problems = Vec::new();
+        for p in &spec.plugins {
+            let (runtime, p) = (runtime.clone(), p.clone());
+            let loaded = tokio::task::spawn_blocking(move || runtime.load(&p.id, &p.path, p.kind, p.limits, &p.settings)).await;
+            match loaded {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => problems.push(format!("error: {e}")),
+                Err(e) => problems.push(format!("error: plugin loader panicked: {e}")),
+            }
+        }
+        if !problems.is_empty() {
+            let n = problems.len();
+            return (format!("{}\n{n} error{} in {}", problems.join("\n"), if n == 1 { "" } else { "s" }, path.display()), false);
+        }
+    }
+    let summary = format!(
+        "ok: {} — {} source{}, {} plugin{}, {} sink{}, {} route{}; listening on {}",
+        path.display(),
+        spec.sources.len(),
+        plural(spec.sources.len()),
+        spec.plugins.len(),
+        plural(spec.plugins.len()),
+        spec.sinks.len(),
+        plural(spec.sinks.len()),
+        spec.routes.len(),
+        plural(spec.routes.len()),
+        spec.server.listen,
+    );
+    (summary, true)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,78 @@
+//! The command line: `run`, `check`, `plugin test`. Runtime flags only; the pipeline's shape
+//! lives in router.toml.
+
+mod check;
+mod plugin_test;
+
+use crate::telemetry::LogFormat;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+pub use check::check;
+pub use plugin_test::plugin_test;
+
+/// switchyard — a WebAssembly-pluggable event router.
+#[derive(Debug, Parser)]
+#[command(name = "switchyard", version, about)]
+pub struct Args {
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "SWITCHYARD_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the router.
+    Run {
+        /// The config file.
+        #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
+        config: PathBuf,
+    },
+    /// Check a config file (and load its plugins) without running; every error is reported.
+    Check {
+        /// The config file.
+        #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
+        config: PathBuf,
+        /// Only parse and compile; do not load plugins.
+        #[arg(long)]
+        no_plugins: bool,
+    },
+    /// Plugin tools.
+    Plugin {
+        /// What to do with a plugin.
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+/// `switchyard plugin …`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Run one plugin on a captured input and print the result as JSON.
+    ///
+    /// For a normalizer, INPUT is a request envelope (`{"http": {...}, "raw_body": "..."}`,
+    /// as in the vendor samples) or any other file, posted as the body. For filters,
+    /// transforms and deciders, INPUT is one router.event/v1 JSON object.
+    Test {
+        /// The plugin component (.wasm).
+        plugin: PathBuf,
+        /// The input file.
+        input: PathBuf,
+        /// The plugin's settings as a JSON object, or `@file.json`/`@file.toml`.
+        #[arg(long, default_value = "{}")]
+        settings: String,
+        /// The source id the request pretends to come from.
+        #[arg(long, default_value = "test")]
+        source_id: String,
+        /// CPU budget per call.
+        #[arg(long, default_value_t = 1000)]
+        timeout_ms: u64,
+        /// Memory cap.
+        #[arg(long, default_value_t = 64 << 20)]
+        max_memory_bytes: u64,
+    },
+}

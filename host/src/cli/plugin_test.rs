@@ -1,0 +1,147 @@
+//! `switchyard plugin test`: the integrator's inner loop — run one plugin on a captured input
+//! with the real runtime (same limits, same host imports) and print what it produced.
+
+use crate::clock;
+use crate::event::{AuthKind, Event};
+use crate::plugin::{PluginKind, PluginLimits, Request, Runtime, Verdict};
+use anyhow::{Context, bail};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// Runs the plugin and returns the JSON report.
+pub async fn plugin_test(
+    plugin: &Path,
+    input: &Path,
+    settings: &str,
+    source_id: &str,
+    limits: PluginLimits,
+) -> anyhow::Result<Value> {
+    let settings = parse_settings(settings)?;
+    let runtime = Runtime::new()?;
+    let mut last = None;
+    let mut loaded = None;
+    for kind in [PluginKind::Normalizer, PluginKind::Filter, PluginKind::Transform, PluginKind::Decider] {
+        match runtime.load("test", plugin, kind, limits, &settings) {
+            Ok(p) => {
+                loaded = Some(p);
+                break;
+            }
+            Err(e @ crate::plugin::Error::Load { .. }) if e.to_string().contains("does not export") => last = Some(e),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let Some(plugin) = loaded else {
+        bail!("{} exports none of the router:plugin interfaces ({})", plugin.display(), last.map(|e| e.to_string()).unwrap_or_default());
+    };
+    let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
+    let about = json!({ "path": plugin.path(), "kind": plugin.kind().as_str(), "sha256": plugin.sha256() });
+    let mut session = plugin.session().await?;
+    let result = match plugin.kind() {
+        PluginKind::Normalizer => {
+            let request = request_from(&bytes, source_id)?;
+            let mut out = session.normalize(&request).await?;
+            crate::pipeline::stamp(&mut out.events, &request, AuthKind::None);
+            let reply = out.reply.map(|r| {
+                let body = match String::from_utf8(r.body.clone()) {
+                    Ok(text) => json!(text),
+                    Err(_) => json!({ "base64": base64::engine::general_purpose::STANDARD.encode(&r.body) }),
+                };
+                json!({ "status": r.status, "headers": r.headers, "body": body })
+            });
+            let media: Vec<Value> =
+                out.media_content.iter().map(|(e, m, b)| json!({ "event": e, "media": m, "bytes": b.len() })).collect();
+            json!({ "events": out.events, "reply": reply, "inline_media": media })
+        }
+        PluginKind::Filter => match session.filter(&event_from(&bytes)?).await? {
+            Verdict::Keep => json!({ "verdict": "keep" }),
+            Verdict::Drop(reason) => json!({ "verdict": "drop", "reason": reason }),
+        },
+        PluginKind::Transform => json!({ "events": session.transform(&event_from(&bytes)?).await? }),
+        PluginKind::Decider => {
+            let r = session.decide(&event_from(&bytes)?).await?;
+            json!({ "ruling": { "decision": r.decision, "custom_tip": r.custom_tip, "details": r.details } })
+        }
+    };
+    let mut report = json!({ "plugin": about });
+    if let (Value::Object(report), Value::Object(result)) = (&mut report, result) {
+        report.extend(result);
+    }
+    Ok(report)
+}
+
+fn parse_settings(text: &str) -> anyhow::Result<Value> {
+    let (content, is_toml) = match text.strip_prefix('@') {
+        Some(file) => (std::fs::read_to_string(file).with_context(|| format!("reading settings file {file}"))?, file.ends_with(".toml")),
+        None => (text.to_string(), false),
+    };
+    if is_toml {
+        let table: toml::Table = toml::from_str(&content).context("settings file is not valid TOML")?;
+        return Ok(crate::config::toml_to_json(&table));
+    }
+    let value: Value = serde_json::from_str(&content).context("--settings is not valid JSON")?;
+    anyhow::ensure!(value.is_object(), "--settings must be a JSON object");
+    Ok(value)
+}
+
+fn event_from(bytes: &[u8]) -> anyhow::Result<Event> {
+    serde_json::from_slice(bytes).context("input is not a router.event/v1 JSON object")
+}
+
+/// A request from a captured envelope, or the file as the body of a POST.
+fn request_from(bytes: &[u8], source_id: &str) -> anyhow::Result<Request> {
+    let mut request = Request {
+        method: "POST".into(),
+        path: "/test".into(),
+        query: String::new(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: bytes::Bytes::copy_from_slice(bytes),
+        remote_addr: Some("127.0.0.1:0".into()),
+        source_id: source_id.to_string(),
+        delivery_id: clock::new_ulid(),
+        received_at: clock::now_rfc3339(),
+    };
+    let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(bytes) else { return Ok(request) };
+    let Some(Value::Object(http)) = envelope.get("http") else { return Ok(request) };
+    if let Some(m) = http.get("method").and_then(Value::as_str) {
+        request.method = m.to_ascii_uppercase();
+    }
+    if let Some(p) = http.get("path").and_then(Value::as_str) {
+        request.path = p.to_string();
+    }
+    if let Some(q) = http.get("query_string").and_then(Value::as_str) {
+        request.query = q.to_string();
+    } else if let Some(Value::Object(q)) = http.get("query") {
+        request.query = q.iter().map(|(k, v)| format!("{}={}", encode(k), encode(&value_text(v)))).collect::<Vec<_>>().join("&");
+    }
+    if let Some(Value::Object(h)) = http.get("headers") {
+        request.headers = h.iter().map(|(k, v)| (k.to_ascii_lowercase(), value_text(v))).collect();
+    }
+    request.body = match (envelope.get("raw_body"), envelope.get("raw_body_encoding").and_then(Value::as_str)) {
+        (Some(Value::String(b)), Some("base64")) => base64::engine::general_purpose::STANDARD.decode(b).context("raw_body is not base64")?.into(),
+        (Some(Value::String(b)), _) => bytes::Bytes::from(b.clone()),
+        (Some(Value::Null) | None, _) => match envelope.get("body") {
+            Some(v) => bytes::Bytes::from(v.to_string()),
+            None => bytes::Bytes::new(),
+        },
+        (Some(other), _) => bytes::Bytes::from(other.to_string()),
+    };
+    Ok(request)
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Percent-encodes a query component (RFC 3986 unreserved characters pass).
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,307 @@
+//! Pure compilation of a parsed config: defaults, limits, id syntax, path resolution, and
+//! every cross-reference (source → plugins of the right kind, route → sinks and sources).
+//! No I/O: it never opens a plugin, reads a secret or binds a socket.
+
+use super::error::Problem;
+use super::raw::{RawAuth, RawConfig, RawSink};
+use super::spec::*;
+use crate::plugin::{MAX_PLUGIN_MEMORY_BYTES, PluginKind, PluginLimits};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Default listen address: loopback, so a fresh install is not exposed to the network.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_DATA_DIR: &str = "data";
+/// Enough for any vendor batch we know of (FindFace batches, base64 snapshots), small enough
+/// that one sender cannot exhaust memory.
+const DEFAULT_MAX_BODY_BYTES: i64 = 1 << 20;
+const MAX_BODY_BYTES_LIMIT: i64 = 64 << 20;
+const DEFAULT_TIMEOUT_MS: i64 = 100;
+const MAX_TIMEOUT_MS: i64 = 60_000;
+const DEFAULT_MAX_MEMORY_BYTES: i64 = 64 << 20;
+/// One wasm page: no plugin can run in less.
+const MIN_MEMORY_BYTES: i64 = 64 << 10;
+const DEFAULT_MAX_IN_FLIGHT: i64 = 256;
+const DEFAULT_WEBHOOK_TIMEOUT_MS: i64 = 5_000;
+const DEFAULT_WEBHOOK_ATTEMPTS: i64 = 4;
+const DEFAULT_WEBHOOK_BACKOFF_MS: i64 = 200;
+
+struct Ctx {
+    problems: Vec<Problem>,
+    base: PathBuf,
+}
+
+impl Ctx {
+    fn err(&mut self, message: impl Into<String>, span: Range<usize>) {
+        self.problems.push(Problem::at(message, span));
+    }
+
+    fn int(&mut self, value: Option<&Spanned<i64>>, name: &str, default: i64, min: i64, max: i64) -> i64 {
+        match value {
+            None => default,
+            Some(v) if (min..=max).contains(v.get_ref()) => *v.get_ref(),
+            Some(v) => {
+                self.err(format!("`{name}` must be between {min} and {max}, got {}", v.get_ref()), v.span());
+                default
+            }
+        }
+    }
+
+    fn resolve(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() { p.to_path_buf() } else { self.base.join(p) }
+    }
+
+    fn id(&mut self, id: &Spanned<String>, what: &str) {
+        let s = id.get_ref();
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !ok {
+            self.err(format!("{what} id `{s}` must be 1–64 characters of a-z, 0-9, `-` and `_`, starting with a letter or digit"), id.span());
+        }
+    }
+}
+
+/// Compiles a parsed config into a [`RouterSpec`], or returns every problem found.
+pub(crate) fn compile(raw: RawConfig, config_path: &Path) -> Result<RouterSpec, Vec<Problem>> {
+    let base = config_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+    let mut cx = Ctx { problems: Vec::new(), base };
+
+    match &raw.version {
+        Some(v) if *v.get_ref() == 1 => {}
+        Some(v) => cx.err(format!("unsupported config version {}; this router reads version = 1", v.get_ref()), v.span()),
+        None => cx.problems.push(Problem::new("missing `version = 1` at the top of the file", Some(0..0))),
+    }
+
+    let server = server(&mut cx, &raw);
+    let plugins = plugins(&mut cx, &raw);
+    let kinds: BTreeMap<&str, PluginKind> = plugins.iter().map(|p| (p.id.as_str(), p.kind)).collect();
+    let sources = sources(&mut cx, &raw, &kinds);
+    let sinks = sinks(&mut cx, &raw, &server.data_dir);
+    let sink_ids: BTreeSet<&str> = sinks.iter().map(|s| s.id.as_str()).collect();
+    let source_ids: BTreeSet<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+    let routes = routes(&mut cx, &raw, &sink_ids, &source_ids);
+
+    if cx.problems.is_empty() {
+        Ok(RouterSpec { config_path: config_path.to_path_buf(), server, plugins, sources, sinks, routes })
+    } else {
+        Err(cx.problems)
+    }
+}
+
+fn server(cx: &mut Ctx, raw: &RawConfig) -> ServerSpec {
+    let s = raw.server.as_ref().map(Spanned::get_ref);
+    let listen = match s.and_then(|s| s.listen.as_ref()) {
+        Some(l) => l.get_ref().parse().unwrap_or_else(|e| {
+            cx.err(format!("`listen` must be an address like \"127.0.0.1:8080\": {e}"), l.span());
+            DEFAULT_LISTEN.parse().expect("valid default")
+        }),
+        None => DEFAULT_LISTEN.parse().expect("valid default"),
+    };
+    let data_dir = cx.resolve(s.and_then(|s| s.data_dir.as_deref()).unwrap_or(DEFAULT_DATA_DIR));
+    let max_in_flight = cx.int(s.and_then(|s| s.max_in_flight.as_ref()), "max_in_flight", DEFAULT_MAX_IN_FLIGHT, 1, 100_000) as usize;
+    ServerSpec { listen, data_dir, max_in_flight }
+}
+
+fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
+    raw.plugins
+        .iter()
+        .map(|(id, p)| {
+            cx.id(id, "plugin");
+            let p = p.get_ref();
+            let timeout_ms = cx.int(p.timeout_ms.as_ref(), "timeout_ms", DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS) as u64;
+            let max_memory_bytes =
+                cx.int(p.max_memory_bytes.as_ref(), "max_memory_bytes", DEFAULT_MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, MAX_PLUGIN_MEMORY_BYTES as i64) as u64;
+            if p.path.get_ref().is_empty() {
+                cx.err("`path` must name a .wasm component", p.path.span());
+            }
+            PluginSpec {
+                id: id.get_ref().clone(),
+                path: cx.resolve(p.path.get_ref()),
+                kind: p.kind,
+                limits: PluginLimits { timeout_ms, max_memory_bytes },
+                settings: p.settings.as_ref().map(toml_to_json).unwrap_or_else(|| serde_json::json!({})),
+            }
+        })
+        .collect()
+}
+
+/// Plugin settings travel as JSON; TOML datetimes become their RFC 3339 text.
+pub fn toml_to_json(table: &toml::Table) -> serde_json::Value {
+    fn value(v: &toml::Value) -> serde_json::Value {
+        match v {
+            toml::Value::String(s) => s.clone().into(),
+            toml::Value::Integer(i) => (*i).into(),
+            toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+            toml::Value::Boolean(b) => (*b).into(),
+            toml::Value::Datetime(d) => d.to_string().into(),
+            toml::Value::Array(items) => items.iter().map(value).collect(),
+            toml::Value::Table(t) => toml_to_json(t),
+        }
+    }
+    serde_json::Value::Object(table.iter().map(|(k, v)| (k.clone(), value(v))).collect())
+}
+
+fn plugin_ref(cx: &mut Ctx, kinds: &BTreeMap<&str, PluginKind>, id: &Spanned<String>, want: PluginKind, field: &str) -> String {
+    match kinds.get(id.get_ref().as_str()) {
+        None => cx.err(format!("`{field}` names plugin `{}`, which is not defined under [plugins]", id.get_ref()), id.span()),
+        Some(kind) if *kind != want => cx.err(
+            format!("`{field}` needs a {} plugin, but `{}` is a {}", want.as_str(), id.get_ref(), kind.as_str()),
+            id.span(),
+        ),
+        Some(_) => {}
+    }
+    id.get_ref().clone()
+}
+
+fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) -> Vec<SourceSpec> {
+    let mut ids = BTreeSet::new();
+    let mut paths = BTreeSet::new();
+    raw.sources
+        .iter()
+        .map(|s| {
+            let s = s.get_ref();
+            cx.id(&s.id, "source");
+            if !ids.insert(s.id.get_ref().clone()) {
+                cx.err(format!("duplicate source id `{}`", s.id.get_ref()), s.id.span());
+            }
+            let path = s.path.get_ref();
+            if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
+                cx.err(format!("source path `{path}` must start with `/` and hold no query, fragment or spaces"), s.path.span());
+            } else if ["/healthz"].contains(&path.as_str()) {
+                cx.err(format!("source path `{path}` is reserved by the router"), s.path.span());
+            }
+            let path = normalize_path(path);
+            if !paths.insert(path.clone()) {
+                cx.err(format!("two sources listen on `{path}`"), s.path.span());
+            }
+            let normalizer = plugin_ref(cx, kinds, &s.normalizer, PluginKind::Normalizer, "normalizer");
+            let filters = s.filters.iter().map(|f| plugin_ref(cx, kinds, f, PluginKind::Filter, "filters")).collect();
+            let transforms = s.transforms.iter().map(|t| plugin_ref(cx, kinds, t, PluginKind::Transform, "transforms")).collect();
+            let auth = match &s.auth {
+                None => AuthSpec::None,
+                Some(a) => auth(cx, a),
+            };
+            let max_body_bytes = cx.int(s.max_body_bytes.as_ref(), "max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1, MAX_BODY_BYTES_LIMIT) as usize;
+            SourceSpec {
+                id: s.id.get_ref().clone(),
+                path,
+                normalizer,
+                filters,
+                transforms,
+                auth,
+                max_body_bytes,
+            }
+        })
+        .collect()
+}
+
+/// `/ingest/json/` and `/ingest/json` are the same source path.
+pub fn normalize_path(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() }
+}
+
+fn secret(cx: &mut Ctx, env: &Option<String>, file: &Option<String>, what: &str, span: Range<usize>) -> SecretRef {
+    match (env, file) {
+        (Some(e), None) if !e.is_empty() => SecretRef::Env(e.clone()),
+        (None, Some(f)) if !f.is_empty() => SecretRef::File(cx.resolve(f)),
+        _ => {
+            cx.err(format!("set exactly one of `{what}_env` (an environment variable) or `{what}_file` (a file holding it); secrets never go in router.toml"), span);
+            SecretRef::Env(String::new())
+        }
+    }
+}
+
+fn auth(cx: &mut Ctx, a: &Spanned<RawAuth>) -> AuthSpec {
+    let span = a.span();
+    match a.get_ref() {
+        RawAuth::None => AuthSpec::None,
+        RawAuth::Basic { username, password_env, password_file } => {
+            if username.is_empty() || username.contains(':') {
+                cx.err("basic auth `username` must be non-empty and hold no `:`", span.clone());
+            }
+            AuthSpec::Basic { username: username.clone(), password: secret(cx, password_env, password_file, "password", span) }
+        }
+        RawAuth::Bearer { token_env, token_file } => AuthSpec::Bearer { token: secret(cx, token_env, token_file, "token", span) },
+    }
+}
+
+fn sinks(cx: &mut Ctx, raw: &RawConfig, data_dir: &Path) -> Vec<SinkSpec> {
+    raw.sinks
+        .iter()
+        .map(|(id, s)| {
+            cx.id(id, "sink");
+            let kind = match s.get_ref() {
+                RawSink::File { path } => {
+                    let p = Path::new(path);
+                    SinkKind::File { path: if p.is_absolute() { p.to_path_buf() } else { data_dir.join(p) } }
+                }
+                RawSink::Webhook { url, timeout_ms, max_attempts, backoff_ms, headers } => {
+                    let uri = match url.get_ref().parse::<hyper::Uri>() {
+                        Ok(u) if u.scheme_str() == Some("http") && u.host().is_some() => u,
+                        Ok(u) if u.scheme_str() == Some("https") => {
+                            cx.err("https webhooks are not supported yet; terminate TLS in a local proxy and point the sink at it over http", url.span());
+                            u
+                        }
+                        _ => {
+                            cx.err(format!("`url` must be an absolute http URL, got `{}`", url.get_ref()), url.span());
+                            hyper::Uri::from_static("http://invalid")
+                        }
+                    };
+                    for name in headers.keys() {
+                        if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                            cx.err(format!("`{name}` is not a valid HTTP header name"), s.span());
+                        }
+                    }
+                    SinkKind::Webhook(WebhookSpec {
+                        url: uri,
+                        timeout_ms: cx.int(timeout_ms.as_ref(), "timeout_ms", DEFAULT_WEBHOOK_TIMEOUT_MS, 1, 300_000) as u64,
+                        max_attempts: cx.int(max_attempts.as_ref(), "max_attempts", DEFAULT_WEBHOOK_ATTEMPTS, 1, 100) as u32,
+                        backoff_ms: cx.int(backoff_ms.as_ref(), "backoff_ms", DEFAULT_WEBHOOK_BACKOFF_MS, 0, 600_000) as u64,
+                        headers: headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    })
+                }
+            };
+            SinkSpec { id: id.get_ref().clone(), kind }
+        })
+        .collect()
+}
+
+fn routes(cx: &mut Ctx, raw: &RawConfig, sinks: &BTreeSet<&str>, sources: &BTreeSet<&str>) -> Vec<RouteSpec> {
+    raw.routes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let r = r.get_ref();
+            if r.sinks.get_ref().is_empty() {
+                cx.err("a route needs at least one sink in `sinks`", r.sinks.span());
+            }
+            for s in r.sinks.get_ref() {
+                if !sinks.contains(s.get_ref().as_str()) {
+                    cx.err(format!("route sends to sink `{}`, which is not defined under [sinks]", s.get_ref()), s.span());
+                }
+            }
+            for s in &r.matcher.source {
+                if !sources.contains(s.get_ref().as_str()) {
+                    cx.err(format!("route matches source `{}`, which is not defined under [[sources]]", s.get_ref()), s.span());
+                }
+            }
+            RouteSpec {
+                name: r.name.clone().unwrap_or_else(|| format!("route-{}", i + 1)),
+                matcher: MatchSpec {
+                    vendor: r.matcher.vendor.clone(),
+                    category: r.matcher.category.clone(),
+                    action: r.matcher.action.clone(),
+                    source: r.matcher.source.iter().map(|s| s.get_ref().clone()).collect(),
+                },
+                sinks: r.sinks.get_ref().iter().map(|s| s.get_ref().clone()).collect(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,27 @@
+//! router.toml: parsed strictly (`raw`), compiled purely into a [`RouterSpec`] (`compile`),
+//! with every problem reported at once, each with file, line and column (`error`).
+//! Building live objects from the spec (reading plugins, secrets, sockets) is `pipeline`'s job.
+
+mod compile;
+mod error;
+mod raw;
+mod spec;
+
+pub use compile::{DEFAULT_LISTEN, normalize_path, toml_to_json};
+use compile::compile;
+pub use error::{Error, Errors};
+pub use spec::*;
+
+use std::path::Path;
+
+/// Reads, parses and compiles a config file.
+pub fn load(path: &Path) -> Result<RouterSpec, Errors> {
+    let text = std::fs::read_to_string(path).map_err(|e| Errors::io(path, &e))?;
+    load_str(&text, path)
+}
+
+/// Parses and compiles config text; `path` names it in errors and anchors relative paths.
+pub fn load_str(text: &str, path: &Path) -> Result<RouterSpec, Errors> {
+    let raw = raw::parse(text).map_err(|errs| Errors::new(path, text, errs))?;
+    compile(raw, path).map_err(|errs| Errors::new(path, text, errs))
+}

@@ -1,0 +1,214 @@
+//! The serde mirror of router.toml. Every struct denies unknown fields. Each top-level entity
+//! is deserialized on its own, so one typo does not hide the errors in the rest of the file.
+//!
+//! ```toml
+//! version = 1
+//!
+//! [server]
+//! listen = "127.0.0.1:8080"     # default
+//! data_dir = "./data"           # default, relative to this file
+//!
+//! [plugins.normalize-json]
+//! path = "target/plugins/normalize-json.wasm"
+//! kind = "normalizer"           # normalizer | filter | transform | decider
+//! timeout_ms = 100              # CPU budget per call (default 100)
+//! max_memory_bytes = 67108864   # linear-memory cap (default 64 MiB)
+//! settings = { vendor = "acme" }
+//!
+//! [[sources]]
+//! id = "json"
+//! path = "/ingest/json"
+//! normalizer = "normalize-json"
+//! filters = []                  # filter plugin ids, in order
+//! transforms = []               # transform plugin ids, in order
+//! auth = { type = "bearer", token_env = "JSON_TOKEN" }   # none | basic | bearer
+//! max_body_bytes = 1048576
+//!
+//! [sinks.events]
+//! type = "file"                 # file | webhook
+//! path = "events.jsonl"         # relative to data_dir
+//!
+//! [[routes]]
+//! match = { category = ["recognition"] }   # vendor, category, action, source
+//! sinks = ["events"]
+//! ```
+
+use super::error::Problem;
+use crate::event::{Action, Category};
+use crate::plugin::PluginKind;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+/// The whole file, entity by entity.
+#[derive(Debug, Default)]
+pub(crate) struct RawConfig {
+    pub(crate) version: Option<Spanned<i64>>,
+    pub(crate) server: Option<Spanned<RawServer>>,
+    pub(crate) plugins: Vec<(Spanned<String>, Spanned<RawPlugin>)>,
+    pub(crate) sources: Vec<Spanned<RawSource>>,
+    pub(crate) sinks: Vec<(Spanned<String>, Spanned<RawSink>)>,
+    pub(crate) routes: Vec<Spanned<RawRoute>>,
+}
+
+/// `[server]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServer {
+    pub(crate) listen: Option<Spanned<String>>,
+    pub(crate) data_dir: Option<String>,
+    pub(crate) max_in_flight: Option<Spanned<i64>>,
+}
+
+/// `[plugins.<id>]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPlugin {
+    pub(crate) path: Spanned<String>,
+    pub(crate) kind: PluginKind,
+    pub(crate) timeout_ms: Option<Spanned<i64>>,
+    pub(crate) max_memory_bytes: Option<Spanned<i64>>,
+    pub(crate) settings: Option<toml::Table>,
+}
+
+/// `[[sources]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSource {
+    pub(crate) id: Spanned<String>,
+    pub(crate) path: Spanned<String>,
+    pub(crate) normalizer: Spanned<String>,
+    #[serde(default)]
+    pub(crate) filters: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) transforms: Vec<Spanned<String>>,
+    pub(crate) auth: Option<Spanned<RawAuth>>,
+    pub(crate) max_body_bytes: Option<Spanned<i64>>,
+}
+
+/// A source's `auth` table.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum RawAuth {
+    None,
+    Basic { username: String, password_env: Option<String>, password_file: Option<String> },
+    Bearer { token_env: Option<String>, token_file: Option<String> },
+}
+
+/// `[sinks.<id>]`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum RawSink {
+    Webhook {
+        url: Spanned<String>,
+        timeout_ms: Option<Spanned<i64>>,
+        max_attempts: Option<Spanned<i64>>,
+        backoff_ms: Option<Spanned<i64>>,
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    File {
+        path: String,
+    },
+}
+
+/// `[[routes]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRoute {
+    pub(crate) name: Option<String>,
+    #[serde(rename = "match", default)]
+    pub(crate) matcher: RawMatch,
+    pub(crate) sinks: Spanned<Vec<Spanned<String>>>,
+}
+
+/// A route's `match` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMatch {
+    #[serde(default)]
+    pub(crate) vendor: Vec<String>,
+    #[serde(default)]
+    pub(crate) category: Vec<Category>,
+    #[serde(default)]
+    pub(crate) action: Vec<Action>,
+    #[serde(default)]
+    pub(crate) source: Vec<Spanned<String>>,
+}
+
+const TOP_LEVEL: &str = "`version`, `server`, `plugins`, `sources`, `sinks`, `routes`";
+
+fn entity<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, problems: &mut Vec<Problem>) -> Option<Spanned<T>> {
+    let span = value.span();
+    match T::deserialize(ValueDeserializer::from(value)) {
+        Ok(v) => Some(Spanned::new(span, v)),
+        Err(e) => {
+            let mut p = Problem::from(e);
+            p.span = p.span.or(Some(span));
+            problems.push(p);
+            None
+        }
+    }
+}
+
+fn table_entries<'i>(
+    key: &str,
+    value: Spanned<DeValue<'i>>,
+    problems: &mut Vec<Problem>,
+) -> Vec<(Spanned<String>, Spanned<DeValue<'i>>)> {
+    let span = value.span();
+    match value.into_inner() {
+        DeValue::Table(table) => table.into_iter().map(|(k, v)| (Spanned::new(k.span(), k.into_inner().into_owned()), v)).collect(),
+        other => {
+            problems.push(Problem::at(format!("`{key}` must be a table, found {}", other.type_str()), span));
+            Vec::new()
+        }
+    }
+}
+
+fn array_items<'i>(key: &str, value: Spanned<DeValue<'i>>, problems: &mut Vec<Problem>) -> Vec<Spanned<DeValue<'i>>> {
+    let span = value.span();
+    match value.into_inner() {
+        DeValue::Array(items) => items.into_iter().collect(),
+        other => {
+            problems.push(Problem::at(format!("`{key}` must be an array of tables (`[[{key}]]`), found {}", other.type_str()), span));
+            Vec::new()
+        }
+    }
+}
+
+/// Parses config text; on failure returns every problem found.
+pub(crate) fn parse(text: &str) -> Result<RawConfig, Vec<Problem>> {
+    let root = DeTable::parse(text).map_err(|e| vec![Problem::from(e)])?;
+    let mut problems = Vec::new();
+    let mut raw = RawConfig::default();
+    for (key, value) in root.into_inner() {
+        match key.get_ref().as_ref() {
+            "version" => raw.version = entity(value, &mut problems),
+            "server" => raw.server = entity(value, &mut problems),
+            "plugins" => {
+                for (id, v) in table_entries("plugins", value, &mut problems) {
+                    if let Some(p) = entity(v, &mut problems) {
+                        raw.plugins.push((id, p));
+                    }
+                }
+            }
+            "sinks" => {
+                for (id, v) in table_entries("sinks", value, &mut problems) {
+                    if let Some(s) = entity(v, &mut problems) {
+                        raw.sinks.push((id, s));
+                    }
+                }
+            }
+            "sources" => raw.sources = array_items("sources", value, &mut problems).into_iter().filter_map(|v| entity(v, &mut problems)).collect(),
+            "routes" => raw.routes = array_items("routes", value, &mut problems).into_iter().filter_map(|v| entity(v, &mut problems)).collect(),
+            other => problems.push(Problem::at(format!("unknown top-level key `{other}`, expected one of {TOP_LEVEL}"), key.span())),
+        }
+    }
+    // Tables iterate in key order; keep entities in file order for stable output.
+    raw.plugins.sort_by_key(|(id, _)| id.span().start);
+    raw.sinks.sort_by_key(|(id, _)| id.span().start);
+    if problems.is_empty() { Ok(raw) } else { Err(problems) }
+}

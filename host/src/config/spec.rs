@@ -1,0 +1,157 @@
+//! The compiled configuration: ids resolved, paths absolute, defaults applied, references
+//! checked. Pure data; `pipeline::build` turns it into live objects.
+
+use crate::event::{Action, Category};
+use crate::plugin::{PluginKind, PluginLimits};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The whole router.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouterSpec {
+    /// The config file this came from.
+    pub config_path: PathBuf,
+    /// Process-level settings.
+    pub server: ServerSpec,
+    /// Plugins by id, in file order.
+    pub plugins: Vec<PluginSpec>,
+    /// HTTP sources.
+    pub sources: Vec<SourceSpec>,
+    /// Sinks by id, in file order.
+    pub sinks: Vec<SinkSpec>,
+    /// Routes, in file order (every matching route delivers).
+    pub routes: Vec<RouteSpec>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSpec {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Where quarantine, blobs and file sinks' relative paths live.
+    pub data_dir: PathBuf,
+    /// Requests processed at once; more wait for a slot.
+    pub max_in_flight: usize,
+}
+
+/// `[plugins.<id>]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginSpec {
+    /// The id.
+    pub id: String,
+    /// Absolute path of the .wasm component.
+    pub path: PathBuf,
+    /// Which world it implements.
+    pub kind: PluginKind,
+    /// CPU and memory budgets.
+    pub limits: PluginLimits,
+    /// Its `settings` table, as JSON.
+    pub settings: serde_json::Value,
+}
+
+/// Where a secret comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretRef {
+    /// An environment variable.
+    Env(String),
+    /// A file (trailing newline trimmed).
+    File(PathBuf),
+}
+
+/// How a source authenticates senders.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthSpec {
+    /// Anyone may post.
+    None,
+    /// HTTP Basic.
+    Basic {
+        /// Expected user name.
+        username: String,
+        /// Expected password.
+        password: SecretRef,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// Expected token.
+        token: SecretRef,
+    },
+}
+
+/// `[[sources]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSpec {
+    /// The id (events carry it; routes match on it).
+    pub id: String,
+    /// The URL path it listens on.
+    pub path: String,
+    /// Normalizer plugin id.
+    pub normalizer: String,
+    /// Filter plugin ids, in order.
+    pub filters: Vec<String>,
+    /// Transform plugin ids, in order.
+    pub transforms: Vec<String>,
+    /// Sender authentication.
+    pub auth: AuthSpec,
+    /// Largest accepted body.
+    pub max_body_bytes: usize,
+}
+
+/// `[sinks.<id>]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkSpec {
+    /// The id.
+    pub id: String,
+    /// What kind.
+    pub kind: SinkKind,
+}
+
+/// The sink kinds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SinkKind {
+    /// POST each event as JSON.
+    Webhook(WebhookSpec),
+    /// Append JSON Lines to a file.
+    File {
+        /// Absolute path.
+        path: PathBuf,
+    },
+}
+
+/// A webhook sink.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookSpec {
+    /// Target URL (http).
+    pub url: hyper::Uri,
+    /// Per-attempt timeout.
+    pub timeout_ms: u64,
+    /// Attempts before giving up (≥ 1).
+    pub max_attempts: u32,
+    /// First retry delay; doubles each attempt.
+    pub backoff_ms: u64,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+}
+
+/// `[[routes]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteSpec {
+    /// A name for logs (defaults to `route-<n>`).
+    pub name: String,
+    /// Conditions; all must hold, an empty list matches anything.
+    pub matcher: MatchSpec,
+    /// Sink ids.
+    pub sinks: Vec<String>,
+}
+
+/// Route conditions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MatchSpec {
+    /// Vendor names.
+    pub vendor: Vec<String>,
+    /// Categories.
+    pub category: Vec<Category>,
+    /// Actions.
+    pub action: Vec<Action>,
+    /// Source ids.
+    pub source: Vec<String>,
+}

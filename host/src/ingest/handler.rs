@@ -1,0 +1,172 @@
+//! One request, from the socket to the answer.
+
+use super::auth::{self, Refusal};
+use super::body::{BodyError, read_capped};
+use super::response::{Error, json};
+use crate::pipeline::{Pipeline, ProcessError, Source};
+use crate::plugin::Request;
+use crate::quarantine::Entry;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Response, StatusCode};
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use tokio::sync::Semaphore;
+
+/// State shared by all connections: the current pipeline and the in-flight limit.
+pub struct Shared {
+    pipeline: RwLock<Arc<Pipeline>>,
+    in_flight: Semaphore,
+}
+
+impl Shared {
+    /// Wraps a pipeline.
+    pub fn new(pipeline: Pipeline) -> Shared {
+        let limit = pipeline.spec().server.max_in_flight;
+        Shared { pipeline: RwLock::new(Arc::new(pipeline)), in_flight: Semaphore::new(limit) }
+    }
+
+    /// The pipeline requests start on now. In-flight requests keep the one they started with.
+    pub fn pipeline(&self) -> Arc<Pipeline> {
+        self.pipeline.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the pipeline for new requests.
+    pub fn swap(&self, pipeline: Pipeline) -> Arc<Pipeline> {
+        let mut guard = self.pipeline.write().unwrap_or_else(|p| p.into_inner());
+        std::mem::replace(&mut *guard, Arc::new(pipeline))
+    }
+}
+
+fn headers_of(req: &hyper::Request<Incoming>) -> Vec<(String, String)> {
+    req.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
+}
+
+/// Answers one request.
+pub(crate) async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    let path = req.uri().path().to_string();
+    if path == "/healthz" {
+        return json(StatusCode::OK, &serde_json::json!({ "status": "ok" }));
+    }
+    let delivery_id = crate::clock::new_ulid();
+    let received_at = crate::clock::now_rfc3339();
+    let pipeline = shared.pipeline();
+    let Some(source) = pipeline.source(&path).cloned() else {
+        tracing::info!(%path, %remote, "No source for path.");
+        return Error::NotFound { path }.to_response(&delivery_id, false);
+    };
+    let auth_kind = match auth::check(&source.auth, req.headers()) {
+        Ok(kind) => kind,
+        Err(Refusal::Unauthorized { reason, challenge }) => {
+            tracing::info!(source = %source.spec.id, %remote, reason, "Request refused.");
+            return Error::Unauthorized { reason, challenge }.to_response(&delivery_id, false);
+        }
+        Err(Refusal::Unavailable(reason)) => {
+            tracing::warn!(source = %source.spec.id, %remote, %reason, "Request refused: source not configured.");
+            return Error::Unavailable(reason).to_response(&delivery_id, false);
+        }
+    };
+    let mut request = Request {
+        method: req.method().as_str().to_string(),
+        path: path.clone(),
+        query: req.uri().query().unwrap_or("").to_string(),
+        headers: headers_of(&req),
+        body: Bytes::new(),
+        remote_addr: Some(remote.to_string()),
+        source_id: source.spec.id.clone(),
+        delivery_id: delivery_id.clone(),
+        received_at,
+    };
+    match read_capped(req.into_body(), source.spec.max_body_bytes).await {
+        Ok(body) => request.body = body,
+        Err(BodyError::TooLarge { limit, prefix }) => {
+            request.body = prefix;
+            let error = Error::TooLarge { limit };
+            let kept = keep(&pipeline, &request, &error, true).await;
+            return error.to_response(&delivery_id, kept);
+        }
+        Err(BodyError::Read(reason)) => {
+            tracing::info!(source = %source.spec.id, %remote, %reason, "Request body unreadable.");
+            return Error::BadBody(reason).to_response(&delivery_id, false);
+        }
+    }
+    let _permit = shared.in_flight.acquire().await;
+    match pipeline.process(&source, &request, auth_kind).await {
+        Ok(processed) => {
+            tracing::info!(
+                source = %source.spec.id,
+                delivery_id = %delivery_id,
+                normalized = processed.normalized,
+                dropped = processed.dropped,
+                emitted = processed.emitted,
+                routed = processed.routed,
+                "Request processed."
+            );
+            match processed.reply {
+                Some(reply) => reply_response(reply),
+                None => json(
+                    StatusCode::OK,
+                    &serde_json::json!({
+                        "status": "accepted",
+                        "delivery_id": delivery_id,
+                        "events": processed.emitted,
+                        "dropped": processed.dropped,
+                        "unrouted": processed.emitted - processed.routed,
+                    }),
+                ),
+            }
+        }
+        Err(e) => fail(&pipeline, &source, &request, e).await,
+    }
+}
+
+async fn fail(pipeline: &Pipeline, source: &Source, request: &Request, e: ProcessError) -> Response<Full<Bytes>> {
+    let error = Error::Process(e);
+    if error.status().is_server_error() {
+        tracing::error!(source = %source.spec.id, delivery_id = %request.delivery_id, error = %error, "Request failed; kept in quarantine.");
+    } else {
+        tracing::info!(source = %source.spec.id, delivery_id = %request.delivery_id, error = %error, "Request rejected; kept in quarantine.");
+    }
+    let kept = keep(pipeline, request, &error, false).await;
+    error.to_response(&request.delivery_id, kept)
+}
+
+/// Quarantines a request; false (and an ERROR log: data is lost) if even that fails.
+async fn keep(pipeline: &Pipeline, request: &Request, error: &Error, truncated: bool) -> bool {
+    let entry = Entry {
+        delivery_id: request.delivery_id.clone(),
+        received_at: request.received_at.clone(),
+        source_id: Some(request.source_id.clone()),
+        method: request.method.clone(),
+        path: request.path.clone(),
+        query: request.query.clone(),
+        headers: Entry::redact_headers(&request.headers),
+        remote_addr: request.remote_addr.clone(),
+        status: error.status().as_u16(),
+        reason: error.to_string(),
+        body_base64: Entry::encode_body(&request.body),
+        truncated,
+    };
+    match pipeline.quarantine().keep(&entry).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::error!(delivery_id = %request.delivery_id, error = %e, "Could not write the quarantine; the request is lost.");
+            false
+        }
+    }
+}
+
+fn reply_response(reply: crate::plugin::Reply) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(reply.body)));
+    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    for (name, value) in reply.headers {
+        match (hyper::header::HeaderName::from_bytes(name.as_bytes()), hyper::header::HeaderValue::from_str(&value)) {
+            (Ok(n), Ok(v)) => {
+                response.headers_mut().append(n, v);
+            }
+            _ => tracing::warn!(header = %name, "Plugin reply header is not valid HTTP; skipped."),
+        }
+    }
+    response
+}

@@ -1,0 +1,16 @@
+//! The HTTP edge: accepts connections, maps each request to its source by path, checks
+//! authentication and the body cap, and hands the request to the pipeline. Every failure is
+//! answered with a status and a message naming the problem, and the raw request is kept in
+//! the quarantine. This module must not know what the plugins do.
+
+mod auth;
+mod body;
+mod handler;
+mod response;
+mod server;
+
+pub use auth::check as check_auth;
+pub use body::{BodyError, read_capped};
+pub use handler::Shared;
+pub use response::Error;
+pub use server::serve;

@@ -1,0 +1,143 @@
+//! `build`: the I/O half of loading a config — plugins read and compiled (on blocking threads,
+//! all at once, every failure reported), secrets resolved, sinks opened.
+
+use super::Pipeline;
+use crate::blobs::BlobStore;
+use crate::config::{AuthSpec, RouterSpec, SecretRef, SourceSpec};
+use crate::plugin::{Plugin, Runtime};
+use crate::quarantine::Quarantine;
+use crate::sink::Sink;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A source's resolved authentication.
+#[derive(Clone)]
+pub enum Auth {
+    /// Open.
+    None,
+    /// HTTP Basic with these credentials.
+    Basic {
+        /// User name.
+        username: String,
+        /// Password.
+        password: String,
+    },
+    /// Bearer token.
+    Bearer {
+        /// Token.
+        token: String,
+    },
+    /// The secret is not available; every request is refused with 503 and this reason.
+    Unavailable {
+        /// Why (names the variable or file, never a value).
+        reason: String,
+    },
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print secrets.
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Basic { username, .. } => write!(f, "Basic({username}, ***)"),
+            Auth::Bearer { .. } => f.write_str("Bearer(***)"),
+            Auth::Unavailable { reason } => write!(f, "Unavailable({reason})"),
+        }
+    }
+}
+
+/// A source with its plugin chain.
+#[derive(Debug)]
+pub struct Source {
+    /// Its spec.
+    pub spec: SourceSpec,
+    /// Resolved authentication.
+    pub auth: Auth,
+    pub(crate) normalizer: Arc<Plugin>,
+    pub(crate) filters: Vec<Arc<Plugin>>,
+    pub(crate) transforms: Vec<Arc<Plugin>>,
+}
+
+fn read_secret(secret: &SecretRef) -> Result<String, String> {
+    match secret {
+        SecretRef::Env(name) => match std::env::var(name) {
+            Ok(v) if !v.is_empty() => Ok(v),
+            _ => Err(format!("environment variable {name} is not set")),
+        },
+        SecretRef::File(path) => match std::fs::read_to_string(path) {
+            Ok(v) if !v.trim_end_matches(['\r', '\n']).is_empty() => Ok(v.trim_end_matches(['\r', '\n']).to_string()),
+            Ok(_) => Err(format!("secret file {} is empty", path.display())),
+            Err(e) => Err(format!("cannot read secret file {}: {e}", path.display())),
+        },
+    }
+}
+
+fn resolve_auth(source: &SourceSpec) -> Auth {
+    let resolved = match &source.auth {
+        AuthSpec::None => Ok(Auth::None),
+        AuthSpec::Basic { username, password } => read_secret(password).map(|password| Auth::Basic { username: username.clone(), password }),
+        AuthSpec::Bearer { token } => read_secret(token).map(|token| Auth::Bearer { token }),
+    };
+    resolved.unwrap_or_else(|reason| {
+        tracing::warn!(source = %source.id, %reason, "Source secret unavailable; its requests will be refused with 503 until it is set.");
+        Auth::Unavailable { reason: format!("source `{}` is not configured: {reason}", source.id) }
+    })
+}
+
+/// Builds a pipeline. Every plugin is loaded even after a failure, so the error lists all
+/// broken plugins at once.
+pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeline> {
+    let loads = spec.plugins.iter().map(|p| {
+        let runtime = runtime.clone();
+        let p = p.clone();
+        tokio::task::spawn_blocking(move || runtime.load(&p.id, &p.path, p.kind, p.limits, &p.settings))
+    });
+    let mut plugins = HashMap::new();
+    let mut errors = Vec::new();
+    for load in futures_join(loads).await {
+        match load {
+            Ok(Ok(plugin)) => {
+                plugins.insert(plugin.id().to_string(), Arc::new(plugin));
+            }
+            Ok(Err(e)) => errors.push(e.to_string()),
+            Err(join) => errors.push(format!("plugin loader panicked: {join}")),
+        }
+    }
+    if !errors.is_empty() {
+        anyhow::bail!("{}", errors.join("\n"));
+    }
+    let dead_letter_dir = spec.server.data_dir.join("dead-letter");
+    let mut sinks = HashMap::new();
+    for s in &spec.sinks {
+        sinks.insert(s.id.clone(), Arc::new(Sink::build(s, &dead_letter_dir)?));
+    }
+    let get = |id: &String| plugins.get(id).cloned().ok_or_else(|| anyhow::anyhow!("plugin `{id}` was not loaded"));
+    let mut sources = HashMap::new();
+    for s in &spec.sources {
+        let source = Source {
+            auth: resolve_auth(s),
+            normalizer: get(&s.normalizer)?,
+            filters: s.filters.iter().map(get).collect::<anyhow::Result<_>>()?,
+            transforms: s.transforms.iter().map(get).collect::<anyhow::Result<_>>()?,
+            spec: s.clone(),
+        };
+        sources.insert(s.path.clone(), Arc::new(source));
+    }
+    Ok(Pipeline {
+        quarantine: Quarantine::new(&spec.server.data_dir),
+        blobs: BlobStore::new(&spec.server.data_dir),
+        spec,
+        sources,
+        sinks,
+    })
+}
+
+/// Awaits every handle (in order) without an extra dependency.
+async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<Result<T, tokio::task::JoinError>> {
+    let handles: Vec<_> = handles.collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await);
+    }
+    out
+}

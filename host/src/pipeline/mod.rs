@@ -1,0 +1,63 @@
+//! The pipeline: an immutable snapshot of everything a request needs — sources with their
+//! plugin chains, sinks, routes — built from a [`RouterSpec`] in one go (`build` does the I/O:
+//! loading plugins, reading secrets, opening sinks), then shared read-only by all requests.
+
+mod build;
+mod route;
+mod run;
+
+pub use build::{Auth, Source, build};
+pub use route::matches;
+pub use run::{ProcessError, Processed, stamp};
+
+use crate::blobs::BlobStore;
+use crate::config::{RouteSpec, RouterSpec};
+use crate::quarantine::Quarantine;
+use crate::sink::Sink;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A built pipeline.
+pub struct Pipeline {
+    spec: RouterSpec,
+    /// Sources by URL path.
+    sources: HashMap<String, Arc<Source>>,
+    /// Sinks by id.
+    sinks: HashMap<String, Arc<Sink>>,
+    quarantine: Quarantine,
+    blobs: BlobStore,
+}
+
+impl Pipeline {
+    /// The spec it was built from.
+    pub fn spec(&self) -> &RouterSpec {
+        &self.spec
+    }
+
+    /// The source listening on `path` (trailing slashes ignored).
+    pub fn source(&self, path: &str) -> Option<&Arc<Source>> {
+        self.sources.get(path).or_else(|| self.sources.get(&crate::config::normalize_path(path)))
+    }
+
+    /// The quarantine store.
+    pub fn quarantine(&self) -> &Quarantine {
+        &self.quarantine
+    }
+
+    /// The routes.
+    pub fn routes(&self) -> &[RouteSpec] {
+        &self.spec.routes
+    }
+
+    /// A sink by id.
+    pub fn sink(&self, id: &str) -> Option<&Arc<Sink>> {
+        self.sinks.get(id)
+    }
+
+    /// Waits for every sink's queued deliveries.
+    pub async fn drain(&self) {
+        for sink in self.sinks.values() {
+            sink.drain().await;
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Driving one request through its source's chain: normalize → host-owned fields and media →
+//! filters → transforms → routes → sinks. One plugin instance per stage per request.
+
+use super::{Pipeline, Source, matches};
+use crate::blobs::sniff_mime;
+use crate::event::{AuthKind, Delivery, Event, SCHEMA, Transport};
+use crate::plugin::{self, Reply, Request, Verdict};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The result of a processed request.
+#[derive(Debug)]
+pub struct Processed {
+    /// The normalizer's reply, if it chose one.
+    pub reply: Option<Reply>,
+    /// Events the normalizer produced.
+    pub normalized: usize,
+    /// Events dropped by filters.
+    pub dropped: usize,
+    /// Events after transforms.
+    pub emitted: usize,
+    /// Events that matched at least one route.
+    pub routed: usize,
+    /// The final events (after transforms), in order.
+    pub events: Vec<Arc<Event>>,
+}
+
+/// Why a request could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// A plugin failed or rejected the input.
+    #[error(transparent)]
+    Plugin(#[from] plugin::Error),
+    /// A sink could not accept the events (e.g. the file sink's disk is full).
+    #[error("sink `{sink}` failed: {source:#}")]
+    Sink {
+        /// Sink id.
+        sink: String,
+        /// Cause.
+        source: anyhow::Error,
+    },
+    /// Storing decoded media failed.
+    #[error("storing media failed: {0:#}")]
+    Media(anyhow::Error),
+}
+
+fn transport(method: &str) -> Transport {
+    match method {
+        "GET" => Transport::HttpGet,
+        "PUT" => Transport::HttpPut,
+        _ => Transport::HttpPost,
+    }
+}
+
+/// Sets the host-owned fields of freshly normalized events (schema, uid, receive time,
+/// delivery), replacing whatever the normalizer put there.
+pub fn stamp(events: &mut [Event], request: &Request, auth: AuthKind) {
+    let total = events.len();
+    for (index, event) in events.iter_mut().enumerate() {
+        event.schema = SCHEMA.to_string();
+        event.event_uid = crate::clock::new_ulid();
+        event.received_at = request.received_at.clone();
+        event.delivery = Delivery {
+            transport: transport(&request.method),
+            delivery_id: request.delivery_id.clone(),
+            batch_index: Some(index as u32),
+            batch_size: Some(total as u32),
+            auth,
+            // A normalizer that verified a signature says so; nothing else is its to set.
+            signature_valid: event.delivery.signature_valid,
+            duplicate_of: None,
+            replay_suspected: false,
+        };
+    }
+}
+
+impl Pipeline {
+    /// Runs the normalizer, filters and transforms of `source` on a request: no sink is touched,
+    /// so this is also what `switchyard plugin test` and reload self-tests use.
+    pub async fn transform_request(&self, source: &Source, request: &Request, auth: AuthKind) -> Result<Processed, ProcessError> {
+        let mut normalized = {
+            let mut session = source.normalizer.session().await?;
+            session.normalize(request).await?
+        };
+        let total = normalized.events.len();
+        stamp(&mut normalized.events, request, auth);
+        for (event_index, media_index, bytes) in std::mem::take(&mut normalized.media_content) {
+            let hash = self.blobs.put(&bytes).await.map_err(ProcessError::Media)?;
+            if let Some(media) = normalized.events.get_mut(event_index).and_then(|e| e.media.get_mut(media_index)) {
+                media.blob_ref = Some(hash);
+                media.bytes = Some(bytes.len() as u64);
+                if media.mime.is_none() {
+                    media.mime = sniff_mime(&bytes).map(str::to_string);
+                }
+            }
+        }
+        let mut events = normalized.events;
+        let mut dropped = 0;
+        for filter in &source.filters {
+            if events.is_empty() {
+                break;
+            }
+            let mut session = filter.session().await?;
+            let mut kept = Vec::with_capacity(events.len());
+            for event in events {
+                match session.filter(&event).await? {
+                    Verdict::Keep => kept.push(event),
+                    Verdict::Drop(reason) => {
+                        dropped += 1;
+                        tracing::debug!(plugin = filter.id(), event_uid = %event.event_uid, %reason, "Event dropped by filter.");
+                    }
+                }
+            }
+            events = kept;
+        }
+        for transform in &source.transforms {
+            if events.is_empty() {
+                break;
+            }
+            let mut session = transform.session().await?;
+            let mut out = Vec::with_capacity(events.len());
+            for event in &events {
+                out.extend(session.transform(event).await?);
+            }
+            events = out;
+        }
+        Ok(Processed {
+            reply: normalized.reply,
+            normalized: total,
+            dropped,
+            emitted: events.len(),
+            routed: 0,
+            events: events.into_iter().map(Arc::new).collect(),
+        })
+    }
+
+    /// Processes a request end to end and hands the events to their sinks.
+    pub async fn process(&self, source: &Source, request: &Request, auth: AuthKind) -> Result<Processed, ProcessError> {
+        let mut processed = self.transform_request(source, request, auth).await?;
+        let mut by_sink: BTreeMap<&str, Vec<Arc<Event>>> = BTreeMap::new();
+        for event in &processed.events {
+            let mut hit = false;
+            let mut sinks_for_event: Vec<&str> = Vec::new();
+            for route in self.routes() {
+                if matches(&route.matcher, event, &source.spec.id) {
+                    hit = true;
+                    for sink in &route.sinks {
+                        // One delivery per sink even when several routes name it.
+                        if !sinks_for_event.contains(&sink.as_str()) {
+                            sinks_for_event.push(sink);
+                        }
+                    }
+                }
+            }
+            for sink in sinks_for_event {
+                by_sink.entry(sink).or_default().push(event.clone());
+            }
+            if hit {
+                processed.routed += 1;
+            } else {
+                tracing::debug!(event_uid = %event.event_uid, source = %source.spec.id, "Event matched no route.");
+            }
+        }
+        for (sink_id, events) in by_sink {
+            let Some(sink) = self.sink(sink_id) else { continue };
+            sink.accept(&events).await.map_err(|source| ProcessError::Sink { sink: sink_id.to_string(), source })?;
+        }
+        Ok(processed)
+    }
+}
