@@ -14,7 +14,9 @@ pub struct BlobStore {
 impl BlobStore {
     /// Uses `<data_dir>/blobs`.
     pub fn new(data_dir: &Path) -> BlobStore {
-        BlobStore { dir: data_dir.join("blobs") }
+        BlobStore {
+            dir: data_dir.join("blobs"),
+        }
     }
 
     /// Where a blob with this hex sha256 lives.

@@ -14,10 +14,16 @@ const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// A new ULID: 48 bits of milliseconds then 80 random bits, 26 Crockford base-32 characters.
 /// Lexicographic order follows creation time, which keeps quarantine listings chronological.
 pub fn new_ulid() -> String {
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0) as u128;
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
     let random: u128 = rand::rng().random::<u128>() & ((1u128 << 80) - 1);
     let value = (millis & ((1u128 << 48) - 1)) << 80 | random;
-    (0..26).rev().map(|i| CROCKFORD[((value >> (i * 5)) & 31) as usize] as char).collect()
+    (0..26)
+        .rev()
+        .map(|i| CROCKFORD[((value >> (i * 5)) & 31) as usize] as char)
+        .collect()
 }
 
 #[cfg(test)]
@@ -27,6 +33,7 @@ mod tests {
     #[test]
     fn ulids_are_26_chars_and_sort_by_time() {
         let a = new_ulid();
+        #[expect(clippy::disallowed_methods, reason = "a synchronous unit test, not async code")]
         std::thread::sleep(std::time::Duration::from_millis(2));
         let b = new_ulid();
         assert_eq!(a.len(), 26);

@@ -37,12 +37,20 @@ pub async fn run(spec: config::RouterSpec, listener: TcpListener, shutdown: Shut
     let runtime = plugin::Runtime::new()?;
     let pipeline = pipeline::build(spec, &runtime).await?;
     let addr = listener.local_addr()?;
-    let sources: Vec<String> = pipeline.spec().sources.iter().map(|s| format!("{} → {}", s.path, s.id)).collect();
+    let sources: Vec<String> = pipeline
+        .spec()
+        .sources
+        .iter()
+        .map(|s| format!("{} → {}", s.path, s.id))
+        .collect();
     tracing::info!(%addr, sources = ?sources, "Router listening.");
     let shared = Arc::new(ingest::Shared::new(pipeline));
     ingest::serve(listener, shared.clone(), shutdown).await?;
     let pipeline = shared.pipeline();
-    if tokio::time::timeout(SINK_DRAIN_DEADLINE, pipeline.drain()).await.is_err() {
+    if tokio::time::timeout(SINK_DRAIN_DEADLINE, pipeline.drain())
+        .await
+        .is_err()
+    {
         tracing::warn!("Sink deliveries still pending at shutdown; they are not retried after exit.");
     }
     Ok(())

@@ -41,8 +41,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
-        Command::Plugin { command: PluginCommand::Test { plugin, input, settings, source_id, timeout_ms, max_memory_bytes } } => {
-            let limits = PluginLimits { timeout_ms, max_memory_bytes };
+        Command::Plugin {
+            command:
+                PluginCommand::Test {
+                    plugin,
+                    input,
+                    settings,
+                    source_id,
+                    timeout_ms,
+                    max_memory_bytes,
+                },
+        } => {
+            let limits = PluginLimits {
+                timeout_ms,
+                max_memory_bytes,
+            };
             let report = switchyard::cli::plugin_test(&plugin, &input, &settings, &source_id, limits).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)

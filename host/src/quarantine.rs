@@ -70,7 +70,9 @@ pub struct Quarantine {
 impl Quarantine {
     /// Uses `<data_dir>/quarantine`.
     pub fn new(data_dir: &Path) -> Quarantine {
-        Quarantine { dir: data_dir.join("quarantine") }
+        Quarantine {
+            dir: data_dir.join("quarantine"),
+        }
     }
 
     /// The directory.
@@ -91,8 +93,13 @@ impl Quarantine {
     /// Every entry, oldest first.
     pub fn list(&self) -> anyhow::Result<Vec<Entry>> {
         let mut entries = Vec::new();
-        let Ok(dir) = std::fs::read_dir(&self.dir) else { return Ok(entries) };
-        let mut paths: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return Ok(entries);
+        };
+        let mut paths: Vec<PathBuf> = dir
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
         paths.sort();
         for p in paths {
             entries.push(serde_json::from_slice(&std::fs::read(&p)?)?);

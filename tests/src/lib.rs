@@ -1,1 +1,382 @@
+//! Test harness shared by the integration tests: the real router on 127.0.0.1:0 with plugins
+//! built from `plugins/`, a mock webhook receiver, an HTTP client, guests written in WAT, and
+//! golden files (`BLESS=1` rewrites them).
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "test harness: it reads whole bodies from our own router and mock receivers"
+)]
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use switchyard::Shutdown;
+use tokio::net::TcpListener;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// Where `cargo xtask plugins` puts the built plugins; panics with the fix if they are missing.
+pub fn plugins_dir() -> PathBuf {
+    let dir = workspace().join("target/plugins");
+    assert!(
+        dir.join("normalize-json.wasm").exists(),
+        "built plugins not found in {}: run `cargo xtask plugins` first (`make test` does)",
+        dir.display()
+    );
+    dir
+}
+
+/// The vendor payload samples (`tests/fixtures/samples`, see its README for provenance).
+pub fn samples_dir() -> PathBuf {
+    workspace().join("tests/fixtures/samples")
+}
+
+/// A router running in this process on an ephemeral port, with its own data dir.
+pub struct TestRouter {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its config directory (also holds `data/`).
+    dir: Option<tempfile::TempDir>,
+    root: PathBuf,
+    shutdown: Shutdown,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestRouter {
+    /// Starts a router from config text; `{plugins}` is replaced by the built-plugins directory.
+    pub async fn start(config: &str) -> TestRouter {
+        TestRouter::start_with(config, &[]).await
+    }
+
+    /// Like [`TestRouter::start`], first writing `files` (name, content) into the config
+    /// directory, which `{dir}` names in the config.
+    pub async fn start_with(config: &str, files: &[(&str, &str)]) -> TestRouter {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, content) in files {
+            std::fs::write(dir.path().join(name), content).expect("write file");
+        }
+        let text = config
+            .replace("{plugins}", &plugins_dir().display().to_string())
+            .replace("{dir}", &dir.path().display().to_string());
+        let path = dir.path().join("router.toml");
+        std::fs::write(&path, &text).expect("write config");
+        let spec = switchyard::config::load(&path).unwrap_or_else(|e| panic!("test config does not compile:\n{e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(switchyard::run(spec, listener, shutdown.clone()));
+        let root = dir.path().to_path_buf();
+        let router = TestRouter {
+            addr,
+            dir: Some(dir),
+            root,
+            shutdown,
+            task: Some(task),
+        };
+        router.wait_ready().await;
+        router
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(r) = get(self.addr, "/healthz").await
+                && r.status == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("router on {} did not become ready", self.addr);
+    }
+
+    /// The data directory.
+    pub fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    /// Lines of a JSON Lines file under the data dir (empty when it does not exist).
+    pub fn jsonl(&self, name: &str) -> Vec<serde_json::Value> {
+        read_jsonl(&self.data().join(name))
+    }
+
+    /// Quarantine entries, oldest first.
+    pub fn quarantined(&self) -> Vec<switchyard::quarantine::Entry> {
+        switchyard::quarantine::Quarantine::new(&self.data())
+            .list()
+            .expect("read quarantine")
+    }
+
+    /// Stops the router and waits for it (sinks drained). The returned directory keeps the
+    /// router's files alive for inspection until it is dropped.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        self.shutdown.trigger();
+        if let Some(task) = self.task.take() {
+            task.await.expect("router task").expect("router run");
+        }
+        self.dir.take().expect("dir present until stop")
+    }
+}
+
+impl Drop for TestRouter {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+/// Reads a JSON Lines file.
+pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .map(|t| {
+            t.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str(l).expect("valid JSON line"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: hyper::HeaderMap,
+    /// Body.
+    pub body: Bytes,
+}
+
+impl Answer {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("answer is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// Sends one request.
+pub async fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> anyhow::Result<Answer> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let response = sender.send_request(req.body(Full::new(body.into()))?).await?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok(Answer { status, headers, body })
+}
+
+/// POSTs a JSON body.
+pub async fn post_json(addr: SocketAddr, path: &str, body: impl Into<Bytes>) -> Answer {
+    send(addr, "POST", path, &[("content-type", "application/json")], body)
+        .await
+        .expect("POST")
+}
+
+/// GETs a path.
+pub async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Answer> {
+    send(addr, "GET", path, &[], Bytes::new()).await
+}
+
+/// A request the mock sink received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Request headers.
+    pub headers: hyper::HeaderMap,
+    /// Body.
+    pub body: Bytes,
+}
+
+/// A real HTTP server standing in for a webhook receiver. It answers `fail_status` to the first
+/// `fail_first` requests, then 200.
+pub struct MockSink {
+    /// Its address.
+    pub addr: SocketAddr,
+    received: Arc<Mutex<Vec<Received>>>,
+    attempts: Arc<Mutex<usize>>,
+    stop: Shutdown,
+}
+
+impl MockSink {
+    /// A receiver that accepts everything.
+    pub async fn start() -> MockSink {
+        MockSink::failing(0, 200).await
+    }
+
+    /// A receiver that fails the first `n` requests with `status`.
+    pub async fn failing(n: usize, status: u16) -> MockSink {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind mock");
+        let addr = listener.local_addr().expect("addr");
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let attempts = Arc::new(Mutex::new(0usize));
+        let stop = Shutdown::new();
+        let (rx, at, st) = (received.clone(), attempts.clone(), stop.clone());
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = tokio::select! {
+                    _ = st.cancelled() => break,
+                    a = listener.accept() => match a { Ok(a) => a, Err(_) => continue },
+                };
+                let (rx, at) = (rx.clone(), at.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: hyper::Request<Incoming>| {
+                        let (rx, at) = (rx.clone(), at.clone());
+                        async move {
+                            let headers = req.headers().clone();
+                            let body = req
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            let attempt = {
+                                let mut a = at.lock().expect("lock");
+                                *a += 1;
+                                *a
+                            };
+                            let code = if attempt <= n {
+                                status
+                            } else {
+                                rx.lock().expect("lock").push(Received { headers, body });
+                                200
+                            };
+                            let mut resp = hyper::Response::new(Full::new(Bytes::from_static(b"{}")));
+                            *resp.status_mut() = hyper::StatusCode::from_u16(code).expect("status");
+                            Ok::<_, std::convert::Infallible>(resp)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        MockSink {
+            addr,
+            received,
+            attempts,
+            stop,
+        }
+    }
+
+    /// The URL to configure.
+    pub fn url(&self) -> String {
+        format!("http://{}/hook", self.addr)
+    }
+
+    /// Requests accepted (2xx) so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("lock").clone()
+    }
+
+    /// All requests seen, including failed ones.
+    pub fn attempts(&self) -> usize {
+        *self.attempts.lock().expect("lock")
+    }
+
+    /// Waits until at least `n` requests were accepted.
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        for _ in 0..400 {
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("mock sink got {} of {n} expected deliveries", self.received().len());
+    }
+}
+
+impl Drop for MockSink {
+    fn drop(&mut self) {
+        self.stop.trigger();
+    }
+}
+
+/// Builds a component from a WAT core module implementing `world` of `wit/`: the WIT type
+/// information is embedded and the module componentized, exactly as for Rust guests.
+pub fn wat_component(world: &str, wat_text: &str) -> Vec<u8> {
+    let mut module = wat::parse_str(wat_text).unwrap_or_else(|e| panic!("bad WAT: {e}"));
+    let mut resolve = wit_parser::Resolve::default();
+    let (pkg, _) = resolve.push_dir(workspace().join("wit")).expect("parse wit/");
+    let world = resolve.select_world(&[pkg], Some(world)).expect("world");
+    wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8)
+        .expect("embed");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("module")
+        .validate(true)
+        .encode()
+        .expect("componentize")
+}
+
+/// Builds `tests/wat/<name>.wat` as a component of `world` and writes it into `dir`.
+pub fn wat_guest(name: &str, world: &str, dir: &Path) -> PathBuf {
+    let src = workspace().join("tests/wat").join(format!("{name}.wat"));
+    let text = std::fs::read_to_string(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::write(&path, wat_component(world, &text)).expect("write guest");
+    path
+}
+
+/// Replaces values that differ on every run (ids, receive times) with placeholders, so events
+/// can be compared with golden files.
+pub fn mask_volatile(value: &mut serde_json::Value) {
+    if let Some(obj) = value.as_object_mut() {
+        for key in ["event_uid", "received_at", "delivery_id"] {
+            if let Some(v) = obj.get_mut(key)
+                && !v.is_null()
+            {
+                *v = serde_json::Value::String(format!("<{key}>"));
+            }
+        }
+        for v in obj.values_mut() {
+            mask_volatile(v);
+        }
+    } else if let Some(items) = value.as_array_mut() {
+        items.iter_mut().for_each(mask_volatile);
+    }
+}
+
+/// Compares `actual` with the golden file `tests/<name>` (or rewrites it with BLESS=1).
+pub fn golden(name: &str, actual: &str) {
+    let path = workspace().join("tests").join(name);
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, actual).expect("bless");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing golden file {}; run with BLESS=1 to create it", path.display()));
+    assert_eq!(
+        actual,
+        expected,
+        "output differs from {} (BLESS=1 rewrites it after review)",
+        path.display()
+    );
+}

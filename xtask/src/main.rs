@@ -31,7 +31,10 @@ fn main() -> Result<()> {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// Plugin crates: every `plugins/*/Cargo.toml` with a `[package.metadata.switchyard]` table,
@@ -41,15 +44,25 @@ fn plugin_crates(root: &Path) -> Result<BTreeMap<String, String>> {
     for entry in std::fs::read_dir(root.join("plugins")).context("reading plugins/")? {
         let dir = entry?.path();
         let manifest = dir.join("Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
         if !text.contains("[package.metadata.switchyard]") {
             continue;
         }
         let package = text
             .lines()
-            .find_map(|l| l.trim().strip_prefix("name = ").map(|n| n.trim_matches('"').to_string()))
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("name = ")
+                    .map(|n| n.trim_matches('"').to_string())
+            })
             .with_context(|| format!("no package name in {}", manifest.display()))?;
-        let dir_name = dir.file_name().and_then(|n| n.to_str()).context("plugin dir name")?.to_string();
+        let dir_name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("plugin dir name")?
+            .to_string();
         crates.insert(dir_name, package);
     }
     Ok(crates)
@@ -77,7 +90,11 @@ fn toolchain(root: &Path) -> Result<Toolchain> {
             .map(str::to_string)
             .with_context(|| format!("guest-toolchain.sh printed no {key}"))
     };
-    Ok(Toolchain { cargo: get("GUEST_CARGO")?, rustc: get("GUEST_RUSTC")?, build_std: get("GUEST_BUILD_STD")? == "1" })
+    Ok(Toolchain {
+        cargo: get("GUEST_CARGO")?,
+        rustc: get("GUEST_RUSTC")?,
+        build_std: get("GUEST_BUILD_STD")? == "1",
+    })
 }
 
 fn build_plugins(root: &Path, out: &Path) -> Result<()> {
@@ -89,7 +106,10 @@ fn build_plugins(root: &Path, out: &Path) -> Result<()> {
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     for (name, package) in &crates {
-        let core = target_dir.join(TARGET).join(PROFILE).join(format!("{}.wasm", package.replace('-', "_")));
+        let core = target_dir
+            .join(TARGET)
+            .join(PROFILE)
+            .join(format!("{}.wasm", package.replace('-', "_")));
         let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
         let component = wit_component::ComponentEncoder::default()
             .module(&module)
@@ -110,10 +130,20 @@ fn build_plugins(root: &Path, out: &Path) -> Result<()> {
 fn build_one(root: &Path, tc: &Toolchain, target_dir: &Path, package: &str) -> Result<()> {
     let mut cmd = Command::new(&tc.cargo);
     cmd.current_dir(root)
-        .args(["rustc", "--locked", "--lib", "--crate-type", "cdylib", "--profile", PROFILE, "--target", TARGET])
+        .args([
+            "rustc",
+            "--locked",
+            "--lib",
+            "--crate-type",
+            "cdylib",
+            "--profile",
+            PROFILE,
+            "--target",
+            TARGET,
+        ])
         .args(["--package", package])
         .env("RUSTC", &tc.rustc)
-        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("CARGO_TARGET_DIR", target_dir)
         // Settings of the outer (host) cargo must not leak into the guest build.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")

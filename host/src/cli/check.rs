@@ -19,7 +19,8 @@ pub async fn check(path: &Path, load_plugins: bool) -> (String, bool) {
         let mut problems = Vec::new();
         for p in &spec.plugins {
             let (runtime, p) = (runtime.clone(), p.clone());
-            let loaded = tokio::task::spawn_blocking(move || runtime.load(&p.id, &p.path, p.kind, p.limits, &p.settings)).await;
+            let loaded =
+                tokio::task::spawn_blocking(move || runtime.load(&p.id, &p.path, p.kind, p.limits, &p.settings)).await;
             match loaded {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => problems.push(format!("error: {e}")),
@@ -28,7 +29,15 @@ pub async fn check(path: &Path, load_plugins: bool) -> (String, bool) {
         }
         if !problems.is_empty() {
             let n = problems.len();
-            return (format!("{}\n{n} error{} in {}", problems.join("\n"), if n == 1 { "" } else { "s" }, path.display()), false);
+            return (
+                format!(
+                    "{}\n{n} error{} in {}",
+                    problems.join("\n"),
+                    if n == 1 { "" } else { "s" },
+                    path.display()
+                ),
+                false,
+            );
         }
     }
     let summary = format!(

@@ -16,7 +16,13 @@ pub use plugin_test::plugin_test;
 #[command(name = "switchyard", version, about)]
 pub struct Args {
     /// Log format.
-    #[arg(long, global = true, value_enum, default_value = "text", env = "SWITCHYARD_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "SWITCHYARD_LOG_FORMAT"
+    )]
     pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]

@@ -21,7 +21,12 @@ pub async fn plugin_test(
     let runtime = Runtime::new()?;
     let mut last = None;
     let mut loaded = None;
-    for kind in [PluginKind::Normalizer, PluginKind::Filter, PluginKind::Transform, PluginKind::Decider] {
+    for kind in [
+        PluginKind::Normalizer,
+        PluginKind::Filter,
+        PluginKind::Transform,
+        PluginKind::Decider,
+    ] {
         match runtime.load("test", plugin, kind, limits, &settings) {
             Ok(p) => {
                 loaded = Some(p);
@@ -32,7 +37,11 @@ pub async fn plugin_test(
         }
     }
     let Some(plugin) = loaded else {
-        bail!("{} exports none of the router:plugin interfaces ({})", plugin.display(), last.map(|e| e.to_string()).unwrap_or_default());
+        bail!(
+            "{} exports none of the router:plugin interfaces ({})",
+            plugin.display(),
+            last.map(|e| e.to_string()).unwrap_or_default()
+        );
     };
     let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
     let about = json!({ "path": plugin.path(), "kind": plugin.kind().as_str(), "sha256": plugin.sha256() });
@@ -49,8 +58,11 @@ pub async fn plugin_test(
                 };
                 json!({ "status": r.status, "headers": r.headers, "body": body })
             });
-            let media: Vec<Value> =
-                out.media_content.iter().map(|(e, m, b)| json!({ "event": e, "media": m, "bytes": b.len() })).collect();
+            let media: Vec<Value> = out
+                .media_content
+                .iter()
+                .map(|(e, m, b)| json!({ "event": e, "media": m, "bytes": b.len() }))
+                .collect();
             json!({ "events": out.events, "reply": reply, "inline_media": media })
         }
         PluginKind::Filter => match session.filter(&event_from(&bytes)?).await? {
@@ -72,7 +84,10 @@ pub async fn plugin_test(
 
 fn parse_settings(text: &str) -> anyhow::Result<Value> {
     let (content, is_toml) = match text.strip_prefix('@') {
-        Some(file) => (std::fs::read_to_string(file).with_context(|| format!("reading settings file {file}"))?, file.ends_with(".toml")),
+        Some(file) => (
+            std::fs::read_to_string(file).with_context(|| format!("reading settings file {file}"))?,
+            file.ends_with(".toml"),
+        ),
         None => (text.to_string(), false),
     };
     if is_toml {
@@ -101,8 +116,12 @@ fn request_from(bytes: &[u8], source_id: &str) -> anyhow::Result<Request> {
         delivery_id: clock::new_ulid(),
         received_at: clock::now_rfc3339(),
     };
-    let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(bytes) else { return Ok(request) };
-    let Some(Value::Object(http)) = envelope.get("http") else { return Ok(request) };
+    let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(bytes) else {
+        return Ok(request);
+    };
+    let Some(Value::Object(http)) = envelope.get("http") else {
+        return Ok(request);
+    };
     if let Some(m) = http.get("method").and_then(Value::as_str) {
         request.method = m.to_ascii_uppercase();
     }
@@ -112,13 +131,23 @@ fn request_from(bytes: &[u8], source_id: &str) -> anyhow::Result<Request> {
     if let Some(q) = http.get("query_string").and_then(Value::as_str) {
         request.query = q.to_string();
     } else if let Some(Value::Object(q)) = http.get("query") {
-        request.query = q.iter().map(|(k, v)| format!("{}={}", encode(k), encode(&value_text(v)))).collect::<Vec<_>>().join("&");
+        request.query = q
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(&value_text(v))))
+            .collect::<Vec<_>>()
+            .join("&");
     }
     if let Some(Value::Object(h)) = http.get("headers") {
         request.headers = h.iter().map(|(k, v)| (k.to_ascii_lowercase(), value_text(v))).collect();
     }
-    request.body = match (envelope.get("raw_body"), envelope.get("raw_body_encoding").and_then(Value::as_str)) {
-        (Some(Value::String(b)), Some("base64")) => base64::engine::general_purpose::STANDARD.decode(b).context("raw_body is not base64")?.into(),
+    request.body = match (
+        envelope.get("raw_body"),
+        envelope.get("raw_body_encoding").and_then(Value::as_str),
+    ) {
+        (Some(Value::String(b)), Some("base64")) => base64::engine::general_purpose::STANDARD
+            .decode(b)
+            .context("raw_body is not base64")?
+            .into(),
         (Some(Value::String(b)), _) => bytes::Bytes::from(b.clone()),
         (Some(Value::Null) | None, _) => match envelope.get("body") {
             Some(v) => bytes::Bytes::from(v.to_string()),

@@ -3,7 +3,7 @@
 //! No I/O: it never opens a plugin, reads a secret or binds a socket.
 
 use super::error::Problem;
-use super::raw::{RawAuth, RawConfig, RawSink};
+use super::raw::{RawAuth, RawConfig, RawFile, RawSink, RawWebhook};
 use super::spec::*;
 use crate::plugin::{MAX_PLUGIN_MEMORY_BYTES, PluginKind, PluginLimits};
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,6 +31,7 @@ const DEFAULT_WEBHOOK_BACKOFF_MS: i64 = 200;
 struct Ctx {
     problems: Vec<Problem>,
     base: PathBuf,
+    broken_plugins: BTreeSet<String>,
 }
 
 impl Ctx {
@@ -43,7 +44,10 @@ impl Ctx {
             None => default,
             Some(v) if (min..=max).contains(v.get_ref()) => *v.get_ref(),
             Some(v) => {
-                self.err(format!("`{name}` must be between {min} and {max}, got {}", v.get_ref()), v.span());
+                self.err(
+                    format!("`{name}` must be between {min} and {max}, got {}", v.get_ref()),
+                    v.span(),
+                );
                 default
             }
         }
@@ -51,17 +55,27 @@ impl Ctx {
 
     fn resolve(&self, path: &str) -> PathBuf {
         let p = Path::new(path);
-        if p.is_absolute() { p.to_path_buf() } else { self.base.join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base.join(p)
+        }
     }
 
     fn id(&mut self, id: &Spanned<String>, what: &str) {
         let s = id.get_ref();
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
             && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
         if !ok {
-            self.err(format!("{what} id `{s}` must be 1–64 characters of a-z, 0-9, `-` and `_`, starting with a letter or digit"), id.span());
+            self.err(
+                format!(
+                    "{what} id `{s}` must be 1–64 characters of a-z, 0-9, `-` and `_`, starting with a letter or digit"
+                ),
+                id.span(),
+            );
         }
     }
 }
@@ -69,13 +83,29 @@ impl Ctx {
 /// Compiles a parsed config into a [`RouterSpec`], or returns every problem found.
 pub(crate) fn compile(raw: RawConfig, config_path: &Path) -> Result<RouterSpec, Vec<Problem>> {
     let base = config_path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
-    let mut cx = Ctx { problems: Vec::new(), base };
+    let base = if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    };
+    let mut cx = Ctx {
+        problems: Vec::new(),
+        base,
+        broken_plugins: raw.broken_plugins.clone(),
+    };
 
     match &raw.version {
         Some(v) if *v.get_ref() == 1 => {}
-        Some(v) => cx.err(format!("unsupported config version {}; this router reads version = 1", v.get_ref()), v.span()),
-        None => cx.problems.push(Problem::new("missing `version = 1` at the top of the file", Some(0..0))),
+        Some(v) => cx.err(
+            format!(
+                "unsupported config version {}; this router reads version = 1",
+                v.get_ref()
+            ),
+            v.span(),
+        ),
+        None => cx
+            .problems
+            .push(Problem::new("missing `version = 1` at the top of the file", Some(0..0))),
     }
 
     let server = server(&mut cx, &raw);
@@ -88,7 +118,14 @@ pub(crate) fn compile(raw: RawConfig, config_path: &Path) -> Result<RouterSpec, 
     let routes = routes(&mut cx, &raw, &sink_ids, &source_ids);
 
     if cx.problems.is_empty() {
-        Ok(RouterSpec { config_path: config_path.to_path_buf(), server, plugins, sources, sinks, routes })
+        Ok(RouterSpec {
+            config_path: config_path.to_path_buf(),
+            server,
+            plugins,
+            sources,
+            sinks,
+            routes,
+        })
     } else {
         Err(cx.problems)
     }
@@ -98,14 +135,27 @@ fn server(cx: &mut Ctx, raw: &RawConfig) -> ServerSpec {
     let s = raw.server.as_ref().map(Spanned::get_ref);
     let listen = match s.and_then(|s| s.listen.as_ref()) {
         Some(l) => l.get_ref().parse().unwrap_or_else(|e| {
-            cx.err(format!("`listen` must be an address like \"127.0.0.1:8080\": {e}"), l.span());
+            cx.err(
+                format!("`listen` must be an address like \"127.0.0.1:8080\": {e}"),
+                l.span(),
+            );
             DEFAULT_LISTEN.parse().expect("valid default")
         }),
         None => DEFAULT_LISTEN.parse().expect("valid default"),
     };
     let data_dir = cx.resolve(s.and_then(|s| s.data_dir.as_deref()).unwrap_or(DEFAULT_DATA_DIR));
-    let max_in_flight = cx.int(s.and_then(|s| s.max_in_flight.as_ref()), "max_in_flight", DEFAULT_MAX_IN_FLIGHT, 1, 100_000) as usize;
-    ServerSpec { listen, data_dir, max_in_flight }
+    let max_in_flight = cx.int(
+        s.and_then(|s| s.max_in_flight.as_ref()),
+        "max_in_flight",
+        DEFAULT_MAX_IN_FLIGHT,
+        1,
+        100_000,
+    ) as usize;
+    ServerSpec {
+        listen,
+        data_dir,
+        max_in_flight,
+    }
 }
 
 fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
@@ -114,9 +164,20 @@ fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
         .map(|(id, p)| {
             cx.id(id, "plugin");
             let p = p.get_ref();
-            let timeout_ms = cx.int(p.timeout_ms.as_ref(), "timeout_ms", DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS) as u64;
-            let max_memory_bytes =
-                cx.int(p.max_memory_bytes.as_ref(), "max_memory_bytes", DEFAULT_MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, MAX_PLUGIN_MEMORY_BYTES as i64) as u64;
+            let timeout_ms = cx.int(
+                p.timeout_ms.as_ref(),
+                "timeout_ms",
+                DEFAULT_TIMEOUT_MS,
+                1,
+                MAX_TIMEOUT_MS,
+            ) as u64;
+            let max_memory_bytes = cx.int(
+                p.max_memory_bytes.as_ref(),
+                "max_memory_bytes",
+                DEFAULT_MAX_MEMORY_BYTES,
+                MIN_MEMORY_BYTES,
+                MAX_PLUGIN_MEMORY_BYTES as i64,
+            ) as u64;
             if p.path.get_ref().is_empty() {
                 cx.err("`path` must name a .wasm component", p.path.span());
             }
@@ -124,8 +185,15 @@ fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
                 id: id.get_ref().clone(),
                 path: cx.resolve(p.path.get_ref()),
                 kind: p.kind,
-                limits: PluginLimits { timeout_ms, max_memory_bytes },
-                settings: p.settings.as_ref().map(toml_to_json).unwrap_or_else(|| serde_json::json!({})),
+                limits: PluginLimits {
+                    timeout_ms,
+                    max_memory_bytes,
+                },
+                settings: p
+                    .settings
+                    .as_ref()
+                    .map(toml_to_json)
+                    .unwrap_or_else(|| serde_json::json!({})),
             }
         })
         .collect()
@@ -147,11 +215,30 @@ pub fn toml_to_json(table: &toml::Table) -> serde_json::Value {
     serde_json::Value::Object(table.iter().map(|(k, v)| (k.clone(), value(v))).collect())
 }
 
-fn plugin_ref(cx: &mut Ctx, kinds: &BTreeMap<&str, PluginKind>, id: &Spanned<String>, want: PluginKind, field: &str) -> String {
+fn plugin_ref(
+    cx: &mut Ctx,
+    kinds: &BTreeMap<&str, PluginKind>,
+    id: &Spanned<String>,
+    want: PluginKind,
+    field: &str,
+) -> String {
     match kinds.get(id.get_ref().as_str()) {
-        None => cx.err(format!("`{field}` names plugin `{}`, which is not defined under [plugins]", id.get_ref()), id.span()),
+        // Already reported where the plugin itself is broken.
+        None if cx.broken_plugins.contains(id.get_ref()) => {}
+        None => cx.err(
+            format!(
+                "`{field}` names plugin `{}`, which is not defined under [plugins]",
+                id.get_ref()
+            ),
+            id.span(),
+        ),
         Some(kind) if *kind != want => cx.err(
-            format!("`{field}` needs a {} plugin, but `{}` is a {}", want.as_str(), id.get_ref(), kind.as_str()),
+            format!(
+                "`{field}` needs a {} plugin, but `{}` is a {}",
+                want.as_str(),
+                id.get_ref(),
+                kind.as_str()
+            ),
             id.span(),
         ),
         Some(_) => {}
@@ -172,7 +259,10 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
             }
             let path = s.path.get_ref();
             if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
-                cx.err(format!("source path `{path}` must start with `/` and hold no query, fragment or spaces"), s.path.span());
+                cx.err(
+                    format!("source path `{path}` must start with `/` and hold no query, fragment or spaces"),
+                    s.path.span(),
+                );
             } else if ["/healthz"].contains(&path.as_str()) {
                 cx.err(format!("source path `{path}` is reserved by the router"), s.path.span());
             }
@@ -181,13 +271,27 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
                 cx.err(format!("two sources listen on `{path}`"), s.path.span());
             }
             let normalizer = plugin_ref(cx, kinds, &s.normalizer, PluginKind::Normalizer, "normalizer");
-            let filters = s.filters.iter().map(|f| plugin_ref(cx, kinds, f, PluginKind::Filter, "filters")).collect();
-            let transforms = s.transforms.iter().map(|t| plugin_ref(cx, kinds, t, PluginKind::Transform, "transforms")).collect();
+            let filters = s
+                .filters
+                .iter()
+                .map(|f| plugin_ref(cx, kinds, f, PluginKind::Filter, "filters"))
+                .collect();
+            let transforms = s
+                .transforms
+                .iter()
+                .map(|t| plugin_ref(cx, kinds, t, PluginKind::Transform, "transforms"))
+                .collect();
             let auth = match &s.auth {
                 None => AuthSpec::None,
                 Some(a) => auth(cx, a),
             };
-            let max_body_bytes = cx.int(s.max_body_bytes.as_ref(), "max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1, MAX_BODY_BYTES_LIMIT) as usize;
+            let max_body_bytes = cx.int(
+                s.max_body_bytes.as_ref(),
+                "max_body_bytes",
+                DEFAULT_MAX_BODY_BYTES,
+                1,
+                MAX_BODY_BYTES_LIMIT,
+            ) as usize;
             SourceSpec {
                 id: s.id.get_ref().clone(),
                 path,
@@ -204,7 +308,11 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
 /// `/ingest/json/` and `/ingest/json` are the same source path.
 pub fn normalize_path(path: &str) -> String {
     let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        "/".to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 fn secret(cx: &mut Ctx, env: &Option<String>, file: &Option<String>, what: &str, span: Range<usize>) -> SecretRef {
@@ -222,13 +330,22 @@ fn auth(cx: &mut Ctx, a: &Spanned<RawAuth>) -> AuthSpec {
     let span = a.span();
     match a.get_ref() {
         RawAuth::None => AuthSpec::None,
-        RawAuth::Basic { username, password_env, password_file } => {
+        RawAuth::Basic {
+            username,
+            password_env,
+            password_file,
+        } => {
             if username.is_empty() || username.contains(':') {
                 cx.err("basic auth `username` must be non-empty and hold no `:`", span.clone());
             }
-            AuthSpec::Basic { username: username.clone(), password: secret(cx, password_env, password_file, "password", span) }
+            AuthSpec::Basic {
+                username: username.clone(),
+                password: secret(cx, password_env, password_file, "password", span),
+            }
         }
-        RawAuth::Bearer { token_env, token_file } => AuthSpec::Bearer { token: secret(cx, token_env, token_file, "token", span) },
+        RawAuth::Bearer { token_env, token_file } => AuthSpec::Bearer {
+            token: secret(cx, token_env, token_file, "token", span),
+        },
     }
 }
 
@@ -238,11 +355,11 @@ fn sinks(cx: &mut Ctx, raw: &RawConfig, data_dir: &Path) -> Vec<SinkSpec> {
         .map(|(id, s)| {
             cx.id(id, "sink");
             let kind = match s.get_ref() {
-                RawSink::File { path } => {
+                RawSink::File(RawFile { path, .. }) => {
                     let p = Path::new(path);
                     SinkKind::File { path: if p.is_absolute() { p.to_path_buf() } else { data_dir.join(p) } }
                 }
-                RawSink::Webhook { url, timeout_ms, max_attempts, backoff_ms, headers } => {
+                RawSink::Webhook(RawWebhook { url, timeout_ms, max_attempts, backoff_ms, headers, .. }) => {
                     let uri = match url.get_ref().parse::<hyper::Uri>() {
                         Ok(u) if u.scheme_str() == Some("http") && u.host().is_some() => u,
                         Ok(u) if u.scheme_str() == Some("https") => {
@@ -283,13 +400,25 @@ fn routes(cx: &mut Ctx, raw: &RawConfig, sinks: &BTreeSet<&str>, sources: &BTree
                 cx.err("a route needs at least one sink in `sinks`", r.sinks.span());
             }
             for s in r.sinks.get_ref() {
-                if !sinks.contains(s.get_ref().as_str()) {
-                    cx.err(format!("route sends to sink `{}`, which is not defined under [sinks]", s.get_ref()), s.span());
+                if !sinks.contains(s.get_ref().as_str()) && !raw.broken_sinks.contains(s.get_ref()) {
+                    cx.err(
+                        format!(
+                            "route sends to sink `{}`, which is not defined under [sinks]",
+                            s.get_ref()
+                        ),
+                        s.span(),
+                    );
                 }
             }
             for s in &r.matcher.source {
-                if !sources.contains(s.get_ref().as_str()) {
-                    cx.err(format!("route matches source `{}`, which is not defined under [[sources]]", s.get_ref()), s.span());
+                if !sources.contains(s.get_ref().as_str()) && !raw.broken_sources {
+                    cx.err(
+                        format!(
+                            "route matches source `{}`, which is not defined under [[sources]]",
+                            s.get_ref()
+                        ),
+                        s.span(),
+                    );
                 }
             }
             RouteSpec {

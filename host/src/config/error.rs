@@ -21,17 +21,26 @@ pub(crate) struct Problem {
 
 impl Problem {
     pub(crate) fn new(message: impl Into<String>, span: Option<Range<usize>>) -> Problem {
-        Problem { message: message.into(), span }
+        Problem {
+            message: message.into(),
+            span,
+        }
     }
 
     pub(crate) fn at(message: impl Into<String>, span: Range<usize>) -> Problem {
-        Problem { message: message.into(), span: Some(span) }
+        Problem {
+            message: message.into(),
+            span: Some(span),
+        }
     }
 }
 
 impl From<toml::de::Error> for Problem {
     fn from(e: toml::de::Error) -> Problem {
-        Problem { message: e.message().trim_end().to_string(), span: e.span() }
+        Problem {
+            message: e.message().trim_end().to_string(),
+            span: e.span(),
+        }
     }
 }
 
@@ -99,7 +108,12 @@ impl fmt::Display for Errors {
             write!(f, "{e}")?;
         }
         let n = self.0.len();
-        write!(f, "\n{n} error{} in {}", if n == 1 { "" } else { "s" }, self.0.first().map(|e| e.file.display().to_string()).unwrap_or_default())
+        write!(
+            f,
+            "\n{n} error{} in {}",
+            if n == 1 { "" } else { "s" },
+            self.0.first().map(|e| e.file.display().to_string()).unwrap_or_default()
+        )
     }
 }
 
@@ -107,7 +121,13 @@ impl std::error::Error for Errors {}
 
 fn locate(file: &Path, text: &str, p: Problem) -> Error {
     let Some(span) = p.span.filter(|s| s.start <= text.len()) else {
-        return Error { file: file.to_path_buf(), line: None, column: None, message: p.message, snippet: None };
+        return Error {
+            file: file.to_path_buf(),
+            line: None,
+            column: None,
+            message: p.message,
+            snippet: None,
+        };
     };
     let before = &text[..span.start];
     let line = before.matches('\n').count() + 1;
@@ -133,9 +153,16 @@ mod tests {
     fn renders_position_and_caret() {
         let text = "version = 1\n[server]\nlisten = 5\n";
         let start = text.find("5").unwrap();
-        let errs = Errors::new(Path::new("router.toml"), text, vec![Problem::at("bad listen", start..start + 1)]);
+        let errs = Errors::new(
+            Path::new("router.toml"),
+            text,
+            vec![Problem::at("bad listen", start..start + 1)],
+        );
         let e = &errs.0[0];
         assert_eq!((e.line, e.column), (Some(3), Some(10)));
-        assert_eq!(e.to_string(), "error: bad listen\n  --> router.toml:3:10\n  |\n3 | listen = 5\n  |          ^\n");
+        assert_eq!(
+            e.to_string(),
+            "error: bad listen\n  --> router.toml:3:10\n  |\n3 | listen = 5\n  |          ^\n"
+        );
     }
 }

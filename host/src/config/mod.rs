@@ -7,8 +7,8 @@ mod error;
 mod raw;
 mod spec;
 
-pub use compile::{DEFAULT_LISTEN, normalize_path, toml_to_json};
 use compile::compile;
+pub use compile::{DEFAULT_LISTEN, normalize_path, toml_to_json};
 pub use error::{Error, Errors};
 pub use spec::*;
 
@@ -22,6 +22,13 @@ pub fn load(path: &Path) -> Result<RouterSpec, Errors> {
 
 /// Parses and compiles config text; `path` names it in errors and anchors relative paths.
 pub fn load_str(text: &str, path: &Path) -> Result<RouterSpec, Errors> {
-    let raw = raw::parse(text).map_err(|errs| Errors::new(path, text, errs))?;
-    compile(raw, path).map_err(|errs| Errors::new(path, text, errs))
+    let (raw, mut problems) = raw::parse(text).map_err(|errs| Errors::new(path, text, errs))?;
+    match compile(raw, path) {
+        Ok(spec) if problems.is_empty() => Ok(spec),
+        Ok(_) => Err(Errors::new(path, text, problems)),
+        Err(more) => {
+            problems.extend(more);
+            Err(Errors::new(path, text, problems))
+        }
+    }
 }

@@ -38,13 +38,17 @@ use crate::event::{Action, Category};
 use crate::plugin::PluginKind;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-/// The whole file, entity by entity.
+/// The whole file, entity by entity. Entities that failed to parse are left out, but their
+/// ids are remembered so that references to them are not reported a second time.
 #[derive(Debug, Default)]
 pub(crate) struct RawConfig {
+    pub(crate) broken_plugins: BTreeSet<String>,
+    pub(crate) broken_sinks: BTreeSet<String>,
+    pub(crate) broken_sources: bool,
     pub(crate) version: Option<Spanned<i64>>,
     pub(crate) server: Option<Spanned<RawServer>>,
     pub(crate) plugins: Vec<(Spanned<String>, Spanned<RawPlugin>)>,
@@ -93,25 +97,88 @@ pub(crate) struct RawSource {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum RawAuth {
     None,
-    Basic { username: String, password_env: Option<String>, password_file: Option<String> },
-    Bearer { token_env: Option<String>, token_file: Option<String> },
+    Basic {
+        username: String,
+        password_env: Option<String>,
+        password_file: Option<String>,
+    },
+    Bearer {
+        token_env: Option<String>,
+        token_file: Option<String>,
+    },
 }
 
-/// `[sinks.<id>]`.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+/// `[sinks.<id>]`, by its `type`. Not a serde-tagged enum: tagged enums buffer their content
+/// and lose the source positions every error message needs, so `parse` reads `type` first
+/// and then deserializes the matching struct.
+#[derive(Debug)]
 pub(crate) enum RawSink {
-    Webhook {
-        url: Spanned<String>,
-        timeout_ms: Option<Spanned<i64>>,
-        max_attempts: Option<Spanned<i64>>,
-        backoff_ms: Option<Spanned<i64>>,
-        #[serde(default)]
-        headers: BTreeMap<String, String>,
-    },
-    File {
-        path: String,
-    },
+    Webhook(RawWebhook),
+    File(RawFile),
+}
+
+/// `type = "webhook"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWebhook {
+    #[serde(rename = "type")]
+    _type: String,
+    pub(crate) url: Spanned<String>,
+    pub(crate) timeout_ms: Option<Spanned<i64>>,
+    pub(crate) max_attempts: Option<Spanned<i64>>,
+    pub(crate) backoff_ms: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(crate) headers: BTreeMap<String, String>,
+}
+
+/// `type = "file"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFile {
+    #[serde(rename = "type")]
+    _type: String,
+    pub(crate) path: String,
+}
+
+const SINK_TYPES: &str = "`webhook` or `file`";
+
+fn sink(value: Spanned<DeValue<'_>>, problems: &mut Vec<Problem>) -> Option<Spanned<RawSink>> {
+    let span = value.span();
+    let kind = match value.get_ref() {
+        DeValue::Table(t) => t
+            .get("type")
+            .map(|v| (v.get_ref().as_str().map(str::to_string), v.span())),
+        other => {
+            problems.push(Problem::at(
+                format!("a sink must be a table, found {}", other.type_str()),
+                span,
+            ));
+            return None;
+        }
+    };
+    match kind {
+        Some((Some(k), _)) if k == "webhook" => {
+            entity::<RawWebhook>(value, problems).map(|s| Spanned::new(span, RawSink::Webhook(s.into_inner())))
+        }
+        Some((Some(k), _)) if k == "file" => {
+            entity::<RawFile>(value, problems).map(|s| Spanned::new(span, RawSink::File(s.into_inner())))
+        }
+        Some((Some(k), at)) => {
+            problems.push(Problem::at(
+                format!("unknown sink type `{k}`, expected {SINK_TYPES}"),
+                at,
+            ));
+            None
+        }
+        Some((None, at)) => {
+            problems.push(Problem::at(format!("sink `type` must be a string: {SINK_TYPES}"), at));
+            None
+        }
+        None => {
+            problems.push(Problem::at(format!("missing field `type` ({SINK_TYPES})"), span));
+            None
+        }
+    }
 }
 
 /// `[[routes]]`.
@@ -160,9 +227,15 @@ fn table_entries<'i>(
 ) -> Vec<(Spanned<String>, Spanned<DeValue<'i>>)> {
     let span = value.span();
     match value.into_inner() {
-        DeValue::Table(table) => table.into_iter().map(|(k, v)| (Spanned::new(k.span(), k.into_inner().into_owned()), v)).collect(),
+        DeValue::Table(table) => table
+            .into_iter()
+            .map(|(k, v)| (Spanned::new(k.span(), k.into_inner().into_owned()), v))
+            .collect(),
         other => {
-            problems.push(Problem::at(format!("`{key}` must be a table, found {}", other.type_str()), span));
+            problems.push(Problem::at(
+                format!("`{key}` must be a table, found {}", other.type_str()),
+                span,
+            ));
             Vec::new()
         }
     }
@@ -173,14 +246,22 @@ fn array_items<'i>(key: &str, value: Spanned<DeValue<'i>>, problems: &mut Vec<Pr
     match value.into_inner() {
         DeValue::Array(items) => items.into_iter().collect(),
         other => {
-            problems.push(Problem::at(format!("`{key}` must be an array of tables (`[[{key}]]`), found {}", other.type_str()), span));
+            problems.push(Problem::at(
+                format!(
+                    "`{key}` must be an array of tables (`[[{key}]]`), found {}",
+                    other.type_str()
+                ),
+                span,
+            ));
             Vec::new()
         }
     }
 }
 
-/// Parses config text; on failure returns every problem found.
-pub(crate) fn parse(text: &str) -> Result<RawConfig, Vec<Problem>> {
+/// Parses config text. A syntax error stops everything; otherwise every entity that parses is
+/// returned together with the problems of those that did not, so compilation can still check
+/// the rest and all errors are reported at once.
+pub(crate) fn parse(text: &str) -> Result<(RawConfig, Vec<Problem>), Vec<Problem>> {
     let root = DeTable::parse(text).map_err(|e| vec![Problem::from(e)])?;
     let mut problems = Vec::new();
     let mut raw = RawConfig::default();
@@ -190,25 +271,44 @@ pub(crate) fn parse(text: &str) -> Result<RawConfig, Vec<Problem>> {
             "server" => raw.server = entity(value, &mut problems),
             "plugins" => {
                 for (id, v) in table_entries("plugins", value, &mut problems) {
-                    if let Some(p) = entity(v, &mut problems) {
-                        raw.plugins.push((id, p));
+                    match entity(v, &mut problems) {
+                        Some(p) => raw.plugins.push((id, p)),
+                        None => {
+                            raw.broken_plugins.insert(id.into_inner());
+                        }
                     }
                 }
             }
             "sinks" => {
                 for (id, v) in table_entries("sinks", value, &mut problems) {
-                    if let Some(s) = entity(v, &mut problems) {
-                        raw.sinks.push((id, s));
+                    match sink(v, &mut problems) {
+                        Some(s) => raw.sinks.push((id, s)),
+                        None => {
+                            raw.broken_sinks.insert(id.into_inner());
+                        }
                     }
                 }
             }
-            "sources" => raw.sources = array_items("sources", value, &mut problems).into_iter().filter_map(|v| entity(v, &mut problems)).collect(),
-            "routes" => raw.routes = array_items("routes", value, &mut problems).into_iter().filter_map(|v| entity(v, &mut problems)).collect(),
-            other => problems.push(Problem::at(format!("unknown top-level key `{other}`, expected one of {TOP_LEVEL}"), key.span())),
+            "sources" => {
+                let items = array_items("sources", value, &mut problems);
+                let total = items.len();
+                raw.sources = items.into_iter().filter_map(|v| entity(v, &mut problems)).collect();
+                raw.broken_sources = raw.sources.len() != total;
+            }
+            "routes" => {
+                raw.routes = array_items("routes", value, &mut problems)
+                    .into_iter()
+                    .filter_map(|v| entity(v, &mut problems))
+                    .collect()
+            }
+            other => problems.push(Problem::at(
+                format!("unknown top-level key `{other}`, expected one of {TOP_LEVEL}"),
+                key.span(),
+            )),
         }
     }
     // Tables iterate in key order; keep entities in file order for stable output.
     raw.plugins.sort_by_key(|(id, _)| id.span().start);
     raw.sinks.sort_by_key(|(id, _)| id.span().start);
-    if problems.is_empty() { Ok(raw) } else { Err(problems) }
+    Ok((raw, problems))
 }

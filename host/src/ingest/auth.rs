@@ -30,7 +30,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Checks a request's `Authorization` header against a source's auth.
 pub fn check(auth: &Auth, headers: &HeaderMap) -> Result<AuthKind, Refusal> {
-    let header = headers.get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
     let scheme = |prefix: &str| {
         header.and_then(|h| {
             let (s, rest) = h.split_once(' ')?;
@@ -43,22 +46,36 @@ pub fn check(auth: &Auth, headers: &HeaderMap) -> Result<AuthKind, Refusal> {
         Auth::Basic { username, password } => {
             const CHALLENGE: &str = "Basic realm=\"switchyard\", charset=\"UTF-8\"";
             let Some(encoded) = scheme("Basic") else {
-                return Err(Refusal::Unauthorized { reason: "missing Basic credentials", challenge: CHALLENGE });
+                return Err(Refusal::Unauthorized {
+                    reason: "missing Basic credentials",
+                    challenge: CHALLENGE,
+                });
             };
             let expected = format!("{username}:{password}");
-            let given = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_default();
+            let given = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap_or_default();
             if constant_time_eq(&given, expected.as_bytes()) {
                 Ok(AuthKind::Basic)
             } else {
-                Err(Refusal::Unauthorized { reason: "wrong user name or password", challenge: CHALLENGE })
+                Err(Refusal::Unauthorized {
+                    reason: "wrong user name or password",
+                    challenge: CHALLENGE,
+                })
             }
         }
         Auth::Bearer { token } => {
             const CHALLENGE: &str = "Bearer realm=\"switchyard\"";
             match scheme("Bearer") {
-                None => Err(Refusal::Unauthorized { reason: "missing Bearer token", challenge: CHALLENGE }),
+                None => Err(Refusal::Unauthorized {
+                    reason: "missing Bearer token",
+                    challenge: CHALLENGE,
+                }),
                 Some(given) if constant_time_eq(given.as_bytes(), token.as_bytes()) => Ok(AuthKind::Bearer),
-                Some(_) => Err(Refusal::Unauthorized { reason: "wrong Bearer token", challenge: CHALLENGE }),
+                Some(_) => Err(Refusal::Unauthorized {
+                    reason: "wrong Bearer token",
+                    challenge: CHALLENGE,
+                }),
             }
         }
     }
@@ -79,15 +96,36 @@ mod tests {
 
     #[test]
     fn basic_and_bearer() {
-        let basic = Auth::Basic { username: "noah".into(), password: "s3cret".into() };
-        let good = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("noah:s3cret"));
+        let basic = Auth::Basic {
+            username: "noah".into(),
+            password: "s3cret".into(),
+        };
+        let good = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("noah:s3cret")
+        );
         assert_eq!(check(&basic, &headers(Some(&good))), Ok(AuthKind::Basic));
-        assert!(matches!(check(&basic, &headers(None)), Err(Refusal::Unauthorized { .. })));
-        assert!(matches!(check(&basic, &headers(Some("Basic bm9haDp3cm9uZw=="))), Err(Refusal::Unauthorized { reason: "wrong user name or password", .. })));
+        assert!(matches!(
+            check(&basic, &headers(None)),
+            Err(Refusal::Unauthorized { .. })
+        ));
+        assert!(matches!(
+            check(&basic, &headers(Some("Basic bm9haDp3cm9uZw=="))),
+            Err(Refusal::Unauthorized {
+                reason: "wrong user name or password",
+                ..
+            })
+        ));
         let bearer = Auth::Bearer { token: "t0k".into() };
         assert_eq!(check(&bearer, &headers(Some("bearer t0k"))), Ok(AuthKind::Bearer));
-        assert!(matches!(check(&bearer, &headers(Some("Bearer t0"))), Err(Refusal::Unauthorized { .. })));
-        assert!(matches!(check(&Auth::Unavailable { reason: "x".into() }, &headers(None)), Err(Refusal::Unavailable(_))));
+        assert!(matches!(
+            check(&bearer, &headers(Some("Bearer t0"))),
+            Err(Refusal::Unauthorized { .. })
+        ));
+        assert!(matches!(
+            check(&Auth::Unavailable { reason: "x".into() }, &headers(None)),
+            Err(Refusal::Unavailable(_))
+        ));
     }
 
     #[test]

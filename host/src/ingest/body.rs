@@ -27,19 +27,19 @@ where
     B: Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
-    if let Some(upper) = body.size_hint().exact()
-        && upper > limit as u64
-    {
-        return Err(BodyError::TooLarge { limit, prefix: Bytes::new() });
-    }
-    let mut buf = BytesMut::new();
+    // Even when Content-Length already says "too large", the first `limit` bytes are read:
+    // they go to the quarantine so the sender's data is not simply gone.
+    let mut buf = BytesMut::with_capacity(body.size_hint().exact().map_or(0, |n| n.min(limit as u64) as usize));
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| BodyError::Read(e.to_string()))?;
         if let Ok(data) = frame.into_data() {
             if buf.len() + data.len() > limit {
                 let room = limit - buf.len();
                 buf.extend_from_slice(&data[..room]);
-                return Err(BodyError::TooLarge { limit, prefix: buf.freeze() });
+                return Err(BodyError::TooLarge {
+                    limit,
+                    prefix: buf.freeze(),
+                });
             }
             buf.extend_from_slice(&data);
         }

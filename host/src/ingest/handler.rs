@@ -24,7 +24,10 @@ impl Shared {
     /// Wraps a pipeline.
     pub fn new(pipeline: Pipeline) -> Shared {
         let limit = pipeline.spec().server.max_in_flight;
-        Shared { pipeline: RwLock::new(Arc::new(pipeline)), in_flight: Semaphore::new(limit) }
+        Shared {
+            pipeline: RwLock::new(Arc::new(pipeline)),
+            in_flight: Semaphore::new(limit),
+        }
     }
 
     /// The pipeline requests start on now. In-flight requests keep the one they started with.
@@ -40,11 +43,23 @@ impl Shared {
 }
 
 fn headers_of(req: &hyper::Request<Incoming>) -> Vec<(String, String)> {
-    req.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
+    req.headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Answers one request.
-pub(crate) async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    req: hyper::Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     if path == "/healthz" {
         return json(StatusCode::OK, &serde_json::json!({ "status": "ok" }));
@@ -161,7 +176,10 @@ fn reply_response(reply: crate::plugin::Reply) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(reply.body)));
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     for (name, value) in reply.headers {
-        match (hyper::header::HeaderName::from_bytes(name.as_bytes()), hyper::header::HeaderValue::from_str(&value)) {
+        match (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(&value),
+        ) {
             (Ok(n), Ok(v)) => {
                 response.headers_mut().append(n, v);
             }

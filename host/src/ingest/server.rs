@@ -45,7 +45,10 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
     }
     tracing::info!("Shutting down: draining open connections.");
     if tokio::time::timeout(DRAIN_DEADLINE, graceful.shutdown()).await.is_err() {
-        tracing::warn!(deadline_secs = DRAIN_DEADLINE.as_secs(), "Connections still open at the drain deadline; closing them.");
+        tracing::warn!(
+            deadline_secs = DRAIN_DEADLINE.as_secs(),
+            "Connections still open at the drain deadline; closing them."
+        );
     }
     Ok(())
 }

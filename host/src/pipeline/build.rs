@@ -75,7 +75,10 @@ fn read_secret(secret: &SecretRef) -> Result<String, String> {
 fn resolve_auth(source: &SourceSpec) -> Auth {
     let resolved = match &source.auth {
         AuthSpec::None => Ok(Auth::None),
-        AuthSpec::Basic { username, password } => read_secret(password).map(|password| Auth::Basic { username: username.clone(), password }),
+        AuthSpec::Basic { username, password } => read_secret(password).map(|password| Auth::Basic {
+            username: username.clone(),
+            password,
+        }),
         AuthSpec::Bearer { token } => read_secret(token).map(|token| Auth::Bearer { token }),
     };
     resolved.unwrap_or_else(|reason| {
@@ -111,7 +114,12 @@ pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeli
     for s in &spec.sinks {
         sinks.insert(s.id.clone(), Arc::new(Sink::build(s, &dead_letter_dir)?));
     }
-    let get = |id: &String| plugins.get(id).cloned().ok_or_else(|| anyhow::anyhow!("plugin `{id}` was not loaded"));
+    let get = |id: &String| {
+        plugins
+            .get(id)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("plugin `{id}` was not loaded"))
+    };
     let mut sources = HashMap::new();
     for s in &spec.sources {
         let source = Source {
@@ -133,7 +141,9 @@ pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeli
 }
 
 /// Awaits every handle (in order) without an extra dependency.
-async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<Result<T, tokio::task::JoinError>> {
+async fn futures_join<T>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<Result<T, tokio::task::JoinError>> {
     let handles: Vec<_> = handles.collect();
     let mut out = Vec::with_capacity(handles.len());
     for h in handles {

@@ -36,7 +36,9 @@ impl Pipeline {
 
     /// The source listening on `path` (trailing slashes ignored).
     pub fn source(&self, path: &str) -> Option<&Arc<Source>> {
-        self.sources.get(path).or_else(|| self.sources.get(&crate::config::normalize_path(path)))
+        self.sources
+            .get(path)
+            .or_else(|| self.sources.get(&crate::config::normalize_path(path)))
     }
 
     /// The quarantine store.

@@ -77,7 +77,12 @@ pub fn stamp(events: &mut [Event], request: &Request, auth: AuthKind) {
 impl Pipeline {
     /// Runs the normalizer, filters and transforms of `source` on a request: no sink is touched,
     /// so this is also what `switchyard plugin test` and reload self-tests use.
-    pub async fn transform_request(&self, source: &Source, request: &Request, auth: AuthKind) -> Result<Processed, ProcessError> {
+    pub async fn transform_request(
+        &self,
+        source: &Source,
+        request: &Request,
+        auth: AuthKind,
+    ) -> Result<Processed, ProcessError> {
         let mut normalized = {
             let mut session = source.normalizer.session().await?;
             session.normalize(request).await?
@@ -86,7 +91,11 @@ impl Pipeline {
         stamp(&mut normalized.events, request, auth);
         for (event_index, media_index, bytes) in std::mem::take(&mut normalized.media_content) {
             let hash = self.blobs.put(&bytes).await.map_err(ProcessError::Media)?;
-            if let Some(media) = normalized.events.get_mut(event_index).and_then(|e| e.media.get_mut(media_index)) {
+            if let Some(media) = normalized
+                .events
+                .get_mut(event_index)
+                .and_then(|e| e.media.get_mut(media_index))
+            {
                 media.blob_ref = Some(hash);
                 media.bytes = Some(bytes.len() as u64);
                 if media.mime.is_none() {
@@ -163,7 +172,10 @@ impl Pipeline {
         }
         for (sink_id, events) in by_sink {
             let Some(sink) = self.sink(sink_id) else { continue };
-            sink.accept(&events).await.map_err(|source| ProcessError::Sink { sink: sink_id.to_string(), source })?;
+            sink.accept(&events).await.map_err(|source| ProcessError::Sink {
+                sink: sink_id.to_string(),
+                source,
+            })?;
         }
         Ok(processed)
     }

@@ -130,12 +130,18 @@ same_record!(Delivery <=> Delivery {
 
 impl From<wit::Identifier> for ev::Identifier {
     fn from(v: wit::Identifier) -> Self {
-        ev::Identifier { kind: v.type_, value: v.value }
+        ev::Identifier {
+            kind: v.type_,
+            value: v.value,
+        }
     }
 }
 impl From<ev::Identifier> for wit::Identifier {
     fn from(v: ev::Identifier) -> Self {
-        wit::Identifier { type_: v.kind, value: v.value }
+        wit::Identifier {
+            type_: v.kind,
+            value: v.value,
+        }
     }
 }
 into_conv!(
@@ -191,8 +197,11 @@ fn json_object(text: &str, field: &str) -> Result<Value, String> {
     }
 }
 
-/// A WIT event → host event, plus any inline media bytes (by media index) the host must store.
-pub(crate) fn event_from_wit(e: wit::Event) -> Result<(ev::Event, Vec<(usize, Vec<u8>)>), String> {
+/// Inline media bytes of one event, by media index.
+type InlineMedia = Vec<(usize, Vec<u8>)>;
+
+/// A WIT event → host event, plus any inline media bytes the host must store.
+pub(crate) fn event_from_wit(e: wit::Event) -> Result<(ev::Event, InlineMedia), String> {
     let mut content = Vec::new();
     let media = e
         .media
@@ -275,7 +284,13 @@ pub(crate) fn event_to_wit(e: &ev::Event) -> wit::Event {
 }
 
 fn headers_to_wit(headers: &[(String, String)]) -> Vec<wit::Header> {
-    headers.iter().map(|(name, value)| wit::Header { name: name.clone(), value: value.clone() }).collect()
+    headers
+        .iter()
+        .map(|(name, value)| wit::Header {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect()
 }
 
 pub(crate) fn request_to_wit(r: &Request) -> wit::HttpRequest {
@@ -306,10 +321,18 @@ pub(crate) fn normalized_from_wit(n: wit::Normalized) -> Result<Normalized, Stri
             if !(100..=599).contains(&r.status) {
                 return Err(format!("reply status {} is not an HTTP status", r.status));
             }
-            Some(Reply { status: r.status, headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(), body: r.body })
+            Some(Reply {
+                status: r.status,
+                headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+                body: r.body,
+            })
         }
     };
-    Ok(Normalized { events, reply, media_content })
+    Ok(Normalized {
+        events,
+        reply,
+        media_content,
+    })
 }
 
 pub(crate) fn verdict_from_wit(v: wit::Verdict) -> Verdict {
@@ -320,5 +343,9 @@ pub(crate) fn verdict_from_wit(v: wit::Verdict) -> Verdict {
 }
 
 pub(crate) fn ruling_from_wit(r: wit::Ruling) -> Result<Ruling, String> {
-    Ok(Ruling { decision: r.decision.into(), custom_tip: r.custom_tip, details: json_object(&r.details, "details")? })
+    Ok(Ruling {
+        decision: r.decision.into(),
+        custom_tip: r.custom_tip,
+        details: json_object(&r.details, "details")?,
+    })
 }

@@ -58,18 +58,49 @@ impl Runtime {
             .map_err(|e| anyhow::anyhow!("linking host interfaces: {e}"))?;
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow::anyhow!("linking WASI: {e}"))?;
         let ticker = EpochTicker::start(engine.clone());
-        Ok(Runtime { inner: Arc::new(Inner { engine, linker, cache: Mutex::new(HashMap::new()), _ticker: ticker }) })
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                cache: Mutex::new(HashMap::new()),
+                _ticker: ticker,
+            }),
+        })
     }
 
     /// Reads, compiles (or fetches from the cache) and links one plugin. Blocking: compiling a
     /// large component takes seconds, so async callers run this on a blocking thread.
-    pub fn load(&self, id: &str, path: &Path, kind: PluginKind, limits: PluginLimits, settings: &serde_json::Value) -> Result<Plugin, Error> {
-        let load_err = |reason: String| Error::Load { plugin: id.to_string(), path: path.display().to_string(), reason };
+    pub fn load(
+        &self,
+        id: &str,
+        path: &Path,
+        kind: PluginKind,
+        limits: PluginLimits,
+        settings: &serde_json::Value,
+    ) -> Result<Plugin, Error> {
+        let load_err = |reason: String| Error::Load {
+            plugin: id.to_string(),
+            path: path.display().to_string(),
+            reason,
+        };
         let bytes = std::fs::read(path).map_err(|e| load_err(format!("{e}")))?;
         let digest: [u8; 32] = Sha256::digest(&bytes).into();
         let component = self.compile(&bytes, digest).map_err(load_err)?;
-        let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| load_err(format!("{e:#}")))?;
-        Plugin::new(id, path, kind, limits, settings, hex(&digest), pre, self.inner.engine.clone())
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| load_err(format!("{e:#}")))?;
+        Plugin::new(
+            id,
+            path,
+            kind,
+            limits,
+            settings,
+            hex(&digest),
+            pre,
+            self.inner.engine.clone(),
+        )
     }
 
     fn compile(&self, bytes: &[u8], digest: [u8; 32]) -> Result<Component, String> {
@@ -77,9 +108,11 @@ impl Runtime {
             return Ok(hit.clone());
         }
         if is_core_module(bytes) {
-            return Err("this is a core wasm module, not a component; build it with `cargo xtask plugins` \
+            return Err(
+                "this is a core wasm module, not a component; build it with `cargo xtask plugins` \
                         (or `wasm-tools component new`) to make a component"
-                .to_string());
+                    .to_string(),
+            );
         }
         let component = Component::new(&self.inner.engine, bytes).map_err(|e| format!("{e:#}"))?;
         self.cache().insert(digest, component.clone());

@@ -32,8 +32,13 @@ impl Host for PluginState {
     }
 
     fn now(&mut self) -> Instant {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        Instant { seconds: now.as_secs() as i64, nanoseconds: now.subsec_nanos() }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Instant {
+            seconds: now.as_secs() as i64,
+            nanoseconds: now.subsec_nanos(),
+        }
     }
 }
 

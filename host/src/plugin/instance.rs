@@ -142,12 +142,19 @@ pub struct Plugin {
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin").field("id", &self.identity.id).field("kind", &self.kind).field("sha256", &self.sha256).finish()
+        f.debug_struct("Plugin")
+            .field("id", &self.identity.id)
+            .field("kind", &self.kind)
+            .field("sha256", &self.sha256)
+            .finish()
     }
 }
 
 impl Plugin {
-    #[expect(clippy::too_many_arguments, reason = "internal constructor called from Runtime::load only")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "internal constructor called from Runtime::load only"
+    )]
     pub(crate) fn new(
         id: &str,
         path: &Path,
@@ -161,7 +168,11 @@ impl Plugin {
         let missing = |e: wasmtime::Error| Error::Load {
             plugin: id.to_string(),
             path: path.display().to_string(),
-            reason: format!("it does not export `{}`, so it is not a {} plugin ({e})", kind.interface(), kind.as_str()),
+            reason: format!(
+                "it does not export `{}`, so it is not a {} plugin ({e})",
+                kind.interface(),
+                kind.as_str()
+            ),
         };
         let exports = match kind {
             PluginKind::Normalizer => Exports::Normalize(normalize_api::GuestIndices::new(&pre).map_err(missing)?),
@@ -169,8 +180,20 @@ impl Plugin {
             PluginKind::Transform => Exports::Transform(transform_api::GuestIndices::new(&pre).map_err(missing)?),
             PluginKind::Decider => Exports::Decide(decide_api::GuestIndices::new(&pre).map_err(missing)?),
         };
-        let identity = Arc::new(Identity { id: id.to_string(), settings: settings.to_string() });
-        Ok(Plugin { identity, kind, path: path.to_path_buf(), sha256, limits, pre, exports, engine })
+        let identity = Arc::new(Identity {
+            id: id.to_string(),
+            settings: settings.to_string(),
+        });
+        Ok(Plugin {
+            identity,
+            kind,
+            path: path.to_path_buf(),
+            sha256,
+            limits,
+            pre,
+            exports,
+            engine,
+        })
     }
 
     /// The plugin id from router.toml.
@@ -195,7 +218,10 @@ impl Plugin {
 
     /// Starts a session: a fresh store and instance for one request.
     pub async fn session(&self) -> Result<Session<'_>, Error> {
-        let mut store = Store::new(&self.engine, PluginState::new(self.identity.clone(), self.limits.max_memory_bytes));
+        let mut store = Store::new(
+            &self.engine,
+            PluginState::new(self.identity.clone(), self.limits.max_memory_bytes),
+        );
         store.limiter(|state| &mut state.limits);
         // Each epoch tick while the guest runs costs one tick of budget; in between it yields
         // to tokio so a spinning plugin cannot starve other requests.
@@ -208,9 +234,17 @@ impl Plugin {
             state.ticks_left -= 1;
             Ok(UpdateDeadline::Yield(1))
         });
-        let mut session = Session { plugin: self, store, guest: None };
+        let mut session = Session {
+            plugin: self,
+            store,
+            guest: None,
+        };
         session.arm();
-        let instance = self.pre.instantiate_async(&mut session.store).await.map_err(|e| session.fault(e))?;
+        let instance = self
+            .pre
+            .instantiate_async(&mut session.store)
+            .await
+            .map_err(|e| session.fault(e))?;
         let store = &mut session.store;
         let guest = match &self.exports {
             Exports::Normalize(ix) => ix.load(&mut *store, &instance).map(Guest::Normalize),
@@ -255,44 +289,78 @@ impl Session<'_> {
     fn fault(&self, e: wasmtime::Error) -> Error {
         let state = self.store.data();
         if state.deadline_hit || matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-            Error::DeadlineExceeded { plugin: self.id(), budget_ms: self.plugin.limits.timeout_ms }
+            Error::DeadlineExceeded {
+                plugin: self.id(),
+                budget_ms: self.plugin.limits.timeout_ms,
+            }
         } else if state.limits.limit_hit {
-            Error::ResourceLimit { plugin: self.id(), limit_bytes: self.plugin.limits.max_memory_bytes }
+            Error::ResourceLimit {
+                plugin: self.id(),
+                limit_bytes: self.plugin.limits.max_memory_bytes,
+            }
         } else {
-            Error::Trapped { plugin: self.id(), message: format!("{e:?}") }
+            Error::Trapped {
+                plugin: self.id(),
+                message: format!("{e:?}"),
+            }
         }
     }
 
     fn reported(&self, e: super::bindings::wit::PluginError) -> Error {
         use super::bindings::wit::PluginError as P;
         match e {
-            P::InvalidInput(reason) => Error::Rejected { plugin: self.id(), reason },
-            P::BadSettings(reason) => Error::BadSettings { plugin: self.id(), reason },
-            P::Internal(reason) => Error::Failed { plugin: self.id(), reason },
+            P::InvalidInput(reason) => Error::Rejected {
+                plugin: self.id(),
+                reason,
+            },
+            P::BadSettings(reason) => Error::BadSettings {
+                plugin: self.id(),
+                reason,
+            },
+            P::Internal(reason) => Error::Failed {
+                plugin: self.id(),
+                reason,
+            },
         }
     }
 
     fn wrong_kind(&self, wanted: PluginKind) -> Error {
-        Error::Contract { plugin: self.id(), reason: format!("called as a {} but it is a {}", wanted.as_str(), self.plugin.kind.as_str()) }
+        Error::Contract {
+            plugin: self.id(),
+            reason: format!(
+                "called as a {} but it is a {}",
+                wanted.as_str(),
+                self.plugin.kind.as_str()
+            ),
+        }
     }
 
     /// Runs a normalizer on a request.
     pub async fn normalize(&mut self, request: &Request) -> Result<Normalized, Error> {
         self.arm();
-        let Some(Guest::Normalize(guest)) = &self.guest else { return Err(self.wrong_kind(PluginKind::Normalizer)) };
+        let Some(Guest::Normalize(guest)) = &self.guest else {
+            return Err(self.wrong_kind(PluginKind::Normalizer));
+        };
         let guest = guest.clone();
-        let out = guest.call_normalize(&mut self.store, &convert::request_to_wit(request)).await;
+        let out = guest
+            .call_normalize(&mut self.store, &convert::request_to_wit(request))
+            .await;
         match out {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
-            Ok(Ok(normalized)) => convert::normalized_from_wit(normalized).map_err(|reason| Error::Contract { plugin: self.id(), reason }),
+            Ok(Ok(normalized)) => convert::normalized_from_wit(normalized).map_err(|reason| Error::Contract {
+                plugin: self.id(),
+                reason,
+            }),
         }
     }
 
     /// Runs a filter on one event.
     pub async fn filter(&mut self, event: &Event) -> Result<Verdict, Error> {
         self.arm();
-        let Some(Guest::Filter(guest)) = &self.guest else { return Err(self.wrong_kind(PluginKind::Filter)) };
+        let Some(Guest::Filter(guest)) = &self.guest else {
+            return Err(self.wrong_kind(PluginKind::Filter));
+        };
         let guest = guest.clone();
         match guest.call_filter(&mut self.store, &convert::event_to_wit(event)).await {
             Err(trap) => Err(self.fault(trap)),
@@ -304,28 +372,41 @@ impl Session<'_> {
     /// Runs a transform on one event.
     pub async fn transform(&mut self, event: &Event) -> Result<Vec<Event>, Error> {
         self.arm();
-        let Some(Guest::Transform(guest)) = &self.guest else { return Err(self.wrong_kind(PluginKind::Transform)) };
+        let Some(Guest::Transform(guest)) = &self.guest else {
+            return Err(self.wrong_kind(PluginKind::Transform));
+        };
         let guest = guest.clone();
-        match guest.call_transform(&mut self.store, &convert::event_to_wit(event)).await {
+        match guest
+            .call_transform(&mut self.store, &convert::event_to_wit(event))
+            .await
+        {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
             Ok(Ok(events)) => events
                 .into_iter()
                 .map(|e| convert::event_from_wit(e).map(|(event, _)| event))
                 .collect::<Result<_, _>>()
-                .map_err(|reason| Error::Contract { plugin: self.id(), reason }),
+                .map_err(|reason| Error::Contract {
+                    plugin: self.id(),
+                    reason,
+                }),
         }
     }
 
     /// Runs a decider on one event.
     pub async fn decide(&mut self, event: &Event) -> Result<Ruling, Error> {
         self.arm();
-        let Some(Guest::Decide(guest)) = &self.guest else { return Err(self.wrong_kind(PluginKind::Decider)) };
+        let Some(Guest::Decide(guest)) = &self.guest else {
+            return Err(self.wrong_kind(PluginKind::Decider));
+        };
         let guest = guest.clone();
         match guest.call_decide(&mut self.store, &convert::event_to_wit(event)).await {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
-            Ok(Ok(ruling)) => convert::ruling_from_wit(ruling).map_err(|reason| Error::Contract { plugin: self.id(), reason }),
+            Ok(Ok(ruling)) => convert::ruling_from_wit(ruling).map_err(|reason| Error::Contract {
+                plugin: self.id(),
+                reason,
+            }),
         }
     }
 }

@@ -14,7 +14,7 @@ mod host;
 mod instance;
 mod state;
 
+pub use engine::MAX_PLUGIN_MEMORY_BYTES;
 pub use engine::Runtime;
 pub use error::Error;
-pub use engine::MAX_PLUGIN_MEMORY_BYTES;
 pub use instance::{Normalized, Plugin, PluginKind, PluginLimits, Reply, Request, Ruling, Session, Verdict};

@@ -30,7 +30,10 @@ impl PluginState {
     pub(crate) fn new(identity: Arc<Identity>, max_memory_bytes: u64) -> PluginState {
         PluginState {
             identity,
-            limits: Limits { max_memory_bytes, limit_hit: false },
+            limits: Limits {
+                max_memory_bytes,
+                limit_hit: false,
+            },
             ticks_left: 0,
             deadline_hit: false,
             wasi: WasiCtx::builder().build(),
@@ -41,7 +44,10 @@ impl PluginState {
 
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 

@@ -22,7 +22,11 @@ impl FileSink {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        Ok(FileSink { id: id.to_string(), path: path.to_path_buf(), file: Mutex::new(None) })
+        Ok(FileSink {
+            id: id.to_string(),
+            path: path.to_path_buf(),
+            file: Mutex::new(None),
+        })
     }
 
     /// The sink id.
@@ -56,7 +60,9 @@ impl FileSink {
             *guard = Some(file);
         }
         let file = guard.as_mut().context("file sink not open")?;
-        file.write_all(&buf).await.with_context(|| format!("writing {}", self.path.display()))?;
+        file.write_all(&buf)
+            .await
+            .with_context(|| format!("writing {}", self.path.display()))?;
         file.flush().await?;
         Ok(())
     }

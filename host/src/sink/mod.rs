@@ -32,7 +32,11 @@ impl Sink {
     pub fn build(spec: &SinkSpec, dead_letter_dir: &Path) -> anyhow::Result<Sink> {
         Ok(match &spec.kind {
             SinkKind::File { path } => Sink::File(FileSink::open(&spec.id, path)?),
-            SinkKind::Webhook(w) => Sink::Webhook(WebhookSink::new(&spec.id, w, dead_letter_dir.join(format!("{}.jsonl", spec.id)))),
+            SinkKind::Webhook(w) => Sink::Webhook(WebhookSink::new(
+                &spec.id,
+                w,
+                dead_letter_dir.join(format!("{}.jsonl", spec.id)),
+            )),
         })
     }
 

@@ -40,7 +40,11 @@ impl Schedule {
         }
         let exp = self.base.saturating_mul(1u32 << (next.saturating_sub(2)).min(20));
         let mut delay = exp.min(self.cap);
-        if let DeliveryError::Status { retry_after_secs: Some(secs), .. } = error {
+        if let DeliveryError::Status {
+            retry_after_secs: Some(secs),
+            ..
+        } = error
+        {
             delay = delay.max(Duration::from_secs(*secs).min(self.cap));
         }
         Some(delay)
@@ -52,7 +56,11 @@ mod tests {
     use super::*;
 
     fn status(status: u16) -> DeliveryError {
-        DeliveryError::Status { status, body: String::new(), retry_after_secs: None }
+        DeliveryError::Status {
+            status,
+            body: String::new(),
+            retry_after_secs: None,
+        }
     }
 
     #[test]
@@ -66,13 +74,21 @@ mod tests {
 
     #[test]
     fn backoff_doubles_caps_and_honours_retry_after() {
-        let s = Schedule { max_attempts: 4, base: Duration::from_millis(100), cap: Duration::from_secs(1) };
+        let s = Schedule {
+            max_attempts: 4,
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(1),
+        };
         let e = status(500);
         assert_eq!(s.delay(2, &e), Some(Duration::from_millis(100)));
         assert_eq!(s.delay(3, &e), Some(Duration::from_millis(200)));
         assert_eq!(s.delay(4, &e), Some(Duration::from_millis(400)));
         assert_eq!(s.delay(5, &e), None);
-        let wait = DeliveryError::Status { status: 429, body: String::new(), retry_after_secs: Some(30) };
+        let wait = DeliveryError::Status {
+            status: 429,
+            body: String::new(),
+            retry_after_secs: Some(30),
+        };
         assert_eq!(s.delay(2, &wait), Some(Duration::from_secs(1)));
     }
 }

@@ -1,12 +1,12 @@
 //! The `webhook` sink: POST each event as JSON, retrying with exponential backoff; events that
 //! fail permanently or exhaust their attempts go to a dead-letter file with the last error.
 
-use super::retry::{Class, Schedule, classify};
 use super::DeliveryError;
+use super::retry::{Class, Schedule, classify};
 use crate::config::WebhookSpec;
 use crate::event::Event;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -134,12 +134,17 @@ impl Inner {
     async fn attempt(&self, event: &Event, body: Bytes) -> Result<(), DeliveryError> {
         let mut request = hyper::Request::post(self.spec.url.clone())
             .header(hyper::header::CONTENT_TYPE, "application/json")
-            .header(hyper::header::USER_AGENT, concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+            .header(
+                hyper::header::USER_AGENT,
+                concat!("switchyard/", env!("CARGO_PKG_VERSION")),
+            )
             .header("switchyard-event-uid", event.event_uid.as_str());
         for (name, value) in &self.spec.headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let request = request.body(Full::new(body)).map_err(|e| DeliveryError::Request(e.to_string()))?;
+        let request = request
+            .body(Full::new(body))
+            .map_err(|e| DeliveryError::Request(e.to_string()))?;
         let timeout = Duration::from_millis(self.spec.timeout_ms);
         let response = match tokio::time::timeout(timeout, self.client.request(request)).await {
             Err(_) => return Err(DeliveryError::Timeout(self.spec.timeout_ms)),
@@ -155,11 +160,22 @@ impl Inner {
             .get(hyper::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let body = match tokio::time::timeout(timeout, Limited::new(response.into_body(), ERROR_BODY_BYTES).collect()).await {
-            Ok(Ok(b)) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
+        let body = match tokio::time::timeout(
+            timeout,
+            crate::ingest::read_capped(response.into_body(), ERROR_BODY_BYTES),
+        )
+        .await
+        {
+            Ok(Ok(b)) | Ok(Err(crate::ingest::BodyError::TooLarge { prefix: b, .. })) => {
+                String::from_utf8_lossy(&b).into_owned()
+            }
             _ => String::new(),
         };
-        Err(DeliveryError::Status { status: status.as_u16(), body, retry_after_secs })
+        Err(DeliveryError::Status {
+            status: status.as_u16(),
+            body,
+            retry_after_secs,
+        })
     }
 
     async fn dead_letter(&self, event: &Event, attempts: u32, error: &DeliveryError) {
@@ -178,7 +194,11 @@ impl Inner {
             if let Some(dir) = self.dead_letter.parent() {
                 tokio::fs::create_dir_all(dir).await?;
             }
-            let mut f = tokio::fs::OpenOptions::new().create(true).append(true).open(&self.dead_letter).await?;
+            let mut f = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.dead_letter)
+                .await?;
             f.write_all(line.as_bytes()).await?;
             f.flush().await
         };

@@ -61,14 +61,23 @@ impl Rule {
         let categories = settings
             .categories
             .iter()
-            .map(|c| parse_category(c).ok_or_else(|| PluginError::BadSettings(format!("unknown category `{c}` in `categories`"))))
+            .map(|c| {
+                parse_category(c)
+                    .ok_or_else(|| PluginError::BadSettings(format!("unknown category `{c}` in `categories`")))
+            })
             .collect::<Result<_, _>>()?;
         if let Some(min) = settings.min_score
             && !(0.0..=1.0).contains(&min)
         {
-            return Err(PluginError::BadSettings(format!("`min_score` must be within 0..1, got {min}")));
+            return Err(PluginError::BadSettings(format!(
+                "`min_score` must be within 0..1, got {min}"
+            )));
         }
-        Ok(Rule { categories, min_score: settings.min_score, drop_unknown: settings.drop_unknown })
+        Ok(Rule {
+            categories,
+            min_score: settings.min_score,
+            drop_unknown: settings.drop_unknown,
+        })
     }
 
     /// Keep or drop one event.
@@ -84,10 +93,16 @@ impl Rule {
         });
         match matched {
             Some(true) => match (self.min_score, result.and_then(|m| m.score)) {
-                (Some(min), Some(score)) if score < min => Verdict::Drop(format!("match score {score} is below min_score {min}")),
+                (Some(min), Some(score)) if score < min => {
+                    Verdict::Drop(format!("match score {score} is below min_score {min}"))
+                }
                 _ => Verdict::Keep,
             },
-            Some(false) => Verdict::Drop(format!("unmatched {} event ({})", category_name(event.category), action_name(event.action))),
+            Some(false) => Verdict::Drop(format!(
+                "unmatched {} event ({})",
+                category_name(event.category),
+                action_name(event.action)
+            )),
             None if self.drop_unknown => Verdict::Drop("no match result and drop_unknown = true".to_string()),
             None => Verdict::Keep,
         }
@@ -135,16 +150,40 @@ mod tests {
     #[test]
     fn drops_unmatched_recognition_only() {
         let r = rule("{}");
-        assert_eq!(r.judge(&event(Category::Recognition, Action::FaceMatched, Some(true), None)), Verdict::Keep);
-        assert!(matches!(r.judge(&event(Category::Recognition, Action::FaceUnmatched, Some(false), None)), Verdict::Drop(m) if m.contains("unmatched recognition event (face_unmatched)")));
-        assert_eq!(r.judge(&event(Category::Access, Action::AccessDenied, Some(false), None)), Verdict::Keep);
+        assert_eq!(
+            r.judge(&event(Category::Recognition, Action::FaceMatched, Some(true), None)),
+            Verdict::Keep
+        );
+        assert!(
+            matches!(r.judge(&event(Category::Recognition, Action::FaceUnmatched, Some(false), None)), Verdict::Drop(m) if m.contains("unmatched recognition event (face_unmatched)"))
+        );
+        assert_eq!(
+            r.judge(&event(Category::Access, Action::AccessDenied, Some(false), None)),
+            Verdict::Keep
+        );
     }
 
     #[test]
     fn min_score_and_unknown() {
         let r = rule(r#"{"min_score": 0.8, "drop_unknown": true}"#);
-        assert!(matches!(r.judge(&event(Category::Recognition, Action::FaceMatched, Some(true), Some(0.5))), Verdict::Drop(_)));
-        assert_eq!(r.judge(&event(Category::Recognition, Action::FaceMatched, Some(true), Some(0.9))), Verdict::Keep);
+        assert!(matches!(
+            r.judge(&event(
+                Category::Recognition,
+                Action::FaceMatched,
+                Some(true),
+                Some(0.5)
+            )),
+            Verdict::Drop(_)
+        ));
+        assert_eq!(
+            r.judge(&event(
+                Category::Recognition,
+                Action::FaceMatched,
+                Some(true),
+                Some(0.9)
+            )),
+            Verdict::Keep
+        );
         let mut e = blank("t", Category::Recognition, Action::FaceDetected);
         e.match_ = None;
         assert!(matches!(r.judge(&e), Verdict::Drop(_)));
@@ -159,8 +198,13 @@ mod tests {
 
     #[test]
     fn bad_settings_are_named() {
-        let err = Rule::new(router_plugin_sdk::settings::parse(r#"{"categories": ["faces"]}"#).unwrap()).err().unwrap();
+        let err = Rule::new(router_plugin_sdk::settings::parse(r#"{"categories": ["faces"]}"#).unwrap())
+            .err()
+            .unwrap();
         assert!(matches!(err, PluginError::BadSettings(m) if m.contains("faces")));
-        assert!(matches!(router_plugin_sdk::settings::parse::<Settings>(r#"{"min_scor": 1}"#), Err(PluginError::BadSettings(_))));
+        assert!(matches!(
+            router_plugin_sdk::settings::parse::<Settings>(r#"{"min_scor": 1}"#),
+            Err(PluginError::BadSettings(_))
+        ));
     }
 }

@@ -34,7 +34,9 @@ impl Target {
             Kind::Num(slot) => store(event, json::number(value), slot, &mut note),
             Kind::Bool(slot) => store(event, json::boolean(value), slot, &mut note),
             Kind::Category => {
-                let Some(Read { value: text, .. }) = json::string(value) else { return false };
+                let Some(Read { value: text, .. }) = json::string(value) else {
+                    return false;
+                };
                 match parse_category(&text.to_ascii_lowercase()) {
                     Some(c) => event.category = c,
                     None => event.warnings.push(format!("enum_unknown:category={text}")),
@@ -42,7 +44,9 @@ impl Target {
                 true
             }
             Kind::Action => {
-                let Some(Read { value: text, .. }) = json::string(value) else { return false };
+                let Some(Read { value: text, .. }) = json::string(value) else {
+                    return false;
+                };
                 match parse_action(&text.to_ascii_lowercase()) {
                     Some(a) => event.action = a,
                     None => event.warnings.push(format!("enum_unknown:action={text}")),

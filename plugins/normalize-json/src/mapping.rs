@@ -2,10 +2,10 @@
 
 use crate::Settings;
 use crate::fields::Target;
-use router_plugin_sdk::paths::names;
 use router_plugin_sdk::event::blank;
 use router_plugin_sdk::json;
 use router_plugin_sdk::names::{parse_action, parse_category};
+use router_plugin_sdk::paths::names;
 use router_plugin_sdk::types::{Action, Category, Event, PluginError};
 use serde_json::{Map, Value};
 
@@ -23,9 +23,12 @@ pub(crate) fn normalize(settings: &Settings, body: &[u8], source_id: &str) -> Re
     // A UTF-8 byte-order mark is common from Windows senders and harmless.
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(PluginError::InvalidInput("empty body: expected a JSON object or array".into()));
+        return Err(PluginError::InvalidInput(
+            "empty body: expected a JSON object or array".into(),
+        ));
     }
-    let root: Value = serde_json::from_slice(body).map_err(|e| PluginError::InvalidInput(format!("body is not valid JSON: {e}")))?;
+    let root: Value =
+        serde_json::from_slice(body).map_err(|e| PluginError::InvalidInput(format!("body is not valid JSON: {e}")))?;
     let (items, envelope) = split_envelope(root, settings.events.as_deref())?;
     items
         .into_iter()
@@ -38,7 +41,10 @@ pub(crate) fn normalize(settings: &Settings, body: &[u8], source_id: &str) -> Re
             event.vendor_product = settings.vendor_product.clone();
             map_one(&fields, item, envelope.as_ref(), &mut event);
             if event.dedup_key.is_none() {
-                event.dedup_key = event.vendor_event_id.as_ref().map(|id| format!("{}:{source_id}:{id}", settings.vendor));
+                event.dedup_key = event
+                    .vendor_event_id
+                    .as_ref()
+                    .map(|id| format!("{}:{source_id}:{id}", settings.vendor));
             }
             Ok(event)
         })
@@ -53,7 +59,14 @@ fn compile_fields(settings: &Settings) -> Result<Vec<(Target, String)>, PluginEr
     settings
         .fields
         .iter()
-        .map(|(target, path)| Target::parse(target).map(|t| (t, path.clone())).ok_or_else(|| bad(format!("unknown normalized field `{target}`; known: {}", names().collect::<Vec<_>>().join(", ")))))
+        .map(|(target, path)| {
+            Target::parse(target).map(|t| (t, path.clone())).ok_or_else(|| {
+                bad(format!(
+                    "unknown normalized field `{target}`; known: {}",
+                    names().collect::<Vec<_>>().join(", ")
+                ))
+            })
+        })
         .collect()
 }
 
@@ -66,9 +79,14 @@ fn split_envelope(root: Value, events_path: Option<&str>) -> Result<(Vec<Value>,
             Some(Value::Array(items)) => Ok((items, Some(root))),
             Some(obj @ Value::Object(_)) => Ok((vec![obj], Some(root))),
             Some(_) => Err(PluginError::InvalidInput(format!("`{path}` is not an array of events"))),
-            None => Err(PluginError::InvalidInput(format!("no `{path}` member holding the events"))),
+            None => Err(PluginError::InvalidInput(format!(
+                "no `{path}` member holding the events"
+            ))),
         },
-        (_, other) => Err(PluginError::InvalidInput(format!("expected a JSON object or array, found {}", kind(&other)))),
+        (_, other) => Err(PluginError::InvalidInput(format!(
+            "expected a JSON object or array, found {}",
+            kind(&other)
+        ))),
     }
 }
 
@@ -86,7 +104,9 @@ fn kind(v: &Value) -> &'static str {
 fn map_one(fields: &[(Target, String)], mut item: Value, envelope: Option<&Value>, event: &mut Event) {
     let mut raw = Map::new();
     for (target, path) in fields {
-        let Some(value) = json::take(&mut item, path) else { continue };
+        let Some(value) = json::take(&mut item, path) else {
+            continue;
+        };
         if !target.apply(event, &mut raw, &value) {
             // Unusable value (wrong type, unknown enum): keep it where it was, and say so.
             event.warnings.push(format!("unmapped:{}", target.name()));
@@ -116,7 +136,10 @@ mod tests {
             events: None,
             category: Some("access".into()),
             action: None,
-            fields: fields.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<BTreeMap<_, _>>(),
+            fields: fields
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<BTreeMap<_, _>>(),
         }
     }
 
@@ -130,7 +153,12 @@ mod tests {
 
     #[test]
     fn maps_fields_and_keeps_the_rest_in_extras() {
-        let s = settings(&[("vendor_event_id", "id"), ("occurred_at", "time"), ("subject.person_id", "person.id"), ("match.score", "score")]);
+        let s = settings(&[
+            ("vendor_event_id", "id"),
+            ("occurred_at", "time"),
+            ("subject.person_id", "person.id"),
+            ("match.score", "score"),
+        ]);
         let body = br#"{"id": 4362414227458589462, "time": "2024-05-29 10:48:27.364000+00:00", "person": {"id": "p1", "name": "Ana"}, "score": "0.93", "door": 3}"#;
         let ev = &normalize(&s, body, "src").unwrap()[0];
         assert_eq!(ev.vendor_event_id.as_deref(), Some("4362414227458589462"));
@@ -141,7 +169,11 @@ mod tests {
         assert_eq!(ev.dedup_key.as_deref(), Some("acme:src:4362414227458589462"));
         let extras: Value = serde_json::from_str(&ev.extras).unwrap();
         assert_eq!(extras, serde_json::json!({"person": {"name": "Ana"}, "door": 3}));
-        assert!(ev.warnings.contains(&"number_from_string:match.score".to_string()), "{:?}", ev.warnings);
+        assert!(
+            ev.warnings.contains(&"number_from_string:match.score".to_string()),
+            "{:?}",
+            ev.warnings
+        );
         let raw: Value = serde_json::from_str(&ev.fields_raw).unwrap();
         assert_eq!(raw["match.score"], "0.93");
     }

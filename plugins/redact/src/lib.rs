@@ -107,7 +107,13 @@ impl Redactor {
                 }
             })
             .collect::<Result<_, _>>()?;
-        Ok(Redactor { targets, mode: settings.mode, mask: settings.mask, keep_last: settings.keep_last, url_credentials: settings.url_credentials })
+        Ok(Redactor {
+            targets,
+            mode: settings.mode,
+            mask: settings.mask,
+            keep_last: settings.keep_last,
+            url_credentials: settings.url_credentials,
+        })
     }
 
     fn masked(&self, text: &str) -> String {
@@ -177,7 +183,9 @@ impl Redactor {
     }
 
     fn json(&self, root: &mut Value, path: &str) {
-        let Some(removed) = router_plugin_sdk::json::take(root, path) else { return };
+        let Some(removed) = router_plugin_sdk::json::take(root, path) else {
+            return;
+        };
         if self.mode == Mode::Mask
             && let Some(map) = root.as_object_mut()
         {
@@ -193,7 +201,9 @@ impl Redactor {
 fn parse_object(text: &str, what: &str) -> Result<Value, PluginError> {
     match serde_json::from_str::<Value>(text) {
         Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) | Err(_) => Err(PluginError::InvalidInput(format!("event `{what}` is not a JSON object"))),
+        Ok(_) | Err(_) => Err(PluginError::InvalidInput(format!(
+            "event `{what}` is not a JSON object"
+        ))),
     }
 }
 

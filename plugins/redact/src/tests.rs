@@ -29,7 +29,9 @@ fn sample() -> Event {
 #[test]
 fn masks_named_fields_and_url_credentials() {
     let mut e = sample();
-    redactor(r#"{"fields": ["subject.id_document_number", "extras.pin"], "keep_last": 3}"#).apply(&mut e).unwrap();
+    redactor(r#"{"fields": ["subject.id_document_number", "extras.pin"], "keep_last": 3}"#)
+        .apply(&mut e)
+        .unwrap();
     let s = e.subject.as_ref().unwrap();
     assert_eq!(s.id_document_number.as_deref(), Some("***567"));
     assert_eq!(s.card_number.as_deref(), Some("00042"));
@@ -45,7 +47,9 @@ fn masks_named_fields_and_url_credentials() {
 #[test]
 fn remove_mode_deletes() {
     let mut e = sample();
-    redactor(r#"{"fields": ["subject.card_number", "extras.pin"], "mode": "remove", "url_credentials": false}"#).apply(&mut e).unwrap();
+    redactor(r#"{"fields": ["subject.card_number", "extras.pin"], "mode": "remove", "url_credentials": false}"#)
+        .apply(&mut e)
+        .unwrap();
     assert_eq!(e.subject.as_ref().unwrap().card_number, None);
     let extras: Value = serde_json::from_str(&e.extras).unwrap();
     assert!(extras.get("pin").is_none());
@@ -54,8 +58,12 @@ fn remove_mode_deletes() {
 
 #[test]
 fn unknown_fields_are_rejected_by_name() {
-    let err = Redactor::new(router_plugin_sdk::settings::parse(r#"{"fields": ["subject.passport"]}"#).unwrap()).err().unwrap();
+    let err = Redactor::new(router_plugin_sdk::settings::parse(r#"{"fields": ["subject.passport"]}"#).unwrap())
+        .err()
+        .unwrap();
     assert!(matches!(err, PluginError::BadSettings(m) if m.contains("subject.passport")));
-    let err = Redactor::new(router_plugin_sdk::settings::parse(r#"{"fields": ["category"]}"#).unwrap()).err().unwrap();
+    let err = Redactor::new(router_plugin_sdk::settings::parse(r#"{"fields": ["category"]}"#).unwrap())
+        .err()
+        .unwrap();
     assert!(matches!(err, PluginError::BadSettings(m) if m.contains("cannot be redacted")));
 }

@@ -10,7 +10,9 @@ pub(crate) fn redact_credentials(text: &str, mask: &str) -> String {
         out.push_str(&rest[..authority_start]);
         let after = &rest[authority_start..];
         // The authority ends at the path, query, fragment or any whitespace/quote.
-        let end = after.find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"').unwrap_or(after.len());
+        let end = after
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"')
+            .unwrap_or(after.len());
         let authority = &after[..end];
         match authority.rfind('@') {
             Some(at) if at > 0 => {
@@ -31,9 +33,18 @@ mod tests {
 
     #[test]
     fn masks_user_info_only() {
-        assert_eq!(r("rtsp://admin:password@192.0.2.10:554/live", "***"), "rtsp://***@192.0.2.10:554/live");
-        assert_eq!(r("http://192.0.2.1/uploads/a.jpg", "***"), "http://192.0.2.1/uploads/a.jpg");
-        assert_eq!(r("two: rtsp://a:b@h/x and http://c@d", "#"), "two: rtsp://#@h/x and http://#@d");
+        assert_eq!(
+            r("rtsp://admin:password@192.0.2.10:554/live", "***"),
+            "rtsp://***@192.0.2.10:554/live"
+        );
+        assert_eq!(
+            r("http://192.0.2.1/uploads/a.jpg", "***"),
+            "http://192.0.2.1/uploads/a.jpg"
+        );
+        assert_eq!(
+            r("two: rtsp://a:b@h/x and http://c@d", "#"),
+            "two: rtsp://#@h/x and http://#@d"
+        );
         assert_eq!(r("no url here", "***"), "no url here");
         assert_eq!(r("mailto:x@y.z", "***"), "mailto:x@y.z");
     }

@@ -1,8 +1,6 @@
 //! Building normalized events: a blank `router.event/v1` record to fill in.
 
-use crate::types::{
-    Action, AuthKind, Category, Delivery, Event, SourceInfo, Transport, TzSource,
-};
+use crate::types::{Action, AuthKind, Category, Delivery, Event, SourceInfo, Transport, TzSource};
 
 /// The schema id every event carries.
 pub const SCHEMA: &str = "router.event/v1";

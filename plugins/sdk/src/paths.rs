@@ -88,7 +88,7 @@ pub fn attributes(e: &mut Event, create: bool) -> Option<&mut Attributes> {
     if !create {
         return e.attributes.as_mut();
     }
-    Some(e.attributes.get_or_insert_with(|| Attributes {
+    Some(e.attributes.get_or_insert(Attributes {
         age: None,
         gender: None,
         emotion: None,
@@ -107,7 +107,12 @@ pub fn location(e: &mut Event, create: bool) -> Option<&mut Location> {
     if !create {
         return e.location.as_mut();
     }
-    Some(e.location.get_or_insert_with(|| Location { lat: None, lon: None, accuracy_m: None, altitude_m: None }))
+    Some(e.location.get_or_insert(Location {
+        lat: None,
+        lon: None,
+        accuracy_m: None,
+        altitude_m: None,
+    }))
 }
 
 /// The `alarm` part, created empty when absent.
@@ -115,7 +120,13 @@ pub fn alarm(e: &mut Event, create: bool) -> Option<&mut Alarm> {
     if !create {
         return e.alarm.as_mut();
     }
-    Some(e.alarm.get_or_insert_with(|| Alarm { code: None, code_name: None, state: None, trace_id: None, description: None }))
+    Some(e.alarm.get_or_insert(Alarm {
+        code: None,
+        code_name: None,
+        state: None,
+        trace_id: None,
+        description: None,
+    }))
 }
 
 /// The `repository` part, created empty when absent.
@@ -123,7 +134,12 @@ pub fn repository(e: &mut Event, create: bool) -> Option<&mut Repository> {
     if !create {
         return e.repository.as_mut();
     }
-    Some(e.repository.get_or_insert_with(|| Repository { entity_ref: None, entity_type: None, trigger: None, identifiers: Vec::new() }))
+    Some(e.repository.get_or_insert_with(|| Repository {
+        entity_ref: None,
+        entity_type: None,
+        trigger: None,
+        identifiers: Vec::new(),
+    }))
 }
 
 /// The `access` part, created empty when absent.
@@ -131,7 +147,7 @@ pub fn access(e: &mut Event, create: bool) -> Option<&mut Access> {
     if !create {
         return e.access.as_mut();
     }
-    Some(e.access.get_or_insert_with(|| Access {
+    Some(e.access.get_or_insert(Access {
         decision: Decision::Unknown,
         decided_by: DecidedBy::Unknown,
         verify_mode_raw: None,

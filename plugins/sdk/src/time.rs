@@ -66,9 +66,9 @@ pub fn format_rfc3339(seconds: i64, nanos: u32) -> String {
     let (h, mi, s) = (secs_of_day / 3600, secs_of_day % 3600 / 60, secs_of_day % 60);
     let frac = if nanos == 0 {
         String::new()
-    } else if nanos % 1_000_000 == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
         format!(".{:03}", nanos / 1_000_000)
-    } else if nanos % 1_000 == 0 {
+    } else if nanos.is_multiple_of(1_000) {
         format!(".{:06}", nanos / 1_000)
     } else {
         format!(".{nanos:09}")
@@ -101,7 +101,9 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
     if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) {
         return Err(err("no such date".into()));
     }
-    let rest = rest.strip_prefix(['T', 't', ' ']).ok_or_else(|| err("no `T` or space before the time".into()))?;
+    let rest = rest
+        .strip_prefix(['T', 't', ' '])
+        .ok_or_else(|| err("no `T` or space before the time".into()))?;
     if rest.len() < 8 {
         return Err(err("time is not HH:MM:SS".into()));
     }
@@ -129,7 +131,11 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
     };
     // A leap second (:60) folds into the next second, as most systems do.
     let seconds = days_from_civil(y, mo, d) * 86_400 + i64::from(h * 3600 + mi * 60 + s) - offset_secs;
-    Ok(Parsed { seconds, nanos, explicit_zone })
+    Ok(Parsed {
+        seconds,
+        nanos,
+        explicit_zone,
+    })
 }
 
 fn parse_offset(zone: &str) -> Result<i64, String> {
@@ -141,7 +147,10 @@ fn parse_offset(zone: &str) -> Result<i64, String> {
     let compact: String = digits.chars().filter(|c| *c != ':').collect();
     let (h, m) = match compact.len() {
         2 => (number(&compact, 2, "offset hour")?, 0),
-        4 => (number(&compact[..2], 2, "offset hour")?, number(&compact[2..], 2, "offset minute")?),
+        4 => (
+            number(&compact[..2], 2, "offset hour")?,
+            number(&compact[2..], 2, "offset minute")?,
+        ),
         _ => return Err(format!("bad zone `{zone}`")),
     };
     if h > 23 || m > 59 {
@@ -167,7 +176,14 @@ pub fn from_unix(value: f64) -> Option<(Parsed, bool)> {
         let nanos = ((value - whole) * 1e9).round().min(999_999_999.0) as u32;
         (whole as i64, nanos)
     };
-    Some((Parsed { seconds, nanos, explicit_zone: true }, millis))
+    Some((
+        Parsed {
+            seconds,
+            nanos,
+            explicit_zone: true,
+        },
+        millis,
+    ))
 }
 
 /// Minutes between a local wall time and the UTC time of the same instant (`local − utc`),
@@ -199,7 +215,14 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "yesterday", "2021-13-01T00:00:00Z", "2021-02-29T00:00:00Z", "2021-07-01X07:52:17", "2021-07-01T07:52:17+0"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2021-13-01T00:00:00Z",
+            "2021-02-29T00:00:00Z",
+            "2021-07-01X07:52:17",
+            "2021-07-01T07:52:17+0",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
         assert!(parse("2024-02-29T00:00:00Z").is_ok());

@@ -1,0 +1,37 @@
+# switchyard — the two Quick start commands are `make run` and `make test`.
+#
+#   make run      install what is missing (wasm guest toolchain), build host + plugins,
+#                 run the router on router.toml (127.0.0.1:8080)
+#   make test     build the plugins and run the whole test suite
+#   make plugins  build plugins/* into target/plugins/*.wasm (components)
+#   make check    validate router.toml (and load its plugins)
+#   make ci       what CI runs: fmt --check, clippy -D warnings, make test
+
+CARGO ?= cargo
+CONFIG ?= router.toml
+
+.PHONY: run test plugins build check ci fmt clippy
+
+run: plugins build
+	./target/release/switchyard run --config $(CONFIG)
+
+build:
+	$(CARGO) build --release --locked -p switchyard
+
+plugins:
+	$(CARGO) xtask plugins
+
+test: plugins
+	$(CARGO) test --workspace --locked
+
+check: plugins build
+	./target/release/switchyard check --config $(CONFIG)
+
+fmt:
+	$(CARGO) fmt --all
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+ci:
+	bash .ci/run

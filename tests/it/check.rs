@@ -1,0 +1,66 @@
+//! `switchyard check`: every bad config in `ui/invalid/` produces exactly its `.err` golden
+//! (file, line, column, caret; all errors at once). `BLESS=1` rewrites the goldens.
+
+use router_tests::{golden, workspace};
+
+#[tokio::test]
+async fn invalid_configs_match_their_goldens() {
+    let dir = workspace().join("tests/ui/invalid");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .expect("ui/invalid")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    cases.sort();
+    assert!(
+        cases.len() >= 5,
+        "expected the invalid-config cases in {}",
+        dir.display()
+    );
+    // Run from tests/ so reported paths are relative and identical on every machine.
+    std::env::set_current_dir(workspace().join("tests")).expect("cd");
+    for case in cases {
+        let name = case.file_name().expect("name").to_string_lossy().to_string();
+        let relative = std::path::Path::new("ui/invalid").join(&name);
+        let (report, ok) = switchyard::cli::check(&relative, false).await;
+        assert!(!ok, "{name} should fail to check");
+        golden(
+            &format!("ui/invalid/{}", name.replace(".toml", ".err")),
+            &(report + "\n"),
+        );
+    }
+}
+
+#[tokio::test]
+async fn all_errors_are_reported_at_once() {
+    let text = r#"
+version = 1
+[server]
+listen = "nowhere"
+bogus = 1
+
+[plugins.n]
+path = "n.wasm"
+kind = "normaliser"
+
+[[sources]]
+id = "a"
+path = "/a"
+normalizer = "missing"
+filters = ["also-missing"]
+
+[sinks.out]
+type = "carrier-pigeon"
+
+[[routes]]
+sinks = ["nope"]
+"#;
+    let errors = switchyard::config::load_str(text, std::path::Path::new("router.toml")).expect_err("broken config");
+    let lines: Vec<Option<usize>> = errors.0.iter().map(|e| e.line).collect();
+    assert_eq!(errors.0.len(), 6, "{errors}");
+    assert_eq!(
+        lines,
+        vec![Some(5), Some(9), Some(14), Some(15), Some(18), Some(21)],
+        "{errors}"
+    );
+}

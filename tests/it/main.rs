@@ -1,0 +1,10 @@
+//! The integration suite: the real router on 127.0.0.1, real plugins built from `plugins/`,
+//! real wasmtime, mock receivers as small real HTTP servers.
+
+mod check;
+mod delivery;
+mod examples;
+mod ingest;
+mod limits;
+mod pipeline;
+mod plugins;

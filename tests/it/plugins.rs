@@ -1,0 +1,145 @@
+//! The shipped plugins as components: they import nothing but `router:plugin/*` (no WASI, no
+//! network, no files), export their world's interface, and run under `switchyard plugin test`.
+
+use router_tests::{plugins_dir, samples_dir};
+use switchyard::plugin::{PluginKind, PluginLimits, Runtime};
+
+const SHIPPED: &[(&str, PluginKind)] = &[
+    ("normalize-json", PluginKind::Normalizer),
+    ("drop-unmatched", PluginKind::Filter),
+    ("redact", PluginKind::Transform),
+];
+
+#[test]
+fn shipped_plugins_import_only_the_router_interfaces() {
+    let engine = wasmtime::Engine::default();
+    for (name, _) in SHIPPED {
+        let bytes = std::fs::read(plugins_dir().join(format!("{name}.wasm"))).expect("plugin");
+        let component = wasmtime::component::Component::new(&engine, &bytes).expect("a valid component");
+        let ty = component.component_type();
+        let imports: Vec<String> = ty.imports(&engine).map(|(n, _)| n.to_string()).collect();
+        assert!(!imports.is_empty(), "{name} imports at least the host interface");
+        for import in &imports {
+            assert!(
+                import.starts_with("router:plugin/") && import.ends_with("@0.1.0"),
+                "{name} imports {import}"
+            );
+        }
+    }
+}
+
+#[test]
+fn shipped_plugins_load_as_their_kind() {
+    let runtime = Runtime::new().expect("runtime");
+    let limits = PluginLimits {
+        timeout_ms: 1000,
+        max_memory_bytes: 64 << 20,
+    };
+    for (name, kind) in SHIPPED {
+        let plugin = runtime
+            .load(
+                name,
+                &plugins_dir().join(format!("{name}.wasm")),
+                *kind,
+                limits,
+                &serde_json::json!({}),
+            )
+            .expect("load");
+        assert_eq!(plugin.sha256().len(), 64);
+    }
+}
+
+#[tokio::test]
+async fn plugin_test_runs_a_normalizer_on_a_captured_body() {
+    let settings = r#"{"vendor": "noahface", "category": "attendance", "fields": {"vendor_event_id": "eventid", "action": "type", "occurred_at": "utc"}}"#;
+    let limits = PluginLimits {
+        timeout_ms: 1000,
+        max_memory_bytes: 64 << 20,
+    };
+    let report = switchyard::cli::plugin_test(
+        &plugins_dir().join("normalize-json.wasm"),
+        &samples_dir().join("noahface-clockin-post.json"),
+        settings,
+        "noahface",
+        limits,
+    )
+    .await
+    .expect("plugin test");
+    assert_eq!(report["plugin"]["kind"], "normalizer");
+    let event = &report["events"][0];
+    assert_eq!(event["vendor_event_id"], "109997645");
+    assert_eq!(event["action"], "unknown", "`clockin` is not a schema action name…");
+    assert_eq!(event["vendor_event_type"], "clockin", "…so the raw value is kept");
+    assert!(
+        event["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .any(|w| w == "enum_unknown:action=clockin")
+    );
+    assert_eq!(event["occurred_at"], "2018-12-21T21:03:47Z");
+}
+
+#[tokio::test]
+async fn plugin_test_runs_a_filter_and_a_transform_on_an_event() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let limits = PluginLimits {
+        timeout_ms: 1000,
+        max_memory_bytes: 64 << 20,
+    };
+    // First normalize a sample, then feed the event to the other plugins, as an integrator would.
+    let normalized = switchyard::cli::plugin_test(
+        &plugins_dir().join("normalize-json.wasm"),
+        &dir_file(dir.path(), "in.json", r#"{"id": "1", "ok": false, "doc": "AB123456"}"#),
+        r#"{"category": "recognition", "fields": {"vendor_event_id": "id", "match.matched": "ok", "subject.id_document_number": "doc"}}"#,
+        "t",
+        limits,
+    )
+    .await
+    .expect("normalize");
+    let event = dir_file(dir.path(), "event.json", &normalized["events"][0].to_string());
+    let verdict = switchyard::cli::plugin_test(&plugins_dir().join("drop-unmatched.wasm"), &event, "{}", "t", limits)
+        .await
+        .expect("filter");
+    assert_eq!(verdict["verdict"], "drop");
+    assert!(verdict["reason"].as_str().expect("reason").contains("unmatched"));
+    let redacted = switchyard::cli::plugin_test(
+        &plugins_dir().join("redact.wasm"),
+        &event,
+        r#"{"fields": ["subject.id_document_number"]}"#,
+        "t",
+        limits,
+    )
+    .await
+    .expect("transform");
+    assert_eq!(redacted["events"][0]["subject"]["id_document_number"], "***");
+}
+
+#[tokio::test]
+async fn bad_plugin_settings_are_reported_by_name() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let limits = PluginLimits {
+        timeout_ms: 1000,
+        max_memory_bytes: 64 << 20,
+    };
+    let err = switchyard::cli::plugin_test(
+        &plugins_dir().join("normalize-json.wasm"),
+        &dir_file(dir.path(), "in.json", "{}"),
+        r#"{"fields": {"subject.shoe_size": "x"}}"#,
+        "t",
+        limits,
+    )
+    .await
+    .expect_err("bad settings");
+    let text = err.to_string();
+    assert!(
+        text.contains("invalid settings") && text.contains("subject.shoe_size"),
+        "{text}"
+    );
+}
+
+fn dir_file(dir: &std::path::Path, name: &str, content: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write");
+    path
+}
