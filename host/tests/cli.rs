@@ -1,0 +1,144 @@
+//! The real `switchyard` binary: exit codes and output of `check` and `plugin test`, and `run`
+//! serving the default config until SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf()
+}
+
+#[test]
+fn check_reports_errors_with_positions_and_fails() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = dir.path().join("router.toml");
+    std::fs::write(
+        &config,
+        "version = 1\n[server]\nlisten = \"127.0.0.1:8080\"\nport = 1\n",
+    )
+    .expect("write");
+    let out = bin()
+        .args(["check", "--no-plugins", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown field `port`") && stderr.contains("router.toml:4:1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_accepts_the_default_config() {
+    let out = bin()
+        .args(["check", "--no-plugins", "--config"])
+        .arg(workspace().join("router.toml"))
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
+}
+
+#[test]
+fn plugin_test_prints_events_as_json() {
+    let plugin = workspace().join("target/plugins/normalize-json.wasm");
+    assert!(plugin.exists(), "run `cargo xtask plugins` first (`make test` does)");
+    let dir = tempfile::tempdir().expect("tmp");
+    let input = dir.path().join("in.json");
+    std::fs::write(&input, r#"[{"id": 1}, {"id": 2}]"#).expect("write");
+    let out = bin()
+        .args(["plugin", "test"])
+        .arg(&plugin)
+        .arg(&input)
+        .args(["--settings", r#"{"fields": {"vendor_event_id": "id"}}"#])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(report["events"].as_array().map(Vec::len), Some(2));
+    assert_eq!(report["events"][1]["vendor_event_id"], "2");
+    assert_eq!(report["events"][1]["delivery"]["batch_index"], 1);
+}
+
+#[test]
+fn plugin_test_fails_with_the_plugins_message_on_bad_input() {
+    let plugin = workspace().join("target/plugins/normalize-json.wasm");
+    let dir = tempfile::tempdir().expect("tmp");
+    let input = dir.path().join("in.json");
+    std::fs::write(&input, "not json").expect("write");
+    let out = bin()
+        .args(["plugin", "test"])
+        .arg(&plugin)
+        .arg(&input)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("rejected the input: body is not valid JSON"),
+        "{stderr}"
+    );
+}
+
+/// `switchyard run` on a copy of the default config: listens, turns a POST into a line in
+/// data/events.jsonl, and exits cleanly on SIGTERM.
+#[test]
+fn run_serves_until_sigterm() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let config = std::fs::read_to_string(workspace().join("router.toml"))
+        .expect("router.toml")
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+        .replace(
+            "\"target/plugins/",
+            &format!("\"{}/target/plugins/", workspace().display()),
+        );
+    std::fs::write(dir.path().join("router.toml"), config).expect("write");
+    let mut child = bin()
+        .args(["run", "--config"])
+        .arg(dir.path().join("router.toml"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let line = lines.next().expect("router exited early").expect("read");
+        if line.contains("Router listening.") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "router did not start");
+    }
+    let body = r#"{"id": "cli-1", "action": "face_matched", "matched": true}"#;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(stream, "POST /ingest/json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let events = std::fs::read_to_string(dir.path().join("data/events.jsonl")).expect("events.jsonl");
+    assert!(events.contains("\"vendor_event_id\":\"cli-1\""), "{events}");
+    // SIGTERM → graceful exit with status 0.
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = child.wait().expect("wait");
+    assert!(exit.success(), "{exit:?}");
+}
