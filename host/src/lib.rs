@@ -34,7 +34,7 @@ const SINK_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Builds the pipeline for `spec` and serves on `listener` until `shutdown` fires.
 pub async fn run(spec: config::RouterSpec, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
-    let runtime = plugin::Runtime::new()?;
+    let runtime = plugin::Runtime::with_disk_cache(Some(spec.server.data_dir.join("cache")))?;
     let pipeline = pipeline::build(spec, &runtime).await?;
     let addr = listener.local_addr()?;
     let sources: Vec<String> = pipeline

@@ -143,3 +143,38 @@ fn dir_file(dir: &std::path::Path, name: &str, content: &str) -> std::path::Path
     std::fs::write(&path, content).expect("write");
     path
 }
+
+#[test]
+fn compiled_plugins_are_cached_on_disk_across_restarts() {
+    let cache = tempfile::tempdir().expect("tmp");
+    let wasm = plugins_dir().join("redact.wasm");
+    let limits = PluginLimits {
+        timeout_ms: 1000,
+        max_memory_bytes: 64 << 20,
+    };
+    let load = || {
+        let runtime = Runtime::with_disk_cache(Some(cache.path().to_path_buf())).expect("runtime");
+        runtime
+            .load("redact", &wasm, PluginKind::Transform, limits, &serde_json::json!({}))
+            .expect("load");
+    };
+    load();
+    let files: Vec<_> = std::fs::read_dir(cache.path())
+        .expect("cache dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let cached = &files[0];
+    assert!(cached.extension().is_some_and(|x| x == "cwasm"));
+    let written = std::fs::metadata(cached).expect("meta").modified().expect("mtime");
+    load();
+    assert_eq!(
+        std::fs::metadata(cached).expect("meta").modified().expect("mtime"),
+        written,
+        "a restart reuses the compiled code"
+    );
+    // A damaged cache file is not trusted: the plugin is recompiled and the file rewritten.
+    std::fs::write(cached, b"garbage").expect("corrupt");
+    load();
+    assert!(std::fs::metadata(cached).expect("meta").len() > 1000);
+}

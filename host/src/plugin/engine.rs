@@ -7,7 +7,8 @@ use super::instance::{Plugin, PluginKind, PluginLimits};
 use super::state::PluginState;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::path::Path;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,6 +40,12 @@ struct Inner {
     linker: Linker<PluginState>,
     /// Compiled components by sha256 of their bytes: reloads recompile only changed files.
     cache: Mutex<HashMap<[u8; 32], Component>>,
+    /// Where compiled code is kept across restarts (`<data_dir>/cache`). Python and JS
+    /// components take seconds to compile and milliseconds to load from here.
+    disk_cache: Option<PathBuf>,
+    /// Hex digest of the engine's compatibility hash: compiled code is only valid for the
+    /// same wasmtime version and engine settings, so it is part of every cache file name.
+    engine_tag: String,
     _ticker: EpochTicker,
 }
 
@@ -46,6 +53,12 @@ impl Runtime {
     /// Builds the engine (pooling allocator, falling back to on-demand allocation where the
     /// address space cannot be reserved) and links the host interfaces and deny-all WASI.
     pub fn new() -> anyhow::Result<Runtime> {
+        Runtime::with_disk_cache(None)
+    }
+
+    /// Like [`Runtime::new`], keeping compiled code in `dir` (created on demand) so restarts
+    /// do not recompile unchanged plugins.
+    pub fn with_disk_cache(dir: Option<PathBuf>) -> anyhow::Result<Runtime> {
         let engine = match Engine::new(&config(true)) {
             Ok(engine) => engine,
             Err(e) => {
@@ -57,12 +70,19 @@ impl Runtime {
         HostBindings::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| anyhow::anyhow!("linking host interfaces: {e}"))?;
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow::anyhow!("linking WASI: {e}"))?;
+        let engine_tag = {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            engine.precompile_compatibility_hash().hash(&mut hasher);
+            format!("{:016x}", hasher.finish())
+        };
         let ticker = EpochTicker::start(engine.clone());
         Ok(Runtime {
             inner: Arc::new(Inner {
                 engine,
                 linker,
                 cache: Mutex::new(HashMap::new()),
+                disk_cache: dir,
+                engine_tag,
                 _ticker: ticker,
             }),
         })
@@ -114,8 +134,44 @@ impl Runtime {
                     .to_string(),
             );
         }
-        let component = Component::new(&self.inner.engine, bytes).map_err(|e| format!("{e:#}"))?;
+        let component = match &self.inner.disk_cache {
+            Some(dir) => self.compile_cached(dir, bytes, &digest)?,
+            None => Component::new(&self.inner.engine, bytes).map_err(|e| format!("{e:#}"))?,
+        };
         self.cache().insert(digest, component.clone());
+        Ok(component)
+    }
+
+    /// The path of a component's compiled code in the disk cache.
+    pub fn cache_file(&self, dir: &Path, digest: &[u8; 32]) -> PathBuf {
+        dir.join(format!("{}-{}.cwasm", hex(digest), self.inner.engine_tag))
+    }
+
+    fn compile_cached(&self, dir: &Path, bytes: &[u8], digest: &[u8; 32]) -> Result<Component, String> {
+        let path = self.cache_file(dir, digest);
+        if path.exists() {
+            // SAFETY: the file was written by `Component::serialize` of an engine with the same
+            // compatibility hash (it is in the name), into the router's own data directory;
+            // wasmtime also checks the header's version and settings and errors on mismatch.
+            match unsafe { Component::deserialize_file(&self.inner.engine, &path) } {
+                Ok(component) => return Ok(component),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "Cached compiled plugin unusable; recompiling.")
+                }
+            }
+        }
+        let component = Component::new(&self.inner.engine, bytes).map_err(|e| format!("{e:#}"))?;
+        // The cache only saves time: failing to write it is logged, never fatal.
+        let written = component.serialize().map_err(|e| e.to_string()).and_then(|code| {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+            std::fs::write(&tmp, code)
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = written {
+            tracing::warn!(path = %path.display(), error = %e, "Could not write the compiled-plugin cache.");
+        }
         Ok(component)
     }
 
