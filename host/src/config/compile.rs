@@ -181,8 +181,18 @@ fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
             if p.path.get_ref().is_empty() {
                 cx.err("`path` must name a .wasm component", p.path.span());
             }
+            let secrets = p
+                .secrets
+                .iter()
+                .flatten()
+                .map(|(name, secret)| {
+                    let r = secret.get_ref();
+                    (name.clone(), self::secret(cx, &r.env, &r.file, "secret", secret.span()))
+                })
+                .collect();
             PluginSpec {
                 id: id.get_ref().clone(),
+                secrets,
                 path: cx.resolve(p.path.get_ref()),
                 kind: p.kind,
                 limits: PluginLimits {
@@ -320,7 +330,12 @@ fn secret(cx: &mut Ctx, env: &Option<String>, file: &Option<String>, what: &str,
         (Some(e), None) if !e.is_empty() => SecretRef::Env(e.clone()),
         (None, Some(f)) if !f.is_empty() => SecretRef::File(cx.resolve(f)),
         _ => {
-            cx.err(format!("set exactly one of `{what}_env` (an environment variable) or `{what}_file` (a file holding it); secrets never go in router.toml"), span);
+            let (env, file) = if what == "secret" {
+                ("env".to_string(), "file".to_string())
+            } else {
+                (format!("{what}_env"), format!("{what}_file"))
+            };
+            cx.err(format!("set exactly one of `{env}` (an environment variable) or `{file}` (a file holding it); secrets never go in router.toml"), span);
             SecretRef::Env(String::new())
         }
     }

@@ -14,6 +14,7 @@
 //! timeout_ms = 100              # CPU budget per call (default 100)
 //! max_memory_bytes = 67108864   # linear-memory cap (default 64 MiB)
 //! settings = { vendor = "acme" }
+//! secrets = { hmac = { env = "ACME_SECRET" } }   # keys for host.hmac-sha256, never values
 //!
 //! [[sources]]
 //! id = "json"
@@ -75,6 +76,15 @@ pub(crate) struct RawPlugin {
     pub(crate) timeout_ms: Option<Spanned<i64>>,
     pub(crate) max_memory_bytes: Option<Spanned<i64>>,
     pub(crate) settings: Option<toml::Table>,
+    pub(crate) secrets: Option<BTreeMap<String, Spanned<RawSecret>>>,
+}
+
+/// One named secret of a plugin: `hmac = { env = "PRESERVICA_SECRET" }` or `{ file = "…" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSecret {
+    pub(crate) env: Option<String>,
+    pub(crate) file: Option<String>,
 }
 
 /// `[[sources]]`.

@@ -47,6 +47,8 @@ pub struct PluginSpec {
     pub limits: PluginLimits,
     /// Its `settings` table, as JSON.
     pub settings: serde_json::Value,
+    /// Named secrets it may use as HMAC keys (values are read at build time).
+    pub secrets: Vec<(String, SecretRef)>,
 }
 
 /// Where a secret comes from.

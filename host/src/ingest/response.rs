@@ -50,6 +50,10 @@ impl Error {
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::BadBody(_) => StatusCode::BAD_REQUEST,
+            Error::Process(ProcessError::Plugin(crate::plugin::Error::Unauthorized { .. })) => StatusCode::UNAUTHORIZED,
+            Error::Process(ProcessError::Plugin(crate::plugin::Error::Unavailable { .. })) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Process(ProcessError::Plugin(e)) if e.is_client_error() => StatusCode::BAD_REQUEST,
             Error::Process(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -58,7 +62,11 @@ impl Error {
     /// The answer. `kept` says whether the raw request was quarantined.
     pub fn to_response(&self, delivery_id: &str, kept: bool) -> Response<Full<Bytes>> {
         let status = self.status();
-        let message = if status.is_server_error() && !matches!(self, Error::Unavailable(_)) {
+        let unavailable = matches!(
+            self,
+            Error::Unavailable(_) | Error::Process(ProcessError::Plugin(crate::plugin::Error::Unavailable { .. }))
+        );
+        let message = if status.is_server_error() && !unavailable {
             "internal error while processing the request".to_string()
         } else {
             self.to_string()

@@ -58,6 +58,21 @@ pub struct Source {
     pub(crate) transforms: Vec<Arc<Plugin>>,
 }
 
+/// A plugin's secrets, read now; a missing one is logged and left for the plugin to report.
+fn plugin_secrets(plugin: &crate::config::PluginSpec) -> crate::plugin::Secrets {
+    plugin
+        .secrets
+        .iter()
+        .map(|(name, secret)| {
+            let value = read_secret(secret).map(String::into_bytes);
+            if let Err(reason) = &value {
+                tracing::warn!(plugin = %plugin.id, secret = %name, %reason, "Plugin secret unavailable; requests that need it will be refused.");
+            }
+            (name.clone(), value)
+        })
+        .collect()
+}
+
 fn read_secret(secret: &SecretRef) -> Result<String, String> {
     match secret {
         SecretRef::Env(name) => match std::env::var(name) {
@@ -93,7 +108,10 @@ pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeli
     let loads = spec.plugins.iter().map(|p| {
         let runtime = runtime.clone();
         let p = p.clone();
-        tokio::task::spawn_blocking(move || runtime.load(&p.id, &p.path, p.kind, p.limits, &p.settings))
+        tokio::task::spawn_blocking(move || {
+            let secrets = plugin_secrets(&p);
+            runtime.load_with_secrets(&p.id, &p.path, p.kind, p.limits, &p.settings, secrets)
+        })
     });
     let mut plugins = HashMap::new();
     let mut errors = Vec::new();

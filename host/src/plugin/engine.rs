@@ -4,7 +4,7 @@
 use super::bindings::HostBindings;
 use super::error::Error;
 use super::instance::{Plugin, PluginKind, PluginLimits};
-use super::state::PluginState;
+use super::state::{PluginState, Secrets};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -98,6 +98,19 @@ impl Runtime {
         limits: PluginLimits,
         settings: &serde_json::Value,
     ) -> Result<Plugin, Error> {
+        self.load_with_secrets(id, path, kind, limits, settings, Secrets::new())
+    }
+
+    /// Like [`Runtime::load`], giving the plugin named secrets for `host.hmac-sha256`.
+    pub fn load_with_secrets(
+        &self,
+        id: &str,
+        path: &Path,
+        kind: PluginKind,
+        limits: PluginLimits,
+        settings: &serde_json::Value,
+        secrets: Secrets,
+    ) -> Result<Plugin, Error> {
         let load_err = |reason: String| Error::Load {
             plugin: id.to_string(),
             path: path.display().to_string(),
@@ -117,6 +130,7 @@ impl Runtime {
             kind,
             limits,
             settings,
+            secrets,
             hex(&digest),
             pre,
             self.inner.engine.clone(),

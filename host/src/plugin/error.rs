@@ -12,6 +12,22 @@ pub enum Error {
         /// The plugin's message.
         reason: String,
     },
+    /// The plugin says the sender is not authentic (`plugin-error::unauthorized`).
+    #[error("plugin `{plugin}` refused the sender: {reason}")]
+    Unauthorized {
+        /// Plugin id.
+        plugin: String,
+        /// The plugin's message.
+        reason: String,
+    },
+    /// The plugin cannot serve now (`plugin-error::unavailable`), e.g. a secret is missing.
+    #[error("plugin `{plugin}` is unavailable: {reason}")]
+    Unavailable {
+        /// Plugin id.
+        plugin: String,
+        /// The plugin's message.
+        reason: String,
+    },
     /// The plugin says its settings are wrong (`plugin-error::bad-settings`).
     #[error("plugin `{plugin}` has invalid settings: {reason}")]
     BadSettings {
@@ -77,6 +93,8 @@ impl Error {
     pub fn plugin(&self) -> &str {
         match self {
             Error::Rejected { plugin, .. }
+            | Error::Unauthorized { plugin, .. }
+            | Error::Unavailable { plugin, .. }
             | Error::BadSettings { plugin, .. }
             | Error::Failed { plugin, .. }
             | Error::Trapped { plugin, .. }
@@ -87,8 +105,8 @@ impl Error {
         }
     }
 
-    /// True when the sender's input is at fault (HTTP 400), not the router or plugin.
+    /// True when the sender is at fault (malformed input, bad signature), not the router.
     pub fn is_client_error(&self) -> bool {
-        matches!(self, Error::Rejected { .. })
+        matches!(self, Error::Rejected { .. } | Error::Unauthorized { .. })
     }
 }

@@ -4,7 +4,7 @@
 use super::bindings::{decide_api, filter_api, normalize_api, transform_api};
 use super::convert;
 use super::error::Error;
-use super::state::{Identity, PluginState};
+use super::state::{Identity, PluginState, Secrets};
 use crate::event::{Decision, Event};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -161,6 +161,7 @@ impl Plugin {
         kind: PluginKind,
         limits: PluginLimits,
         settings: &serde_json::Value,
+        secrets: Secrets,
         sha256: String,
         pre: InstancePre<PluginState>,
         engine: Engine,
@@ -183,6 +184,7 @@ impl Plugin {
         let identity = Arc::new(Identity {
             id: id.to_string(),
             settings: settings.to_string(),
+            secrets,
         });
         Ok(Plugin {
             identity,
@@ -310,6 +312,14 @@ impl Session<'_> {
         use super::bindings::wit::PluginError as P;
         match e {
             P::InvalidInput(reason) => Error::Rejected {
+                plugin: self.id(),
+                reason,
+            },
+            P::Unauthorized(reason) => Error::Unauthorized {
+                plugin: self.id(),
+                reason,
+            },
+            P::Unavailable(reason) => Error::Unavailable {
                 plugin: self.id(),
                 reason,
             },

@@ -18,3 +18,4 @@ pub use engine::MAX_PLUGIN_MEMORY_BYTES;
 pub use engine::Runtime;
 pub use error::Error;
 pub use instance::{Normalized, Plugin, PluginKind, PluginLimits, Reply, Request, Ruling, Session, Verdict};
+pub use state::Secrets;

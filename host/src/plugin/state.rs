@@ -7,12 +7,25 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+/// A plugin's secrets by name: the value, or why it is unavailable (never printed).
+pub type Secrets = std::collections::HashMap<String, Result<Vec<u8>, String>>;
+
 /// What the host imports of one plugin need to know.
-#[derive(Debug)]
 pub(crate) struct Identity {
     pub(crate) id: String,
     /// The plugin's settings table as JSON text (what `host.settings()` returns).
     pub(crate) settings: String,
+    /// Keys for `host.hmac-sha256`.
+    pub(crate) secrets: Secrets,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("id", &self.id)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 pub(crate) struct PluginState {
