@@ -8,3 +8,4 @@ mod ingest;
 mod limits;
 mod pipeline;
 mod plugins;
+mod vendors;

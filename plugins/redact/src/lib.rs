@@ -12,10 +12,9 @@
 //! url_credentials = true   # mask user:password@ in every URL-like string (default: true)
 //! ```
 
-mod url;
-
 use router_plugin_sdk::paths::{self, Kind};
 use router_plugin_sdk::types::{Event, PluginError};
+use router_plugin_sdk::url;
 use serde::Deserialize;
 use serde_json::Value;
 

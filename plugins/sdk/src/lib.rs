@@ -18,12 +18,16 @@ mod bindings {
 pub use bindings::router::plugin::{host, types};
 pub use wit_bindgen;
 
+pub mod base64;
 pub mod event;
 pub mod json;
 pub mod names;
 pub mod paths;
+pub mod query;
+pub mod reader;
 pub mod settings;
 pub mod time;
+pub mod url;
 
 /// Logs through the host at `info` level.
 pub fn log_info(message: &str) {

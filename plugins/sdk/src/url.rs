@@ -2,7 +2,7 @@
 
 /// Replaces the user-info of every URL in `text` with `mask`: `rtsp://admin:pw@10.0.0.5/s`
 /// becomes `rtsp://***@10.0.0.5/s`. Text without credentials is returned unchanged.
-pub(crate) fn redact_credentials(text: &str, mask: &str) -> String {
+pub fn redact_credentials(text: &str, mask: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("://") {
