@@ -53,7 +53,7 @@ async fn vendor_samples_match_their_goldens() {
         mask_volatile(&mut reply);
         let record = serde_json::json!({ "status": answer.status, "reply": reply, "events": new });
         golden(
-            &format!("golden/vendors/{}", name),
+            &format!("golden/vendors/{name}"),
             &(serde_json::to_string_pretty(&record).expect("json") + "\n"),
         );
         covered += 1;
