@@ -7,6 +7,7 @@ use switchyard::plugin::{PluginKind, PluginLimits, Runtime};
 const SHIPPED: &[(&str, PluginKind)] = &[
     ("normalize-json", PluginKind::Normalizer),
     ("normalize-findface", PluginKind::Normalizer),
+    ("normalize-noahface", PluginKind::Normalizer),
     ("drop-unmatched", PluginKind::Filter),
     ("redact", PluginKind::Transform),
 ];
