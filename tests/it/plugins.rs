@@ -8,6 +8,7 @@ const SHIPPED: &[(&str, PluginKind)] = &[
     ("normalize-json", PluginKind::Normalizer),
     ("normalize-findface", PluginKind::Normalizer),
     ("normalize-noahface", PluginKind::Normalizer),
+    ("normalize-preservica", PluginKind::Normalizer),
     ("drop-unmatched", PluginKind::Filter),
     ("redact", PluginKind::Transform),
 ];

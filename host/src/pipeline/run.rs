@@ -65,8 +65,12 @@ pub fn stamp(events: &mut [Event], request: &Request, auth: AuthKind) {
             delivery_id: request.delivery_id.clone(),
             batch_index: Some(index as u32),
             batch_size: Some(total as u32),
-            auth,
             // A normalizer that verified a signature says so; nothing else is its to set.
+            auth: if event.delivery.signature_valid == Some(true) {
+                AuthKind::Hmac
+            } else {
+                auth
+            },
             signature_valid: event.delivery.signature_valid,
             duplicate_of: None,
             replay_suspected: false,
