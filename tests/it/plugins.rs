@@ -9,6 +9,7 @@ const SHIPPED: &[(&str, PluginKind)] = &[
     ("normalize-findface", PluginKind::Normalizer),
     ("normalize-noahface", PluginKind::Normalizer),
     ("normalize-preservica", PluginKind::Normalizer),
+    ("normalize-sensenebula", PluginKind::Normalizer),
     ("drop-unmatched", PluginKind::Filter),
     ("redact", PluginKind::Transform),
 ];

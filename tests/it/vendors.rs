@@ -35,6 +35,15 @@ id = "preservica"
 path = "/ingest/preservica"
 normalizer = "normalize-preservica"
 
+[plugins.normalize-sensenebula]
+path = "{plugins}/normalize-sensenebula.wasm"
+kind = "normalizer"
+
+[[sources]]
+id = "sensenebula"
+path = "/ingest/sensenebula"
+normalizer = "normalize-sensenebula"
+
 [sinks.events]
 type = "file"
 path = "events.jsonl"
@@ -48,6 +57,7 @@ const VENDORS: &[(&str, &str)] = &[
     ("findface-", "/ingest/findface"),
     ("noahface-", "/ingest/noahface"),
     ("preservica-", "/ingest/preservica"),
+    ("nebulapass-", "/ingest/sensenebula"),
 ];
 
 /// The shared secret the Preservica samples were signed with.
@@ -130,6 +140,10 @@ async fn vendor_samples_match_their_goldens() {
         let Some((_, path)) = VENDORS.iter().find(|(prefix, _)| name.starts_with(prefix)) else {
             continue;
         };
+        // `*-response.json` files are what a vendor expects back, not requests.
+        if name.ends_with("-response.json") {
+            continue;
+        }
         let body = std::fs::read(&sample).expect("read sample");
         let answer = send_sample(router.addr, path, body).await;
         let events = router.jsonl("events.jsonl");
@@ -146,7 +160,7 @@ async fn vendor_samples_match_their_goldens() {
         );
         covered += 1;
     }
-    assert!(covered >= 14, "only {covered} samples covered");
+    assert!(covered >= 20, "only {covered} samples covered");
     router.stop().await;
 }
 
@@ -194,5 +208,59 @@ async fn preservica_without_its_secret_is_unavailable() {
         "{}",
         answer.json()
     );
+    router.stop().await;
+}
+
+/// The terminal's three channels on one source: pushes, remote auth and heartbeats under a
+/// sub-path; inline snapshots are stored content-addressed, never forwarded inside events;
+/// the documented malformed alarm is a 400 that is kept.
+#[tokio::test]
+async fn sensenebula_channels_media_and_malformed_input() {
+    let router = TestRouter::start(CONFIG).await;
+    let heartbeat = router_tests::get(router.addr, "/ingest/sensenebula/auth")
+        .await
+        .expect("get");
+    assert_eq!(heartbeat.status, 200);
+    assert!(router.jsonl("events.jsonl").is_empty(), "heartbeats are not events");
+
+    let auth = std::fs::read(samples_dir().join("nebulapass-v13-remote-auth-request.json")).expect("sample");
+    let answer = post_json(router.addr, "/ingest/sensenebula/auth", auth).await;
+    assert_eq!(
+        (answer.status, answer.json()["data"]["pass"].as_bool()),
+        (200, Some(false))
+    );
+
+    let stranger = std::fs::read(samples_dir().join("nebulapass-v13-stranger-push-synthetic.json")).expect("sample");
+    assert_eq!(
+        post_json(router.addr, "/ingest/sensenebula", stranger).await.json()["code"],
+        200
+    );
+    let events = router.jsonl("events.jsonl");
+    let media = &events.last().expect("event")["media"][0];
+    let hash = media["blob_ref"].as_str().expect("stored");
+    let stored = std::fs::read(router.data().join("blobs").join(&hash[..2]).join(hash)).expect("blob file");
+    assert_eq!(
+        (stored.len() as u64, &stored[..3]),
+        (media["bytes"].as_u64().expect("bytes"), &[0xff, 0xd8, 0xff][..])
+    );
+    assert_eq!(media["mime"], "image/jpeg");
+    assert!(
+        !events.last().expect("event").to_string().contains("/9j/4AAQ"),
+        "no base64 inside events"
+    );
+
+    let malformed = std::fs::read(samples_dir().join("nebulapass-v13-alarm-push-malformed.json")).expect("sample");
+    let answer = post_json(router.addr, "/ingest/sensenebula", malformed.clone()).await;
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.json()["error"]
+            .as_str()
+            .expect("error")
+            .contains("trailing comma"),
+        "{}",
+        answer.json()
+    );
+    let kept = router.quarantined();
+    assert_eq!(kept.last().expect("kept").body().expect("body"), malformed);
     router.stop().await;
 }

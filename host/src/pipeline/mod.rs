@@ -34,11 +34,22 @@ impl Pipeline {
         &self.spec
     }
 
-    /// The source listening on `path` (trailing slashes ignored).
+    /// The source for `path`: the one listening on it exactly (trailing slashes ignored), else
+    /// the one with the longest path that `path` lies under (`/ingest/sensenebula/auth` →
+    /// `/ingest/sensenebula`), so a vendor can use sub-paths for its endpoints.
     pub fn source(&self, path: &str) -> Option<&Arc<Source>> {
-        self.sources
-            .get(path)
-            .or_else(|| self.sources.get(&crate::config::normalize_path(path)))
+        let path = crate::config::normalize_path(path);
+        if let Some(exact) = self.sources.get(&path) {
+            return Some(exact);
+        }
+        let mut prefix = path.as_str();
+        while let Some(cut) = prefix.rfind('/') {
+            prefix = &prefix[..cut];
+            if let Some(source) = self.sources.get(if prefix.is_empty() { "/" } else { prefix }) {
+                return Some(source);
+            }
+        }
+        None
     }
 
     /// The quarantine store.

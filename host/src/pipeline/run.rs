@@ -60,8 +60,14 @@ pub fn stamp(events: &mut [Event], request: &Request, auth: AuthKind) {
         event.schema = SCHEMA.to_string();
         event.event_uid = crate::clock::new_ulid();
         event.received_at = request.received_at.clone();
+        // A synchronous decision request (a terminal waiting on the answer) is the plugin's to
+        // recognise; otherwise the transport follows the HTTP method.
+        let transport = match event.delivery.transport {
+            Transport::SyncAuth => Transport::SyncAuth,
+            _ => transport(&request.method),
+        };
         event.delivery = Delivery {
-            transport: transport(&request.method),
+            transport,
             delivery_id: request.delivery_id.clone(),
             batch_index: Some(index as u32),
             batch_size: Some(total as u32),
