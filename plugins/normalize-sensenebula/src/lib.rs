@@ -34,8 +34,8 @@ mod bindings {
 
 use bindings::exports::router::plugin::normalize_api::Guest;
 
-/// The answer to remote-authentication requests.
-#[derive(Debug, Clone, Deserialize)]
+/// The answer to remote-authentication requests (default: deny, no tip).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteAuth {
     /// Open the door?
@@ -44,15 +44,6 @@ pub struct RemoteAuth {
     /// Text shown on the terminal (the vendor recommends ≤ 10 characters).
     #[serde(default)]
     pub customtips: String,
-}
-
-impl Default for RemoteAuth {
-    fn default() -> RemoteAuth {
-        RemoteAuth {
-            pass: false,
-            customtips: String::new(),
-        }
-    }
 }
 
 /// The plugin's settings.

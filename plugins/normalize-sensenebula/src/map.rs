@@ -200,7 +200,7 @@ fn recognition(mut r: Reader, kind: &str) -> Event {
     });
     let temperature = match r.number("bodyTemperature", "attributes.body_temperature_c") {
         // 0 is what devices without a thermal sensor send.
-        Some(t) if t == 0.0 => {
+        Some(0.0) => {
             e.warnings.push("temperature_not_measured".into());
             None
         }

@@ -20,6 +20,12 @@ pub fn decode(text: &str) -> Result<Vec<u8>, String> {
         Some((_, payload)) => payload,
         None => text,
     };
+    if let Some((i, c)) = text
+        .char_indices()
+        .find(|(_, c)| !c.is_ascii() || (value(*c as u8).is_none() && *c != '=' && !c.is_ascii_whitespace()))
+    {
+        return Err(format!("invalid base64 character {c:?} at offset {i}"));
+    }
     let symbols: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     let body = symbols
         .strip_suffix(b"==")
