@@ -10,6 +10,7 @@ const SHIPPED: &[(&str, PluginKind)] = &[
     ("normalize-noahface", PluginKind::Normalizer),
     ("normalize-preservica", PluginKind::Normalizer),
     ("normalize-sensenebula", PluginKind::Normalizer),
+    ("normalize-omni", PluginKind::Normalizer),
     ("drop-unmatched", PluginKind::Filter),
     ("redact", PluginKind::Transform),
 ];

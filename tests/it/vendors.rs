@@ -44,6 +44,15 @@ id = "sensenebula"
 path = "/ingest/sensenebula"
 normalizer = "normalize-sensenebula"
 
+[plugins.normalize-omni]
+path = "{plugins}/normalize-omni.wasm"
+kind = "normalizer"
+
+[[sources]]
+id = "omni"
+path = "/ingest/omni"
+normalizer = "normalize-omni"
+
 [sinks.events]
 type = "file"
 path = "events.jsonl"
@@ -58,6 +67,7 @@ const VENDORS: &[(&str, &str)] = &[
     ("noahface-", "/ingest/noahface"),
     ("preservica-", "/ingest/preservica"),
     ("nebulapass-", "/ingest/sensenebula"),
+    ("omni-", "/ingest/omni"),
 ];
 
 /// The shared secret the Preservica samples were signed with.
@@ -160,7 +170,7 @@ async fn vendor_samples_match_their_goldens() {
         );
         covered += 1;
     }
-    assert!(covered >= 20, "only {covered} samples covered");
+    assert!(covered >= 24, "only {covered} samples covered");
     router.stop().await;
 }
 
