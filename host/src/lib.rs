@@ -14,6 +14,7 @@ pub mod blobs;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod dedup;
 pub mod event;
 pub mod ingest;
 pub mod pipeline;

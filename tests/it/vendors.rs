@@ -274,3 +274,41 @@ async fn sensenebula_channels_media_and_malformed_input() {
     assert_eq!(kept.last().expect("kept").body().expect("body"), malformed);
     router.stop().await;
 }
+
+/// Vendor retries are dropped within the dedup window; updates of the same key (an OMNI
+/// process re-sent with a longer interval) are forwarded and point at the first sighting.
+#[tokio::test]
+async fn repeats_are_dropped_and_updates_marked() {
+    let router = TestRouter::start(CONFIG).await;
+    let findface = std::fs::read(samples_dir().join("findface-security4-face-matched.json")).expect("sample");
+    assert_eq!(
+        post_json(router.addr, "/ingest/findface", findface.clone())
+            .await
+            .json()["duplicates"],
+        0
+    );
+    let retry = post_json(router.addr, "/ingest/findface", findface).await;
+    assert_eq!(
+        (retry.status, retry.json()["duplicates"].as_u64()),
+        (200, Some(1)),
+        "a retry is acknowledged, not re-forwarded"
+    );
+    assert_eq!(router.jsonl("events.jsonl").len(), 1);
+
+    let processes = std::fs::read_to_string(samples_dir().join("omni-agent-processes-synthetic.json")).expect("sample");
+    post_json(router.addr, "/ingest/omni", processes.clone()).await;
+    let grown = processes.replace("2024-05-29T10:48:30.200Z", "2024-05-29T10:48:35.200Z");
+    let answer = post_json(router.addr, "/ingest/omni", grown).await.json();
+    assert_eq!(
+        (answer["events"].as_u64(), answer["duplicates"].as_u64()),
+        (Some(2), Some(1)),
+        "{answer}"
+    );
+    let events = router.jsonl("events.jsonl");
+    let first = &events[1];
+    let update = events.last().expect("update");
+    assert_eq!(update["dedup_key"], first["dedup_key"]);
+    assert_eq!(update["delivery"]["duplicate_of"], first["event_uid"]);
+    assert_eq!(update["occurred_at"], "2024-05-29T10:48:35.200Z");
+    router.stop().await;
+}

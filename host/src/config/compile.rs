@@ -24,6 +24,11 @@ const DEFAULT_MAX_MEMORY_BYTES: i64 = 64 << 20;
 /// One wasm page: no plugin can run in less.
 const MIN_MEMORY_BYTES: i64 = 64 << 10;
 const DEFAULT_MAX_IN_FLIGHT: i64 = 256;
+/// Ten minutes covers FindFace's retry schedule (≤ 100 s apart) and OMNI's 5-second re-sends;
+/// longer offline-cache replays can be covered by raising it.
+const DEFAULT_DEDUP_WINDOW_SECS: i64 = 600;
+/// About 200 MB at the worst; a busy router sees far fewer distinct keys per window.
+const DEFAULT_DEDUP_MAX_KEYS: i64 = 1_000_000;
 const DEFAULT_WEBHOOK_TIMEOUT_MS: i64 = 5_000;
 const DEFAULT_WEBHOOK_ATTEMPTS: i64 = 4;
 const DEFAULT_WEBHOOK_BACKOFF_MS: i64 = 200;
@@ -151,10 +156,26 @@ fn server(cx: &mut Ctx, raw: &RawConfig) -> ServerSpec {
         1,
         100_000,
     ) as usize;
+    let dedup_window_secs = cx.int(
+        s.and_then(|s| s.dedup_window_secs.as_ref()),
+        "dedup_window_secs",
+        DEFAULT_DEDUP_WINDOW_SECS,
+        0,
+        7 * 86_400,
+    ) as u64;
+    let dedup_max_keys = cx.int(
+        s.and_then(|s| s.dedup_max_keys.as_ref()),
+        "dedup_max_keys",
+        DEFAULT_DEDUP_MAX_KEYS,
+        1,
+        100_000_000,
+    ) as usize;
     ServerSpec {
         listen,
         data_dir,
         max_in_flight,
+        dedup_window_secs,
+        dedup_max_keys,
     }
 }
 

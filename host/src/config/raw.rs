@@ -7,6 +7,7 @@
 //! [server]
 //! listen = "127.0.0.1:8080"     # default
 //! data_dir = "./data"           # default, relative to this file
+//! dedup_window_secs = 600       # drop repeated events (same dedup_key and content); 0 = off
 //!
 //! [plugins.normalize-json]
 //! path = "target/plugins/normalize-json.wasm"
@@ -65,6 +66,8 @@ pub(crate) struct RawServer {
     pub(crate) listen: Option<Spanned<String>>,
     pub(crate) data_dir: Option<String>,
     pub(crate) max_in_flight: Option<Spanned<i64>>,
+    pub(crate) dedup_window_secs: Option<Spanned<i64>>,
+    pub(crate) dedup_max_keys: Option<Spanned<i64>>,
 }
 
 /// `[plugins.<id>]`.

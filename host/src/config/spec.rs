@@ -32,6 +32,10 @@ pub struct ServerSpec {
     pub data_dir: PathBuf,
     /// Requests processed at once; more wait for a slot.
     pub max_in_flight: usize,
+    /// How long a `dedup_key` is remembered (zero disables duplicate suppression).
+    pub dedup_window_secs: u64,
+    /// At most this many keys are remembered (oldest forgotten first).
+    pub dedup_max_keys: usize,
 }
 
 /// `[plugins.<id>]`.

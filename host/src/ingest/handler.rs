@@ -116,6 +116,7 @@ pub(crate) async fn handle(
                 dropped = processed.dropped,
                 emitted = processed.emitted,
                 routed = processed.routed,
+                duplicates = processed.duplicates,
                 "Request processed."
             );
             match processed.reply {
@@ -127,7 +128,8 @@ pub(crate) async fn handle(
                         "delivery_id": delivery_id,
                         "events": processed.emitted,
                         "dropped": processed.dropped,
-                        "unrouted": processed.emitted - processed.routed,
+                        "duplicates": processed.duplicates,
+                        "unrouted": processed.emitted - processed.duplicates - processed.routed,
                     }),
                 ),
             }

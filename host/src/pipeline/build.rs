@@ -149,7 +149,12 @@ pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeli
         };
         sources.insert(s.path.clone(), Arc::new(source));
     }
+    let dedup = Arc::new(crate::dedup::Dedup::new(
+        std::time::Duration::from_secs(spec.server.dedup_window_secs),
+        spec.server.dedup_max_keys,
+    ));
     Ok(Pipeline {
+        dedup,
         quarantine: Quarantine::new(&spec.server.data_dir),
         blobs: BlobStore::new(&spec.server.data_dir),
         spec,

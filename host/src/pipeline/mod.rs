@@ -26,6 +26,7 @@ pub struct Pipeline {
     sinks: HashMap<String, Arc<Sink>>,
     quarantine: Quarantine,
     blobs: BlobStore,
+    dedup: Arc<crate::dedup::Dedup>,
 }
 
 impl Pipeline {

@@ -3,6 +3,7 @@
 
 use super::{Pipeline, Source, matches};
 use crate::blobs::sniff_mime;
+use crate::dedup::Seen;
 use crate::event::{AuthKind, Delivery, Event, SCHEMA, Transport};
 use crate::plugin::{self, Reply, Request, Verdict};
 use std::collections::BTreeMap;
@@ -21,6 +22,8 @@ pub struct Processed {
     pub emitted: usize,
     /// Events that matched at least one route.
     pub routed: usize,
+    /// Repeats of events already seen within the dedup window (dropped).
+    pub duplicates: usize,
     /// The final events (after transforms), in order.
     pub events: Vec<Arc<Event>>,
 }
@@ -149,6 +152,7 @@ impl Pipeline {
             dropped,
             emitted: events.len(),
             routed: 0,
+            duplicates: 0,
             events: events.into_iter().map(Arc::new).collect(),
         })
     }
@@ -156,6 +160,22 @@ impl Pipeline {
     /// Processes a request end to end and hands the events to their sinks.
     pub async fn process(&self, source: &Source, request: &Request, auth: AuthKind) -> Result<Processed, ProcessError> {
         let mut processed = self.transform_request(source, request, auth).await?;
+        let mut fresh = Vec::with_capacity(processed.events.len());
+        for event in std::mem::take(&mut processed.events) {
+            match self.dedup.check(&event) {
+                Seen::New => fresh.push(event),
+                Seen::Update(first) => {
+                    let mut update = Arc::unwrap_or_clone(event);
+                    update.delivery.duplicate_of = Some(first);
+                    fresh.push(Arc::new(update));
+                }
+                Seen::Repeat(first) => {
+                    processed.duplicates += 1;
+                    tracing::debug!(dedup_key = ?event.dedup_key, first_uid = %first, "Repeat dropped.");
+                }
+            }
+        }
+        processed.events = fresh;
         let mut by_sink: BTreeMap<&str, Vec<Arc<Event>>> = BTreeMap::new();
         for event in &processed.events {
             let mut hit = false;

@@ -1,0 +1,173 @@
+//! Duplicate suppression on `dedup_key` (VENDORS.md §7.3). Every vendor here re-sends:
+//! FindFace retries, NoahFace cloud retries, terminals replay their offline cache, OMNI agents
+//! repeat a process every few seconds. Within the window:
+//! - the same key with the same content is a **repeat** and is dropped (counted);
+//! - the same key with new content is an **update** (e.g. an OMNI process whose interval
+//!   grew) and is forwarded with `delivery.duplicate_of` naming the first sighting.
+//!
+//! Memory is bounded: beyond `max_keys` the oldest keys are forgotten first.
+
+use crate::event::Event;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// What to do with an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// First sighting (or no key): forward.
+    New,
+    /// Same key, different content: forward as an update of this event uid.
+    Update(String),
+    /// Same key, same content: drop; the first sighting's uid.
+    Repeat(String),
+}
+
+struct Entry {
+    first_uid: String,
+    fingerprints: Vec<[u8; 32]>,
+    expires: Instant,
+}
+
+/// The dedup table, shared by all requests.
+pub struct Dedup {
+    window: Duration,
+    max_keys: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    entries: HashMap<String, Entry>,
+    /// Keys in insertion order, for expiry and the size bound.
+    order: VecDeque<(Instant, String)>,
+}
+
+/// Content of an event without the fields that differ on every delivery.
+fn fingerprint(event: &Event) -> [u8; 32] {
+    let mut e = event.clone();
+    e.event_uid.clear();
+    e.received_at.clear();
+    e.delivery.delivery_id.clear();
+    e.delivery.batch_index = None;
+    e.delivery.batch_size = None;
+    e.delivery.duplicate_of = None;
+    Sha256::digest(serde_json::to_vec(&e).unwrap_or_default()).into()
+}
+
+impl Dedup {
+    /// A table remembering keys for `window` (zero disables it), at most `max_keys` of them.
+    pub fn new(window: Duration, max_keys: usize) -> Dedup {
+        Dedup {
+            window,
+            max_keys: max_keys.max(1),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Classifies an event and remembers it.
+    pub fn check(&self, event: &Event) -> Seen {
+        let Some(key) = event.dedup_key.as_deref().filter(|k| !k.is_empty()) else {
+            return Seen::New;
+        };
+        if self.window.is_zero() {
+            return Seen::New;
+        }
+        let now = Instant::now();
+        let print = fingerprint(event);
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.expire(now, self.max_keys);
+        if let Some(entry) = state.entries.get_mut(key)
+            && entry.expires > now
+        {
+            if entry.fingerprints.contains(&print) {
+                return Seen::Repeat(entry.first_uid.clone());
+            }
+            // Bounded: an endlessly updated key keeps its latest few versions.
+            if entry.fingerprints.len() >= 16 {
+                entry.fingerprints.remove(0);
+            }
+            entry.fingerprints.push(print);
+            return Seen::Update(entry.first_uid.clone());
+        }
+        let expires = now + self.window;
+        state.entries.insert(
+            key.to_string(),
+            Entry {
+                first_uid: event.event_uid.clone(),
+                fingerprints: vec![print],
+                expires,
+            },
+        );
+        state.order.push_back((expires, key.to_string()));
+        Seen::New
+    }
+}
+
+impl State {
+    fn expire(&mut self, now: Instant, max_keys: usize) {
+        while let Some((expires, key)) = self.order.front() {
+            if *expires > now && self.entries.len() < max_keys {
+                break;
+            }
+            // Remove only if this queue slot is still the live entry for the key.
+            if self.entries.get(key).is_some_and(|e| e.expires == *expires) {
+                self.entries.remove(key);
+            }
+            self.order.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(key: &str, uid: &str, score: f64) -> Event {
+        let mut e: Event = serde_json::from_value(serde_json::json!({
+            "schema": "router.event/v1", "event_uid": uid, "dedup_key": key, "vendor": "t", "vendor_product": null,
+            "vendor_event_id": null, "vendor_event_type": null, "category": "recognition", "action": "face_matched",
+            "occurred_at": null, "occurred_at_raw": null, "occurred_at_tz_source": "missing", "local_time": null,
+            "utc_offset_minutes": null, "received_at": uid, "source": {}, "subject": null, "match": null,
+            "attributes": null, "media": [], "location": null, "access": null, "alarm": null, "repository": null,
+            "delivery": {"transport": "http_post", "delivery_id": uid, "batch_index": 0, "batch_size": 1, "auth": "none",
+                         "signature_valid": null, "duplicate_of": null, "replay_suspected": false},
+            "vendor_extras": {}, "vendor_fields_raw": {}, "warnings": []
+        }))
+        .unwrap();
+        e.attributes = None;
+        e.vendor_extras = serde_json::json!({ "score": score });
+        e
+    }
+
+    #[test]
+    fn repeats_are_dropped_updates_marked() {
+        let d = Dedup::new(Duration::from_secs(60), 100);
+        assert_eq!(d.check(&event("k", "u1", 1.0)), Seen::New);
+        assert_eq!(
+            d.check(&event("k", "u2", 1.0)),
+            Seen::Repeat("u1".into()),
+            "a retry with other ids is a repeat"
+        );
+        assert_eq!(d.check(&event("k", "u3", 2.0)), Seen::Update("u1".into()));
+        assert_eq!(d.check(&event("k", "u4", 2.0)), Seen::Repeat("u1".into()));
+        assert_eq!(d.check(&event("other", "u5", 1.0)), Seen::New);
+    }
+
+    #[test]
+    fn window_and_size_bound() {
+        let off = Dedup::new(Duration::ZERO, 100);
+        assert_eq!(off.check(&event("k", "u1", 1.0)), Seen::New);
+        assert_eq!(off.check(&event("k", "u2", 1.0)), Seen::New);
+        let small = Dedup::new(Duration::from_secs(60), 2);
+        small.check(&event("a", "1", 1.0));
+        small.check(&event("b", "2", 1.0));
+        small.check(&event("c", "3", 1.0));
+        assert_eq!(
+            small.check(&event("a", "4", 1.0)),
+            Seen::New,
+            "the oldest key was forgotten"
+        );
+    }
+}
