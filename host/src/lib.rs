@@ -42,11 +42,23 @@ pub async fn run(spec: config::RouterSpec, listener: TcpListener, shutdown: Shut
         .spec()
         .sources
         .iter()
-        .map(|s| format!("{} → {}", s.path, s.id))
+        .map(|s| match (&s.path, &s.websocket) {
+            (Some(path), _) => format!("{path} → {}", s.id),
+            (None, Some(ws)) => format!("{} → {}", ws.url, s.id),
+            (None, None) => s.id.clone(),
+        })
         .collect();
     tracing::info!(%addr, sources = ?sources, "Router listening.");
+    let feeds: Vec<String> = pipeline.feeds().iter().map(|s| s.spec.id.clone()).collect();
     let shared = Arc::new(ingest::Shared::new(pipeline));
+    let followers: Vec<_> = feeds
+        .into_iter()
+        .map(|id| tokio::spawn(ingest::follow(id, shared.clone(), shutdown.clone())))
+        .collect();
     ingest::serve(listener, shared.clone(), shutdown).await?;
+    for follower in followers {
+        let _ = follower.await;
+    }
     let pipeline = shared.pipeline();
     if tokio::time::timeout(SINK_DRAIN_DEADLINE, pipeline.drain())
         .await

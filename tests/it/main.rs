@@ -9,3 +9,4 @@ mod limits;
 mod pipeline;
 mod plugins;
 mod vendors;
+mod websocket;

@@ -288,19 +288,27 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
             if !ids.insert(s.id.get_ref().clone()) {
                 cx.err(format!("duplicate source id `{}`", s.id.get_ref()), s.id.span());
             }
-            let path = s.path.get_ref();
-            if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
-                cx.err(
-                    format!("source path `{path}` must start with `/` and hold no query, fragment or spaces"),
-                    s.path.span(),
-                );
-            } else if ["/healthz"].contains(&path.as_str()) {
-                cx.err(format!("source path `{path}` is reserved by the router"), s.path.span());
-            }
-            let path = normalize_path(path);
-            if !paths.insert(path.clone()) {
-                cx.err(format!("two sources listen on `{path}`"), s.path.span());
-            }
+            let (path, websocket) = match (&s.path, &s.websocket) {
+                (Some(p), None) => (Some(http_path(cx, p, &mut paths)), None),
+                (None, Some(w)) => (None, Some(websocket(cx, w))),
+                (Some(p), Some(_)) => {
+                    cx.err(
+                        "a source has either `path` (HTTP) or `websocket` (a feed it connects to), not both",
+                        p.span(),
+                    );
+                    (None, None)
+                }
+                (None, None) => {
+                    cx.err(
+                        format!(
+                            "source `{}` needs `path` (HTTP) or `websocket` (a feed to connect to)",
+                            s.id.get_ref()
+                        ),
+                        s.id.span(),
+                    );
+                    (None, None)
+                }
+            };
             let normalizer = plugin_ref(cx, kinds, &s.normalizer, PluginKind::Normalizer, "normalizer");
             let filters = s
                 .filters
@@ -326,6 +334,7 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
             SourceSpec {
                 id: s.id.get_ref().clone(),
                 path,
+                websocket,
                 normalizer,
                 filters,
                 transforms,
@@ -334,6 +343,59 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
             }
         })
         .collect()
+}
+
+fn http_path(cx: &mut Ctx, path: &Spanned<String>, seen: &mut BTreeSet<String>) -> String {
+    let text = path.get_ref();
+    if !text.starts_with('/') || text.contains(['?', '#', ' ']) {
+        cx.err(
+            format!("source path `{text}` must start with `/` and hold no query, fragment or spaces"),
+            path.span(),
+        );
+    } else if ["/healthz"].contains(&text.as_str()) {
+        cx.err(format!("source path `{text}` is reserved by the router"), path.span());
+    }
+    let normalized = normalize_path(text);
+    if !seen.insert(normalized.clone()) {
+        cx.err(format!("two sources listen on `{normalized}`"), path.span());
+    }
+    normalized
+}
+
+/// Default ceiling of the reconnect backoff: OMNI drops what it sends while nobody listens,
+/// so reconnect attempts stay frequent.
+const DEFAULT_RECONNECT_MAX_SECS: i64 = 30;
+
+fn websocket(cx: &mut Ctx, w: &Spanned<super::raw::RawWebsocket>) -> WebsocketSpec {
+    let w = w.get_ref();
+    let url = match w.url.get_ref().parse::<hyper::Uri>() {
+        Ok(u) if u.scheme_str() == Some("ws") && u.host().is_some() => u,
+        Ok(u) if u.scheme_str() == Some("wss") => {
+            cx.err(
+                "wss:// is not supported yet; reach the feed through a local TLS-terminating proxy over ws://",
+                w.url.span(),
+            );
+            u
+        }
+        _ => {
+            cx.err(
+                format!("`url` must be an absolute ws:// URL, got `{}`", w.url.get_ref()),
+                w.url.span(),
+            );
+            hyper::Uri::from_static("ws://invalid")
+        }
+    };
+    let reconnect_max_secs = cx.int(
+        w.reconnect_max_secs.as_ref(),
+        "reconnect_max_secs",
+        DEFAULT_RECONNECT_MAX_SECS,
+        1,
+        3600,
+    ) as u64;
+    WebsocketSpec {
+        url,
+        reconnect_max_secs,
+    }
 }
 
 /// `/ingest/json/` and `/ingest/json` are the same source path.

@@ -19,7 +19,8 @@
 //!
 //! [[sources]]
 //! id = "json"
-//! path = "/ingest/json"
+//! path = "/ingest/json"          # an HTTP path, or instead:
+//! # websocket = { url = "ws://omni/event-service/ws?endpoint_id=…", reconnect_max_secs = 30 }
 //! normalizer = "normalize-json"
 //! filters = []                  # filter plugin ids, in order
 //! transforms = []               # transform plugin ids, in order
@@ -95,7 +96,8 @@ pub(crate) struct RawSecret {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSource {
     pub(crate) id: Spanned<String>,
-    pub(crate) path: Spanned<String>,
+    pub(crate) path: Option<Spanned<String>>,
+    pub(crate) websocket: Option<Spanned<RawWebsocket>>,
     pub(crate) normalizer: Spanned<String>,
     #[serde(default)]
     pub(crate) filters: Vec<Spanned<String>>,
@@ -103,6 +105,14 @@ pub(crate) struct RawSource {
     pub(crate) transforms: Vec<Spanned<String>>,
     pub(crate) auth: Option<Spanned<RawAuth>>,
     pub(crate) max_body_bytes: Option<Spanned<i64>>,
+}
+
+/// A websocket client source: `websocket = { url = "ws://…", reconnect_max_secs = 30 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWebsocket {
+    pub(crate) url: Spanned<String>,
+    pub(crate) reconnect_max_secs: Option<Spanned<i64>>,
 }
 
 /// A source's `auth` table.

@@ -88,8 +88,10 @@ pub enum AuthSpec {
 pub struct SourceSpec {
     /// The id (events carry it; routes match on it).
     pub id: String,
-    /// The URL path it listens on.
-    pub path: String,
+    /// The URL path it listens on (HTTP sources), or
+    pub path: Option<String>,
+    /// the feed it connects to (websocket client sources).
+    pub websocket: Option<WebsocketSpec>,
     /// Normalizer plugin id.
     pub normalizer: String,
     /// Filter plugin ids, in order.
@@ -100,6 +102,15 @@ pub struct SourceSpec {
     pub auth: AuthSpec,
     /// Largest accepted body.
     pub max_body_bytes: usize,
+}
+
+/// A websocket feed the router connects to and reads events from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebsocketSpec {
+    /// `ws://` URL.
+    pub url: hyper::Uri,
+    /// Longest wait between reconnection attempts.
+    pub reconnect_max_secs: u64,
 }
 
 /// `[sinks.<id>]`.

@@ -150,7 +150,7 @@ async fn fail(pipeline: &Pipeline, source: &Source, request: &Request, e: Proces
 }
 
 /// Quarantines a request; false (and an ERROR log: data is lost) if even that fails.
-async fn keep(pipeline: &Pipeline, request: &Request, error: &Error, truncated: bool) -> bool {
+pub(crate) async fn keep(pipeline: &Pipeline, request: &Request, error: &Error, truncated: bool) -> bool {
     let entry = Entry {
         delivery_id: request.delivery_id.clone(),
         received_at: request.received_at.clone(),

@@ -8,9 +8,11 @@ mod body;
 mod handler;
 mod response;
 mod server;
+mod websocket;
 
 pub use auth::check as check_auth;
 pub use body::{BodyError, read_capped};
 pub use handler::Shared;
 pub use response::Error;
 pub use server::serve;
+pub use websocket::follow;

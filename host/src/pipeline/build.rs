@@ -139,6 +139,7 @@ pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeli
             .ok_or_else(|| anyhow::anyhow!("plugin `{id}` was not loaded"))
     };
     let mut sources = HashMap::new();
+    let mut feeds = Vec::new();
     for s in &spec.sources {
         let source = Source {
             auth: resolve_auth(s),
@@ -147,7 +148,12 @@ pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeli
             transforms: s.transforms.iter().map(get).collect::<anyhow::Result<_>>()?,
             spec: s.clone(),
         };
-        sources.insert(s.path.clone(), Arc::new(source));
+        match &s.path {
+            Some(path) => {
+                sources.insert(path.clone(), Arc::new(source));
+            }
+            None => feeds.push(Arc::new(source)),
+        }
     }
     let dedup = Arc::new(crate::dedup::Dedup::new(
         std::time::Duration::from_secs(spec.server.dedup_window_secs),
@@ -159,6 +165,7 @@ pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeli
         blobs: BlobStore::new(&spec.server.data_dir),
         spec,
         sources,
+        feeds,
         sinks,
     })
 }

@@ -20,8 +20,10 @@ use std::sync::Arc;
 /// A built pipeline.
 pub struct Pipeline {
     spec: RouterSpec,
-    /// Sources by URL path.
+    /// HTTP sources by URL path.
     sources: HashMap<String, Arc<Source>>,
+    /// Websocket client sources (feeds the router connects to).
+    feeds: Vec<Arc<Source>>,
     /// Sinks by id.
     sinks: HashMap<String, Arc<Sink>>,
     quarantine: Quarantine,
@@ -51,6 +53,16 @@ impl Pipeline {
             }
         }
         None
+    }
+
+    /// The websocket feeds to connect to.
+    pub fn feeds(&self) -> &[Arc<Source>] {
+        &self.feeds
+    }
+
+    /// A websocket feed by source id.
+    pub fn feed(&self, id: &str) -> Option<&Arc<Source>> {
+        self.feeds.iter().find(|s| s.spec.id == id)
     }
 
     /// The quarantine store.

@@ -51,6 +51,8 @@ fn transport(method: &str) -> Transport {
     match method {
         "GET" => Transport::HttpGet,
         "PUT" => Transport::HttpPut,
+        // Frames from websocket feeds are handed over with this pseudo-method.
+        "WEBSOCKET" => Transport::Websocket,
         _ => Transport::HttpPost,
     }
 }

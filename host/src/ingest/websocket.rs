@@ -1,0 +1,123 @@
+//! Websocket client sources: the router connects to a vendor's event feed (OMNI's
+//! `ws://HOST/event-service/ws?endpoint_id=…`), hands every frame to the source's plugin chain
+//! like a request body, and reconnects with exponential backoff when the feed drops. The feed
+//! does not redeliver what it sent while nobody listened, so every gap is logged with its
+//! length. Frames that cannot be processed are quarantined like HTTP requests.
+
+use super::handler::{Shared, keep};
+use super::response::Error;
+use crate::event::AuthKind;
+use crate::plugin::Request;
+use crate::shutdown::Shutdown;
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+
+/// A connection that lasted this long resets the backoff: the feed was healthy.
+const HEALTHY_CONNECTION: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Follows the feed of websocket source `id` until shutdown.
+pub async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) {
+    let mut backoff = Duration::from_secs(1);
+    let mut down_since: Option<Instant> = None;
+    loop {
+        // Re-read the source each time: a reload may have changed its URL or plugins.
+        let Some(source) = shared.pipeline().feed(&id).cloned() else {
+            return;
+        };
+        let Some(ws) = source.spec.websocket.clone() else {
+            return;
+        };
+        let max = Duration::from_secs(ws.reconnect_max_secs);
+        let url = ws.url.to_string();
+        let connected = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            c = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(url.as_str())) => c,
+        };
+        match connected {
+            Ok(Ok((mut stream, _))) => {
+                match down_since.take() {
+                    Some(since) => {
+                        tracing::warn!(source = %id, %url, gap_secs = since.elapsed().as_secs_f64(), "Websocket feed reconnected; events sent during the gap are not redelivered by the sender.")
+                    }
+                    None => tracing::info!(source = %id, %url, "Websocket feed connected."),
+                }
+                let started = Instant::now();
+                loop {
+                    let message = tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        m = stream.next() => m,
+                    };
+                    match message {
+                        Some(Ok(Message::Text(text))) => {
+                            frame(&id, &shared, &url, bytes::Bytes::from(text.as_bytes().to_vec())).await
+                        }
+                        Some(Ok(Message::Binary(data))) => frame(&id, &shared, &url, data).await,
+                        Some(Ok(Message::Close(_))) | None => break,
+                        Some(Ok(_)) => {}
+                        Some(Err(e)) => {
+                            tracing::warn!(source = %id, %url, error = %e, "Websocket feed failed.");
+                            break;
+                        }
+                    }
+                }
+                if started.elapsed() >= HEALTHY_CONNECTION {
+                    backoff = Duration::from_secs(1);
+                }
+                tracing::warn!(source = %id, %url, "Websocket feed disconnected; reconnecting.");
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(source = %id, %url, error = %e, retry_in_secs = backoff.as_secs(), "Websocket feed unreachable.")
+            }
+            Err(_) => {
+                tracing::warn!(source = %id, %url, retry_in_secs = backoff.as_secs(), "Websocket feed connection timed out.")
+            }
+        }
+        down_since.get_or_insert_with(Instant::now);
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(backoff) => {},
+        }
+        backoff = (backoff * 2).min(max);
+    }
+}
+
+/// One frame through the pipeline; failures are quarantined (the feed has no one to answer).
+async fn frame(id: &str, shared: &Shared, url: &str, body: bytes::Bytes) {
+    let pipeline = shared.pipeline();
+    let Some(source) = pipeline.feed(id).cloned() else {
+        return;
+    };
+    let uri: hyper::Uri = url.parse().unwrap_or_default();
+    let request = Request {
+        method: "WEBSOCKET".to_string(),
+        path: uri.path().to_string(),
+        query: uri.query().unwrap_or("").to_string(),
+        headers: Vec::new(),
+        body,
+        remote_addr: uri.authority().map(|a| a.to_string()),
+        source_id: id.to_string(),
+        delivery_id: crate::clock::new_ulid(),
+        received_at: crate::clock::now_rfc3339(),
+    };
+    if request.body.len() > source.spec.max_body_bytes {
+        let error = Error::TooLarge {
+            limit: source.spec.max_body_bytes,
+        };
+        tracing::warn!(source = %id, bytes = request.body.len(), "Websocket frame over the size cap; kept in quarantine.");
+        keep(&pipeline, &request, &error, false).await;
+        return;
+    }
+    match pipeline.process(&source, &request, AuthKind::UrlToken).await {
+        Ok(p) => {
+            tracing::info!(source = %id, delivery_id = %request.delivery_id, emitted = p.emitted, duplicates = p.duplicates, "Websocket frame processed.")
+        }
+        Err(e) => {
+            let error = Error::Process(e);
+            tracing::warn!(source = %id, delivery_id = %request.delivery_id, error = %error, "Websocket frame failed; kept in quarantine.");
+            keep(&pipeline, &request, &error, false).await;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Websocket client sources: the router connects to a (mock) OMNI event feed, turns each frame
+//! into events, survives the feed dropping (reconnects with backoff) and quarantines frames it
+//! cannot process.
+
+use futures_util::SinkExt;
+use router_tests::{TestRouter, samples_dir};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+
+async fn wait_for_lines(router: &TestRouter, n: usize) -> Vec<serde_json::Value> {
+    for _ in 0..400 {
+        let lines = router.jsonl("events.jsonl");
+        if lines.len() >= n {
+            return lines;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("expected {n} events, got {}", router.jsonl("events.jsonl").len());
+}
+
+#[tokio::test]
+async fn omni_feed_is_followed_across_disconnects() {
+    let feed = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = feed.local_addr().expect("addr");
+    let identification = std::fs::read_to_string(samples_dir().join("omni-identification.json")).expect("sample");
+    let processes = std::fs::read_to_string(samples_dir().join("omni-agent-processes-synthetic.json")).expect("sample");
+    // The mock platform: first connection sends one event and a broken frame, then drops;
+    // the second sends agent processes and stays open.
+    let (paths_tx, mut paths_rx) = tokio::sync::mpsc::unbounded_channel();
+    let server = tokio::spawn(async move {
+        for round in 0..2 {
+            let (stream, _) = feed.accept().await.expect("accept");
+            let mut path = String::new();
+            #[expect(clippy::result_large_err, reason = "the error type is tungstenite's callback signature")]
+            let callback = |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
+                path = req.uri().to_string();
+                Ok(resp)
+            };
+            let mut ws = tokio_tungstenite::accept_hdr_async(stream, callback)
+                .await
+                .expect("handshake");
+            let _ = paths_tx.send(path);
+            if round == 0 {
+                ws.send(Message::text(identification.clone())).await.expect("send");
+                ws.send(Message::text("{\"type\": ")).await.expect("send");
+                ws.close(None).await.expect("close");
+            } else {
+                ws.send(Message::text(processes.clone())).await.expect("send");
+                // Stay connected until the test ends.
+                std::future::pending::<()>().await;
+            }
+        }
+    });
+    let config = format!(
+        r#"
+version = 1
+[plugins.normalize-omni]
+path = "{{plugins}}/normalize-omni.wasm"
+kind = "normalizer"
+
+[[sources]]
+id = "omni-feed"
+normalizer = "normalize-omni"
+websocket = {{ url = "ws://{addr}/event-service/ws?endpoint_id=e-1", reconnect_max_secs = 1 }}
+
+[sinks.events]
+type = "file"
+path = "events.jsonl"
+
+[[routes]]
+sinks = ["events"]
+"#
+    );
+    let router = TestRouter::start(&config).await;
+    let events = wait_for_lines(&router, 3).await;
+    assert_eq!(events[0]["vendor_event_type"], "identification");
+    assert_eq!(events[0]["delivery"]["transport"], "websocket");
+    assert_eq!(events[0]["delivery"]["auth"], "url_token");
+    assert_eq!(
+        (events[1]["action"].as_str(), events[2]["action"].as_str()),
+        (Some("track_update"), Some("track_update"))
+    );
+    let kept = router.quarantined();
+    assert_eq!(kept.len(), 1, "the broken frame is kept");
+    assert_eq!(
+        (kept[0].method.as_str(), kept[0].source_id.as_deref()),
+        ("WEBSOCKET", Some("omni-feed"))
+    );
+    assert_eq!(kept[0].body().expect("body"), b"{\"type\": ");
+    router.stop().await;
+    server.abort();
+    let mut paths = Vec::new();
+    while let Ok(p) = paths_rx.try_recv() {
+        paths.push(p);
+    }
+    assert_eq!(paths.len(), 2, "connected, dropped, reconnected: {paths:?}");
+    assert!(
+        paths.iter().all(|p| p == "/event-service/ws?endpoint_id=e-1"),
+        "{paths:?}"
+    );
+}
