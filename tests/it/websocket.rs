@@ -32,7 +32,10 @@ async fn omni_feed_is_followed_across_disconnects() {
         for round in 0..2 {
             let (stream, _) = feed.accept().await.expect("accept");
             let mut path = String::new();
-            #[expect(clippy::result_large_err, reason = "the error type is tungstenite's callback signature")]
+            #[expect(
+                clippy::result_large_err,
+                reason = "the error type is tungstenite's callback signature"
+            )]
             let callback = |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
                 path = req.uri().to_string();
                 Ok(resp)
