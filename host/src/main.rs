@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use std::process::ExitCode;
-use switchyard::cli::{Args, Command, PluginCommand};
+use switchyard::cli::{Args, Command, PluginCommand, TerminalCommand};
 use switchyard::{Shutdown, config, plugin::PluginLimits, telemetry};
 
 #[tokio::main]
@@ -40,6 +40,19 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 eprintln!("{report}");
                 Ok(ExitCode::FAILURE)
             }
+        }
+        Command::Terminal {
+            command:
+                TerminalCommand::Subscribe {
+                    device,
+                    dest,
+                    token,
+                    disable,
+                },
+        } => {
+            let answer = switchyard::cli::terminal_subscribe(&device, &dest, token.as_deref(), !disable).await?;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Plugin {
             command:

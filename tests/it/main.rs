@@ -8,5 +8,6 @@ mod ingest;
 mod limits;
 mod pipeline;
 mod plugins;
+mod terminal;
 mod vendors;
 mod websocket;

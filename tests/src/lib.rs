@@ -206,6 +206,8 @@ pub async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Answer> {
 /// A request the mock sink received.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// Path and query.
+    pub path: String,
     /// Request headers.
     pub headers: hyper::HeaderMap,
     /// Body.
@@ -248,6 +250,7 @@ impl MockSink {
                         let (rx, at) = (rx.clone(), at.clone());
                         async move {
                             let headers = req.headers().clone();
+                            let path = req.uri().to_string();
                             let body = req
                                 .into_body()
                                 .collect()
@@ -262,7 +265,7 @@ impl MockSink {
                             let code = if attempt <= n {
                                 status
                             } else {
-                                rx.lock().expect("lock").push(Received { headers, body });
+                                rx.lock().expect("lock").push(Received { path, headers, body });
                                 200
                             };
                             let mut resp = hyper::Response::new(Full::new(Bytes::from_static(b"{}")));

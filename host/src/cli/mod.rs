@@ -3,6 +3,7 @@
 
 mod check;
 mod plugin_test;
+mod terminal;
 
 use crate::telemetry::LogFormat;
 use clap::{Parser, Subcommand};
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 
 pub use check::check;
 pub use plugin_test::plugin_test;
+pub use terminal::terminal_subscribe;
 
 /// switchyard — a WebAssembly-pluggable event router.
 #[derive(Debug, Parser)]
@@ -47,11 +49,36 @@ pub enum Command {
         #[arg(long)]
         no_plugins: bool,
     },
+    /// Access-terminal tools.
+    Terminal {
+        /// What to do with a terminal.
+        #[command(subcommand)]
+        command: TerminalCommand,
+    },
     /// Plugin tools.
     Plugin {
         /// What to do with a plugin.
         #[command(subcommand)]
         command: PluginCommand,
+    },
+}
+
+/// `switchyard terminal …`.
+#[derive(Debug, Subcommand)]
+pub enum TerminalCommand {
+    /// Point a SenseNebula Pass terminal's event push at this router.
+    Subscribe {
+        /// The terminal's API base URL, e.g. http://10.0.0.31:8080.
+        device: String,
+        /// Where the terminal should push events, e.g. http://10.0.0.2:8080/ingest/sensenebula.
+        #[arg(long)]
+        dest: String,
+        /// Value for the `Authorization` header (the device API token), if it requires one.
+        #[arg(long, env = "SWITCHYARD_TERMINAL_TOKEN")]
+        token: Option<String>,
+        /// Turn pushing off instead.
+        #[arg(long)]
+        disable: bool,
     },
 }
 
