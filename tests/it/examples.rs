@@ -128,3 +128,125 @@ async fn attendance_example_requires_basic_auth_and_files_its_sample() {
     assert_eq!(e["vendor_extras"]["method"], "face", "unmapped fields are kept");
     router.stop().await;
 }
+
+/// An example's config, runnable here, with `replace` applied (test receivers, secret files).
+fn example(name: &str, replace: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let dir = workspace().join("examples").join(name);
+    let mut text = runnable(&std::fs::read_to_string(dir.join("router.toml")).expect("config"));
+    for (from, to) in replace {
+        assert!(text.contains(from), "{name}: `{from}` not in the config");
+        text = text.replace(from, to);
+    }
+    (text, std::fs::read(dir.join("sample.json")).expect("sample"))
+}
+
+#[tokio::test]
+async fn findface_example() {
+    let desk = MockSink::start().await;
+    let (config, sample) = example("findface", &[("http://127.0.0.1:9000/alerts", &desk.url())]);
+    let router = TestRouter::start(&config).await;
+    assert_eq!(post_json(router.addr, "/ingest/findface", sample).await.status, 200);
+    let hit: serde_json::Value = serde_json::from_slice(&desk.wait_for(1).await[0].body).expect("json");
+    assert_eq!(hit["action"], "face_matched");
+    assert!(!hit.to_string().contains("password"), "RTSP credentials never leave");
+    assert_eq!(router.jsonl("findface.jsonl").len(), 1);
+    router.stop().await;
+}
+
+#[tokio::test]
+async fn omni_example() {
+    // The example's feed host does not exist here: point it at a closed local port instead.
+    let port = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let feed = format!("ws://127.0.0.1:{port}/event-service/ws?endpoint_id=x");
+    let (config, sample) = example(
+        "omni",
+        &[("ws://omni.example.test/event-service/ws?endpoint_id=replace-me", &feed)],
+    );
+    let router = TestRouter::start(&config).await;
+    assert_eq!(post_json(router.addr, "/ingest/omni", sample).await.status, 200);
+    assert_eq!(router.jsonl("omni.jsonl")[0]["action"], "face_matched");
+    router.stop().await;
+}
+
+#[tokio::test]
+async fn sensenebula_example() {
+    let alarms = MockSink::start().await;
+    let (config, sample) = example("sensenebula", &[("http://127.0.0.1:9000/alarms", &alarms.url())]);
+    let router = TestRouter::start(&config).await;
+    let answer = post_json(router.addr, "/ingest/sensenebula", sample).await;
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"code": 200, "msg": "success", "data": {}})
+    );
+    let auth =
+        std::fs::read(router_tests::samples_dir().join("nebulapass-v13-remote-auth-request.json")).expect("sample");
+    let decision = post_json(router.addr, "/ingest/sensenebula/auth", auth).await.json();
+    assert_eq!(decision["data"]["customtips"], "Please see reception");
+    assert_eq!(router.jsonl("access.jsonl").len(), 2);
+    router.stop().await;
+}
+
+#[tokio::test]
+async fn noahface_example() {
+    let payroll = MockSink::start().await;
+    let (config, sample) = example(
+        "noahface",
+        &[
+            ("http://127.0.0.1:9000/timesheets", &payroll.url()),
+            (
+                "password_env = \"NOAHFACE_PASSWORD\"",
+                "password_file = \"{dir}/password\"",
+            ),
+        ],
+    );
+    let router = TestRouter::start_with(&config, &[("password", "s3cret")]).await;
+    // noahface:s3cret
+    let answer = send(
+        router.addr,
+        "POST",
+        "/ingest/noahface",
+        &[("authorization", "Basic bm9haGZhY2U6czNjcmV0")],
+        sample,
+    )
+    .await
+    .expect("send");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.headers["x-noahface-message"], "Thanks Samara");
+    let clock_in: serde_json::Value = serde_json::from_slice(&payroll.wait_for(1).await[0].body).expect("json");
+    assert_eq!(clock_in["action"], "clock_in");
+    router.stop().await;
+}
+
+#[tokio::test]
+async fn preservica_example() {
+    use hmac::Mac;
+    let (config, sample) = example(
+        "preservica",
+        &[(
+            "hmac = { env = \"PRESERVICA_SECRET\" }",
+            "hmac = { file = \"{dir}/secret\" }",
+        )],
+    );
+    let router = TestRouter::start_with(&config, &[("secret", "my_shared_secret")]).await;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"my_shared_secret").expect("key");
+    mac.update(b"preservica-webhook-auth");
+    mac.update(&sample);
+    let signature: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let answer = send(
+        router.addr,
+        "POST",
+        "/ingest/preservica",
+        &[("preservica-signature", signature.as_str())],
+        sample,
+    )
+    .await
+    .expect("send");
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(router.jsonl("preservica.jsonl").len(), 2);
+    router.stop().await;
+}
