@@ -44,15 +44,26 @@ struct State {
     order: VecDeque<(Instant, String)>,
 }
 
-/// Content of an event without the fields that differ on every delivery.
+/// What an event says, without how it travelled: ids and receive time differ on every
+/// delivery, and the transport, the coercion warnings and the raw values of coerced fields
+/// only describe the encoding (the same NoahFace event arrives by GET as strings or by POST as
+/// JSON types). Media are compared by reference, not by bytes.
 fn fingerprint(event: &Event) -> [u8; 32] {
     let mut e = event.clone();
     e.event_uid.clear();
     e.received_at.clear();
-    e.delivery.delivery_id.clear();
-    e.delivery.batch_index = None;
-    e.delivery.batch_size = None;
-    e.delivery.duplicate_of = None;
+    e.delivery = crate::event::Delivery {
+        transport: crate::event::Transport::HttpPost,
+        delivery_id: String::new(),
+        batch_index: None,
+        batch_size: None,
+        auth: crate::event::AuthKind::None,
+        signature_valid: None,
+        duplicate_of: None,
+        replay_suspected: false,
+    };
+    e.warnings.clear();
+    e.vendor_fields_raw = serde_json::Value::Null;
     Sha256::digest(serde_json::to_vec(&e).unwrap_or_default()).into()
 }
 
@@ -153,6 +164,19 @@ mod tests {
         assert_eq!(d.check(&event("k", "u3", 2.0)), Seen::Update("u1".into()));
         assert_eq!(d.check(&event("k", "u4", 2.0)), Seen::Repeat("u1".into()));
         assert_eq!(d.check(&event("other", "u5", 1.0)), Seen::New);
+    }
+
+    #[test]
+    fn encoding_differences_are_not_new_content() {
+        let d = Dedup::new(Duration::from_secs(60), 100);
+        let post = event("k", "u1", 1.0);
+        let mut get = event("k", "u2", 1.0);
+        get.delivery.transport = crate::event::Transport::HttpGet;
+        get.warnings
+            .push("number_from_string:attributes.body_temperature_c".into());
+        get.vendor_fields_raw = serde_json::json!({ "attributes.body_temperature_c": "36.9" });
+        assert_eq!(d.check(&post), Seen::New);
+        assert_eq!(d.check(&get), Seen::Repeat("u1".into()));
     }
 
     #[test]

@@ -351,7 +351,7 @@ pub fn wat_guest(name: &str, world: &str, dir: &Path) -> PathBuf {
 /// can be compared with golden files.
 pub fn mask_volatile(value: &mut serde_json::Value) {
     if let Some(obj) = value.as_object_mut() {
-        for key in ["event_uid", "received_at", "delivery_id"] {
+        for key in ["event_uid", "received_at", "delivery_id", "duplicate_of"] {
             if let Some(v) = obj.get_mut(key)
                 && !v.is_null()
             {

@@ -1,11 +1,12 @@
 //! One FindFace event → one normalized event (VENDORS.md §8.1).
 
-use router_plugin_sdk::event::blank;
+use router_plugin_sdk::event::{blank, set_score};
+use router_plugin_sdk::media;
 use router_plugin_sdk::paths;
 use router_plugin_sdk::reader::Reader;
 use router_plugin_sdk::types::{
-    Action, Bbox, Category, Event, Gender, Group, GroupKind, Liveness, MaskState, MediaRef, MediaRole, SubjectKind,
-    TzSource, Vehicle,
+    Action, Bbox, Category, Event, Gender, Group, GroupKind, Liveness, MaskState, MediaRole, SubjectKind, TzSource,
+    Vehicle,
 };
 use serde_json::Value;
 
@@ -179,7 +180,6 @@ fn watchlists(r: &mut Reader) -> Vec<Group> {
 }
 
 fn recognition(r: &mut Reader, e: &mut Event, matched: Option<bool>) {
-    let score_raw = r.peek("confidence").cloned();
     let score = r.number("confidence", "match.score");
     let quality = r
         .number("quality", "match.quality")
@@ -208,13 +208,8 @@ fn recognition(r: &mut Reader, e: &mut Event, matched: Option<bool>) {
     m.track_id = track_id;
     m.track_start = track_start;
     m.track_end = track_end;
-    match score {
-        Some(s) if (0.0..=1.0).contains(&s) => m.score = Some(s),
-        Some(_) => {
-            m.score_raw = score_raw.map(|v| v.to_string());
-            e.warnings.push("score_scale_unknown".into());
-        }
-        None => {}
+    if let Some(s) = score {
+        set_score(e, s);
     }
 }
 
@@ -244,7 +239,7 @@ fn attributes(r: &mut Reader, e: &mut Event, object: Object) {
             body: feature_name(r, "body"),
         };
         if let Some(b) = bbox {
-            e.media.push(media_ref(
+            e.media.push(media::linked(
                 MediaRole::PlateCrop,
                 r.string("license_plate_thumbnail", "media.plate_crop"),
                 Some(b),
@@ -297,20 +292,6 @@ fn bbox(v: &Value) -> Option<Bbox> {
     })
 }
 
-fn media_ref(role: MediaRole, url: Option<String>, bbox: Option<Bbox>) -> MediaRef {
-    MediaRef {
-        role,
-        url,
-        vendor_media_id: None,
-        blob_ref: None,
-        mime: None,
-        bytes: None,
-        decode_error: None,
-        bbox,
-        content: None,
-    }
-}
-
 fn media(r: &mut Reader, e: &mut Event) {
     let coords =
         ["left", "top", "right", "bottom"].map(|s| r.peek(&format!("frame_coords_{s}")).and_then(Value::as_i64));
@@ -338,21 +319,21 @@ fn media(r: &mut Reader, e: &mut Event) {
         .string("face", "media.face_crop")
         .or_else(|| r.string("thumbnail", "media.face_crop"))
     {
-        refs.push(media_ref(crop_role, Some(url), face_box));
+        refs.push(media::linked(crop_role, Some(url), face_box));
     }
     if let Some(url) = r
         .string("frame", "media.full_frame")
         .or_else(|| r.string("fullframe", "media.full_frame"))
     {
-        refs.push(media_ref(MediaRole::FullFrame, Some(url), None));
+        refs.push(media::linked(MediaRole::FullFrame, Some(url), None));
     }
     if let Some(url) = r.string("normalized_photo", "media.normalized_face") {
-        refs.push(media_ref(MediaRole::NormalizedFace, Some(url), None));
+        refs.push(media::linked(MediaRole::NormalizedFace, Some(url), None));
     }
     if !e.media.iter().any(|m| m.role == MediaRole::PlateCrop)
         && let Some(url) = r.string("license_plate_thumbnail", "media.plate_crop")
     {
-        refs.push(media_ref(MediaRole::PlateCrop, Some(url), None));
+        refs.push(media::linked(MediaRole::PlateCrop, Some(url), None));
     }
     // Crops first, in a stable order.
     refs.extend(std::mem::take(&mut e.media));

@@ -1,41 +1,20 @@
 //! OMNI messages → normalized events (VENDORS.md §8.2).
 
 use router_plugin_sdk::event::blank;
+use router_plugin_sdk::media;
 use router_plugin_sdk::paths;
 use router_plugin_sdk::reader::Reader;
 use router_plugin_sdk::types::{
-    Action, Candidate, Category, Event, Gender, Group, GroupKind, MediaRef, MediaRole, PluginError, SubjectKind,
-    TzSource,
+    Action, Candidate, Category, Event, Gender, Group, GroupKind, MediaRole, PluginError, SubjectKind, TzSource,
 };
 use serde_json::Value;
-
-fn media(role: MediaRole) -> MediaRef {
-    MediaRef {
-        role,
-        url: None,
-        vendor_media_id: None,
-        blob_ref: None,
-        mime: None,
-        bytes: None,
-        decode_error: None,
-        bbox: None,
-        content: None,
-    }
-}
 
 /// A base64 image (agent payloads) → media with content for the blob store, or a decode error.
 fn base64_media(r: &mut Reader, path: &str, role: MediaRole, e: &mut Event) {
     let Some(value) = r.take(path) else { return };
-    let mut m = media(role);
-    match router_plugin_sdk::base64::decode(value.as_str().unwrap_or_default()) {
-        Ok(bytes) => {
-            m.bytes = Some(bytes.len() as u64);
-            m.content = Some(bytes);
-        }
-        Err(why) => {
-            m.decode_error = Some(why);
-            e.warnings.push(format!("base64_invalid:{path}"));
-        }
+    let m = media::inline(role, value.as_str().unwrap_or_default());
+    if m.decode_error.is_some() {
+        e.warnings.push(format!("base64_invalid:{path}"));
     }
     e.media.push(m);
 }
@@ -89,10 +68,10 @@ pub(crate) fn platform_event(root: Value) -> Event {
     e.source.camera_name = r.string("camera.title", "source.camera_name");
     e.source.agent_id = r.string("camera.agent_id", "source.agent_id");
 
-    let mut crop = media(MediaRole::FaceCrop);
+    let mut crop = media::reference(MediaRole::FaceCrop);
     crop.vendor_media_id = r.string("event.image", "media.face_crop");
     crop.url = r.string("event.image_link", "media.face_crop");
-    let mut frame = media(MediaRole::FullFrame);
+    let mut frame = media::reference(MediaRole::FullFrame);
     frame.vendor_media_id = r.string("event.original_image", "media.full_frame");
     frame.url = r.string("event.original_image_link", "media.full_frame");
     for m in [crop, frame] {
@@ -161,12 +140,12 @@ pub(crate) fn platform_event(root: Value) -> Event {
             e.warnings.push("profile_attributes".into());
         }
         if let Some(avatar) = profile.get("avatar_id").and_then(Value::as_str) {
-            let mut m = media(MediaRole::Avatar);
+            let mut m = media::reference(MediaRole::Avatar);
             m.vendor_media_id = Some(avatar.to_string());
             e.media.push(m);
         }
         if let Some(sample) = profile.get("main_sample_id").and_then(Value::as_str) {
-            let mut m = media(MediaRole::Sample);
+            let mut m = media::reference(MediaRole::Sample);
             m.vendor_media_id = Some(sample.to_string());
             m.url = profile.get("sample_link").and_then(Value::as_str).map(str::to_string);
             e.media.push(m);

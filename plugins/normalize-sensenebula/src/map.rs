@@ -1,12 +1,13 @@
 //! SenseNebula Pass records → normalized events (VENDORS.md §8.3).
 
 use crate::RemoteAuth;
-use router_plugin_sdk::event::blank;
+use router_plugin_sdk::event::{blank, set_score};
+use router_plugin_sdk::media;
 use router_plugin_sdk::paths;
 use router_plugin_sdk::reader::Reader;
 use router_plugin_sdk::types::{
     AccessMethod, Action, AlarmState, Category, DecidedBy, Decision, Event, Group, GroupKind, Liveness, MaskState,
-    MediaRef, MediaRole, PersonType, PluginError, SubjectKind, Transport, TzSource,
+    MediaRole, PersonType, PluginError, SubjectKind, Transport, TzSource,
 };
 use serde_json::Value;
 
@@ -106,27 +107,9 @@ fn device_time(r: &mut Reader, path: &str, e: &mut Event) {
 
 fn image(r: &mut Reader, path: &str, role: MediaRole, e: &mut Event) {
     let Some(value) = r.take(path) else { return };
-    let text = value.as_str().unwrap_or_default();
-    let mut media = MediaRef {
-        role,
-        url: None,
-        vendor_media_id: None,
-        blob_ref: None,
-        mime: None,
-        bytes: None,
-        decode_error: None,
-        bbox: None,
-        content: None,
-    };
-    match router_plugin_sdk::base64::decode(text) {
-        Ok(bytes) => {
-            media.bytes = Some(bytes.len() as u64);
-            media.content = Some(bytes);
-        }
-        Err(why) => {
-            media.decode_error = Some(why);
-            e.warnings.push(format!("base64_invalid:{path}"));
-        }
+    let media = media::inline(role, value.as_str().unwrap_or_default());
+    if media.decode_error.is_some() {
+        e.warnings.push(format!("base64_invalid:{path}"));
     }
     e.media.push(media);
 }
@@ -183,13 +166,8 @@ fn recognition(mut r: Reader, kind: &str) -> Event {
     m.matched = matched;
     m.liveness = liveness;
     m.liveness_score = liveness_score;
-    match score {
-        Some(s) if (0.0..=1.0).contains(&s) => m.score = Some(s),
-        Some(s) => {
-            m.score_raw = Some(s.to_string());
-            e.warnings.push("score_scale_unknown".into());
-        }
-        None => {}
+    if let Some(s) = score {
+        set_score(&mut e, s);
     }
 
     let mask = int(&mut r, "mask").map(|m| match m {

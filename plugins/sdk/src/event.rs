@@ -49,6 +49,19 @@ pub fn blank(vendor: &str, category: Category, action: Action) -> Event {
     }
 }
 
+/// Stores a vendor score (VENDORS.md §7.2): values within 0..1 become `match.score`; anything
+/// else is of an unknown scale, so `score` stays empty, the raw value is kept in `score-raw`
+/// and the event says `score_scale_unknown`.
+pub fn set_score(event: &mut Event, score: f64) {
+    let m = crate::paths::matching(event, true).expect("created on demand");
+    if (0.0..=1.0).contains(&score) {
+        m.score = Some(score);
+    } else {
+        m.score_raw = Some(score.to_string());
+        event.warnings.push("score_scale_unknown".into());
+    }
+}
+
 /// A `source-info` with every field absent.
 pub fn empty_source() -> SourceInfo {
     SourceInfo {

@@ -21,6 +21,7 @@ pub use wit_bindgen;
 pub mod base64;
 pub mod event;
 pub mod json;
+pub mod media;
 pub mod names;
 pub mod paths;
 pub mod query;
