@@ -9,5 +9,6 @@ mod limits;
 mod pipeline;
 mod plugins;
 mod terminal;
+mod tricky;
 mod vendors;
 mod websocket;

@@ -106,6 +106,27 @@ pub(crate) async fn handle(
             return Error::BadBody(reason).to_response(&delivery_id, false);
         }
     }
+    let encoding = request
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-encoding"))
+        .map(|(_, v)| v.clone());
+    if encoding.is_some() {
+        match super::body::decode(encoding.as_deref(), request.body.clone(), source.spec.max_body_bytes) {
+            Ok(decoded) => {
+                // Plugins (and the quarantine) see the body as sent before compression.
+                request.body = decoded;
+                request
+                    .headers
+                    .retain(|(k, _)| !k.eq_ignore_ascii_case("content-encoding"));
+            }
+            Err(e) => {
+                let error = Error::from(e);
+                let kept = keep(&pipeline, &request, &error, false).await;
+                return error.to_response(&delivery_id, kept);
+            }
+        }
+    }
     let _permit = shared.in_flight.acquire().await;
     match pipeline.process(&source, &request, auth_kind).await {
         Ok(processed) => {

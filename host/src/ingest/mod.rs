@@ -11,7 +11,7 @@ mod server;
 mod websocket;
 
 pub use auth::check as check_auth;
-pub use body::{BodyError, read_capped};
+pub use body::{BodyError, DecodeError, decode, read_capped};
 pub use handler::Shared;
 pub use response::Error;
 pub use server::serve;

@@ -36,6 +36,9 @@ pub enum Error {
     /// The body could not be read.
     #[error("{0}")]
     BadBody(String),
+    /// The body's `Content-Encoding` could not be undone.
+    #[error(transparent)]
+    Encoding(#[from] super::body::DecodeError),
     /// The pipeline failed.
     #[error(transparent)]
     Process(#[from] ProcessError),
@@ -50,6 +53,9 @@ impl Error {
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::BadBody(_) => StatusCode::BAD_REQUEST,
+            Error::Encoding(super::body::DecodeError::Unsupported(_)) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Encoding(super::body::DecodeError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Encoding(super::body::DecodeError::Corrupt { .. }) => StatusCode::BAD_REQUEST,
             Error::Process(ProcessError::Plugin(crate::plugin::Error::Unauthorized { .. })) => StatusCode::UNAUTHORIZED,
             Error::Process(ProcessError::Plugin(crate::plugin::Error::Unavailable { .. })) => {
                 StatusCode::SERVICE_UNAVAILABLE
