@@ -26,7 +26,7 @@ impl BlobStore {
 
     /// Stores bytes (idempotently) and returns their hex sha256.
     pub async fn put(&self, bytes: &[u8]) -> anyhow::Result<String> {
-        let hash: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let hash = digest(bytes);
         let path = self.path_of(&hash);
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             return Ok(hash);
@@ -38,6 +38,11 @@ impl BlobStore {
         tokio::fs::rename(&tmp, &path).await?;
         Ok(hash)
     }
+}
+
+/// Hex sha256 of bytes: a blob's name.
+pub fn digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The MIME type of common image formats, from their magic bytes.

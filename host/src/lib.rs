@@ -11,15 +11,18 @@
 #![warn(missing_docs)]
 
 pub mod blobs;
+pub mod capture;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dedup;
 pub mod event;
 pub mod ingest;
+pub mod metrics;
 pub mod pipeline;
 pub mod plugin;
 pub mod quarantine;
+pub mod reload;
 pub mod shutdown;
 pub mod sink;
 pub mod telemetry;
@@ -33,8 +36,32 @@ pub use shutdown::Shutdown;
 /// How long sinks get to finish queued deliveries at shutdown.
 const SINK_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
-/// Builds the pipeline for `spec` and serves on `listener` until `shutdown` fires.
+/// How `run` behaves beyond the config file.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Watch router.toml and its plugins and reload on change.
+    pub watch: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions { watch: true }
+    }
+}
+
+/// Builds the pipeline for `spec` and serves on `listener` until `shutdown` fires, reloading
+/// when the config or a plugin changes.
 pub async fn run(spec: config::RouterSpec, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+    run_with(spec, listener, shutdown, RunOptions::default()).await
+}
+
+/// [`run`] with explicit options.
+pub async fn run_with(
+    spec: config::RouterSpec,
+    listener: TcpListener,
+    shutdown: Shutdown,
+    options: RunOptions,
+) -> anyhow::Result<()> {
     let runtime = plugin::Runtime::with_disk_cache(Some(spec.server.data_dir.join("cache")))?;
     let pipeline = pipeline::build(spec, &runtime).await?;
     let addr = listener.local_addr()?;
@@ -49,16 +76,31 @@ pub async fn run(spec: config::RouterSpec, listener: TcpListener, shutdown: Shut
         })
         .collect();
     tracing::info!(%addr, sources = ?sources, "Router listening.");
-    let feeds: Vec<String> = pipeline.feeds().iter().map(|s| s.spec.id.clone()).collect();
+    let config_path = pipeline.spec().config_path.clone();
     let shared = Arc::new(ingest::Shared::new(pipeline));
-    let followers: Vec<_> = feeds
-        .into_iter()
-        .map(|id| tokio::spawn(ingest::follow(id, shared.clone(), shutdown.clone())))
-        .collect();
-    ingest::serve(listener, shared.clone(), shutdown).await?;
-    for follower in followers {
-        let _ = follower.await;
+
+    // Hot reload: one controller task; the file watcher, SIGHUP and /admin/reload feed it.
+    let (reloads, requests) = tokio::sync::mpsc::channel(16);
+    shared.attach(reloads.clone(), shutdown.clone());
+    let controller = reload::Controller::new(config_path.clone(), runtime.clone(), shared.clone());
+    tokio::spawn(controller.run(requests));
+    let _watcher = if options.watch {
+        match reload::Watcher::start(config_path, shared.clone(), reloads.clone()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = %e, "File watching unavailable; reload with SIGHUP or POST /admin/reload.");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    tokio::spawn(hangups(reloads, shutdown.clone()));
+
+    for feed in shared.pipeline().feeds() {
+        shared.follow_feed(feed.spec.id.clone());
     }
+    ingest::serve(listener, shared.clone(), shutdown).await?;
     let pipeline = shared.pipeline();
     if tokio::time::timeout(SINK_DRAIN_DEADLINE, pipeline.drain())
         .await
@@ -67,4 +109,32 @@ pub async fn run(spec: config::RouterSpec, listener: TcpListener, shutdown: Shut
         tracing::warn!("Sink deliveries still pending at shutdown; they are not retried after exit.");
     }
     Ok(())
+}
+
+/// SIGHUP asks for a reload, like an edited file.
+async fn hangups(reloads: tokio::sync::mpsc::Sender<reload::ReloadRequest>, shutdown: Shutdown) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                s = hup.recv() => if s.is_none() { return },
+            }
+            tracing::info!("SIGHUP: reloading.");
+            let request = reload::ReloadRequest {
+                trigger: reload::Trigger::Signal,
+                reply: None,
+            };
+            if reloads.send(request).await.is_err() {
+                return;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (reloads, shutdown);
+    }
 }

@@ -21,14 +21,14 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { config } => {
+        Command::Run { config, no_watch } => {
             let spec = config::load(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
             let listener = tokio::net::TcpListener::bind(spec.server.listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", spec.server.listen))?;
             let shutdown = Shutdown::new();
             tokio::spawn(signals(shutdown.clone()));
-            switchyard::run(spec, listener, shutdown).await?;
+            switchyard::run_with(spec, listener, shutdown, switchyard::RunOptions { watch: !no_watch }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config, no_plugins } => {

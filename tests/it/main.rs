@@ -8,6 +8,7 @@ mod ingest;
 mod limits;
 mod pipeline;
 mod plugins;
+mod reload;
 mod terminal;
 mod tricky;
 mod vendors;

@@ -63,6 +63,12 @@ impl TestRouter {
     /// Like [`TestRouter::start`], first writing `files` (name, content) into the config
     /// directory, which `{dir}` names in the config.
     pub async fn start_with(config: &str, files: &[(&str, &str)]) -> TestRouter {
+        let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, c)| (*n, c.as_bytes().to_vec())).collect();
+        TestRouter::start_with_files(config, &files).await
+    }
+
+    /// Like [`TestRouter::start_with`], with binary files (plugins).
+    pub async fn start_with_files(config: &str, files: &[(&str, Vec<u8>)]) -> TestRouter {
         let dir = tempfile::tempdir().expect("tempdir");
         for (name, content) in files {
             std::fs::write(dir.path().join(name), content).expect("write file");
@@ -99,6 +105,39 @@ impl TestRouter {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("router on {} did not become ready", self.addr);
+    }
+
+    /// Its router.toml.
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("router.toml")
+    }
+
+    /// Rewrites router.toml (placeholders as in [`TestRouter::start`]) atomically, as an editor
+    /// saving by rename would.
+    pub fn write_config(&self, config: &str) {
+        let text = config
+            .replace("{plugins}", &plugins_dir().display().to_string())
+            .replace("{dir}", &self.root.display().to_string());
+        let tmp = self.root.join(".router.toml.tmp");
+        std::fs::write(&tmp, text).expect("write config");
+        std::fs::rename(&tmp, self.config_path()).expect("rename config");
+    }
+
+    /// `GET /admin/status`.
+    pub async fn status(&self) -> serde_json::Value {
+        get(self.addr, "/admin/status").await.expect("status").json()
+    }
+
+    /// Waits until the status reports a reload outcome different from `before`'s.
+    pub async fn wait_reload(&self, before: &serde_json::Value) -> serde_json::Value {
+        for _ in 0..400 {
+            let status = self.status().await;
+            if status["last_reload"] != before["last_reload"] && !status["last_reload"].is_null() {
+                return status["last_reload"].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no reload reported");
     }
 
     /// The data directory.

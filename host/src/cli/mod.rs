@@ -39,6 +39,9 @@ pub enum Command {
         /// The config file.
         #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
         config: PathBuf,
+        /// Do not watch the config and plugin files (reload with SIGHUP or POST /admin/reload).
+        #[arg(long)]
+        no_watch: bool,
     },
     /// Check a config file (and load its plugins) without running; every error is reported.
     Check {

@@ -1,9 +1,8 @@
 //! `switchyard plugin test`: the integrator's inner loop — run one plugin on a captured input
 //! with the real runtime (same limits, same host imports) and print what it produced.
 
-use crate::clock;
 use crate::event::{AuthKind, Event};
-use crate::plugin::{PluginKind, PluginLimits, Request, Runtime, Verdict};
+use crate::plugin::{PluginKind, PluginLimits, Runtime, Verdict};
 use anyhow::{Context, bail};
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -48,7 +47,7 @@ pub async fn plugin_test(
     let mut session = plugin.session().await?;
     let result = match plugin.kind() {
         PluginKind::Normalizer => {
-            let request = request_from(&bytes, source_id)?;
+            let request = crate::capture::request_from(&bytes, source_id)?;
             let mut out = session.normalize(&request).await?;
             crate::pipeline::stamp(&mut out.events, &request, AuthKind::None);
             let reply = out.reply.map(|r| {
@@ -101,76 +100,4 @@ fn parse_settings(text: &str) -> anyhow::Result<Value> {
 
 fn event_from(bytes: &[u8]) -> anyhow::Result<Event> {
     serde_json::from_slice(bytes).context("input is not a router.event/v1 JSON object")
-}
-
-/// A request from a captured envelope, or the file as the body of a POST.
-fn request_from(bytes: &[u8], source_id: &str) -> anyhow::Result<Request> {
-    let mut request = Request {
-        method: "POST".into(),
-        path: "/test".into(),
-        query: String::new(),
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: bytes::Bytes::copy_from_slice(bytes),
-        remote_addr: Some("127.0.0.1:0".into()),
-        source_id: source_id.to_string(),
-        delivery_id: clock::new_ulid(),
-        received_at: clock::now_rfc3339(),
-    };
-    let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(bytes) else {
-        return Ok(request);
-    };
-    let Some(Value::Object(http)) = envelope.get("http") else {
-        return Ok(request);
-    };
-    if let Some(m) = http.get("method").and_then(Value::as_str) {
-        request.method = m.to_ascii_uppercase();
-    }
-    if let Some(p) = http.get("path").and_then(Value::as_str) {
-        request.path = p.to_string();
-    }
-    if let Some(q) = http.get("query_string").and_then(Value::as_str) {
-        request.query = q.to_string();
-    } else if let Some(Value::Object(q)) = http.get("query") {
-        request.query = q
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(&value_text(v))))
-            .collect::<Vec<_>>()
-            .join("&");
-    }
-    if let Some(Value::Object(h)) = http.get("headers") {
-        request.headers = h.iter().map(|(k, v)| (k.to_ascii_lowercase(), value_text(v))).collect();
-    }
-    request.body = match (
-        envelope.get("raw_body"),
-        envelope.get("raw_body_encoding").and_then(Value::as_str),
-    ) {
-        (Some(Value::String(b)), Some("base64")) => base64::engine::general_purpose::STANDARD
-            .decode(b)
-            .context("raw_body is not base64")?
-            .into(),
-        (Some(Value::String(b)), _) => bytes::Bytes::from(b.clone()),
-        (Some(Value::Null) | None, _) => match envelope.get("body") {
-            Some(v) => bytes::Bytes::from(v.to_string()),
-            None => bytes::Bytes::new(),
-        },
-        (Some(other), _) => bytes::Bytes::from(other.to_string()),
-    };
-    Ok(request)
-}
-
-fn value_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Percent-encodes a query component (RFC 3986 unreserved characters pass).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

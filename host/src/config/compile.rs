@@ -340,6 +340,20 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
                 transforms,
                 auth,
                 max_body_bytes,
+                samples: s
+                    .samples
+                    .iter()
+                    .map(|sample| match sample {
+                        super::raw::RawSample::Path(p) => SampleSpec {
+                            request: cx.resolve(p),
+                            expect: None,
+                        },
+                        super::raw::RawSample::Full { request, expect } => SampleSpec {
+                            request: cx.resolve(request),
+                            expect: expect.as_deref().map(|e| cx.resolve(e)),
+                        },
+                    })
+                    .collect(),
             }
         })
         .collect()

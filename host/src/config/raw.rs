@@ -26,6 +26,8 @@
 //! transforms = []               # transform plugin ids, in order
 //! auth = { type = "bearer", token_env = "JSON_TOKEN" }   # none | basic | bearer
 //! max_body_bytes = 1048576
+//! samples = ["samples/a.json", { request = "samples/b.json", expect = "samples/b.expected.json" }]
+//!                               # run on every reload before the new config goes live
 //!
 //! [sinks.events]
 //! type = "file"                 # file | webhook
@@ -105,6 +107,17 @@ pub(crate) struct RawSource {
     pub(crate) transforms: Vec<Spanned<String>>,
     pub(crate) auth: Option<Spanned<RawAuth>>,
     pub(crate) max_body_bytes: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(crate) samples: Vec<RawSample>,
+}
+
+/// A self-test sample: a capture file, or `{ request = "…", expect = "…" }` where `expect`
+/// holds the events it must normalize to.
+#[derive(Debug, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub(crate) enum RawSample {
+    Path(String),
+    Full { request: String, expect: Option<String> },
 }
 
 /// A websocket client source: `websocket = { url = "ws://…", reconnect_max_secs = 30 }`.

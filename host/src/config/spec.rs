@@ -102,6 +102,17 @@ pub struct SourceSpec {
     pub auth: AuthSpec,
     /// Largest accepted body.
     pub max_body_bytes: usize,
+    /// Self-test samples run before a reloaded config goes live.
+    pub samples: Vec<SampleSpec>,
+}
+
+/// A self-test sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleSpec {
+    /// A capture file (request envelope or body).
+    pub request: PathBuf,
+    /// Expected normalized events (JSON array, volatile ids masked), if any.
+    pub expect: Option<PathBuf>,
 }
 
 /// A websocket feed the router connects to and reads events from.

@@ -3,42 +3,98 @@
 use super::auth::{self, Refusal};
 use super::body::{BodyError, read_capped};
 use super::response::{Error, json};
+use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, ProcessError, Source};
 use crate::plugin::Request;
 use crate::quarantine::Entry;
+use crate::reload::{Outcome, ReloadRequest, Status, Trigger};
+use crate::shutdown::Shutdown;
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Response, StatusCode};
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
-use tokio::sync::Semaphore;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
-/// State shared by all connections: the current pipeline and the in-flight limit.
+/// State shared by all connections: the current pipeline, the in-flight limit, counters,
+/// reload status, and the handles the admin endpoints and the reload controller need.
 pub struct Shared {
-    pipeline: RwLock<Arc<Pipeline>>,
+    pipeline: ArcSwap<Pipeline>,
     in_flight: Semaphore,
+    metrics: Metrics,
+    status: Mutex<Status>,
+    reloads: OnceLock<mpsc::Sender<ReloadRequest>>,
+    shutdown: OnceLock<Shutdown>,
 }
 
 impl Shared {
     /// Wraps a pipeline.
     pub fn new(pipeline: Pipeline) -> Shared {
         let limit = pipeline.spec().server.max_in_flight;
+        let status = Status {
+            config_sha256: crate::reload::config_digest(&pipeline.spec().config_path).unwrap_or_default(),
+            last_reload: None,
+        };
         Shared {
-            pipeline: RwLock::new(Arc::new(pipeline)),
+            pipeline: ArcSwap::from_pointee(pipeline),
             in_flight: Semaphore::new(limit),
+            metrics: Metrics::default(),
+            status: Mutex::new(status),
+            reloads: OnceLock::new(),
+            shutdown: OnceLock::new(),
         }
     }
 
     /// The pipeline requests start on now. In-flight requests keep the one they started with.
     pub fn pipeline(&self) -> Arc<Pipeline> {
-        self.pipeline.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.pipeline.load_full()
     }
 
-    /// Replaces the pipeline for new requests.
+    /// Replaces the pipeline for new requests (atomically); returns the previous one.
     pub fn swap(&self, pipeline: Pipeline) -> Arc<Pipeline> {
-        let mut guard = self.pipeline.write().unwrap_or_else(|p| p.into_inner());
-        std::mem::replace(&mut *guard, Arc::new(pipeline))
+        self.pipeline.swap(Arc::new(pipeline))
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The reload status.
+    pub fn status(&self) -> Status {
+        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn update_status(&self, f: impl FnOnce(&mut Status)) {
+        f(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// Connects the admin endpoints to the reload controller and websocket feeds to shutdown.
+    pub fn attach(&self, reloads: mpsc::Sender<ReloadRequest>, shutdown: Shutdown) {
+        let _ = self.reloads.set(reloads);
+        let _ = self.shutdown.set(shutdown);
+    }
+
+    /// Starts following a websocket feed (for feeds a reload added).
+    pub fn follow_feed(self: &Arc<Self>, id: String) {
+        let shutdown = self.shutdown.get().cloned().unwrap_or_default();
+        tokio::spawn(super::websocket::follow(id, self.clone(), shutdown));
+    }
+
+    /// Asks the controller for a reload and waits for its outcome.
+    pub async fn request_reload(&self, trigger: Trigger) -> Option<Outcome> {
+        let sender = self.reloads.get()?;
+        let (reply, outcome) = oneshot::channel();
+        sender
+            .send(ReloadRequest {
+                trigger,
+                reply: Some(reply),
+            })
+            .await
+            .ok()?;
+        outcome.await.ok()
     }
 }
 
@@ -54,16 +110,34 @@ fn headers_of(req: &hyper::Request<Incoming>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Answers one request.
+/// Answers one request (and counts it).
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     req: hyper::Request<Incoming>,
     remote: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
-    if path == "/healthz" {
-        return json(StatusCode::OK, &serde_json::json!({ "status": "ok" }));
+    match path.as_str() {
+        "/healthz" => return json(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
+        "/metrics" | "/admin/status" | "/admin/reload" => return super::admin::handle(&shared, req, remote).await,
+        _ => {}
     }
+    let source = shared
+        .pipeline()
+        .source(&path)
+        .map(|s| s.spec.id.clone())
+        .unwrap_or_else(|| "-".to_string());
+    let response = ingest(shared.clone(), req, remote, path).await;
+    shared.metrics.request(&source, response.status().as_u16());
+    response
+}
+
+async fn ingest(
+    shared: Arc<Shared>,
+    req: hyper::Request<Incoming>,
+    remote: SocketAddr,
+    path: String,
+) -> Response<Full<Bytes>> {
     let delivery_id = crate::clock::new_ulid();
     let received_at = crate::clock::now_rfc3339();
     let pipeline = shared.pipeline();
@@ -130,6 +204,9 @@ pub(crate) async fn handle(
     let _permit = shared.in_flight.acquire().await;
     match pipeline.process(&source, &request, auth_kind).await {
         Ok(processed) => {
+            shared
+                .metrics
+                .events(processed.emitted - processed.duplicates, processed.duplicates);
             tracing::info!(
                 source = %source.spec.id,
                 delivery_id = %delivery_id,

@@ -3,6 +3,7 @@
 //! answered with a status and a message naming the problem, and the raw request is kept in
 //! the quarantine. This module must not know what the plugins do.
 
+mod admin;
 mod auth;
 mod body;
 mod handler;

@@ -105,6 +105,13 @@ fn resolve_auth(source: &SourceSpec) -> Auth {
 /// Builds a pipeline. Every plugin is loaded even after a failure, so the error lists all
 /// broken plugins at once.
 pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeline> {
+    build_with(spec, runtime, None).await
+}
+
+/// Like [`build`], carrying over state that must survive a reload from `previous`: the dedup
+/// table (when its settings did not change), so a retry that straddles a reload is still
+/// recognised.
+pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&Pipeline>) -> anyhow::Result<Pipeline> {
     let loads = spec.plugins.iter().map(|p| {
         let runtime = runtime.clone();
         let p = p.clone();
@@ -155,11 +162,19 @@ pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeli
             None => feeds.push(Arc::new(source)),
         }
     }
-    let dedup = Arc::new(crate::dedup::Dedup::new(
-        std::time::Duration::from_secs(spec.server.dedup_window_secs),
-        spec.server.dedup_max_keys,
-    ));
+    let same_dedup = previous.filter(|p| {
+        p.spec.server.dedup_window_secs == spec.server.dedup_window_secs
+            && p.spec.server.dedup_max_keys == spec.server.dedup_max_keys
+    });
+    let dedup = match same_dedup {
+        Some(p) => p.dedup.clone(),
+        None => Arc::new(crate::dedup::Dedup::new(
+            std::time::Duration::from_secs(spec.server.dedup_window_secs),
+            spec.server.dedup_max_keys,
+        )),
+    };
     Ok(Pipeline {
+        plugins,
         dedup,
         quarantine: Quarantine::new(&spec.server.data_dir),
         blobs: BlobStore::new(&spec.server.data_dir),

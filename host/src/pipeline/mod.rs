@@ -6,7 +6,7 @@ mod build;
 mod route;
 mod run;
 
-pub use build::{Auth, Source, build};
+pub use build::{Auth, Source, build, build_with};
 pub use route::matches;
 pub use run::{ProcessError, Processed, stamp};
 
@@ -29,6 +29,8 @@ pub struct Pipeline {
     quarantine: Quarantine,
     blobs: BlobStore,
     dedup: Arc<crate::dedup::Dedup>,
+    /// Every loaded plugin by id.
+    plugins: HashMap<String, Arc<crate::plugin::Plugin>>,
 }
 
 impl Pipeline {
@@ -53,6 +55,18 @@ impl Pipeline {
             }
         }
         None
+    }
+
+    /// Loaded plugins, sorted by id.
+    pub fn plugins(&self) -> Vec<&Arc<crate::plugin::Plugin>> {
+        let mut all: Vec<_> = self.plugins.values().collect();
+        all.sort_by(|a, b| a.id().cmp(b.id()));
+        all
+    }
+
+    /// Any source (HTTP or websocket) by id.
+    pub fn source_by_id(&self, id: &str) -> Option<&Arc<Source>> {
+        self.sources.values().chain(self.feeds.iter()).find(|s| s.spec.id == id)
     }
 
     /// The websocket feeds to connect to.

@@ -98,6 +98,18 @@ impl Pipeline {
         request: &Request,
         auth: AuthKind,
     ) -> Result<Processed, ProcessError> {
+        self.transform_request_with(source, request, auth, true).await
+    }
+
+    /// Like [`Pipeline::transform_request`]; with `store_media` false, inline media are hashed
+    /// but not written, so a self-test leaves no trace.
+    pub async fn transform_request_with(
+        &self,
+        source: &Source,
+        request: &Request,
+        auth: AuthKind,
+        store_media: bool,
+    ) -> Result<Processed, ProcessError> {
         let mut normalized = {
             let mut session = source.normalizer.session().await?;
             session.normalize(request).await?
@@ -105,7 +117,11 @@ impl Pipeline {
         let total = normalized.events.len();
         stamp(&mut normalized.events, request, auth);
         for (event_index, media_index, bytes) in std::mem::take(&mut normalized.media_content) {
-            let hash = self.blobs.put(&bytes).await.map_err(ProcessError::Media)?;
+            let hash = if store_media {
+                self.blobs.put(&bytes).await.map_err(ProcessError::Media)?
+            } else {
+                crate::blobs::digest(&bytes)
+            };
             if let Some(media) = normalized
                 .events
                 .get_mut(event_index)

@@ -1,0 +1,82 @@
+//! Operator endpoints on the ingest listener: `GET /metrics` (Prometheus text),
+//! `GET /admin/status` (active config and plugin hashes, last reload) and
+//! `POST /admin/reload` (the same reload path as file changes and SIGHUP). The admin endpoints
+//! answer only loopback peers: they change what the router runs.
+
+use super::handler::Shared;
+use super::response::json;
+use crate::reload::Trigger;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Method, Response, StatusCode};
+use serde_json::json;
+use std::net::SocketAddr;
+
+pub(crate) async fn handle(
+    shared: &Shared,
+    req: hyper::Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let path = req.uri().path();
+    if path == "/metrics" {
+        let mut response = Response::new(Full::new(Bytes::from(shared.metrics().render())));
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
+        return response;
+    }
+    if !remote.ip().is_loopback() {
+        return json(
+            StatusCode::FORBIDDEN,
+            &json!({ "error": "admin endpoints answer only loopback clients" }),
+        );
+    }
+    match (req.method(), path) {
+        (&Method::GET, "/admin/status") => json(StatusCode::OK, &status(shared)),
+        (&Method::POST, "/admin/reload") => match shared.request_reload(Trigger::Admin).await {
+            Some(outcome) => {
+                let code = if outcome.outcome == "rejected" {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::OK
+                };
+                json(code, &serde_json::to_value(&outcome).unwrap_or_default())
+            }
+            None => json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({ "error": "hot reload is not running" }),
+            ),
+        },
+        (_, "/admin/status") => json(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &json!({ "error": "use GET /admin/status" }),
+        ),
+        _ => json(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &json!({ "error": "use POST /admin/reload" }),
+        ),
+    }
+}
+
+fn status(shared: &Shared) -> serde_json::Value {
+    let pipeline = shared.pipeline();
+    let spec = pipeline.spec();
+    let status = shared.status();
+    let plugins: Vec<_> = pipeline
+        .plugins()
+        .iter()
+        .map(|p| json!({ "id": p.id(), "kind": p.kind().as_str(), "sha256": p.sha256(), "path": p.path() }))
+        .collect();
+    let metrics = shared.metrics();
+    json!({
+        "config_path": spec.config_path,
+        "config_sha256": status.config_sha256,
+        "listen": spec.server.listen.to_string(),
+        "sources": spec.sources.iter().map(|s| json!({ "id": s.id, "path": s.path, "websocket": s.websocket.as_ref().map(|w| w.url.to_string()) })).collect::<Vec<_>>(),
+        "plugins": plugins,
+        "last_reload": status.last_reload,
+        "reloads": { "applied": metrics.reloads("applied"), "rejected": metrics.reloads("rejected"), "unchanged": metrics.reloads("unchanged") },
+    })
+}

@@ -1,0 +1,190 @@
+//! The reload controller: one task, so reloads never overlap.
+
+use crate::ingest::Shared;
+use crate::pipeline::{Pipeline, build_with};
+use crate::plugin::Runtime;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+/// What asked for a reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// router.toml or a plugin file changed on disk.
+    Watcher,
+    /// SIGHUP.
+    Signal,
+    /// `POST /admin/reload`.
+    Admin,
+}
+
+/// One reload request; `reply` receives the outcome.
+#[derive(Debug)]
+pub struct ReloadRequest {
+    /// Who asked.
+    pub trigger: Trigger,
+    /// Where to send the outcome.
+    pub reply: Option<oneshot::Sender<Outcome>>,
+}
+
+/// How a reload ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// `applied`, `rejected` or `unchanged`.
+    pub outcome: &'static str,
+    /// Why it was rejected (file, line and column for config errors).
+    pub reason: Option<String>,
+    /// Who asked.
+    pub trigger: Trigger,
+    /// When it finished.
+    pub at: String,
+    /// How long it took, in milliseconds.
+    pub duration_ms: f64,
+    /// sha256 of the config text that was tried.
+    pub config_sha256: Option<String>,
+}
+
+/// What `GET /admin/status` reports about reloads.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Status {
+    /// sha256 of the active config text.
+    pub config_sha256: String,
+    /// The last reload, if any.
+    pub last_reload: Option<Outcome>,
+}
+
+/// Loads, builds, self-tests and swaps pipelines.
+pub struct Controller {
+    config_path: PathBuf,
+    runtime: Runtime,
+    shared: Arc<Shared>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// sha256 of a config file's text.
+pub(crate) fn config_digest(path: &Path) -> Option<String> {
+    std::fs::read(path).ok().map(|b| sha256_hex(&b))
+}
+
+impl Controller {
+    /// A controller for the router serving `shared`, reading `config_path`.
+    pub fn new(config_path: PathBuf, runtime: Runtime, shared: Arc<Shared>) -> Controller {
+        Controller {
+            config_path,
+            runtime,
+            shared,
+        }
+    }
+
+    /// Serves reload requests until the channel closes.
+    pub async fn run(self, mut requests: mpsc::Receiver<ReloadRequest>) {
+        while let Some(request) = requests.recv().await {
+            let outcome = self.reload(request.trigger).await;
+            if let Some(reply) = request.reply {
+                let _ = reply.send(outcome);
+            }
+        }
+    }
+
+    /// One reload attempt, reported in logs, metrics and the status.
+    pub async fn reload(&self, trigger: Trigger) -> Outcome {
+        let started = Instant::now();
+        let text = std::fs::read(&self.config_path);
+        let digest = text.as_ref().ok().map(|t| sha256_hex(t));
+        let result = match text {
+            Err(e) => Err(format!("cannot read {}: {e}", self.config_path.display())),
+            Ok(_) => self.try_reload(digest.as_deref().unwrap_or_default()).await,
+        };
+        let (outcome, reason) = match result {
+            Ok(true) => ("applied", None),
+            Ok(false) => ("unchanged", None),
+            Err(reason) => ("rejected", Some(reason)),
+        };
+        let report = Outcome {
+            outcome,
+            reason,
+            trigger,
+            at: crate::clock::now_rfc3339(),
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            config_sha256: digest.clone(),
+        };
+        match outcome {
+            "applied" => tracing::info!(?trigger, duration_ms = report.duration_ms, "Reload applied."),
+            "unchanged" => tracing::debug!(?trigger, "Reload found nothing changed."),
+            _ => tracing::error!(
+                ?trigger,
+                reason = report.reason.as_deref().unwrap_or(""),
+                "Reload rejected; the running configuration keeps serving."
+            ),
+        }
+        self.shared.metrics().reload(outcome);
+        self.shared.update_status(|s| {
+            if outcome == "applied"
+                && let Some(d) = &digest
+            {
+                s.config_sha256 = d.clone();
+            }
+            s.last_reload = Some(report.clone());
+        });
+        report
+    }
+
+    /// Ok(true) when a new pipeline went live, Ok(false) when nothing changed.
+    async fn try_reload(&self, digest: &str) -> Result<bool, String> {
+        let current = self.shared.pipeline();
+        if digest == self.shared.status().config_sha256 && plugins_unchanged(&current) {
+            return Ok(false);
+        }
+        let spec = crate::config::load(&self.config_path).map_err(|e| e.to_string())?;
+        let server = &current.spec().server;
+        let mut fixed = Vec::new();
+        if spec.server.listen != server.listen {
+            fixed.push("server.listen");
+        }
+        if spec.server.data_dir != server.data_dir {
+            fixed.push("server.data_dir");
+        }
+        if spec.server.max_in_flight != server.max_in_flight {
+            fixed.push("server.max_in_flight");
+        }
+        if !fixed.is_empty() {
+            return Err(format!(
+                "{} cannot change while the router runs; restart to apply",
+                fixed.join(", ")
+            ));
+        }
+        let next = build_with(spec, &self.runtime, Some(&current))
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        let samples = crate::reload::self_test(&next)
+            .await
+            .map_err(|e| format!("self-test failed: {e:#}"))?;
+        let new_feeds: Vec<String> = next
+            .feeds()
+            .iter()
+            .map(|s| s.spec.id.clone())
+            .filter(|id| current.feed(id).is_none())
+            .collect();
+        tracing::debug!(samples, "Self-test passed.");
+        self.shared.swap(next);
+        for id in new_feeds {
+            self.shared.follow_feed(id);
+        }
+        Ok(true)
+    }
+}
+
+/// Whether every plugin file still has the content the pipeline loaded.
+fn plugins_unchanged(pipeline: &Pipeline) -> bool {
+    pipeline
+        .plugins()
+        .iter()
+        .all(|p| std::fs::read(p.path()).is_ok_and(|b| sha256_hex(&b) == p.sha256()))
+}

@@ -1,0 +1,102 @@
+//! Watches router.toml and the plugin files it references. Editors and build tools replace
+//! files by rename, so the *directories* are watched and events filtered by file name; the
+//! watch list is refreshed after every batch (a reload may reference new plugins). Changes are
+//! debounced, then sent as one reload request: the watcher never reloads anything itself.
+
+use super::controller::{ReloadRequest, Trigger};
+use crate::ingest::Shared;
+use notify::{RecursiveMode, Watcher as _};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Quiet time after the last change before a reload is requested: a build writing several
+/// plugins, or an editor's write-then-rename, becomes one reload.
+const DEBOUNCE: Duration = Duration::from_millis(400);
+
+/// The running watcher; dropping it stops the thread.
+pub struct Watcher {
+    _stop: std::sync::mpsc::Sender<()>,
+}
+
+fn watched_files(config: &Path, shared: &Shared) -> BTreeSet<PathBuf> {
+    let mut files: BTreeSet<PathBuf> = shared
+        .pipeline()
+        .plugins()
+        .iter()
+        .map(|p| p.path().to_path_buf())
+        .collect();
+    files.insert(config.to_path_buf());
+    for source in &shared.pipeline().spec().sources {
+        for sample in &source.samples {
+            files.insert(sample.request.clone());
+            files.extend(sample.expect.clone());
+        }
+    }
+    files
+}
+
+/// `canonicalize` when possible, so events name files the same way the config does.
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+impl Watcher {
+    /// Starts watching; requests go to `requests`.
+    pub fn start(
+        config: PathBuf,
+        shared: Arc<Shared>,
+        requests: mpsc::Sender<ReloadRequest>,
+    ) -> anyhow::Result<Watcher> {
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let (event_tx, event_rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
+        let mut watcher = notify::recommended_watcher(event_tx)?;
+        std::thread::Builder::new().name("switchyard-watch".into()).spawn(move || {
+            let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+            loop {
+                // (Re)sync the watch list with the running config.
+                let wanted: BTreeSet<PathBuf> = watched_files(&config, &shared).iter().map(|f| canonical(f)).collect();
+                let wanted_dirs: BTreeSet<PathBuf> = wanted.iter().filter_map(|f| f.parent().map(Path::to_path_buf)).collect();
+                for dir in wanted_dirs.difference(&dirs) {
+                    if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
+                        tracing::warn!(dir = %dir.display(), error = %e, "Cannot watch directory; edits there need SIGHUP or /admin/reload.");
+                    }
+                }
+                for dir in dirs.difference(&wanted_dirs) {
+                    let _ = watcher.unwatch(dir);
+                }
+                dirs = wanted_dirs;
+                let files = wanted;
+
+                // Wait for a relevant change, then for quiet.
+                let relevant = |event: &notify::Event| {
+                    !matches!(event.kind, notify::EventKind::Access(_)) && event.paths.iter().any(|p| files.contains(&canonical(p)) || files.iter().any(|f| f.file_name() == p.file_name() && f.parent() == p.parent()))
+                };
+                let mut changed = false;
+                loop {
+                    // Dropping the `Watcher` closes the channel: stop.
+                    if !matches!(stop_rx.try_recv(), Err(std::sync::mpsc::TryRecvError::Empty)) {
+                        return;
+                    }
+                    let timeout = if changed { DEBOUNCE } else { Duration::from_millis(250) };
+                    match event_rx.recv_timeout(timeout) {
+                        Ok(Ok(event)) if relevant(&event) => changed = true,
+                        Ok(_) => {}
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) if changed => break,
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+                let (reply, done) = tokio::sync::oneshot::channel();
+                if requests.blocking_send(ReloadRequest { trigger: Trigger::Watcher, reply: Some(reply) }).is_err() {
+                    return;
+                }
+                // Wait for this reload before re-syncing the watch list against its result.
+                let _ = done.blocking_recv();
+            }
+        })?;
+        Ok(Watcher { _stop: stop_tx })
+    }
+}
