@@ -142,3 +142,113 @@ fn run_serves_until_sigterm() {
     let exit = child.wait().expect("wait");
     assert!(exit.success(), "{exit:?}");
 }
+
+/// One HTTP/1.1 exchange over a plain socket: (status, body).
+fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn reload_config(port: u16, vendor: &str) -> String {
+    format!(
+        "version = 1\n[server]\nlisten = \"127.0.0.1:{port}\"\ndedup_window_secs = 0\n[plugins.n]\npath = \"{}\"\nkind = \"normalizer\"\nsettings = {{ vendor = \"{vendor}\", fields = {{ vendor_event_id = \"id\" }} }}\n[[sources]]\nid = \"in\"\npath = \"/in\"\nnormalizer = \"n\"\n[sinks.f]\ntype = \"file\"\npath = \"events.jsonl\"\n[[routes]]\nsinks = [\"f\"]\n",
+        workspace().join("target/plugins/normalize-json.wasm").display()
+    )
+}
+
+fn wait_for_trigger(port: u16, trigger: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = http(port, "GET", "/admin/status", "");
+        let status: serde_json::Value = serde_json::from_str(&body).expect("status JSON");
+        if status["last_reload"]["trigger"] == trigger {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "no {trigger} reload: {status}");
+        #[expect(clippy::disallowed_methods, reason = "a synchronous test polling a child process")]
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `switchyard run` picks up an edited router.toml by itself, and reloads on SIGHUP.
+#[test]
+fn run_reloads_on_edit_and_on_sighup() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let config = dir.path().join("router.toml");
+    std::fs::write(&config, reload_config(port, "one")).expect("write");
+    let mut child = bin()
+        .args(["run", "--config"])
+        .arg(&config)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    while !lines
+        .next()
+        .expect("router exited early")
+        .expect("read")
+        .contains("Router listening.")
+    {}
+    // Keep draining the log so the router never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let vendor_of = |id: &str| {
+        assert_eq!(http(port, "POST", "/in", &format!(r#"{{"id": "{id}"}}"#)).0, 200);
+        let events = std::fs::read_to_string(dir.path().join("data/events.jsonl")).expect("events");
+        let line = events
+            .lines()
+            .find(|l| l.contains(&format!("\"vendor_event_id\":\"{id}\"")))
+            .expect("event")
+            .to_string();
+        serde_json::from_str::<serde_json::Value>(&line).expect("json")["vendor"]
+            .as_str()
+            .expect("vendor")
+            .to_string()
+    };
+    assert_eq!(vendor_of("1"), "one");
+    // An editor saving by rename.
+    let tmp = dir.path().join(".router.toml.swp");
+    std::fs::write(&tmp, reload_config(port, "two")).expect("write");
+    std::fs::rename(&tmp, &config).expect("rename");
+    assert_eq!(wait_for_trigger(port, "watcher")["last_reload"]["outcome"], "applied");
+    assert_eq!(vendor_of("2"), "two");
+    std::fs::write(&config, reload_config(port, "three")).expect("write");
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let status = wait_for_trigger(port, "signal");
+    assert!(
+        matches!(status["last_reload"]["outcome"].as_str(), Some("applied" | "unchanged")),
+        "{status}"
+    );
+    assert_eq!(vendor_of("3"), "three");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    assert!(child.wait().expect("wait").success());
+}
