@@ -126,6 +126,7 @@ async fn hangups(reloads: tokio::sync::mpsc::Sender<reload::ReloadRequest>, shut
             tracing::info!("SIGHUP: reloading.");
             let request = reload::ReloadRequest {
                 trigger: reload::Trigger::Signal,
+                plugin: None,
                 reply: None,
             };
             if reloads.send(request).await.is_err() {

@@ -211,9 +211,11 @@ fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
                     (name.clone(), self::secret(cx, &r.env, &r.file, "secret", secret.span()))
                 })
                 .collect();
+            let rollback = rollback(cx, p.rollback.as_ref());
             PluginSpec {
                 id: id.get_ref().clone(),
                 secrets,
+                rollback,
                 path: cx.resolve(p.path.get_ref()),
                 kind: p.kind,
                 limits: PluginLimits {
@@ -228,6 +230,42 @@ fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
             }
         })
         .collect()
+}
+
+/// A new version faulting on more than half of its first ten calls within five minutes is
+/// taken back: enough calls not to judge on one bad input, soon enough to limit the damage.
+const DEFAULT_ROLLBACK: (f64, i64, i64) = (0.5, 10, 300);
+
+fn rollback(cx: &mut Ctx, raw: Option<&super::raw::RawRollback>) -> Option<crate::plugin::RollbackPolicy> {
+    let (ratio, calls, window) = DEFAULT_ROLLBACK;
+    let Some(raw) = raw else {
+        return Some(crate::plugin::RollbackPolicy {
+            max_failure_ratio: ratio,
+            min_calls: calls as u64,
+            window: std::time::Duration::from_secs(window as u64),
+        });
+    };
+    if raw.enabled == Some(false) {
+        return None;
+    }
+    let max_failure_ratio = match &raw.max_failure_ratio {
+        Some(r) if (0.0..=1.0).contains(r.get_ref()) => *r.get_ref(),
+        Some(r) => {
+            cx.err(
+                format!("`max_failure_ratio` must be between 0 and 1, got {}", r.get_ref()),
+                r.span(),
+            );
+            ratio
+        }
+        None => ratio,
+    };
+    let min_calls = cx.int(raw.min_calls.as_ref(), "min_calls", calls, 1, 1_000_000) as u64;
+    let window = cx.int(raw.window_secs.as_ref(), "window_secs", window, 1, 7 * 86_400) as u64;
+    Some(crate::plugin::RollbackPolicy {
+        max_failure_ratio,
+        min_calls,
+        window: std::time::Duration::from_secs(window),
+    })
 }
 
 /// Plugin settings travel as JSON; TOML datetimes become their RFC 3339 text.

@@ -16,6 +16,7 @@
 //! max_memory_bytes = 67108864   # linear-memory cap (default 64 MiB)
 //! settings = { vendor = "acme" }
 //! secrets = { hmac = { env = "ACME_SECRET" } }   # keys for host.hmac-sha256, never values
+//! rollback = { max_failure_ratio = 0.5, min_calls = 10, window_secs = 300 }   # the default
 //!
 //! [[sources]]
 //! id = "json"
@@ -83,6 +84,17 @@ pub(crate) struct RawPlugin {
     pub(crate) max_memory_bytes: Option<Spanned<i64>>,
     pub(crate) settings: Option<toml::Table>,
     pub(crate) secrets: Option<BTreeMap<String, Spanned<RawSecret>>>,
+    pub(crate) rollback: Option<RawRollback>,
+}
+
+/// A plugin's `rollback` table: when a newly loaded version is replaced by the previous one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRollback {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) max_failure_ratio: Option<Spanned<f64>>,
+    pub(crate) min_calls: Option<Spanned<i64>>,
+    pub(crate) window_secs: Option<Spanned<i64>>,
 }
 
 /// One named secret of a plugin: `hmac = { env = "PRESERVICA_SECRET" }` or `{ file = "…" }`.

@@ -53,6 +53,8 @@ pub struct PluginSpec {
     pub settings: serde_json::Value,
     /// Named secrets it may use as HMAC keys (values are read at build time).
     pub secrets: Vec<(String, SecretRef)>,
+    /// When a reloaded version of it is replaced by the previous one (`None`: never).
+    pub rollback: Option<crate::plugin::RollbackPolicy>,
 }
 
 /// Where a secret comes from.

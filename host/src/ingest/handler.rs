@@ -83,6 +83,33 @@ impl Shared {
         tokio::spawn(super::websocket::follow(id, self.clone(), shutdown));
     }
 
+    /// After a plugin fault: if the faulting version breaks its rollback policy, asks the
+    /// controller (once per version) to take it back to its last good version.
+    pub fn check_plugin(&self, id: &str) {
+        let pipeline = self.pipeline();
+        let (Some(plugin), Some(policy)) = (
+            pipeline.plugin(id),
+            pipeline
+                .spec()
+                .plugins
+                .iter()
+                .find(|p| p.id == id)
+                .and_then(|p| p.rollback),
+        ) else {
+            return;
+        };
+        if plugin.health().breaks(&policy)
+            && plugin.health().claim_rollback()
+            && let Some(sender) = self.reloads.get()
+        {
+            let _ = sender.try_send(ReloadRequest {
+                trigger: Trigger::Rollback,
+                plugin: Some(id.to_string()),
+                reply: None,
+            });
+        }
+    }
+
     /// Asks the controller for a reload and waits for its outcome.
     pub async fn request_reload(&self, trigger: Trigger) -> Option<Outcome> {
         let sender = self.reloads.get()?;
@@ -90,6 +117,7 @@ impl Shared {
         sender
             .send(ReloadRequest {
                 trigger,
+                plugin: None,
                 reply: Some(reply),
             })
             .await
@@ -232,11 +260,25 @@ async fn ingest(
                 ),
             }
         }
-        Err(e) => fail(&pipeline, &source, &request, e).await,
+        Err(e) => fail(&shared, &pipeline, &source, &request, e).await,
     }
 }
 
-async fn fail(pipeline: &Pipeline, source: &Source, request: &Request, e: ProcessError) -> Response<Full<Bytes>> {
+async fn fail(
+    shared: &Shared,
+    pipeline: &Pipeline,
+    source: &Source,
+    request: &Request,
+    e: ProcessError,
+) -> Response<Full<Bytes>> {
+    if let ProcessError::Plugin(
+        fault @ (crate::plugin::Error::Trapped { .. }
+        | crate::plugin::Error::DeadlineExceeded { .. }
+        | crate::plugin::Error::ResourceLimit { .. }),
+    ) = &e
+    {
+        shared.check_plugin(fault.plugin());
+    }
     let error = Error::Process(e);
     if error.status().is_server_error() {
         tracing::error!(source = %source.spec.id, delivery_id = %request.delivery_id, error = %error, "Request failed; kept in quarantine.");

@@ -115,6 +115,11 @@ async fn frame(id: &str, shared: &Shared, url: &str, body: bytes::Bytes) {
             tracing::info!(source = %id, delivery_id = %request.delivery_id, emitted = p.emitted, duplicates = p.duplicates, "Websocket frame processed.")
         }
         Err(e) => {
+            if let crate::pipeline::ProcessError::Plugin(fault) = &e
+                && !fault.is_client_error()
+            {
+                shared.check_plugin(fault.plugin());
+            }
             let error = Error::Process(e);
             tracing::warn!(source = %id, delivery_id = %request.delivery_id, error = %error, "Websocket frame failed; kept in quarantine.");
             keep(&pipeline, &request, &error, false).await;

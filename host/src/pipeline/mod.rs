@@ -64,6 +64,38 @@ impl Pipeline {
         all
     }
 
+    /// A loaded plugin by id.
+    pub fn plugin(&self, id: &str) -> Option<&Arc<crate::plugin::Plugin>> {
+        self.plugins.get(id)
+    }
+
+    /// The same pipeline with plugin `id` replaced by `plugin` everywhere it is used (for
+    /// rolling back a failing version without rebuilding anything else).
+    pub fn with_plugin(&self, id: &str, plugin: Arc<crate::plugin::Plugin>) -> Pipeline {
+        let swap = |p: &Arc<crate::plugin::Plugin>| if p.id() == id { plugin.clone() } else { p.clone() };
+        let rebuild = |s: &Arc<Source>| {
+            Arc::new(Source {
+                spec: s.spec.clone(),
+                auth: s.auth.clone(),
+                normalizer: swap(&s.normalizer),
+                filters: s.filters.iter().map(swap).collect(),
+                transforms: s.transforms.iter().map(swap).collect(),
+            })
+        };
+        let mut plugins = self.plugins.clone();
+        plugins.insert(id.to_string(), plugin.clone());
+        Pipeline {
+            spec: self.spec.clone(),
+            sources: self.sources.iter().map(|(k, s)| (k.clone(), rebuild(s))).collect(),
+            feeds: self.feeds.iter().map(rebuild).collect(),
+            sinks: self.sinks.clone(),
+            quarantine: self.quarantine.clone(),
+            blobs: self.blobs.clone(),
+            dedup: self.dedup.clone(),
+            plugins,
+        }
+    }
+
     /// Any source (HTTP or websocket) by id.
     pub fn source_by_id(&self, id: &str) -> Option<&Arc<Source>> {
         self.sources.values().chain(self.feeds.iter()).find(|s| s.spec.id == id)

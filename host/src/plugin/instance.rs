@@ -138,6 +138,7 @@ pub struct Plugin {
     pre: InstancePre<PluginState>,
     exports: Exports,
     engine: Engine,
+    health: Arc<super::health::Health>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -187,6 +188,7 @@ impl Plugin {
             secrets,
         });
         Ok(Plugin {
+            health: Arc::default(),
             identity,
             kind,
             path: path.to_path_buf(),
@@ -211,6 +213,11 @@ impl Plugin {
     /// The .wasm file it was loaded from.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How this loaded version has behaved.
+    pub fn health(&self) -> &super::health::Health {
+        &self.health
     }
 
     /// Hex sha256 of the .wasm file.
@@ -289,6 +296,7 @@ impl Session<'_> {
 
     /// Classifies a wasmtime error: deadline, resource limit, or another trap.
     fn fault(&self, e: wasmtime::Error) -> Error {
+        self.plugin.health.fault();
         let state = self.store.data();
         if state.deadline_hit || matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
             Error::DeadlineExceeded {
@@ -347,6 +355,7 @@ impl Session<'_> {
 
     /// Runs a normalizer on a request.
     pub async fn normalize(&mut self, request: &Request) -> Result<Normalized, Error> {
+        self.plugin.health.call();
         self.arm();
         let Some(Guest::Normalize(guest)) = &self.guest else {
             return Err(self.wrong_kind(PluginKind::Normalizer));
@@ -367,6 +376,7 @@ impl Session<'_> {
 
     /// Runs a filter on one event.
     pub async fn filter(&mut self, event: &Event) -> Result<Verdict, Error> {
+        self.plugin.health.call();
         self.arm();
         let Some(Guest::Filter(guest)) = &self.guest else {
             return Err(self.wrong_kind(PluginKind::Filter));
@@ -381,6 +391,7 @@ impl Session<'_> {
 
     /// Runs a transform on one event.
     pub async fn transform(&mut self, event: &Event) -> Result<Vec<Event>, Error> {
+        self.plugin.health.call();
         self.arm();
         let Some(Guest::Transform(guest)) = &self.guest else {
             return Err(self.wrong_kind(PluginKind::Transform));
@@ -405,6 +416,7 @@ impl Session<'_> {
 
     /// Runs a decider on one event.
     pub async fn decide(&mut self, event: &Event) -> Result<Ruling, Error> {
+        self.plugin.health.call();
         self.arm();
         let Some(Guest::Decide(guest)) = &self.guest else {
             return Err(self.wrong_kind(PluginKind::Decider));

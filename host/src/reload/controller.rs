@@ -2,11 +2,13 @@
 
 use crate::ingest::Shared;
 use crate::pipeline::{Pipeline, build_with};
+use crate::plugin::Plugin;
 use crate::plugin::Runtime;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
@@ -20,6 +22,8 @@ pub enum Trigger {
     Signal,
     /// `POST /admin/reload`.
     Admin,
+    /// A newly loaded plugin version broke its rollback policy.
+    Rollback,
 }
 
 /// One reload request; `reply` receives the outcome.
@@ -27,6 +31,8 @@ pub enum Trigger {
 pub struct ReloadRequest {
     /// Who asked.
     pub trigger: Trigger,
+    /// With [`Trigger::Rollback`]: the plugin to take back.
+    pub plugin: Option<String>,
     /// Where to send the outcome.
     pub reply: Option<oneshot::Sender<Outcome>>,
 }
@@ -62,6 +68,11 @@ pub struct Controller {
     config_path: PathBuf,
     runtime: Runtime,
     shared: Arc<Shared>,
+    /// Per plugin id, the version that was live before the current one (its last good).
+    last_good: Mutex<HashMap<String, Arc<Plugin>>>,
+    /// (plugin id, sha256) of versions taken back: reloading the same broken file again
+    /// would only repeat the failure, so it is refused until the file changes.
+    rolled_back: Mutex<HashSet<(String, String)>>,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -80,13 +91,18 @@ impl Controller {
             config_path,
             runtime,
             shared,
+            last_good: Mutex::new(HashMap::new()),
+            rolled_back: Mutex::new(HashSet::new()),
         }
     }
 
     /// Serves reload requests until the channel closes.
     pub async fn run(self, mut requests: mpsc::Receiver<ReloadRequest>) {
         while let Some(request) = requests.recv().await {
-            let outcome = self.reload(request.trigger).await;
+            let outcome = match (request.trigger, &request.plugin) {
+                (Trigger::Rollback, Some(id)) => self.rollback(id),
+                (trigger, _) => self.reload(trigger).await,
+            };
             if let Some(reply) = request.reply {
                 let _ = reply.send(outcome);
             }
@@ -160,6 +176,19 @@ impl Controller {
                 fixed.join(", ")
             ));
         }
+        {
+            let refused = lock(&self.rolled_back);
+            for plugin in &spec.plugins {
+                let sha = std::fs::read(&plugin.path).map(|b| sha256_hex(&b)).unwrap_or_default();
+                if refused.contains(&(plugin.id.clone(), sha.clone())) {
+                    return Err(format!(
+                        "plugin `{}` version {} was rolled back after failing; change the file to deploy a new version",
+                        plugin.id,
+                        &sha[..12.min(sha.len())]
+                    ));
+                }
+            }
+        }
         let next = build_with(spec, &self.runtime, Some(&current))
             .await
             .map_err(|e| format!("{e:#}"))?;
@@ -173,11 +202,73 @@ impl Controller {
             .filter(|id| current.feed(id).is_none())
             .collect();
         tracing::debug!(samples, "Self-test passed.");
+        {
+            // The versions being replaced become the last good ones of their ids.
+            let mut last_good = lock(&self.last_good);
+            for plugin in next.plugins() {
+                if let Some(old) = current.plugin(plugin.id())
+                    && old.sha256() != plugin.sha256()
+                {
+                    last_good.insert(plugin.id().to_string(), old.clone());
+                }
+            }
+        }
         self.shared.swap(next);
         for id in new_feeds {
             self.shared.follow_feed(id);
         }
         Ok(true)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Controller {
+    /// Takes plugin `id` back to its last good version, if it still breaks its policy.
+    fn rollback(&self, id: &str) -> Outcome {
+        let started = Instant::now();
+        let current = self.shared.pipeline();
+        let report = |outcome: &'static str, reason: String| Outcome {
+            outcome,
+            reason: Some(reason),
+            trigger: Trigger::Rollback,
+            at: crate::clock::now_rfc3339(),
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            config_sha256: None,
+        };
+        let Some(bad) = current.plugin(id).cloned() else {
+            return report("unchanged", format!("plugin `{id}` is no longer loaded"));
+        };
+        let Some(good) = lock(&self.last_good).get(id).cloned() else {
+            tracing::error!(
+                plugin = id,
+                "Plugin keeps failing but has no earlier version to roll back to."
+            );
+            return report(
+                "rejected",
+                format!("plugin `{id}` has no earlier version to roll back to"),
+            );
+        };
+        let (calls, faults) = bad.health().counts();
+        self.shared.swap(current.with_plugin(id, good.clone()));
+        lock(&self.rolled_back).insert((id.to_string(), bad.sha256().to_string()));
+        self.shared.metrics().rollback();
+        let reason = format!(
+            "plugin `{id}` version {} faulted on {faults} of {calls} calls; rolled back to {}",
+            &bad.sha256()[..12],
+            &good.sha256()[..12]
+        );
+        tracing::error!(
+            plugin = id,
+            faults,
+            calls,
+            "Plugin version rolled back to its last good version."
+        );
+        let outcome = report("rolled_back", reason);
+        self.shared.update_status(|s| s.last_reload = Some(outcome.clone()));
+        outcome
     }
 }
 

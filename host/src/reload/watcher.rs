@@ -90,7 +90,7 @@ impl Watcher {
                     }
                 }
                 let (reply, done) = tokio::sync::oneshot::channel();
-                if requests.blocking_send(ReloadRequest { trigger: Trigger::Watcher, reply: Some(reply) }).is_err() {
+                if requests.blocking_send(ReloadRequest { trigger: Trigger::Watcher, plugin: None, reply: Some(reply) }).is_err() {
                     return;
                 }
                 // Wait for this reload before re-syncing the watch list against its result.
