@@ -5,12 +5,13 @@
 #   make test     build the plugins and run the whole test suite
 #   make plugins  build plugins/* into target/plugins/*.wasm (components)
 #   make check    validate router.toml (and load its plugins)
+#   make bench    release-mode benchmarks, results written to BENCHMARKS.md
 #   make ci       what CI runs: fmt --check, clippy -D warnings, make test
 
 CARGO ?= cargo
 CONFIG ?= router.toml
 
-.PHONY: run test plugins build check ci fmt clippy
+.PHONY: run test plugins build check ci fmt clippy bench
 
 run: plugins build
 	./target/release/switchyard run --config $(CONFIG)
@@ -26,6 +27,10 @@ test: plugins
 
 check: plugins build
 	./target/release/switchyard check --config $(CONFIG)
+
+# Release-mode measurements; rewrites the results table in BENCHMARKS.md.
+bench: plugins
+	$(CARGO) bench --locked -p router-tests --bench reload
 
 fmt:
 	$(CARGO) fmt --all
