@@ -48,9 +48,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     dest,
                     token,
                     disable,
+                    ca,
+                    insecure,
                 },
         } => {
-            let answer = switchyard::cli::terminal_subscribe(&device, &dest, token.as_deref(), !disable).await?;
+            let tls = switchyard::cli::TlsOptions { ca, insecure };
+            let answer = switchyard::cli::terminal_subscribe(&device, &dest, token.as_deref(), !disable, &tls).await?;
             println!("{}", serde_json::to_string_pretty(&answer)?);
             Ok(ExitCode::SUCCESS)
         }

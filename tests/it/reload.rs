@@ -321,3 +321,24 @@ async fn a_failing_new_plugin_version_is_rolled_back() {
     assert!(metrics.contains("switchyard_plugin_rollbacks_total 1"), "{metrics}");
     router.stop().await;
 }
+
+/// Rebuilding a plugin (its .wasm replaced on disk, as `cargo xtask plugins` does) is picked
+/// up by the watcher alone.
+#[tokio::test]
+async fn a_rebuilt_plugin_is_picked_up_by_the_watcher() {
+    let router = start("json").await;
+    assert_eq!(vendor_of_next_event(&router, "before").await, "json");
+    let before = router.status().await;
+    let plugin = router.config_path().with_file_name("n.wasm");
+    let tmp = plugin.with_extension("wasm.tmp");
+    std::fs::copy(plugins_dir().join("normalize-findface.wasm"), &tmp).expect("build");
+    std::fs::rename(&tmp, &plugin).expect("replace");
+    let outcome = router.wait_reload(&before).await;
+    assert_eq!(
+        (outcome["outcome"].as_str(), outcome["trigger"].as_str()),
+        (Some("applied"), Some("watcher")),
+        "{outcome}"
+    );
+    assert_eq!(vendor_of_next_event(&router, "after").await, "findface");
+    router.stop().await;
+}

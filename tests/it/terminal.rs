@@ -1,15 +1,23 @@
-//! `switchyard terminal subscribe` against a (mock) SenseNebula Pass device API.
+//! `switchyard terminal subscribe` against (mock) SenseNebula Pass device APIs, over HTTP and
+//! over HTTPS with a self-signed certificate, as terminals ship.
 
-use router_tests::MockSink;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use router_tests::{MockSink, workspace};
+use rustls::pki_types::pem::PemObject;
+use std::sync::{Arc, Mutex};
+use switchyard::cli::{TlsOptions, terminal_subscribe};
 
 #[tokio::test]
 async fn subscribe_sets_the_push_destination() {
     let device = MockSink::start().await;
-    let answer = switchyard::cli::terminal_subscribe(
+    let answer = terminal_subscribe(
         &format!("http://{}/", device.addr),
         "http://10.0.0.2:8080/ingest/sensenebula",
         Some("Bearer t0k"),
         true,
+        &TlsOptions::default(),
     )
     .await
     .expect("subscribe");
@@ -28,16 +36,115 @@ async fn subscribe_sets_the_push_destination() {
 #[tokio::test]
 async fn refusals_and_bad_arguments_are_errors() {
     let device = MockSink::failing(1, 403).await;
-    let err = switchyard::cli::terminal_subscribe(&format!("http://{}", device.addr), "http://10.0.0.2/x", None, true)
-        .await
-        .expect_err("403");
+    let tls = TlsOptions::default();
+    let err = terminal_subscribe(
+        &format!("http://{}", device.addr),
+        "http://10.0.0.2/x",
+        None,
+        true,
+        &tls,
+    )
+    .await
+    .expect_err("403");
     assert!(err.to_string().contains("HTTP 403"), "{err}");
-    let err = switchyard::cli::terminal_subscribe("http://127.0.0.1:9", "not a url", None, true)
+    let err = terminal_subscribe("http://127.0.0.1:9", "not a url", None, true, &tls)
         .await
         .expect_err("bad dest");
     assert!(err.to_string().contains("--dest"), "{err}");
-    let err = switchyard::cli::terminal_subscribe("https://10.0.0.31", "http://a/b", None, true)
+    let err = terminal_subscribe("ftp://10.0.0.31", "http://a/b", None, true, &tls)
         .await
-        .expect_err("https");
-    assert!(err.to_string().contains("https devices are not supported yet"), "{err}");
+        .expect_err("scheme");
+    assert!(err.to_string().contains("https:// or http://"), "{err}");
+}
+
+/// A mock terminal serving HTTPS with the fixture's self-signed certificate; records bodies.
+async fn https_device() -> (std::net::SocketAddr, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let dir = workspace().join("tests/fixtures/tls");
+    let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_file_iter(dir.join("device.crt"))
+        .expect("crt")
+        .map(|c| c.expect("crt"))
+        .collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(dir.join("device.key")).expect("key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("cert");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { return };
+            let (acceptor, record) = (acceptor.clone(), record.clone());
+            tokio::spawn(async move {
+                // Handshakes the client refuses (untrusted certificate) just end here.
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let record = record.clone();
+                    async move {
+                        let path = req.uri().path().to_string();
+                        let body = req
+                            .into_body()
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let mut json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                        json["_path"] = path.into();
+                        record.lock().expect("lock").push(json);
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
+                            br#"{"code":200,"msg":"success"}"#,
+                        ))))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[tokio::test]
+async fn https_terminals_with_self_signed_certificates() {
+    let (addr, seen) = https_device().await;
+    let device = format!("https://127.0.0.1:{}", addr.port());
+    let dest = "http://10.0.0.2:8080/ingest/sensenebula";
+    // Not trusted by default, and the error says what to do.
+    let err = terminal_subscribe(&device, dest, None, true, &TlsOptions::default())
+        .await
+        .expect_err("untrusted");
+    assert!(format!("{err:#}").contains("--ca"), "{err:#}");
+    // Trusting the device's own certificate verifies it properly.
+    let ca = TlsOptions {
+        ca: Some(workspace().join("tests/fixtures/tls/device.crt")),
+        insecure: false,
+    };
+    let answer = terminal_subscribe(&device, dest, None, true, &ca)
+        .await
+        .expect("subscribe with --ca");
+    assert_eq!(answer["code"], 200);
+    // --insecure: encrypted, not authenticated.
+    let insecure = TlsOptions {
+        ca: None,
+        insecure: true,
+    };
+    terminal_subscribe(&device, dest, None, false, &insecure)
+        .await
+        .expect("subscribe with --insecure");
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        (
+            seen[0]["_path"].as_str(),
+            seen[0]["event_dest"].as_str(),
+            seen[1]["enabled"].as_bool()
+        ),
+        (Some("/v1/event/subscribe"), Some(dest), Some(false))
+    );
 }

@@ -4,6 +4,7 @@
 mod check;
 mod plugin_test;
 mod terminal;
+mod tls;
 
 use crate::telemetry::LogFormat;
 use clap::{Parser, Subcommand};
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 pub use check::check;
 pub use plugin_test::plugin_test;
 pub use terminal::terminal_subscribe;
+pub use tls::TlsOptions;
 
 /// switchyard — a WebAssembly-pluggable event router.
 #[derive(Debug, Parser)]
@@ -71,7 +73,7 @@ pub enum Command {
 pub enum TerminalCommand {
     /// Point a SenseNebula Pass terminal's event push at this router.
     Subscribe {
-        /// The terminal's API base URL, e.g. http://10.0.0.31:8080.
+        /// The terminal's API base URL, e.g. https://10.0.0.31.
         device: String,
         /// Where the terminal should push events, e.g. http://10.0.0.2:8080/ingest/sensenebula.
         #[arg(long)]
@@ -82,6 +84,12 @@ pub enum TerminalCommand {
         /// Turn pushing off instead.
         #[arg(long)]
         disable: bool,
+        /// Trust this PEM certificate (the terminal's own, for self-signed devices).
+        #[arg(long)]
+        ca: Option<PathBuf>,
+        /// Accept any device certificate (encrypted but unauthenticated).
+        #[arg(long)]
+        insecure: bool,
     },
 }
 

@@ -2,30 +2,65 @@
 //! router (`POST <device>/v1/event/subscribe` with `event_dest`), so nobody has to do it by
 //! hand on the device's web page.
 
+use super::tls::{TlsOptions, client_config};
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest device answer read.
 const MAX_ANSWER: usize = 64 << 10;
 
+/// One request over a fresh connection, TLS for `https`.
+async fn exchange(
+    url: &hyper::Uri,
+    request: hyper::Request<Full<Bytes>>,
+    tls: &TlsOptions,
+) -> anyhow::Result<hyper::Response<Incoming>> {
+    let host = url
+        .host()
+        .context("the device URL has no host")?
+        .trim_matches(['[', ']']);
+    let https = url.scheme_str() == Some("https");
+    let port = url.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let tcp = tokio::net::TcpStream::connect((host, port))
+        .await
+        .with_context(|| format!("cannot reach {host}:{port}"))?;
+    if !https {
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
+        tokio::spawn(conn);
+        return Ok(sender.send_request(request).await?);
+    }
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(tls)?));
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .with_context(|| format!("`{host}` is not a valid TLS server name"))?;
+    let stream = connector.connect(name, tcp).await.with_context(|| {
+        format!("TLS handshake with {host}:{port} failed (terminals often use self-signed certificates: pass --ca <device.pem>, or --insecure)")
+    })?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    Ok(sender.send_request(request).await?)
+}
+
 /// Sets (or, with `enabled = false`, disables) a terminal's push destination; returns the
 /// device's answer.
-pub async fn terminal_subscribe(device: &str, dest: &str, token: Option<&str>, enabled: bool) -> anyhow::Result<Value> {
+pub async fn terminal_subscribe(
+    device: &str,
+    dest: &str,
+    token: Option<&str>,
+    enabled: bool,
+    tls: &TlsOptions,
+) -> anyhow::Result<Value> {
     let base = device.trim_end_matches('/');
     let url: hyper::Uri = format!("{base}/v1/event/subscribe")
         .parse()
         .with_context(|| format!("`{device}` is not a device URL"))?;
-    match url.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            bail!("https devices are not supported yet: reach the device's API through a local TLS proxy over http")
-        }
-        _ => bail!("the device URL must start with http://, got `{device}`"),
+    if !matches!(url.scheme_str(), Some("http" | "https")) {
+        bail!("the device URL must start with https:// or http://, got `{device}`");
     }
     let dest_uri = dest.parse::<hyper::Uri>().ok();
     if dest_uri
@@ -35,16 +70,17 @@ pub async fn terminal_subscribe(device: &str, dest: &str, token: Option<&str>, e
         bail!("--dest must be an absolute URL the device can reach, e.g. http://10.0.0.2:8080/ingest/sensenebula");
     }
     let body = json!({ "event_dest": dest, "enabled": enabled });
-    let mut request = hyper::Request::post(url.clone()).header(hyper::header::CONTENT_TYPE, "application/json");
+    let authority = url.authority().map(|a| a.to_string()).unwrap_or_default();
+    let mut request = hyper::Request::post(url.path())
+        .header(hyper::header::HOST, authority)
+        .header(hyper::header::CONTENT_TYPE, "application/json");
     if let Some(token) = token {
         request = request.header(hyper::header::AUTHORIZATION, token);
     }
     let request = request.body(Full::new(Bytes::from(body.to_string())))?;
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let response = tokio::time::timeout(Duration::from_secs(15), client.request(request))
+    let response = tokio::time::timeout(Duration::from_secs(15), exchange(&url, request, tls))
         .await
-        .with_context(|| format!("{url} did not answer within 15 s"))?
-        .with_context(|| format!("cannot reach {url}"))?;
+        .with_context(|| format!("{url} did not answer within 15 s"))??;
     let status = response.status();
     let bytes = match crate::ingest::read_capped(response.into_body(), MAX_ANSWER).await {
         Ok(b) | Err(crate::ingest::BodyError::TooLarge { prefix: b, .. }) => b,
