@@ -2,7 +2,7 @@
 //! over HTTPS with a self-signed certificate, as terminals ship.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use router_tests::{MockSink, workspace};
 use rustls::pki_types::pem::PemObject;
@@ -87,11 +87,8 @@ async fn https_device() -> (std::net::SocketAddr, Arc<Mutex<Vec<serde_json::Valu
                     let record = record.clone();
                     async move {
                         let path = req.uri().path().to_string();
-                        let body = req
-                            .into_body()
-                            .collect()
+                        let body = switchyard::ingest::read_capped(req.into_body(), 1 << 20)
                             .await
-                            .map(|b| b.to_bytes())
                             .unwrap_or_default();
                         let mut json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
                         json["_path"] = path.into();
