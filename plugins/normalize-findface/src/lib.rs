@@ -29,20 +29,18 @@ use bindings::exports::router::plugin::normalize_api::Guest;
 
 /// Parses a webhook body into the list of vendor events.
 pub fn events_of(body: &[u8]) -> Result<(Vec<Value>, bool), PluginError> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let Some(root) = router_plugin_sdk::json::parse_body(body)? else {
         return Err(PluginError::InvalidInput(
             "empty body: FindFace sends a JSON array of events".into(),
         ));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Array(items)) => Ok((items, false)),
+    };
+    match root {
+        Value::Array(items) => Ok((items, false)),
         // Some captures hold one event copied out of the array: accept it, and say so.
-        Ok(obj @ Value::Object(_)) => Ok((vec![obj], true)),
-        Ok(_) => Err(PluginError::InvalidInput(
+        obj @ Value::Object(_) => Ok((vec![obj], true)),
+        _ => Err(PluginError::InvalidInput(
             "expected a JSON array of FindFace events".into(),
         )),
-        Err(e) => Err(PluginError::InvalidInput(format!("body is not valid JSON: {e}"))),
     }
 }
 

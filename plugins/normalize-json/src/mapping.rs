@@ -20,15 +20,11 @@ pub(crate) fn normalize(settings: &Settings, body: &[u8], source_id: &str) -> Re
         Some(name) => parse_action(name).ok_or_else(|| bad(format!("unknown action `{name}`")))?,
         None => Action::Unknown,
     };
-    // A UTF-8 byte-order mark is common from Windows senders and harmless.
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let Some(root) = router_plugin_sdk::json::parse_body(body)? else {
         return Err(PluginError::InvalidInput(
             "empty body: expected a JSON object or array".into(),
         ));
-    }
-    let root: Value =
-        serde_json::from_slice(body).map_err(|e| PluginError::InvalidInput(format!("body is not valid JSON: {e}")))?;
+    };
     let (items, envelope) = split_envelope(root, settings.events.as_deref())?;
     items
         .into_iter()

@@ -57,18 +57,16 @@ pub fn event_object(method: &str, query: &str, body: &[u8]) -> Result<(Value, Ve
         }
         return Ok((Value::Object(map), warnings));
     }
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let Some(root) = router_plugin_sdk::json::parse_body(body)? else {
         return Err(PluginError::InvalidInput(format!(
             "empty body: NoahFace {method} requests carry the event as a JSON object"
         )));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(obj @ Value::Object(_)) => Ok((obj, warnings)),
-        Ok(_) => Err(PluginError::InvalidInput(
+    };
+    match root {
+        obj @ Value::Object(_) => Ok((obj, warnings)),
+        _ => Err(PluginError::InvalidInput(
             "expected a JSON object (one NoahFace event)".into(),
         )),
-        Err(e) => Err(PluginError::InvalidInput(format!("body is not valid JSON: {e}"))),
     }
 }
 

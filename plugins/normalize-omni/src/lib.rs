@@ -31,14 +31,11 @@ use bindings::exports::router::plugin::normalize_api::Guest;
 
 /// Normalizes one body or websocket frame (pure).
 pub fn normalize_body(body: &[u8]) -> Result<Vec<Event>, PluginError> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let Some(root) = router_plugin_sdk::json::parse_body(body)? else {
         return Err(PluginError::InvalidInput(
             "empty body: expected an OMNI event object".into(),
         ));
-    }
-    let root: Value =
-        serde_json::from_slice(body).map_err(|e| PluginError::InvalidInput(format!("body is not valid JSON: {e}")))?;
+    };
     let Value::Object(obj) = &root else {
         return Err(PluginError::InvalidInput("expected a JSON object".into()));
     };

@@ -73,8 +73,7 @@ pub fn handle(
     remote_addr: Option<&str>,
     settings: &Settings,
 ) -> Result<(Vec<Event>, Reply), PluginError> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let Some(root) = router_plugin_sdk::json::parse_body(body)? else {
         if method.eq_ignore_ascii_case("GET") {
             // The remote-auth heartbeat: the device only needs a 200.
             return Ok((Vec::new(), reply(json!({ "code": 200, "msg": "success", "data": {} }))));
@@ -82,9 +81,7 @@ pub fn handle(
         return Err(PluginError::InvalidInput(
             "empty body: expected a SenseNebula push `{type, data}` or a remote-auth request".into(),
         ));
-    }
-    let root: Value =
-        serde_json::from_slice(body).map_err(|e| PluginError::InvalidInput(format!("body is not valid JSON: {e}")))?;
+    };
     let Value::Object(obj) = &root else {
         return Err(PluginError::InvalidInput("expected a JSON object".into()));
     };

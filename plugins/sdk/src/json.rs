@@ -61,6 +61,19 @@ pub fn set(root: &mut Map<String, Value>, path: &str, new: Value) {
     map.insert(last.to_string(), new);
 }
 
+/// Parses a request body as JSON: a UTF-8 byte-order mark (common from Windows senders) is
+/// skipped, an empty or all-whitespace body is `None` (each vendor words that error itself),
+/// and invalid JSON is `invalid-input` with the parser's message and position.
+pub fn parse_body(body: &[u8]) -> Result<Option<Value>, crate::types::PluginError> {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(body)
+        .map(Some)
+        .map_err(|e| crate::types::PluginError::InvalidInput(format!("body is not valid JSON: {e}")))
+}
+
 /// A scalar read that may have needed a coercion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Read<T> {
