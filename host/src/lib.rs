@@ -75,7 +75,6 @@ pub async fn run_with(
             (None, None) => s.id.clone(),
         })
         .collect();
-    tracing::info!(%addr, sources = ?sources, "Router listening.");
     let config_path = pipeline.spec().config_path.clone();
     let shared = Arc::new(ingest::Shared::new(pipeline));
 
@@ -95,7 +94,9 @@ pub async fn run_with(
     } else {
         None
     };
-    tokio::spawn(hangups(reloads, shutdown.clone()));
+    hangups(reloads, shutdown.clone());
+    // Logged once everything that reacts to changes is in place.
+    tracing::info!(%addr, sources = ?sources, "Router listening.");
 
     for feed in shared.pipeline().feeds() {
         shared.follow_feed(feed.spec.id.clone());
@@ -111,28 +112,32 @@ pub async fn run_with(
     Ok(())
 }
 
-/// SIGHUP asks for a reload, like an edited file.
-async fn hangups(reloads: tokio::sync::mpsc::Sender<reload::ReloadRequest>, shutdown: Shutdown) {
+/// SIGHUP asks for a reload, like an edited file. The handler is registered before this
+/// returns (an unhandled SIGHUP would terminate the process); the loop runs in a task.
+fn hangups(reloads: tokio::sync::mpsc::Sender<reload::ReloadRequest>, shutdown: Shutdown) {
     #[cfg(unix)]
     {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            tracing::warn!("Cannot handle SIGHUP; reload with POST /admin/reload.");
             return;
         };
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                s = hup.recv() => if s.is_none() { return },
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    s = hup.recv() => if s.is_none() { return },
+                }
+                tracing::info!("SIGHUP: reloading.");
+                let request = reload::ReloadRequest {
+                    trigger: reload::Trigger::Signal,
+                    plugin: None,
+                    reply: None,
+                };
+                if reloads.send(request).await.is_err() {
+                    return;
+                }
             }
-            tracing::info!("SIGHUP: reloading.");
-            let request = reload::ReloadRequest {
-                trigger: reload::Trigger::Signal,
-                plugin: None,
-                reply: None,
-            };
-            if reloads.send(request).await.is_err() {
-                return;
-            }
-        }
+        });
     }
     #[cfg(not(unix))]
     {

@@ -79,6 +79,11 @@ fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// sha256 of a file's bytes (a plugin), if it can be read.
+pub(crate) fn file_digest(path: &Path) -> Option<String> {
+    std::fs::read(path).ok().map(|b| sha256_hex(&b))
+}
+
 /// sha256 of a config file's text.
 pub(crate) fn config_digest(path: &Path) -> Option<String> {
     std::fs::read(path).ok().map(|b| sha256_hex(&b))
@@ -277,5 +282,5 @@ fn plugins_unchanged(pipeline: &Pipeline) -> bool {
     pipeline
         .plugins()
         .iter()
-        .all(|p| std::fs::read(p.path()).is_ok_and(|b| sha256_hex(&b) == p.sha256()))
+        .all(|p| file_digest(p.path()).as_deref() == Some(p.sha256()))
 }

@@ -5,7 +5,7 @@
 //! without side effects, and only then swaps it in atomically. Requests in flight finish on
 //! the pipeline they started with. Any failure keeps the running pipeline and is reported.
 
-mod controller;
+pub(crate) mod controller;
 mod selftest;
 mod watcher;
 

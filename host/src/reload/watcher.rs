@@ -43,8 +43,33 @@ fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
+/// Points the notify watcher at the directories of every file that matters; returns the files.
+fn sync(
+    watcher: &mut notify::RecommendedWatcher,
+    dirs: &mut BTreeSet<PathBuf>,
+    config: &Path,
+    shared: &Shared,
+) -> BTreeSet<PathBuf> {
+    let wanted: BTreeSet<PathBuf> = watched_files(config, shared).iter().map(|f| canonical(f)).collect();
+    let wanted_dirs: BTreeSet<PathBuf> = wanted
+        .iter()
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .collect();
+    for dir in wanted_dirs.difference(dirs) {
+        if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
+            tracing::warn!(dir = %dir.display(), error = %e, "Cannot watch directory; edits there need SIGHUP or /admin/reload.");
+        }
+    }
+    for dir in dirs.difference(&wanted_dirs) {
+        let _ = watcher.unwatch(dir);
+    }
+    *dirs = wanted_dirs;
+    wanted
+}
+
 impl Watcher {
-    /// Starts watching; requests go to `requests`.
+    /// Starts watching; requests go to `requests`. The watches are in place when this returns,
+    /// and a change made between loading the config and now is caught by an initial check.
     pub fn start(
         config: PathBuf,
         shared: Arc<Shared>,
@@ -53,50 +78,58 @@ impl Watcher {
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
         let (event_tx, event_rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
         let mut watcher = notify::recommended_watcher(event_tx)?;
-        std::thread::Builder::new().name("switchyard-watch".into()).spawn(move || {
-            let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-            loop {
-                // (Re)sync the watch list with the running config.
-                let wanted: BTreeSet<PathBuf> = watched_files(&config, &shared).iter().map(|f| canonical(f)).collect();
-                let wanted_dirs: BTreeSet<PathBuf> = wanted.iter().filter_map(|f| f.parent().map(Path::to_path_buf)).collect();
-                for dir in wanted_dirs.difference(&dirs) {
-                    if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
-                        tracing::warn!(dir = %dir.display(), error = %e, "Cannot watch directory; edits there need SIGHUP or /admin/reload.");
-                    }
-                }
-                for dir in dirs.difference(&wanted_dirs) {
-                    let _ = watcher.unwatch(dir);
-                }
-                dirs = wanted_dirs;
-                let files = wanted;
-
-                // Wait for a relevant change, then for quiet.
-                let relevant = |event: &notify::Event| {
-                    !matches!(event.kind, notify::EventKind::Access(_)) && event.paths.iter().any(|p| files.contains(&canonical(p)) || files.iter().any(|f| f.file_name() == p.file_name() && f.parent() == p.parent()))
-                };
-                let mut changed = false;
+        let mut dirs = BTreeSet::new();
+        let mut files = sync(&mut watcher, &mut dirs, &config, &shared);
+        // Edited while the pipeline was being built? Then reload right away.
+        let mut changed = crate::reload::config_digest(&config).is_some_and(|d| d != shared.status().config_sha256)
+            || shared
+                .pipeline()
+                .plugins()
+                .iter()
+                .any(|p| crate::reload::controller::file_digest(p.path()).as_deref() != Some(p.sha256()));
+        std::thread::Builder::new()
+            .name("switchyard-watch".into())
+            .spawn(move || {
                 loop {
-                    // Dropping the `Watcher` closes the channel: stop.
-                    if !matches!(stop_rx.try_recv(), Err(std::sync::mpsc::TryRecvError::Empty)) {
+                    // Wait for a relevant change, then for quiet.
+                    let relevant = |event: &notify::Event| {
+                        !matches!(event.kind, notify::EventKind::Access(_))
+                            && event.paths.iter().any(|p| {
+                                files.contains(&canonical(p))
+                                    || files
+                                        .iter()
+                                        .any(|f| f.file_name() == p.file_name() && f.parent() == p.parent())
+                            })
+                    };
+                    loop {
+                        // Dropping the `Watcher` closes the channel: stop.
+                        if !matches!(stop_rx.try_recv(), Err(std::sync::mpsc::TryRecvError::Empty)) {
+                            return;
+                        }
+                        let timeout = if changed { DEBOUNCE } else { Duration::from_millis(250) };
+                        match event_rx.recv_timeout(timeout) {
+                            Ok(Ok(event)) if relevant(&event) => changed = true,
+                            Ok(_) => {}
+                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if changed => break,
+                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                        }
+                    }
+                    changed = false;
+                    let (reply, done) = tokio::sync::oneshot::channel();
+                    let request = ReloadRequest {
+                        trigger: Trigger::Watcher,
+                        plugin: None,
+                        reply: Some(reply),
+                    };
+                    if requests.blocking_send(request).is_err() {
                         return;
                     }
-                    let timeout = if changed { DEBOUNCE } else { Duration::from_millis(250) };
-                    match event_rx.recv_timeout(timeout) {
-                        Ok(Ok(event)) if relevant(&event) => changed = true,
-                        Ok(_) => {}
-                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) if changed => break,
-                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
-                    }
+                    // Wait for this reload before re-syncing the watch list against its result.
+                    let _ = done.blocking_recv();
+                    files = sync(&mut watcher, &mut dirs, &config, &shared);
                 }
-                let (reply, done) = tokio::sync::oneshot::channel();
-                if requests.blocking_send(ReloadRequest { trigger: Trigger::Watcher, plugin: None, reply: Some(reply) }).is_err() {
-                    return;
-                }
-                // Wait for this reload before re-syncing the watch list against its result.
-                let _ = done.blocking_recv();
-            }
-        })?;
+            })?;
         Ok(Watcher { _stop: stop_tx })
     }
 }
