@@ -41,6 +41,16 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
+        Command::Replay { config, source, since } => {
+            let mut out = std::io::stderr();
+            let summary = switchyard::cli::replay(&config, source.as_deref(), since.as_deref(), &mut out).await?;
+            println!("{}", serde_json::to_string(&summary)?);
+            Ok(if summary.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Terminal {
             command:
                 TerminalCommand::Subscribe {

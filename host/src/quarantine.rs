@@ -90,6 +90,15 @@ impl Quarantine {
         Ok(path)
     }
 
+    /// Moves an entry out of the quarantine into `replayed/` (kept for audit, no longer pending).
+    pub async fn resolve(&self, delivery_id: &str) -> anyhow::Result<()> {
+        let done = self.dir.join("replayed");
+        tokio::fs::create_dir_all(&done).await?;
+        let name = format!("{delivery_id}.json");
+        tokio::fs::rename(self.dir.join(&name), done.join(&name)).await?;
+        Ok(())
+    }
+
     /// Every entry, oldest first.
     pub fn list(&self) -> anyhow::Result<Vec<Entry>> {
         let mut entries = Vec::new();

@@ -9,6 +9,7 @@ mod limits;
 mod pipeline;
 mod plugins;
 mod reload;
+mod replay;
 mod terminal;
 mod tricky;
 mod vendors;

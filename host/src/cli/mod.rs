@@ -3,6 +3,7 @@
 
 mod check;
 mod plugin_test;
+mod replay;
 mod terminal;
 mod tls;
 
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 
 pub use check::check;
 pub use plugin_test::plugin_test;
+pub use replay::{ReplaySummary, replay};
 pub use terminal::terminal_subscribe;
 pub use tls::TlsOptions;
 
@@ -53,6 +55,18 @@ pub enum Command {
         /// Only parse and compile; do not load plugins.
         #[arg(long)]
         no_plugins: bool,
+    },
+    /// Re-run quarantined requests through the current config and plugins (e.g. after a fix).
+    Replay {
+        /// The config file.
+        #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
+        config: PathBuf,
+        /// Only requests of this source id.
+        #[arg(long)]
+        source: Option<String>,
+        /// Only requests received at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
     },
     /// Access-terminal tools.
     Terminal {
