@@ -26,6 +26,7 @@ pub mod reload;
 pub mod shutdown;
 pub mod sink;
 pub mod telemetry;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -85,3 +85,45 @@ async fn an_unreachable_receiver_exhausts_retries_into_the_dead_letter_file() {
         dead[0]
     );
 }
+
+/// Webhooks to https receivers: a private CA (here the receiver's self-signed certificate) is
+/// trusted through `ca_file`; without it the certificate is refused and the event is
+/// dead-lettered, not sent in the clear.
+#[tokio::test]
+async fn https_webhooks_verify_the_receiver() {
+    let (addr, seen) = router_tests::https_receiver(b"{}").await;
+    let url = format!("https://127.0.0.1:{}/hook", addr.port());
+    let ca = router_tests::workspace().join("tests/fixtures/tls/device.crt");
+    let trusted = config(&url, 2).replace(
+        "backoff_ms = 20",
+        &format!("backoff_ms = 20\nca_file = \"{}\"", ca.display()),
+    );
+    let router = TestRouter::start(&trusted).await;
+    assert_eq!(post_json(router.addr, "/in", r#"{"id": "tls-1"}"#).await.status, 200);
+    router.stop().await;
+    let got = seen.lock().expect("lock").clone();
+    assert_eq!(
+        (got.len(), got[0]["vendor_event_id"].as_str(), got[0]["_path"].as_str()),
+        (1, Some("tls-1"), Some("/hook"))
+    );
+
+    let router = TestRouter::start(&config(&url, 2)).await;
+    assert_eq!(post_json(router.addr, "/in", r#"{"id": "tls-2"}"#).await.status, 200);
+    let data = router.data();
+    let _files = router.stop().await;
+    let dead = read_jsonl(&data.join("dead-letter/hook.jsonl"));
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0]["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("connection failed"),
+        "{}",
+        dead[0]
+    );
+    assert_eq!(
+        seen.lock().expect("lock").len(),
+        1,
+        "nothing reached the untrusted receiver"
+    );
+}

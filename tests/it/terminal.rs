@@ -1,12 +1,7 @@
 //! `switchyard terminal subscribe` against (mock) SenseNebula Pass device APIs, over HTTP and
 //! over HTTPS with a self-signed certificate, as terminals ship.
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper_util::rt::TokioIo;
 use router_tests::{MockSink, workspace};
-use rustls::pki_types::pem::PemObject;
-use std::sync::{Arc, Mutex};
 use switchyard::cli::{TlsOptions, terminal_subscribe};
 
 #[tokio::test]
@@ -57,59 +52,9 @@ async fn refusals_and_bad_arguments_are_errors() {
     assert!(err.to_string().contains("https:// or http://"), "{err}");
 }
 
-/// A mock terminal serving HTTPS with the fixture's self-signed certificate; records bodies.
-async fn https_device() -> (std::net::SocketAddr, Arc<Mutex<Vec<serde_json::Value>>>) {
-    let dir = workspace().join("tests/fixtures/tls");
-    let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_file_iter(dir.join("device.crt"))
-        .expect("crt")
-        .map(|c| c.expect("crt"))
-        .collect();
-    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(dir.join("device.key")).expect("key");
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .expect("cert");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else { return };
-            let (acceptor, record) = (acceptor.clone(), record.clone());
-            tokio::spawn(async move {
-                // Handshakes the client refuses (untrusted certificate) just end here.
-                let Ok(tls) = acceptor.accept(tcp).await else { return };
-                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let record = record.clone();
-                    async move {
-                        let path = req.uri().path().to_string();
-                        let body = switchyard::ingest::read_capped(req.into_body(), 1 << 20)
-                            .await
-                            .unwrap_or_default();
-                        let mut json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                        json["_path"] = path.into();
-                        record.lock().expect("lock").push(json);
-                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
-                            br#"{"code":200,"msg":"success"}"#,
-                        ))))
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tls), service)
-                    .await;
-            });
-        }
-    });
-    (addr, seen)
-}
-
 #[tokio::test]
 async fn https_terminals_with_self_signed_certificates() {
-    let (addr, seen) = https_device().await;
+    let (addr, seen) = router_tests::https_receiver(br#"{"code":200,"msg":"success"}"#).await;
     let device = format!("https://127.0.0.1:{}", addr.port());
     let dest = "http://10.0.0.2:8080/ingest/sensenebula";
     // Not trusted by default, and the error says what to do.

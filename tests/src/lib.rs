@@ -360,6 +360,57 @@ impl Drop for MockSink {
     }
 }
 
+/// A mock HTTPS receiver (terminal API or webhook) with `tests/fixtures/tls/device.crt`, a
+/// self-signed certificate for 127.0.0.1. It answers `answer` and records each JSON body, with
+/// the request path under `_path`.
+pub async fn https_receiver(answer: &'static [u8]) -> (SocketAddr, Arc<Mutex<Vec<serde_json::Value>>>) {
+    use rustls::pki_types::pem::PemObject;
+    let dir = workspace().join("tests/fixtures/tls");
+    let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_file_iter(dir.join("device.crt"))
+        .expect("crt")
+        .map(|c| c.expect("crt"))
+        .collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(dir.join("device.key")).expect("key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("cert");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { return };
+            let (acceptor, record) = (acceptor.clone(), record.clone());
+            tokio::spawn(async move {
+                // Handshakes the client refuses (untrusted certificate) just end here.
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let record = record.clone();
+                    async move {
+                        let path = req.uri().path().to_string();
+                        let body = switchyard::ingest::read_capped(req.into_body(), 1 << 20)
+                            .await
+                            .unwrap_or_default();
+                        let mut json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                        json["_path"] = path.into();
+                        record.lock().expect("lock").push(json);
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from_static(answer))))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
 /// Builds a component from a WAT core module implementing `world` of `wit/`: the WIT type
 /// information is embedded and the module componentized, exactly as for Rust guests.
 pub fn wat_component(world: &str, wat_text: &str) -> Vec<u8> {

@@ -5,17 +5,16 @@ mod check;
 mod plugin_test;
 mod replay;
 mod terminal;
-mod tls;
 
 use crate::telemetry::LogFormat;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+pub use crate::tls::TlsOptions;
 pub use check::check;
 pub use plugin_test::plugin_test;
 pub use replay::{ReplaySummary, replay};
 pub use terminal::terminal_subscribe;
-pub use tls::TlsOptions;
 
 /// switchyard — a WebAssembly-pluggable event router.
 #[derive(Debug, Parser)]

@@ -2,7 +2,7 @@
 //! router (`POST <device>/v1/event/subscribe` with `event_dest`), so nobody has to do it by
 //! hand on the device's web page.
 
-use super::tls::{TlsOptions, client_config};
+use crate::tls::{TlsOptions, client_config};
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use http_body_util::Full;

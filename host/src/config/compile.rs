@@ -507,17 +507,34 @@ fn sinks(cx: &mut Ctx, raw: &RawConfig, data_dir: &Path) -> Vec<SinkSpec> {
             let kind = match s.get_ref() {
                 RawSink::File(RawFile { path, .. }) => {
                     let p = Path::new(path);
-                    SinkKind::File { path: if p.is_absolute() { p.to_path_buf() } else { data_dir.join(p) } }
+                    SinkKind::File {
+                        path: if p.is_absolute() {
+                            p.to_path_buf()
+                        } else {
+                            data_dir.join(p)
+                        },
+                    }
                 }
-                RawSink::Webhook(RawWebhook { url, timeout_ms, max_attempts, backoff_ms, headers, .. }) => {
+                RawSink::Webhook(RawWebhook {
+                    url,
+                    timeout_ms,
+                    max_attempts,
+                    backoff_ms,
+                    headers,
+                    ca_file,
+                    ..
+                }) => {
                     let uri = match url.get_ref().parse::<hyper::Uri>() {
                         Ok(u) if u.scheme_str() == Some("http") && u.host().is_some() => u,
-                        Ok(u) if u.scheme_str() == Some("https") => {
-                            cx.err("https webhooks are not supported yet; terminate TLS in a local proxy and point the sink at it over http", url.span());
-                            u
-                        }
+                        Ok(u) if u.scheme_str() == Some("https") && u.host().is_some() => u,
                         _ => {
-                            cx.err(format!("`url` must be an absolute http URL, got `{}`", url.get_ref()), url.span());
+                            cx.err(
+                                format!(
+                                    "`url` must be an absolute http:// or https:// URL, got `{}`",
+                                    url.get_ref()
+                                ),
+                                url.span(),
+                            );
                             hyper::Uri::from_static("http://invalid")
                         }
                     };
@@ -528,14 +545,31 @@ fn sinks(cx: &mut Ctx, raw: &RawConfig, data_dir: &Path) -> Vec<SinkSpec> {
                     }
                     SinkKind::Webhook(WebhookSpec {
                         url: uri,
-                        timeout_ms: cx.int(timeout_ms.as_ref(), "timeout_ms", DEFAULT_WEBHOOK_TIMEOUT_MS, 1, 300_000) as u64,
-                        max_attempts: cx.int(max_attempts.as_ref(), "max_attempts", DEFAULT_WEBHOOK_ATTEMPTS, 1, 100) as u32,
-                        backoff_ms: cx.int(backoff_ms.as_ref(), "backoff_ms", DEFAULT_WEBHOOK_BACKOFF_MS, 0, 600_000) as u64,
+                        timeout_ms: cx.int(
+                            timeout_ms.as_ref(),
+                            "timeout_ms",
+                            DEFAULT_WEBHOOK_TIMEOUT_MS,
+                            1,
+                            300_000,
+                        ) as u64,
+                        max_attempts: cx.int(max_attempts.as_ref(), "max_attempts", DEFAULT_WEBHOOK_ATTEMPTS, 1, 100)
+                            as u32,
+                        backoff_ms: cx.int(
+                            backoff_ms.as_ref(),
+                            "backoff_ms",
+                            DEFAULT_WEBHOOK_BACKOFF_MS,
+                            0,
+                            600_000,
+                        ) as u64,
                         headers: headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                        ca_file: ca_file.as_deref().map(|f| cx.resolve(f)),
                     })
                 }
             };
-            SinkSpec { id: id.get_ref().clone(), kind }
+            SinkSpec {
+                id: id.get_ref().clone(),
+                kind,
+            }
         })
         .collect()
 }

@@ -177,6 +177,7 @@ pub(crate) struct RawWebhook {
     pub(crate) backoff_ms: Option<Spanned<i64>>,
     #[serde(default)]
     pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) ca_file: Option<String>,
 }
 
 /// `type = "file"`.

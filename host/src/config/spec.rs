@@ -150,7 +150,7 @@ pub enum SinkKind {
 /// A webhook sink.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookSpec {
-    /// Target URL (http).
+    /// Target URL (http or https).
     pub url: hyper::Uri,
     /// Per-attempt timeout.
     pub timeout_ms: u64,
@@ -160,6 +160,8 @@ pub struct WebhookSpec {
     pub backoff_ms: u64,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
+    /// Extra trusted certificate(s) for an https receiver with a private CA (PEM).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `[[routes]]`.

@@ -36,7 +36,7 @@ impl Sink {
                 &spec.id,
                 w,
                 dead_letter_dir.join(format!("{}.jsonl", spec.id)),
-            )),
+            )?),
         })
     }
 

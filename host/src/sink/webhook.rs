@@ -7,6 +7,7 @@ use crate::config::WebhookSpec;
 use crate::event::Event;
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -34,7 +35,7 @@ pub struct WebhookSink {
 struct Inner {
     id: String,
     spec: WebhookSpec,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     permits: Semaphore,
     pending: AtomicUsize,
     idle: Notify,
@@ -43,13 +44,24 @@ struct Inner {
 }
 
 impl WebhookSink {
-    /// Builds the sink and its HTTP client.
-    pub fn new(id: &str, spec: &WebhookSpec, dead_letter: PathBuf) -> WebhookSink {
+    /// Builds the sink and its HTTP(S) client (public web roots, plus `ca_file` if set).
+    pub fn new(id: &str, spec: &WebhookSpec, dead_letter: PathBuf) -> anyhow::Result<WebhookSink> {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_millis(spec.timeout_ms)));
         connector.set_nodelay(true);
+        // The URL decides: plain TCP for http://, rustls for https://.
+        connector.enforce_http(false);
+        let tls = crate::tls::client_config(&crate::tls::TlsOptions {
+            ca: spec.ca_file.clone(),
+            insecure: false,
+        })?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        WebhookSink {
+        Ok(WebhookSink {
             inner: Arc::new(Inner {
                 id: id.to_string(),
                 spec: spec.clone(),
@@ -60,7 +72,7 @@ impl WebhookSink {
                 dead_letter,
                 dead_letter_lock: tokio::sync::Mutex::new(()),
             }),
-        }
+        })
     }
 
     /// The sink id.

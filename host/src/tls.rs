@@ -1,4 +1,4 @@
-//! TLS for talking to device APIs. Access terminals serve HTTPS with certificates nobody
+//! TLS for the router's outgoing connections: device APIs and webhook sinks. Access terminals serve HTTPS with certificates nobody
 //! signed (self-signed at the factory), so besides the public web roots an operator can name
 //! the device's certificate (`--ca`) or, knowingly, skip verification (`--insecure`).
 
@@ -74,7 +74,7 @@ fn load_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
 }
 
 /// A client TLS configuration for `options`.
-pub(crate) fn client_config(options: &TlsOptions) -> anyhow::Result<rustls::ClientConfig> {
+pub fn client_config(options: &TlsOptions) -> anyhow::Result<rustls::ClientConfig> {
     let provider = provider();
     let builder =
         rustls::ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
