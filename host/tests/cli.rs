@@ -91,16 +91,54 @@ fn plugin_test_fails_with_the_plugins_message_on_bad_input() {
     );
 }
 
+/// A free port on 127.0.0.1.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Starts `switchyard run --config <config>` and returns once it logs that it listens; its log
+/// keeps being drained so the router never blocks on a full pipe.
+fn spawn_router(config: &Path) -> std::process::Child {
+    let mut child = bin()
+        .args(["run", "--config"])
+        .arg(config)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !lines
+        .next()
+        .expect("router exited early")
+        .expect("read")
+        .contains("Router listening.")
+    {
+        assert!(Instant::now() < deadline, "router did not start");
+    }
+    std::thread::spawn(move || for _ in lines {});
+    child
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    assert!(
+        Command::new("kill")
+            .args([name, &child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success()
+    );
+}
+
 /// `switchyard run` on a copy of the default config: listens, turns a POST into a line in
 /// data/events.jsonl, and exits cleanly on SIGTERM.
 #[test]
 fn run_serves_until_sigterm() {
     let dir = tempfile::tempdir().expect("tmp");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     let config = std::fs::read_to_string(workspace().join("router.toml"))
         .expect("router.toml")
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
@@ -109,36 +147,17 @@ fn run_serves_until_sigterm() {
             &format!("\"{}/target/plugins/", workspace().display()),
         );
     std::fs::write(dir.path().join("router.toml"), config).expect("write");
-    let mut child = bin()
-        .args(["run", "--config"])
-        .arg(dir.path().join("router.toml"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let line = lines.next().expect("router exited early").expect("read");
-        if line.contains("Router listening.") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "router did not start");
-    }
-    let body = r#"{"id": "cli-1", "action": "face_matched", "matched": true}"#;
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(stream, "POST /ingest/json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("answer");
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let mut child = spawn_router(&dir.path().join("router.toml"));
+    let (status, answer) = http(
+        port,
+        "POST",
+        "/ingest/json",
+        r#"{"id": "cli-1", "action": "face_matched", "matched": true}"#,
+    );
+    assert_eq!(status, 200, "{answer}");
     let events = std::fs::read_to_string(dir.path().join("data/events.jsonl")).expect("events.jsonl");
     assert!(events.contains("\"vendor_event_id\":\"cli-1\""), "{events}");
-    // SIGTERM → graceful exit with status 0.
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    signal(&child, "-TERM");
     let exit = child.wait().expect("wait");
     assert!(exit.success(), "{exit:?}");
 }
@@ -187,28 +206,10 @@ fn wait_for_trigger(port: u16, trigger: &str) -> serde_json::Value {
 #[test]
 fn run_reloads_on_edit_and_on_sighup() {
     let dir = tempfile::tempdir().expect("tmp");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     let config = dir.path().join("router.toml");
     std::fs::write(&config, reload_config(port, "one")).expect("write");
-    let mut child = bin()
-        .args(["run", "--config"])
-        .arg(&config)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    while !lines
-        .next()
-        .expect("router exited early")
-        .expect("read")
-        .contains("Router listening.")
-    {}
-    // Keep draining the log so the router never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let mut child = spawn_router(&config);
     let vendor_of = |id: &str| {
         assert_eq!(http(port, "POST", "/in", &format!(r#"{{"id": "{id}"}}"#)).0, 200);
         let events = std::fs::read_to_string(dir.path().join("data/events.jsonl")).expect("events");
@@ -230,25 +231,13 @@ fn run_reloads_on_edit_and_on_sighup() {
     assert_eq!(wait_for_trigger(port, "watcher")["last_reload"]["outcome"], "applied");
     assert_eq!(vendor_of("2"), "two");
     std::fs::write(&config, reload_config(port, "three")).expect("write");
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &child.id().to_string()])
-            .status()
-            .expect("kill")
-            .success()
-    );
+    signal(&child, "-HUP");
     let status = wait_for_trigger(port, "signal");
     assert!(
         matches!(status["last_reload"]["outcome"].as_str(), Some("applied" | "unchanged")),
         "{status}"
     );
     assert_eq!(vendor_of("3"), "three");
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill")
-            .success()
-    );
+    signal(&child, "-TERM");
     assert!(child.wait().expect("wait").success());
 }
