@@ -437,24 +437,8 @@ pub fn wat_guest(name: &str, world: &str, dir: &Path) -> PathBuf {
     path
 }
 
-/// Replaces values that differ on every run (ids, receive times) with placeholders, so events
-/// can be compared with golden files.
-pub fn mask_volatile(value: &mut serde_json::Value) {
-    if let Some(obj) = value.as_object_mut() {
-        for key in ["event_uid", "received_at", "delivery_id", "duplicate_of"] {
-            if let Some(v) = obj.get_mut(key)
-                && !v.is_null()
-            {
-                *v = serde_json::Value::String(format!("<{key}>"));
-            }
-        }
-        for v in obj.values_mut() {
-            mask_volatile(v);
-        }
-    } else if let Some(items) = value.as_array_mut() {
-        items.iter_mut().for_each(mask_volatile);
-    }
-}
+/// Masks values that differ on every run, exactly as reload self-tests do.
+pub use switchyard::reload::mask_volatile;
 
 /// Compares `actual` with the golden file `tests/<name>` (or rewrites it with BLESS=1).
 pub fn golden(name: &str, actual: &str) {

@@ -5,7 +5,6 @@ use crate::pipeline::{Pipeline, build_with};
 use crate::plugin::Plugin;
 use crate::plugin::Runtime;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -75,18 +74,14 @@ pub struct Controller {
     rolled_back: Mutex<HashSet<(String, String)>>,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// sha256 of a file's bytes (a plugin), if it can be read.
 pub(crate) fn file_digest(path: &Path) -> Option<String> {
-    std::fs::read(path).ok().map(|b| sha256_hex(&b))
+    std::fs::read(path).ok().map(|b| crate::blobs::digest(&b))
 }
 
 /// sha256 of a config file's text.
 pub(crate) fn config_digest(path: &Path) -> Option<String> {
-    std::fs::read(path).ok().map(|b| sha256_hex(&b))
+    std::fs::read(path).ok().map(|b| crate::blobs::digest(&b))
 }
 
 impl Controller {
@@ -118,7 +113,7 @@ impl Controller {
     pub async fn reload(&self, trigger: Trigger) -> Outcome {
         let started = Instant::now();
         let text = std::fs::read(&self.config_path);
-        let digest = text.as_ref().ok().map(|t| sha256_hex(t));
+        let digest = text.as_ref().ok().map(|t| crate::blobs::digest(t));
         let result = match text {
             Err(e) => Err(format!("cannot read {}: {e}", self.config_path.display())),
             Ok(_) => self.try_reload(digest.as_deref().unwrap_or_default()).await,
@@ -184,7 +179,9 @@ impl Controller {
         {
             let refused = lock(&self.rolled_back);
             for plugin in &spec.plugins {
-                let sha = std::fs::read(&plugin.path).map(|b| sha256_hex(&b)).unwrap_or_default();
+                let sha = std::fs::read(&plugin.path)
+                    .map(|b| crate::blobs::digest(&b))
+                    .unwrap_or_default();
                 if refused.contains(&(plugin.id.clone(), sha.clone())) {
                     return Err(format!(
                         "plugin `{}` version {} was rolled back after failing; change the file to deploy a new version",

@@ -11,5 +11,5 @@ mod watcher;
 
 pub(crate) use controller::config_digest;
 pub use controller::{Controller, Outcome, ReloadRequest, Status, Trigger};
-pub use selftest::self_test;
+pub use selftest::{mask_volatile, self_test};
 pub use watcher::Watcher;

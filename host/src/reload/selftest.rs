@@ -5,19 +5,20 @@ use crate::event::AuthKind;
 use crate::pipeline::Pipeline;
 use serde_json::Value;
 
-/// Replaces per-run values (ids, receive times) so outputs compare across runs.
-pub(crate) fn mask(value: &mut Value) {
+/// Replaces per-run values (event ids, delivery ids, receive times, first-sighting ids) with
+/// placeholders such as `<event_uid>`, so normalized output compares across runs.
+pub fn mask_volatile(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
                 if matches!(k.as_str(), "event_uid" | "received_at" | "delivery_id" | "duplicate_of") && !v.is_null() {
                     *v = Value::String(format!("<{k}>"));
                 } else {
-                    mask(v);
+                    mask_volatile(v);
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(mask),
+        Value::Array(items) => items.iter_mut().for_each(mask_volatile),
         _ => {}
     }
 }
@@ -46,8 +47,8 @@ pub async fn self_test(pipeline: &Pipeline) -> anyhow::Result<usize> {
                 let mut wanted: Value =
                     serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", expect.display()))?;
                 let mut got = serde_json::to_value(processed.events.iter().map(|e| e.as_ref()).collect::<Vec<_>>())?;
-                mask(&mut wanted);
-                mask(&mut got);
+                mask_volatile(&mut wanted);
+                mask_volatile(&mut got);
                 if wanted != got {
                     anyhow::bail!(
                         "source `{}`: sample {name} no longer produces {} (got {got})",
