@@ -48,7 +48,7 @@ struct State {
 /// delivery, and the transport, the coercion warnings and the raw values of coerced fields
 /// only describe the encoding (the same NoahFace event arrives by GET as strings or by POST as
 /// JSON types). Media are compared by reference, not by bytes.
-fn fingerprint(event: &Event) -> [u8; 32] {
+pub fn fingerprint(event: &Event) -> [u8; 32] {
     let mut e = event.clone();
     e.event_uid.clear();
     e.received_at.clear();

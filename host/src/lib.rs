@@ -19,6 +19,7 @@ pub mod dedup;
 pub mod event;
 pub mod ingest;
 pub mod metrics;
+pub mod outbox;
 pub mod pipeline;
 pub mod plugin;
 pub mod quarantine;
@@ -34,7 +35,7 @@ use tokio::net::TcpListener;
 
 pub use shutdown::Shutdown;
 
-/// How long sinks get to finish queued deliveries at shutdown.
+/// How long queued deliveries get to finish at shutdown before they are left in the outbox.
 const SINK_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// How `run` behaves beyond the config file.
@@ -103,13 +104,10 @@ pub async fn run_with(
         shared.follow_feed(feed.spec.id.clone());
     }
     ingest::serve(listener, shared.clone(), shutdown).await?;
-    let pipeline = shared.pipeline();
-    if tokio::time::timeout(SINK_DRAIN_DEADLINE, pipeline.drain())
-        .await
-        .is_err()
-    {
-        tracing::warn!("Sink deliveries still pending at shutdown; they are not retried after exit.");
-    }
+    // Give queued deliveries a moment (a clean stop usually leaves nothing behind); whatever
+    // is still waiting stays in the outbox and goes out after the next start.
+    let _ = tokio::time::timeout(SINK_DRAIN_DEADLINE, shared.delivery().drain()).await;
+    shared.delivery().stop().await;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use std::process::ExitCode;
-use switchyard::cli::{Args, Command, PluginCommand, TerminalCommand};
+use switchyard::cli::{Args, Command, DlqCommand, PluginCommand, Progress, TerminalCommand};
 use switchyard::{Shutdown, config, plugin::PluginLimits, telemetry};
 
 #[tokio::main]
@@ -42,10 +42,49 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Replay { config, source, since } => {
-            let mut out = std::io::stderr();
-            let summary = switchyard::cli::replay(&config, source.as_deref(), since.as_deref(), &mut out).await?;
+            let progress = Progress::stderr("replaying");
+            let summary = switchyard::cli::replay(&config, source.as_deref(), since.as_deref(), &progress).await?;
             println!("{}", serde_json::to_string(&summary)?);
             Ok(if summary.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Dlq {
+            command:
+                DlqCommand::List {
+                    config,
+                    sink,
+                    since,
+                    json,
+                },
+        } => {
+            let letters = switchyard::cli::dlq_list(&config, &switchyard::cli::DlqFilter { sink, since })?;
+            if json {
+                for d in &letters {
+                    let mut line = serde_json::to_value(d)?;
+                    line["event"] = serde_json::from_slice(&d.payload).unwrap_or(serde_json::Value::Null);
+                    println!("{line}");
+                }
+            } else {
+                print!("{}", switchyard::cli::dlq_table(&letters));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dlq {
+            command: DlqCommand::Replay {
+                config,
+                sink,
+                since,
+                wait,
+            },
+        } => {
+            let progress = Progress::stderr("requeueing");
+            let filter = switchyard::cli::DlqFilter { sink, since };
+            let summary = switchyard::cli::dlq_replay(&config, &filter, wait, &progress).await?;
+            println!("{}", serde_json::to_string(&summary)?);
+            Ok(if summary.failed_again == 0 && summary.waiting == 0 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

@@ -2,7 +2,9 @@
 //! lives in router.toml.
 
 mod check;
+mod dlq;
 mod plugin_test;
+mod progress;
 mod replay;
 mod terminal;
 
@@ -12,7 +14,9 @@ use std::path::PathBuf;
 
 pub use crate::tls::TlsOptions;
 pub use check::check;
+pub use dlq::{DlqFilter, DlqReplaySummary, dlq_list, dlq_replay, dlq_table};
 pub use plugin_test::plugin_test;
+pub use progress::Progress;
 pub use replay::{ReplaySummary, replay};
 pub use terminal::terminal_subscribe;
 
@@ -67,6 +71,12 @@ pub enum Command {
         #[arg(long)]
         since: Option<String>,
     },
+    /// The dead letters: events a sink refused for good or that outlived their attempts.
+    Dlq {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
     /// Access-terminal tools.
     Terminal {
         /// What to do with a terminal.
@@ -78,6 +88,42 @@ pub enum Command {
         /// What to do with a plugin.
         #[command(subcommand)]
         command: PluginCommand,
+    },
+}
+
+/// `switchyard dlq …`.
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// List dead letters (oldest failure first) with their last error.
+    List {
+        /// The config file (for its data dir).
+        #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
+        config: PathBuf,
+        /// Only this sink's.
+        #[arg(long)]
+        sink: Option<String>,
+        /// Only those that failed at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// One JSON object per line, with the event, instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put dead letters back into the outbox for delivery (same webhook-id, fresh attempts).
+    Replay {
+        /// The config file (for its data dir).
+        #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
+        config: PathBuf,
+        /// Only this sink's.
+        #[arg(long)]
+        sink: Option<String>,
+        /// Only those that failed at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Then follow their delivery by the running router for up to this long (e.g. `2m`);
+        /// exits non-zero if any failed again or is still waiting.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        wait: Option<std::time::Duration>,
     },
 }
 

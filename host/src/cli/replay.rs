@@ -7,7 +7,7 @@ use crate::event::AuthKind;
 use crate::plugin::{Request, Runtime};
 use crate::quarantine::Entry;
 use anyhow::Context;
-use std::io::Write;
+use super::Progress;
 use std::path::Path;
 
 /// What a replay did.
@@ -24,17 +24,18 @@ pub struct ReplaySummary {
 }
 
 /// Replays quarantined requests; `source` and `since` (an RFC 3339 prefix compare) filter them.
-/// Progress goes to `progress` as one line per entry.
+/// Progress: a bar (or one line per entry).
 pub async fn replay(
     config_path: &Path,
     source: Option<&str>,
     since: Option<&str>,
-    progress: &mut dyn Write,
+    progress: &Progress,
 ) -> anyhow::Result<ReplaySummary> {
     let spec = config::load(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let runtime = Runtime::with_disk_cache(Some(spec.server.data_dir.join("cache")))?;
     let pipeline = crate::pipeline::build(spec, &runtime).await?;
     let entries = pipeline.quarantine().list().context("reading the quarantine")?;
+    progress.set_len(entries.len() as u64);
     let mut summary = ReplaySummary {
         total: entries.len(),
         ..Default::default()
@@ -46,12 +47,12 @@ pub async fn replay(
         let live = entry.source_id.as_deref().and_then(|id| pipeline.source_by_id(id));
         let (true, Some(live)) = (wanted, live) else {
             summary.skipped += 1;
-            writeln!(progress, "{step} skipped")?;
+            progress.step(&format!("{step} skipped"));
             continue;
         };
         if entry.truncated {
             summary.skipped += 1;
-            writeln!(progress, "{step} skipped: the body was cut at the size cap")?;
+            progress.step(&format!("{step} skipped: the body was cut at the size cap"));
             continue;
         }
         let request = request_of(entry)?;
@@ -59,15 +60,17 @@ pub async fn replay(
             Ok(p) => {
                 pipeline.quarantine().resolve(&entry.delivery_id).await?;
                 summary.replayed += 1;
-                writeln!(progress, "{step} replayed: {} event(s)", p.emitted)?;
+                progress.step(&format!("{step} replayed: {} event(s)", p.emitted));
             }
             Err(e) => {
                 summary.failed += 1;
-                writeln!(progress, "{step} still failing: {e}")?;
+                progress.step(&format!("{step} still failing: {e}"));
             }
         }
     }
-    pipeline.drain().await;
+    // Webhook events are committed to the outbox: the running router (or the next start) delivers them.
+    pipeline.outbox().flush().await?;
+    progress.finish();
     Ok(summary)
 }
 

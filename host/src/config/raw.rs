@@ -175,6 +175,13 @@ pub(crate) struct RawWebhook {
     pub(crate) timeout_ms: Option<Spanned<i64>>,
     pub(crate) max_attempts: Option<Spanned<i64>>,
     pub(crate) backoff_ms: Option<Spanned<i64>>,
+    pub(crate) max_backoff_ms: Option<Spanned<i64>>,
+    pub(crate) max_age_secs: Option<Spanned<i64>>,
+    pub(crate) concurrency: Option<Spanned<i64>>,
+    pub(crate) ordering_key: Option<Spanned<String>>,
+    pub(crate) format: Option<Spanned<String>>,
+    pub(crate) signing_secret_env: Option<String>,
+    pub(crate) signing_secret_file: Option<String>,
     #[serde(default)]
     pub(crate) headers: BTreeMap<String, String>,
     pub(crate) ca_file: Option<String>,

@@ -154,14 +154,49 @@ pub struct WebhookSpec {
     pub url: hyper::Uri,
     /// Per-attempt timeout.
     pub timeout_ms: u64,
-    /// Attempts before giving up (≥ 1).
+    /// Attempts before the event is dead-lettered (≥ 1).
     pub max_attempts: u32,
-    /// First retry delay; doubles each attempt.
+    /// Backoff scale: retry n waits a random time up to `backoff_ms · 2^(n-1)` (full jitter).
     pub backoff_ms: u64,
+    /// Longest backoff between two attempts.
+    pub max_backoff_ms: u64,
+    /// Age (from commit) after which an undelivered event is dead-lettered.
+    pub max_age_secs: u64,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// JSON pointer into the event (e.g. `/source/device_id`): events with the same value are
+    /// delivered one at a time, in commit order. None: no ordering, full concurrency.
+    pub ordering_key: Option<String>,
+    /// Body format.
+    pub format: WebhookFormat,
+    /// Standard Webhooks signing secret (`whsec_…`), if requests are signed.
+    pub signing_secret: Option<SecretRef>,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
     /// Extra trusted certificate(s) for an https receiver with a private CA (PEM).
     pub ca_file: Option<PathBuf>,
+}
+
+/// How a webhook sink encodes events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFormat {
+    /// The router.event/v1 JSON as is (`json`).
+    Json,
+    /// A CloudEvents 1.0 JSON envelope with the event as `data` (`cloudevents`).
+    CloudEventsStructured,
+    /// CloudEvents 1.0 binary mode: `ce-*` headers, the event JSON as body (`cloudevents-binary`).
+    CloudEventsBinary,
+}
+
+impl WebhookFormat {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Json => "json",
+            WebhookFormat::CloudEventsStructured => "cloudevents",
+            WebhookFormat::CloudEventsBinary => "cloudevents-binary",
+        }
+    }
 }
 
 /// `[[routes]]`.

@@ -20,7 +20,9 @@ pub(crate) async fn handle(
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path();
     if path == "/metrics" {
-        let mut response = Response::new(Full::new(Bytes::from(shared.metrics().render())));
+        let mut text = shared.metrics().render();
+        text.push_str(&shared.delivery().render_metrics().await);
+        let mut response = Response::new(Full::new(Bytes::from(text)));
         response.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
             hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),

@@ -27,17 +27,21 @@ pub struct Shared {
     status: Mutex<Status>,
     reloads: OnceLock<mpsc::Sender<ReloadRequest>>,
     shutdown: OnceLock<Shutdown>,
+    delivery: crate::outbox::Delivery,
 }
 
 impl Shared {
-    /// Wraps a pipeline.
+    /// Wraps a pipeline and starts delivering its outbox (must run inside the tokio runtime).
     pub fn new(pipeline: Pipeline) -> Shared {
         let limit = pipeline.spec().server.max_in_flight;
         let status = Status {
             config_sha256: crate::reload::config_digest(&pipeline.spec().config_path).unwrap_or_default(),
             last_reload: None,
         };
+        let delivery = crate::outbox::Delivery::new(pipeline.outbox().clone());
+        delivery.configure(&pipeline);
         Shared {
+            delivery,
             pipeline: ArcSwap::from_pointee(pipeline),
             in_flight: Semaphore::new(limit),
             metrics: Metrics::default(),
@@ -54,7 +58,13 @@ impl Shared {
 
     /// Replaces the pipeline for new requests (atomically); returns the previous one.
     pub fn swap(&self, pipeline: Pipeline) -> Arc<Pipeline> {
+        self.delivery.configure(&pipeline);
         self.pipeline.swap(Arc::new(pipeline))
+    }
+
+    /// The outbox's delivery service.
+    pub fn delivery(&self) -> &crate::outbox::Delivery {
+        &self.delivery
     }
 
     /// The counters.

@@ -61,6 +61,8 @@ impl Error {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Error::Process(ProcessError::Plugin(e)) if e.is_client_error() => StatusCode::BAD_REQUEST,
+            // Storage trouble is the router's and passes: the sender should retry later.
+            Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. }) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Process(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,7 +74,11 @@ impl Error {
             self,
             Error::Unavailable(_) | Error::Process(ProcessError::Plugin(crate::plugin::Error::Unavailable { .. }))
         );
-        let message = if status.is_server_error() && !unavailable {
+        let storage = matches!(self, Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. }));
+        let message = if storage {
+            // Paths and OS errors stay in the log; the sender learns what to do.
+            "the router cannot store events right now; retry later".to_string()
+        } else if status.is_server_error() && !unavailable {
             "internal error while processing the request".to_string()
         } else {
             self.to_string()

@@ -73,7 +73,8 @@ fn plugin_secrets(plugin: &crate::config::PluginSpec) -> crate::plugin::Secrets 
         .collect()
 }
 
-fn read_secret(secret: &SecretRef) -> Result<String, String> {
+/// Reads a secret from its environment variable or file; the error names where, never a value.
+pub(crate) fn read_secret(secret: &SecretRef) -> Result<String, String> {
     match secret {
         SecretRef::Env(name) => match std::env::var(name) {
             Ok(v) if !v.is_empty() => Ok(v),
@@ -134,11 +135,19 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
     if !errors.is_empty() {
         anyhow::bail!("{}", errors.join("\n"));
     }
-    let dead_letter_dir = spec.server.data_dir.join("dead-letter");
     let mut sinks = HashMap::new();
     for s in &spec.sinks {
-        sinks.insert(s.id.clone(), Arc::new(Sink::build(s, &dead_letter_dir)?));
+        sinks.insert(s.id.clone(), Arc::new(Sink::build(s)?));
     }
+    // One outbox per data dir and process: a reload keeps the open one (its writer thread and
+    // the dispatchers' wake-ups); a changed data dir opens another.
+    let outbox = match previous.filter(|p| p.spec.server.data_dir == spec.server.data_dir) {
+        Some(p) => p.outbox.clone(),
+        None => {
+            let data_dir = spec.server.data_dir.clone();
+            tokio::task::spawn_blocking(move || crate::outbox::Store::open(&data_dir)).await??
+        }
+    };
     let get = |id: &String| {
         plugins
             .get(id)
@@ -176,6 +185,7 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
     Ok(Pipeline {
         plugins,
         dedup,
+        outbox,
         quarantine: Quarantine::new(&spec.server.data_dir),
         blobs: BlobStore::new(&spec.server.data_dir),
         spec,

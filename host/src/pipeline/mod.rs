@@ -7,6 +7,7 @@ mod route;
 mod run;
 
 pub use build::{Auth, Source, build, build_with};
+pub(crate) use build::read_secret;
 pub use route::matches;
 pub use run::{ProcessError, Processed, stamp};
 
@@ -29,6 +30,8 @@ pub struct Pipeline {
     quarantine: Quarantine,
     blobs: BlobStore,
     dedup: Arc<crate::dedup::Dedup>,
+    /// Where webhook sinks' events are committed before the sender is answered.
+    outbox: crate::outbox::Store,
     /// Every loaded plugin by id.
     plugins: HashMap<String, Arc<crate::plugin::Plugin>>,
 }
@@ -92,6 +95,7 @@ impl Pipeline {
             quarantine: self.quarantine.clone(),
             blobs: self.blobs.clone(),
             dedup: self.dedup.clone(),
+            outbox: self.outbox.clone(),
             plugins,
         }
     }
@@ -126,10 +130,8 @@ impl Pipeline {
         self.sinks.get(id)
     }
 
-    /// Waits for every sink's queued deliveries.
-    pub async fn drain(&self) {
-        for sink in self.sinks.values() {
-            sink.drain().await;
-        }
+    /// The outbox.
+    pub fn outbox(&self) -> &crate::outbox::Store {
+        &self.outbox
     }
 }

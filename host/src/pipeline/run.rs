@@ -5,7 +5,10 @@ use super::{Pipeline, Source, matches};
 use crate::blobs::sniff_mime;
 use crate::dedup::Seen;
 use crate::event::{AuthKind, Delivery, Event, SCHEMA, Transport};
+use crate::outbox::{NewRow, webhook_id};
 use crate::plugin::{self, Reply, Request, Verdict};
+use crate::sink::Sink;
+use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -42,6 +45,9 @@ pub enum ProcessError {
         /// Cause.
         source: anyhow::Error,
     },
+    /// The outbox could not commit the events (e.g. the disk is full).
+    #[error("the outbox could not commit the events: {0:#}")]
+    Outbox(anyhow::Error),
     /// Storing decoded media failed.
     #[error("storing media failed: {0:#}")]
     Media(anyhow::Error),
@@ -194,8 +200,11 @@ impl Pipeline {
             }
         }
         processed.events = fresh;
-        let mut by_sink: BTreeMap<&str, Vec<Arc<Event>>> = BTreeMap::new();
-        for event in &processed.events {
+        let mut file_events: BTreeMap<&str, Vec<Arc<Event>>> = BTreeMap::new();
+        let mut rows = Vec::new();
+        let mut payloads = Payloads::default();
+        let committed_ms = crate::clock::now_ms();
+        for (index, event) in processed.events.iter().enumerate() {
             let mut hit = false;
             let mut sinks_for_event: Vec<&str> = Vec::new();
             for route in self.routes() {
@@ -209,8 +218,21 @@ impl Pipeline {
                     }
                 }
             }
-            for sink in sinks_for_event {
-                by_sink.entry(sink).or_default().push(event.clone());
+            for sink_id in sinks_for_event {
+                match self.sink(sink_id).map(|s| s.as_ref()) {
+                    Some(Sink::File(_)) => file_events.entry(sink_id).or_default().push(event.clone()),
+                    Some(Sink::Webhook(w)) => {
+                        let (payload, ordering_key) = payloads.get(index, event, w.spec().ordering_key.as_deref())?;
+                        rows.push(NewRow {
+                            sink: sink_id.to_string(),
+                            webhook_id: webhook_id(event),
+                            ordering_key,
+                            created_ms: committed_ms,
+                            payload,
+                        });
+                    }
+                    None => {}
+                }
             }
             if hit {
                 processed.routed += 1;
@@ -218,13 +240,58 @@ impl Pipeline {
                 tracing::debug!(event_uid = %event.event_uid, source = %source.spec.id, "Event matched no route.");
             }
         }
-        for (sink_id, events) in by_sink {
-            let Some(sink) = self.sink(sink_id) else { continue };
-            sink.accept(&events).await.map_err(|source| ProcessError::Sink {
-                sink: sink_id.to_string(),
-                source,
-            })?;
+        // The outbox first: if it cannot commit, nothing was written anywhere and the request is
+        // quarantined whole; a webhook repeat after a later file-sink failure is recognisable by
+        // its webhook-id.
+        self.outbox.enqueue(rows).await.map_err(ProcessError::Outbox)?;
+        for (sink_id, events) in file_events {
+            if let Some(Sink::File(f)) = self.sink(sink_id).map(|s| s.as_ref()) {
+                f.append(&events).await.map_err(|source| ProcessError::Sink {
+                    sink: sink_id.to_string(),
+                    source,
+                })?;
+            }
         }
         Ok(processed)
+    }
+}
+
+/// Each event's JSON, serialized once however many webhook sinks it goes to, and its JSON
+/// value when a sink needs an ordering key out of it.
+#[derive(Default)]
+struct Payloads {
+    bytes: std::collections::HashMap<usize, Bytes>,
+    values: std::collections::HashMap<usize, serde_json::Value>,
+}
+
+impl Payloads {
+    fn get(
+        &mut self,
+        index: usize,
+        event: &Event,
+        ordering: Option<&str>,
+    ) -> Result<(Bytes, Option<String>), ProcessError> {
+        let encode = |e: serde_json::Error| ProcessError::Outbox(anyhow::anyhow!("encoding the event: {e}"));
+        let payload = match self.bytes.get(&index) {
+            Some(b) => b.clone(),
+            None => {
+                let b = Bytes::from(serde_json::to_vec(event).map_err(encode)?);
+                self.bytes.insert(index, b.clone());
+                b
+            }
+        };
+        let Some(pointer) = ordering else {
+            return Ok((payload, None));
+        };
+        if !self.values.contains_key(&index) {
+            self.values
+                .insert(index, serde_json::from_slice(&payload).map_err(encode)?);
+        }
+        let key = match self.values.get(&index).and_then(|v| v.pointer(pointer)) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        };
+        Ok((payload, key))
     }
 }

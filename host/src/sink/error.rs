@@ -19,6 +19,10 @@ pub enum DeliveryError {
     /// Connection refused, reset, DNS failure…
     #[error("connection failed: {0}")]
     Connect(String),
+    /// The sink is misconfigured in a way a reload can fix (e.g. its signing secret is
+    /// missing): the event waits.
+    #[error("sink not ready: {0}")]
+    Config(String),
     /// The request could not even be built (a bug or a bad header value).
     #[error("invalid request: {0}")]
     Request(String),

@@ -15,37 +15,52 @@ pub enum Class {
 /// Classifies a failed attempt. Pure.
 pub fn classify(e: &DeliveryError) -> Class {
     match e {
-        DeliveryError::Timeout(_) | DeliveryError::Connect(_) => Class::Retryable,
+        DeliveryError::Timeout(_) | DeliveryError::Connect(_) | DeliveryError::Config(_) => Class::Retryable,
         DeliveryError::Status { status, .. } if *status == 408 || *status == 429 || *status >= 500 => Class::Retryable,
         DeliveryError::Status { .. } | DeliveryError::Request(_) => Class::Permanent,
     }
 }
 
-/// Exponential backoff: `base · 2^(attempt-1)`, capped, honouring `Retry-After` when longer.
+/// The longest `Retry-After` honoured; a receiver asking for more is retried after this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// When to try again: exponential backoff with **full jitter** (a random delay between zero and
+/// `base · 2^(attempts-1)`, capped), so a receiver coming back from an outage is not hit by
+/// every queued event at the same instant; never sooner than `Retry-After`. An event is given
+/// up on after `max_attempts`, or when the next try would fall beyond `max_age`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
     /// Total attempts, including the first.
     pub max_attempts: u32,
-    /// Delay before the second attempt.
+    /// Oldest an event may get (from commit) before it is dead-lettered.
+    pub max_age: Duration,
+    /// Backoff scale: the first retry waits up to this long.
     pub base: Duration,
-    /// Longest delay between attempts.
+    /// Longest backoff between attempts.
     pub cap: Duration,
 }
 
 impl Schedule {
-    /// The delay before attempt `next` (2 = first retry), or `None` when attempts are used up.
-    pub fn delay(&self, next: u32, error: &DeliveryError) -> Option<Duration> {
-        if next > self.max_attempts {
+    /// The delay before the next attempt after `attempts` failed ones, for an event `age` old,
+    /// or `None` when it is time to give up. `unit` is a uniform random number in [0, 1).
+    pub fn delay(&self, attempts: u32, age: Duration, error: &DeliveryError, unit: f64) -> Option<Duration> {
+        if attempts >= self.max_attempts {
             return None;
         }
-        let exp = self.base.saturating_mul(1u32 << (next.saturating_sub(2)).min(20));
-        let mut delay = exp.min(self.cap);
+        let ceiling = self
+            .base
+            .saturating_mul(1u32 << attempts.saturating_sub(1).min(20))
+            .min(self.cap);
+        let mut delay = ceiling.mul_f64(unit.clamp(0.0, 1.0));
         if let DeliveryError::Status {
             retry_after_secs: Some(secs),
             ..
         } = error
         {
-            delay = delay.max(Duration::from_secs(*secs).min(self.cap));
+            delay = delay.max(Duration::from_secs(*secs).min(MAX_RETRY_AFTER));
+        }
+        if age.saturating_add(delay) > self.max_age {
+            return None;
         }
         Some(delay)
     }
@@ -72,23 +87,46 @@ mod tests {
         assert_eq!(classify(&DeliveryError::Timeout(5)), Class::Retryable);
     }
 
-    #[test]
-    fn backoff_doubles_caps_and_honours_retry_after() {
-        let s = Schedule {
+    fn schedule() -> Schedule {
+        Schedule {
             max_attempts: 4,
+            max_age: Duration::from_secs(3600),
             base: Duration::from_millis(100),
             cap: Duration::from_secs(1),
-        };
-        let e = status(500);
-        assert_eq!(s.delay(2, &e), Some(Duration::from_millis(100)));
-        assert_eq!(s.delay(3, &e), Some(Duration::from_millis(200)));
-        assert_eq!(s.delay(4, &e), Some(Duration::from_millis(400)));
-        assert_eq!(s.delay(5, &e), None);
+        }
+    }
+
+    #[test]
+    fn full_jitter_stays_under_a_doubling_capped_ceiling() {
+        let (s, e, young) = (schedule(), status(500), Duration::ZERO);
+        assert_eq!(s.delay(1, young, &e, 0.999_999).map(|d| d.as_millis()), Some(99));
+        assert_eq!(s.delay(2, young, &e, 0.5), Some(Duration::from_millis(100)));
+        assert_eq!(s.delay(3, young, &e, 0.5), Some(Duration::from_millis(200)));
+        assert_eq!(s.delay(3, young, &e, 0.0), Some(Duration::ZERO));
+        let long = Schedule { max_attempts: 50, ..s };
+        assert_eq!(long.delay(30, young, &e, 0.5), Some(Duration::from_millis(500)), "capped at 1 s");
+    }
+
+    #[test]
+    fn gives_up_after_max_attempts_or_max_age() {
+        let (s, e) = (schedule(), status(500));
+        assert_eq!(s.delay(4, Duration::ZERO, &e, 0.5), None);
+        assert_eq!(s.delay(1, Duration::from_secs(3600), &e, 0.5), None);
+        assert!(s.delay(1, Duration::from_secs(3599), &e, 0.0).is_some());
+    }
+
+    #[test]
+    fn retry_after_is_a_floor() {
         let wait = DeliveryError::Status {
             status: 429,
             body: String::new(),
             retry_after_secs: Some(30),
         };
-        assert_eq!(s.delay(2, &wait), Some(Duration::from_secs(1)));
+        assert_eq!(schedule().delay(1, Duration::ZERO, &wait, 0.1), Some(Duration::from_secs(30)));
+        let s = Schedule {
+            max_age: Duration::from_secs(10),
+            ..schedule()
+        };
+        assert_eq!(s.delay(1, Duration::ZERO, &wait, 0.1), None, "beyond max_age");
     }
 }

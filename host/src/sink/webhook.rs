@@ -1,51 +1,37 @@
-//! The `webhook` sink: POST each event as JSON, retrying with exponential backoff; events that
-//! fail permanently or exhaust their attempts go to a dead-letter file with the last error.
+//! The `webhook` sink's HTTP side: one attempt at delivering one outbox entry — rendered in the
+//! sink's format, signed if it has a secret, within its timeout. Scheduling, retries and dead
+//! letters are the outbox's (`crate::outbox`).
 
 use super::DeliveryError;
-use super::retry::{Class, Schedule, classify};
+use super::format::{SigningKey, render};
 use crate::config::WebhookSpec;
-use crate::event::Event;
+use crate::outbox::Queued;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
-use tokio::sync::{Notify, Semaphore};
 
-/// Deliveries in flight per sink: enough to keep a receiver busy, few enough not to drown it.
-const CONCURRENCY: usize = 16;
-/// Longest wait between attempts, whatever the backoff or `Retry-After` say.
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// Bytes of an error answer kept for logs and the dead-letter record.
+/// Bytes of an error answer kept for logs and the dead letter.
 const ERROR_BODY_BYTES: usize = 512;
 
-/// A webhook sink.
-#[derive(Debug, Clone)]
-pub struct WebhookSink {
-    inner: Arc<Inner>,
-}
-
+/// A webhook sink: its spec, HTTP(S) client and signing key.
 #[derive(Debug)]
-struct Inner {
+pub struct WebhookSink {
     id: String,
     spec: WebhookSpec,
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
-    permits: Semaphore,
-    pending: AtomicUsize,
-    idle: Notify,
-    dead_letter: PathBuf,
-    dead_letter_lock: tokio::sync::Mutex<()>,
+    /// The signing key, or why it is unavailable (events then wait and retry: nothing leaves
+    /// unsigned once a secret is configured).
+    signing: Option<Result<SigningKey, String>>,
 }
 
 impl WebhookSink {
-    /// Builds the sink and its HTTP(S) client (public web roots, plus `ca_file` if set).
-    pub fn new(id: &str, spec: &WebhookSpec, dead_letter: PathBuf) -> anyhow::Result<WebhookSink> {
+    /// Builds the sink and its HTTP(S) client (public web roots, plus `ca_file` if set), and
+    /// reads its signing secret.
+    pub fn new(id: &str, spec: &WebhookSpec) -> anyhow::Result<WebhookSink> {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_millis(spec.timeout_ms)));
         connector.set_nodelay(true);
@@ -60,102 +46,65 @@ impl WebhookSink {
             .https_or_http()
             .enable_http1()
             .wrap_connector(connector);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(spec.concurrency)
+            .build(connector);
+        let signing = spec.signing_secret.as_ref().map(|secret| {
+            let key = crate::pipeline::read_secret(secret).and_then(|s| SigningKey::parse(&s));
+            if let Err(reason) = &key {
+                tracing::warn!(sink = %id, %reason, "Signing secret unavailable; this sink's events wait in the outbox until it is fixed.");
+            }
+            key
+        });
         Ok(WebhookSink {
-            inner: Arc::new(Inner {
-                id: id.to_string(),
-                spec: spec.clone(),
-                client,
-                permits: Semaphore::new(CONCURRENCY),
-                pending: AtomicUsize::new(0),
-                idle: Notify::new(),
-                dead_letter,
-                dead_letter_lock: tokio::sync::Mutex::new(()),
-            }),
+            id: id.to_string(),
+            spec: spec.clone(),
+            client,
+            signing,
         })
     }
 
     /// The sink id.
     pub fn id(&self) -> &str {
-        &self.inner.id
+        &self.id
     }
 
-    /// Queues one event for delivery.
-    pub fn enqueue(&self, event: Arc<Event>) {
-        self.inner.pending.fetch_add(1, Ordering::SeqCst);
-        let inner = self.inner.clone();
-        tokio::spawn(async move {
-            inner.deliver(&event).await;
-            if inner.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
-                inner.idle.notify_waiters();
-            }
-        });
+    /// Its spec.
+    pub fn spec(&self) -> &WebhookSpec {
+        &self.spec
     }
 
-    /// Waits until no delivery is pending.
-    pub async fn drain(&self) {
-        loop {
-            let idle = self.inner.idle.notified();
-            if self.inner.pending.load(Ordering::SeqCst) == 0 {
-                return;
-            }
-            idle.await;
-        }
-    }
-}
-
-impl Inner {
-    async fn deliver(&self, event: &Event) {
-        let body = match serde_json::to_vec(event) {
-            Ok(b) => Bytes::from(b),
-            Err(e) => return self.dead_letter(event, 0, &DeliveryError::Request(e.to_string())).await,
-        };
-        let schedule = Schedule {
-            max_attempts: self.spec.max_attempts,
-            base: Duration::from_millis(self.spec.backoff_ms),
-            cap: MAX_BACKOFF,
-        };
-        let mut attempt = 1;
-        loop {
-            let result = {
-                let _permit = self.permits.acquire().await;
-                self.attempt(event, body.clone()).await
-            };
-            let error = match result {
-                Ok(()) => {
-                    tracing::debug!(sink = %self.id, event_uid = %event.event_uid, attempt, "Delivered.");
-                    return;
-                }
-                Err(e) => e,
-            };
-            let retry = match classify(&error) {
-                Class::Retryable => schedule.delay(attempt + 1, &error),
-                Class::Permanent => None,
-            };
-            match retry {
-                Some(delay) => {
-                    tracing::warn!(sink = %self.id, event_uid = %event.event_uid, attempt, error = %error, retry_in_ms = delay.as_millis() as u64, "Delivery failed; will retry.");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                None => return self.dead_letter(event, attempt, &error).await,
-            }
-        }
-    }
-
-    async fn attempt(&self, event: &Event, body: Bytes) -> Result<(), DeliveryError> {
+    /// One attempt at delivering `item`.
+    pub async fn send(&self, item: &Queued) -> Result<(), DeliveryError> {
+        let rendered = render(self.spec.format, &item.webhook_id, &item.payload)?;
         let mut request = hyper::Request::post(self.spec.url.clone())
-            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .header(hyper::header::CONTENT_TYPE, rendered.content_type)
             .header(
                 hyper::header::USER_AGENT,
                 concat!("switchyard/", env!("CARGO_PKG_VERSION")),
             )
-            .header("switchyard-event-uid", event.event_uid.as_str());
+            .header("webhook-id", item.webhook_id.as_str());
+        for (name, value) in &rendered.headers {
+            request = request.header(*name, value.as_str());
+        }
+        match &self.signing {
+            None => {}
+            Some(Ok(key)) => {
+                let timestamp = crate::clock::now_ms() / 1000;
+                request = request
+                    .header("webhook-timestamp", timestamp.to_string())
+                    .header(
+                        "webhook-signature",
+                        key.sign(&item.webhook_id, timestamp, &rendered.body),
+                    );
+            }
+            Some(Err(reason)) => return Err(DeliveryError::Config(reason.clone())),
+        }
         for (name, value) in &self.spec.headers {
             request = request.header(name.as_str(), value.as_str());
         }
         let request = request
-            .body(Full::new(body))
+            .body(Full::new(rendered.body))
             .map_err(|e| DeliveryError::Request(e.to_string()))?;
         let timeout = Duration::from_millis(self.spec.timeout_ms);
         let response = match tokio::time::timeout(timeout, self.client.request(request)).await {
@@ -188,34 +137,5 @@ impl Inner {
             body,
             retry_after_secs,
         })
-    }
-
-    async fn dead_letter(&self, event: &Event, attempts: u32, error: &DeliveryError) {
-        tracing::error!(sink = %self.id, event_uid = %event.event_uid, attempts, error = %error, path = %self.dead_letter.display(), "Delivery gave up; event written to the dead-letter file.");
-        let record = serde_json::json!({
-            "sink": self.id,
-            "failed_at": crate::clock::now_rfc3339(),
-            "attempts": attempts,
-            "last_error": error.to_string(),
-            "event": event,
-        });
-        let mut line = record.to_string();
-        line.push('\n');
-        let _guard = self.dead_letter_lock.lock().await;
-        let written = async {
-            if let Some(dir) = self.dead_letter.parent() {
-                tokio::fs::create_dir_all(dir).await?;
-            }
-            let mut f = tokio::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.dead_letter)
-                .await?;
-            f.write_all(line.as_bytes()).await?;
-            f.flush().await
-        };
-        if let Err(e) = written.await {
-            tracing::error!(sink = %self.id, event_uid = %event.event_uid, error = %e, "Could not write the dead-letter file; the event is lost.");
-        }
     }
 }

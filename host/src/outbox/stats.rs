@@ -1,0 +1,126 @@
+//! Delivery counters per sink, and their Prometheus rendering together with the outbox's
+//! queue depths.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// One sink's counters.
+#[derive(Debug, Default)]
+pub struct SinkCounters {
+    /// Attempts that got a 2xx.
+    pub delivered: AtomicU64,
+    /// Failed attempts that will be retried.
+    pub retried: AtomicU64,
+    /// Events given up on (moved to the dead letters).
+    pub dead_lettered: AtomicU64,
+    /// Attempts running now.
+    pub in_flight: AtomicU64,
+}
+
+/// Counters of every sink that delivered since start.
+#[derive(Debug, Default)]
+pub struct DeliveryStats {
+    sinks: Mutex<BTreeMap<String, Arc<SinkCounters>>>,
+}
+
+impl DeliveryStats {
+    /// A sink's counters (created on first use).
+    pub fn sink(&self, id: &str) -> Arc<SinkCounters> {
+        self.sinks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Prometheus text for the counters, the depths (`sink → (queued, dead)`) and the
+    /// group-commit counters.
+    pub fn render(&self, depths: &BTreeMap<String, (u64, u64)>, commits: &super::store::CommitStats) -> String {
+        let sinks = self.sinks.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut out = String::new();
+        let mut family = |name: &str, kind: &str, help: &str, values: Vec<(String, u64)>| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (labels, v) in values {
+                let _ = writeln!(out, "{name}{labels} {v}");
+            }
+        };
+        let mut ids: Vec<&String> = sinks.keys().chain(depths.keys()).collect();
+        ids.sort();
+        ids.dedup();
+        let per_sink = |f: &dyn Fn(&str) -> u64| -> Vec<(String, u64)> {
+            ids.iter().map(|id| (format!("{{sink=\"{id}\"}}"), f(id))).collect()
+        };
+        let counter = |id: &str, pick: fn(&SinkCounters) -> &AtomicU64| {
+            sinks.get(id).map(|c| pick(c).load(Ordering::Relaxed)).unwrap_or(0)
+        };
+        family(
+            "switchyard_outbox_depth",
+            "gauge",
+            "Events committed and waiting for delivery, by sink.",
+            per_sink(&|id| depths.get(id).map(|d| d.0).unwrap_or(0)),
+        );
+        family(
+            "switchyard_dead_letters",
+            "gauge",
+            "Events in the dead-letter store, by sink.",
+            per_sink(&|id| depths.get(id).map(|d| d.1).unwrap_or(0)),
+        );
+        family(
+            "switchyard_deliveries_in_flight",
+            "gauge",
+            "Delivery attempts running now, by sink.",
+            per_sink(&|id| counter(id, |c| &c.in_flight)),
+        );
+        let mut attempts = Vec::new();
+        for id in &ids {
+            attempts.push((
+                format!("{{sink=\"{id}\",outcome=\"delivered\"}}"),
+                counter(id, |c| &c.delivered),
+            ));
+            attempts.push((
+                format!("{{sink=\"{id}\",outcome=\"failed\"}}"),
+                counter(id, |c| &c.retried) + counter(id, |c| &c.dead_lettered),
+            ));
+        }
+        family(
+            "switchyard_delivery_attempts_total",
+            "counter",
+            "Delivery attempts, by sink and outcome.",
+            attempts,
+        );
+        family(
+            "switchyard_delivered_total",
+            "counter",
+            "Events delivered (2xx), by sink.",
+            per_sink(&|id| counter(id, |c| &c.delivered)),
+        );
+        family(
+            "switchyard_dead_lettered_total",
+            "counter",
+            "Events moved to the dead-letter store, by sink.",
+            per_sink(&|id| counter(id, |c| &c.dead_lettered)),
+        );
+        family(
+            "switchyard_outbox_commits_total",
+            "counter",
+            "Outbox transactions (group commits).",
+            vec![(String::new(), commits.commits.load(Ordering::Relaxed))],
+        );
+        family(
+            "switchyard_outbox_fsyncs_total",
+            "counter",
+            "Outbox transactions that were fsynced.",
+            vec![(String::new(), commits.fsyncs.load(Ordering::Relaxed))],
+        );
+        family(
+            "switchyard_outbox_committed_events_total",
+            "counter",
+            "Events committed into the outbox.",
+            vec![(String::new(), commits.rows.load(Ordering::Relaxed))],
+        );
+        out
+    }
+}

@@ -1,0 +1,493 @@
+//! The outbox's SQLite file (`<data_dir>/outbox.db`, WAL mode): the `outbox` table holds events
+//! waiting for a sink, `dead` holds the ones given up on. One writer thread owns the write
+//! connection and applies commands in **group commits**: whatever queued up while the previous
+//! transaction was being fsynced goes into the next one, so concurrent requests share one
+//! fsync instead of paying one each.
+//!
+//! Only batches that carry new events (or a flush) are fsynced (`synchronous=FULL`); a batch of
+//! acks and retry bookkeeping alone commits with `synchronous=NORMAL`. Losing such a batch in
+//! a power cut means an event is delivered again with the same webhook-id, never lost.
+
+use super::record::{DeadLetter, NewRow, Queued};
+use anyhow::Context;
+use bytes::Bytes;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+use tokio::sync::{Notify, oneshot};
+
+/// Commands applied in one transaction at most.
+const MAX_BATCH: usize = 4096;
+/// How long a connection waits for another process's write lock (the CLI's `dlq replay`).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS outbox (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    sink         TEXT    NOT NULL,
+    webhook_id   TEXT    NOT NULL,
+    ordering_key TEXT,
+    created_ms   INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_ms      INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    payload      BLOB    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_by_sink ON outbox (sink, id);
+CREATE TABLE IF NOT EXISTS dead (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    sink         TEXT    NOT NULL,
+    webhook_id   TEXT    NOT NULL,
+    ordering_key TEXT,
+    created_ms   INTEGER NOT NULL,
+    failed_ms    INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL,
+    last_error   TEXT    NOT NULL,
+    payload      BLOB    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_by_sink ON dead (sink, failed_ms);
+PRAGMA user_version = 1;
+";
+
+/// The outbox file under a data dir.
+pub fn path_in(data_dir: &Path) -> PathBuf {
+    data_dir.join("outbox.db")
+}
+
+/// Opens (creating if needed) the outbox database with the router's settings. Any process may
+/// open it: the CLI does, next to a running router.
+pub fn connect(path: &Path) -> anyhow::Result<Connection> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let conn = Connection::open(path).with_context(|| format!("opening the outbox {}", path.display()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        anyhow::bail!("the outbox {} cannot use WAL mode (got {mode})", path.display());
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(SCHEMA)
+        .with_context(|| format!("creating the outbox schema in {}", path.display()))?;
+    Ok(conn)
+}
+
+fn queued_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Queued> {
+    Ok(Queued {
+        id: row.get(0)?,
+        webhook_id: row.get(1)?,
+        ordering_key: row.get(2)?,
+        created_ms: row.get(3)?,
+        attempts: row.get(4)?,
+        next_ms: row.get(5)?,
+        last_error: row.get(6)?,
+        payload: Bytes::from(row.get::<_, Vec<u8>>(7)?),
+    })
+}
+
+/// Reads up to `limit` waiting events of `sink` with ids above `after`, oldest first.
+pub fn load(conn: &Connection, sink: &str, after: i64, limit: usize) -> anyhow::Result<Vec<Queued>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, webhook_id, ordering_key, created_ms, attempts, next_ms, last_error, payload
+         FROM outbox WHERE sink = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![sink, after, limit as i64], queued_of)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Events waiting and dead-lettered, per sink.
+pub fn depths(conn: &Connection) -> anyhow::Result<BTreeMap<String, (u64, u64)>> {
+    let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut stmt = conn.prepare_cached("SELECT sink, count(*) FROM outbox GROUP BY sink")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (sink, n) = row?;
+        out.entry(sink).or_default().0 = n as u64;
+    }
+    let mut stmt = conn.prepare_cached("SELECT sink, count(*) FROM dead GROUP BY sink")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (sink, n) = row?;
+        out.entry(sink).or_default().1 = n as u64;
+    }
+    Ok(out)
+}
+
+/// Dead letters, oldest failure first, optionally only one sink's and only those that failed
+/// at or after `since_ms`.
+pub fn dead_letters(conn: &Connection, sink: Option<&str>, since_ms: Option<i64>) -> anyhow::Result<Vec<DeadLetter>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, sink, webhook_id, ordering_key, created_ms, failed_ms, attempts, last_error, payload
+         FROM dead WHERE (?1 IS NULL OR sink = ?1) AND failed_ms >= ?2 ORDER BY failed_ms, id",
+    )?;
+    let rows = stmt.query_map(params![sink, since_ms.unwrap_or(i64::MIN)], |r| {
+        Ok(DeadLetter {
+            id: r.get(0)?,
+            sink: r.get(1)?,
+            webhook_id: r.get(2)?,
+            ordering_key: r.get(3)?,
+            created_ms: r.get(4)?,
+            failed_ms: r.get(5)?,
+            attempts: r.get(6)?,
+            last_error: r.get(7)?,
+            payload: Bytes::from(r.get::<_, Vec<u8>>(8)?),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Moves dead letters back into the outbox (fresh attempts, fresh age, same webhook-id so the
+/// receiver can still dedup) in one transaction; returns how many moved. A running router
+/// picks them up within its poll interval.
+pub fn requeue(conn: &mut Connection, ids: &[i64]) -> anyhow::Result<usize> {
+    let tx = conn.transaction()?;
+    let now = crate::clock::now_ms();
+    let mut moved = 0;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO outbox (sink, webhook_id, ordering_key, created_ms, attempts, next_ms, payload)
+             SELECT sink, webhook_id, ordering_key, ?2, 0, 0, payload FROM dead WHERE id = ?1",
+        )?;
+        let mut delete = tx.prepare_cached("DELETE FROM dead WHERE id = ?1")?;
+        for id in ids {
+            if insert.execute(params![id, now])? == 1 {
+                delete.execute(params![id])?;
+                moved += 1;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(moved)
+}
+
+/// What the writer thread applies.
+enum Command {
+    Enqueue {
+        rows: Vec<NewRow>,
+        done: oneshot::Sender<Result<(), String>>,
+    },
+    Delivered(i64),
+    Retry {
+        id: i64,
+        attempts: u32,
+        next_ms: i64,
+        error: String,
+    },
+    Bury {
+        id: i64,
+        attempts: u32,
+        error: String,
+    },
+    Flush(oneshot::Sender<Result<(), String>>),
+}
+
+/// Group-commit counters.
+#[derive(Debug, Default)]
+pub struct CommitStats {
+    /// Transactions committed.
+    pub commits: AtomicU64,
+    /// Of which fsynced.
+    pub fsyncs: AtomicU64,
+    /// Events committed into the outbox.
+    pub rows: AtomicU64,
+}
+
+/// The router's handle on the outbox file: the writer thread plus a read connection.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    commands: Mutex<mpsc::Sender<Command>>,
+    reader: Mutex<Connection>,
+    wakers: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
+    stats: Arc<CommitStats>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.inner.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens the outbox under `data_dir` and starts its writer thread.
+    pub fn open(data_dir: &Path) -> anyhow::Result<Store> {
+        let path = path_in(data_dir);
+        let writer = connect(&path)?;
+        let reader = connect(&path)?;
+        let (tx, rx) = mpsc::channel();
+        let wakers: Arc<Mutex<HashMap<String, Arc<Notify>>>> = Arc::default();
+        let stats = Arc::new(CommitStats::default());
+        let (w, s) = (wakers.clone(), stats.clone());
+        std::thread::Builder::new()
+            .name("outbox-writer".into())
+            .spawn(move || write_loop(writer, rx, w, s))
+            .context("starting the outbox writer thread")?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path,
+                commands: Mutex::new(tx),
+                reader: Mutex::new(reader),
+                wakers,
+                stats,
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Group-commit counters.
+    pub fn stats(&self) -> &CommitStats {
+        &self.inner.stats
+    }
+
+    fn send(&self, command: Command) -> bool {
+        self.inner
+            .commands
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(command)
+            .is_ok()
+    }
+
+    /// Commits new events; returns once they are on disk (fsynced), or the reason they are not.
+    pub async fn enqueue(&self, rows: Vec<NewRow>) -> anyhow::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (done, committed) = oneshot::channel();
+        if !self.send(Command::Enqueue { rows, done }) {
+            anyhow::bail!("the outbox writer has stopped");
+        }
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => anyhow::bail!("committing to the outbox failed: {e}"),
+            Err(_) => anyhow::bail!("the outbox writer has stopped"),
+        }
+    }
+
+    /// Records a delivery (the event leaves the outbox).
+    pub fn delivered(&self, id: i64) {
+        self.send(Command::Delivered(id));
+    }
+
+    /// Records a failed attempt and when to try next.
+    pub fn retry(&self, id: i64, attempts: u32, next_ms: i64, error: String) {
+        self.send(Command::Retry {
+            id,
+            attempts,
+            next_ms,
+            error,
+        });
+    }
+
+    /// Moves an event to the dead letters with its last error.
+    pub fn bury(&self, id: i64, attempts: u32, error: String) {
+        self.send(Command::Bury { id, attempts, error });
+    }
+
+    /// Waits until everything sent so far is committed and fsynced.
+    pub async fn flush(&self) -> anyhow::Result<()> {
+        let (done, flushed) = oneshot::channel();
+        if !self.send(Command::Flush(done)) {
+            return Ok(());
+        }
+        match flushed.await {
+            Ok(Ok(())) | Err(_) => Ok(()),
+            Ok(Err(e)) => anyhow::bail!("flushing the outbox failed: {e}"),
+        }
+    }
+
+    /// The notification a sink's dispatcher waits on; fired after each commit that adds
+    /// events for that sink.
+    pub fn waker(&self, sink: &str) -> Arc<Notify> {
+        self.inner
+            .wakers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(sink.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Runs `f` with the read connection on a blocking thread.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&inner.reader.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .context("outbox reader panicked")?
+    }
+
+    /// The id of the newest waiting event of `sink`, if any (to tell "nothing new" cheaply).
+    pub async fn newest(&self, sink: &str) -> anyhow::Result<Option<i64>> {
+        let sink = sink.to_string();
+        self.read(move |c| {
+            Ok(c.query_row("SELECT max(id) FROM outbox WHERE sink = ?1", params![sink], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .optional()?
+            .flatten())
+        })
+        .await
+    }
+}
+
+fn write_loop(
+    mut conn: Connection,
+    commands: mpsc::Receiver<Command>,
+    wakers: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
+    stats: Arc<CommitStats>,
+) {
+    while let Ok(first) = commands.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match commands.try_recv() {
+                Ok(c) => batch.push(c),
+                Err(_) => break,
+            }
+        }
+        let durable = batch
+            .iter()
+            .any(|c| matches!(c, Command::Enqueue { .. } | Command::Flush(_)));
+        let result = apply(&mut conn, &batch, durable).map_err(|e| format!("{e:#}"));
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        if durable {
+            stats.fsyncs.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Err(e) = &result {
+            tracing::error!(error = %e, commands = batch.len(), "Outbox commit failed.");
+        }
+        let mut woken: Vec<String> = Vec::new();
+        for command in batch {
+            match command {
+                Command::Enqueue { rows, done } => {
+                    if result.is_ok() {
+                        stats.rows.fetch_add(rows.len() as u64, Ordering::Relaxed);
+                        for row in rows {
+                            if !woken.contains(&row.sink) {
+                                woken.push(row.sink);
+                            }
+                        }
+                    }
+                    let _ = done.send(result.clone());
+                }
+                Command::Flush(done) => {
+                    let _ = done.send(result.clone());
+                }
+                _ => {}
+            }
+        }
+        let wakers = wakers.lock().unwrap_or_else(|p| p.into_inner());
+        for sink in woken {
+            if let Some(w) = wakers.get(&sink) {
+                w.notify_one();
+            }
+        }
+    }
+}
+
+fn apply(conn: &mut Connection, batch: &[Command], durable: bool) -> anyhow::Result<()> {
+    conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" })?;
+    let tx = conn.transaction()?;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO outbox (sink, webhook_id, ordering_key, created_ms, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut delete = tx.prepare_cached("DELETE FROM outbox WHERE id = ?1")?;
+        let mut retry =
+            tx.prepare_cached("UPDATE outbox SET attempts = ?2, next_ms = ?3, last_error = ?4 WHERE id = ?1")?;
+        let mut bury = tx.prepare_cached(
+            "INSERT INTO dead (sink, webhook_id, ordering_key, created_ms, failed_ms, attempts, last_error, payload)
+             SELECT sink, webhook_id, ordering_key, created_ms, ?2, ?3, ?4, payload FROM outbox WHERE id = ?1",
+        )?;
+        for command in batch {
+            match command {
+                Command::Enqueue { rows, .. } => {
+                    for r in rows {
+                        insert.execute(params![
+                            r.sink,
+                            r.webhook_id,
+                            r.ordering_key,
+                            r.created_ms,
+                            r.payload.as_ref()
+                        ])?;
+                    }
+                }
+                Command::Delivered(id) => {
+                    delete.execute(params![id])?;
+                }
+                Command::Retry {
+                    id,
+                    attempts,
+                    next_ms,
+                    error,
+                } => {
+                    retry.execute(params![id, attempts, next_ms, error])?;
+                }
+                Command::Bury { id, attempts, error } => {
+                    bury.execute(params![id, crate::clock::now_ms(), attempts, error])?;
+                    delete.execute(params![id])?;
+                }
+                Command::Flush(_) => {}
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(sink: &str, n: u32) -> NewRow {
+        NewRow {
+            sink: sink.to_string(),
+            webhook_id: format!("msg_{n}"),
+            ordering_key: None,
+            created_ms: 1,
+            payload: Bytes::from(format!("{{\"n\":{n}}}")),
+        }
+    }
+
+    #[tokio::test]
+    async fn events_survive_reopening_and_move_through_dead_letters() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store.enqueue(vec![row("a", 1), row("a", 2), row("b", 3)]).await.expect("enqueue");
+        let a = store.read(|c| load(c, "a", 0, 10)).await.expect("load");
+        assert_eq!(a.iter().map(|q| q.webhook_id.as_str()).collect::<Vec<_>>(), ["msg_1", "msg_2"]);
+        store.delivered(a[0].id);
+        store.retry(a[1].id, 1, 99, "HTTP 503".into());
+        store.flush().await.expect("flush");
+        drop(store);
+
+        let store = Store::open(dir.path()).expect("reopen");
+        let a = store.read(|c| load(c, "a", 0, 10)).await.expect("load");
+        assert_eq!((a.len(), a[0].attempts, a[0].next_ms), (1, 1, 99));
+        assert_eq!(a[0].last_error.as_deref(), Some("HTTP 503"));
+        store.bury(a[0].id, 2, "HTTP 422: no".into());
+        store.flush().await.expect("flush");
+        let depths = store.read(depths).await.expect("depths");
+        assert_eq!(depths.get("a"), Some(&(0, 1)));
+        assert_eq!(depths.get("b"), Some(&(1, 0)));
+
+        let mut conn = connect(store.path()).expect("second connection");
+        let dead = dead_letters(&conn, Some("a"), None).expect("dead");
+        assert_eq!((dead.len(), dead[0].attempts, dead[0].webhook_id.as_str()), (1, 2, "msg_2"));
+        assert_eq!(requeue(&mut conn, &[dead[0].id]).expect("requeue"), 1);
+        let a = store.read(|c| load(c, "a", 0, 10)).await.expect("load");
+        assert_eq!((a.len(), a[0].attempts, a[0].webhook_id.as_str()), (1, 0, "msg_2"));
+        assert!(dead_letters(&conn, None, None).expect("dead").is_empty());
+    }
+}
