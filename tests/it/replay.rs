@@ -51,11 +51,11 @@ async fn fixed_plugins_replay_the_quarantine() {
         .replace("{plugins}", &plugins_dir().display().to_string())
         .replace("{dir}", &config_path.parent().expect("dir").display().to_string());
     std::fs::write(&config_path, text).expect("config");
-    let mut progress = Vec::new();
-    let summary = switchyard::cli::replay(&config_path, None, None, &mut progress)
+    let progress = switchyard::cli::Progress::buffer();
+    let summary = switchyard::cli::replay(&config_path, None, None, &progress)
         .await
         .expect("replay");
-    let progress = String::from_utf8(progress).expect("utf8");
+    let progress = progress.captured();
     assert_eq!(
         (summary.total, summary.replayed, summary.failed),
         (3, 2, 1),

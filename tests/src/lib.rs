@@ -203,6 +203,11 @@ impl Answer {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("answer is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
 }
 
 /// Sends one request.
@@ -254,12 +259,14 @@ pub struct Received {
 }
 
 /// A real HTTP server standing in for a webhook receiver. It answers `fail_status` to the first
-/// `fail_first` requests, then 200.
+/// `fail_first` requests (until [`MockSink::heal`]), then 200.
 pub struct MockSink {
     /// Its address.
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
+    every: Arc<Mutex<Vec<(u16, Received)>>>,
     attempts: Arc<Mutex<usize>>,
+    failures_left: Arc<std::sync::atomic::AtomicUsize>,
     stop: Shutdown,
 }
 
@@ -272,21 +279,39 @@ impl MockSink {
     /// A receiver that fails the first `n` requests with `status`.
     pub async fn failing(n: usize, status: u16) -> MockSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind mock");
+        MockSink::serve(listener, n, status)
+    }
+
+    /// A receiver that accepts everything, on a given address (a receiver coming back).
+    pub async fn start_on(addr: SocketAddr) -> MockSink {
+        let listener = TcpListener::bind(addr).await.expect("bind mock on its old port");
+        MockSink::serve(listener, 0, 200)
+    }
+
+    fn serve(listener: TcpListener, n: usize, status: u16) -> MockSink {
         let addr = listener.local_addr().expect("addr");
         let received = Arc::new(Mutex::new(Vec::new()));
+        let every = Arc::new(Mutex::new(Vec::new()));
         let attempts = Arc::new(Mutex::new(0usize));
+        let failures_left = Arc::new(std::sync::atomic::AtomicUsize::new(n));
         let stop = Shutdown::new();
-        let (rx, at, st) = (received.clone(), attempts.clone(), stop.clone());
+        let (rx, ev, at, left, st) = (
+            received.clone(),
+            every.clone(),
+            attempts.clone(),
+            failures_left.clone(),
+            stop.clone(),
+        );
         tokio::spawn(async move {
             loop {
                 let (stream, _) = tokio::select! {
                     _ = st.cancelled() => break,
                     a = listener.accept() => match a { Ok(a) => a, Err(_) => continue },
                 };
-                let (rx, at) = (rx.clone(), at.clone());
+                let (rx, ev, at, left) = (rx.clone(), ev.clone(), at.clone(), left.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req: hyper::Request<Incoming>| {
-                        let (rx, at) = (rx.clone(), at.clone());
+                        let (rx, ev, at, left) = (rx.clone(), ev.clone(), at.clone(), left.clone());
                         async move {
                             let headers = req.headers().clone();
                             let path = req.uri().to_string();
@@ -296,17 +321,22 @@ impl MockSink {
                                 .await
                                 .map(|b| b.to_bytes())
                                 .unwrap_or_default();
-                            let attempt = {
-                                let mut a = at.lock().expect("lock");
-                                *a += 1;
-                                *a
-                            };
-                            let code = if attempt <= n {
+                            *at.lock().expect("lock") += 1;
+                            let fail = left
+                                .fetch_update(
+                                    std::sync::atomic::Ordering::SeqCst,
+                                    std::sync::atomic::Ordering::SeqCst,
+                                    |l| l.checked_sub(1),
+                                )
+                                .is_ok();
+                            let got = Received { path, headers, body };
+                            let code = if fail {
                                 status
                             } else {
-                                rx.lock().expect("lock").push(Received { path, headers, body });
+                                rx.lock().expect("lock").push(got.clone());
                                 200
                             };
+                            ev.lock().expect("lock").push((code, got));
                             let mut resp = hyper::Response::new(Full::new(Bytes::from_static(b"{}")));
                             *resp.status_mut() = hyper::StatusCode::from_u16(code).expect("status");
                             Ok::<_, std::convert::Infallible>(resp)
@@ -321,9 +351,21 @@ impl MockSink {
         MockSink {
             addr,
             received,
+            every,
             attempts,
+            failures_left,
             stop,
         }
+    }
+
+    /// From now on, accept every request (the receiver was fixed).
+    pub fn heal(&self) {
+        self.failures_left.store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Every request seen, with the status it got, in arrival order.
+    pub fn every(&self) -> Vec<(u16, Received)> {
+        self.every.lock().expect("lock").clone()
     }
 
     /// The URL to configure.
