@@ -73,12 +73,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Dlq {
-            command: DlqCommand::Replay {
-                config,
-                sink,
-                since,
-                wait,
-            },
+            command:
+                DlqCommand::Replay {
+                    config,
+                    sink,
+                    since,
+                    wait,
+                },
         } => {
             let progress = Progress::stderr("requeueing");
             let filter = switchyard::cli::DlqFilter { sink, since };

@@ -1,21 +1,10 @@
 //! The real `switchyard` binary: exit codes and output of `check` and `plugin test`, and `run`
 //! serving the default config until SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
+
+use common::{bin, free_port, http, signal, spawn_router, workspace};
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_switchyard"))
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf()
-}
 
 #[test]
 fn check_reports_errors_with_positions_and_fails() {
@@ -91,48 +80,6 @@ fn plugin_test_fails_with_the_plugins_message_on_bad_input() {
     );
 }
 
-/// A free port on 127.0.0.1.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-/// Starts `switchyard run --config <config>` and returns once it logs that it listens; its log
-/// keeps being drained so the router never blocks on a full pipe.
-fn spawn_router(config: &Path) -> std::process::Child {
-    let mut child = bin()
-        .args(["run", "--config"])
-        .arg(config)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !lines
-        .next()
-        .expect("router exited early")
-        .expect("read")
-        .contains("Router listening.")
-    {
-        assert!(Instant::now() < deadline, "router did not start");
-    }
-    std::thread::spawn(move || for _ in lines {});
-    child
-}
-
-fn signal(child: &std::process::Child, name: &str) {
-    assert!(
-        Command::new("kill")
-            .args([name, &child.id().to_string()])
-            .status()
-            .expect("kill")
-            .success()
-    );
-}
-
 /// `switchyard run` on a copy of the default config: listens, turns a POST into a line in
 /// data/events.jsonl, and exits cleanly on SIGTERM.
 #[test]
@@ -160,25 +107,6 @@ fn run_serves_until_sigterm() {
     signal(&child, "-TERM");
     let exit = child.wait().expect("wait");
     assert!(exit.success(), "{exit:?}");
-}
-
-/// One HTTP/1.1 exchange over a plain socket: (status, body).
-fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("answer");
-    let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
 }
 
 fn reload_config(port: u16, vendor: &str) -> String {

@@ -75,13 +75,23 @@ async fn a_receiver_down_for_a_while_gets_everything_when_it_is_back() {
     let router = TestRouter::start(&config(&format!("http://{addr}/hook"), 1000)).await;
     for n in 0..10 {
         let body = format!(r#"{{"id": "down-{n}"}}"#);
-        assert_eq!(post_json(router.addr, "/in", body).await.status, 200, "acked while the sink is down");
+        assert_eq!(
+            post_json(router.addr, "/in", body).await.status,
+            200,
+            "acked while the sink is down"
+        );
     }
     // Let several attempts fail, and check the queue is visible meanwhile.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let metrics = get(router.addr, "/metrics").await.expect("metrics").text();
-    assert!(metrics.contains("switchyard_outbox_depth{sink=\"hook\"} 10"), "{metrics}");
-    let failed = metric(&metrics, "switchyard_delivery_attempts_total{sink=\"hook\",outcome=\"failed\"}");
+    assert!(
+        metrics.contains("switchyard_outbox_depth{sink=\"hook\"} 10"),
+        "{metrics}"
+    );
+    let failed = metric(
+        &metrics,
+        "switchyard_delivery_attempts_total{sink=\"hook\",outcome=\"failed\"}",
+    );
     assert!(failed >= 10, "{metrics}");
 
     let mock = MockSink::start_on(addr).await;
@@ -124,8 +134,14 @@ async fn permanent_failures_are_dead_lettered_then_replayed_after_the_fix() {
     assert!(dead[0].last_error.contains("HTTP 422"), "{:?}", dead[0]);
     assert_eq!(json(&dead[0].payload)["vendor_event_id"], "e2");
     let metrics = get(router.addr, "/metrics").await.expect("metrics").text();
-    assert!(metrics.contains("switchyard_dead_letters{sink=\"hook\"} 1"), "{metrics}");
-    assert!(metrics.contains("switchyard_dead_lettered_total{sink=\"hook\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("switchyard_dead_letters{sink=\"hook\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("switchyard_dead_lettered_total{sink=\"hook\"} 1"),
+        "{metrics}"
+    );
 
     // The receiver is fixed; the operator replays the dead letters into the running router.
     mock.heal();
@@ -173,9 +189,19 @@ async fn an_ordering_key_keeps_each_devices_events_in_order() {
     );
     let router = TestRouter::start(&text).await;
     let batch: Vec<String> = (0..12)
-        .map(|n| format!(r#"{{"id": "o-{n:02}", "device": "{}"}}"#, if n % 2 == 0 { "door-a" } else { "door-b" }))
+        .map(|n| {
+            format!(
+                r#"{{"id": "o-{n:02}", "device": "{}"}}"#,
+                if n % 2 == 0 { "door-a" } else { "door-b" }
+            )
+        })
         .collect();
-    assert_eq!(post_json(router.addr, "/in", format!("[{}]", batch.join(","))).await.status, 200);
+    assert_eq!(
+        post_json(router.addr, "/in", format!("[{}]", batch.join(",")))
+            .await
+            .status,
+        200
+    );
     let got = mock.wait_for(12).await;
     for device in ["door-a", "door-b"] {
         let order: Vec<String> = got
@@ -276,7 +302,12 @@ async fn a_missing_signing_secret_holds_events_instead_of_sending_them_unsigned(
     router.write_config(&format!("{text}\n# secret added\n"));
     router.wait_reload(&before).await;
     let got = mock.wait_for(1).await;
-    assert!(got[0].headers["webhook-signature"].to_str().expect("ascii").starts_with("v1,"));
+    assert!(
+        got[0].headers["webhook-signature"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("v1,")
+    );
     router.stop().await;
 }
 

@@ -82,7 +82,8 @@ async fn request_reaches_webhook_and_file_sink() {
     assert_eq!(received[0].headers["content-type"], "application/json");
     let mut webhook: serde_json::Value = serde_json::from_slice(&received[0].body).expect("JSON body");
     let uid = webhook["event_uid"].as_str().expect("uid").to_string();
-    assert_eq!(received[0].headers["switchyard-event-uid"], uid.as_str());
+    // No dedup key in this event: its webhook-id derives from the uid the outbox keeps.
+    assert_eq!(received[0].headers["webhook-id"], format!("msg_{uid}").as_str());
 
     let file = router.jsonl("events.jsonl");
     assert_eq!(

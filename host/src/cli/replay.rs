@@ -2,12 +2,12 @@
 //! after a plugin fix, say — delivering what now succeeds to the sinks. Replayed entries move
 //! to `quarantine/replayed/`; the others stay, with the new reason.
 
+use super::Progress;
 use crate::config;
 use crate::event::AuthKind;
 use crate::plugin::{Request, Runtime};
 use crate::quarantine::Entry;
 use anyhow::Context;
-use super::Progress;
 use std::path::Path;
 
 /// What a replay did.

@@ -74,7 +74,10 @@ impl Error {
             self,
             Error::Unavailable(_) | Error::Process(ProcessError::Plugin(crate::plugin::Error::Unavailable { .. }))
         );
-        let storage = matches!(self, Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. }));
+        let storage = matches!(
+            self,
+            Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. })
+        );
         let message = if storage {
             // Paths and OS errors stay in the log; the sender learns what to do.
             "the router cannot store events right now; retry later".to_string()

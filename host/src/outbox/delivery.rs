@@ -131,7 +131,10 @@ impl Delivery {
         if let Ok(depths) = self.store.read(store::depths).await {
             let waiting: u64 = depths.values().map(|d| d.0).sum();
             if waiting > 0 {
-                tracing::info!(waiting, "Undelivered events stay in the outbox; they are delivered after the next start.");
+                tracing::info!(
+                    waiting,
+                    "Undelivered events stay in the outbox; they are delivered after the next start."
+                );
             }
         }
     }

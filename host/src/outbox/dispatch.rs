@@ -166,7 +166,9 @@ impl Dispatcher {
                 return;
             }
             self.ready.remove(&(due, id));
-            let Some(item) = self.items.get(&id).cloned() else { continue };
+            let Some(item) = self.items.get(&id).cloned() else {
+                continue;
+            };
             self.in_flight += 1;
             self.counters.in_flight.fetch_add(1, Ordering::Relaxed);
             let (target, tx) = (target.clone(), self.outcomes_tx.clone());
@@ -180,7 +182,9 @@ impl Dispatcher {
     fn settle(&mut self, outcome: Outcome) {
         self.in_flight -= 1;
         self.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
-        let Some(item) = self.items.get_mut(&outcome.id) else { return };
+        let Some(item) = self.items.get_mut(&outcome.id) else {
+            return;
+        };
         let error = match outcome.result {
             Ok(()) => {
                 self.counters.delivered.fetch_add(1, Ordering::Relaxed);
@@ -218,15 +222,13 @@ impl Dispatcher {
                 tracing::debug!(sink = %self.sink_id, webhook_id = %item.webhook_id, attempts = item.attempts, error = %error, retry_in_ms = delay.as_millis() as u64, "Delivery failed; will retry.");
                 item.next_ms = next;
                 item.last_error = Some(error.to_string());
-                self.store
-                    .retry(outcome.id, item.attempts, next, error.to_string());
+                self.store.retry(outcome.id, item.attempts, next, error.to_string());
                 self.ready.insert((next, outcome.id));
             }
             None => {
                 self.counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(sink = %self.sink_id, webhook_id = %item.webhook_id, attempts = item.attempts, error = %error, "Delivery given up; event moved to the dead letters (`switchyard dlq list`).");
-                self.store
-                    .bury(outcome.id, item.attempts, error.to_string());
+                self.store.bury(outcome.id, item.attempts, error.to_string());
                 self.finish(outcome.id);
             }
         }

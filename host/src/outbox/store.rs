@@ -332,11 +332,13 @@ impl Store {
     pub async fn newest(&self, sink: &str) -> anyhow::Result<Option<i64>> {
         let sink = sink.to_string();
         self.read(move |c| {
-            Ok(c.query_row("SELECT max(id) FROM outbox WHERE sink = ?1", params![sink], |r| {
-                r.get::<_, Option<i64>>(0)
-            })
-            .optional()?
-            .flatten())
+            Ok(
+                c.query_row("SELECT max(id) FROM outbox WHERE sink = ?1", params![sink], |r| {
+                    r.get::<_, Option<i64>>(0)
+                })
+                .optional()?
+                .flatten(),
+            )
         })
         .await
     }
@@ -464,9 +466,15 @@ mod tests {
     async fn events_survive_reopening_and_move_through_dead_letters() {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(dir.path()).expect("open");
-        store.enqueue(vec![row("a", 1), row("a", 2), row("b", 3)]).await.expect("enqueue");
+        store
+            .enqueue(vec![row("a", 1), row("a", 2), row("b", 3)])
+            .await
+            .expect("enqueue");
         let a = store.read(|c| load(c, "a", 0, 10)).await.expect("load");
-        assert_eq!(a.iter().map(|q| q.webhook_id.as_str()).collect::<Vec<_>>(), ["msg_1", "msg_2"]);
+        assert_eq!(
+            a.iter().map(|q| q.webhook_id.as_str()).collect::<Vec<_>>(),
+            ["msg_1", "msg_2"]
+        );
         store.delivered(a[0].id);
         store.retry(a[1].id, 1, 99, "HTTP 503".into());
         store.flush().await.expect("flush");
@@ -484,7 +492,10 @@ mod tests {
 
         let mut conn = connect(store.path()).expect("second connection");
         let dead = dead_letters(&conn, Some("a"), None).expect("dead");
-        assert_eq!((dead.len(), dead[0].attempts, dead[0].webhook_id.as_str()), (1, 2, "msg_2"));
+        assert_eq!(
+            (dead.len(), dead[0].attempts, dead[0].webhook_id.as_str()),
+            (1, 2, "msg_2")
+        );
         assert_eq!(requeue(&mut conn, &[dead[0].id]).expect("requeue"), 1);
         let a = store.read(|c| load(c, "a", 0, 10)).await.expect("load");
         assert_eq!((a.len(), a[0].attempts, a[0].webhook_id.as_str()), (1, 0, "msg_2"));

@@ -6,8 +6,8 @@ mod build;
 mod route;
 mod run;
 
-pub use build::{Auth, Source, build, build_with};
 pub(crate) use build::read_secret;
+pub use build::{Auth, Source, build, build_with};
 pub use route::matches;
 pub use run::{ProcessError, Processed, stamp};
 

@@ -283,11 +283,11 @@ impl Payloads {
         let Some(pointer) = ordering else {
             return Ok((payload, None));
         };
-        if !self.values.contains_key(&index) {
-            self.values
-                .insert(index, serde_json::from_slice(&payload).map_err(encode)?);
-        }
-        let key = match self.values.get(&index).and_then(|v| v.pointer(pointer)) {
+        let value = match self.values.entry(index) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(serde_json::from_slice(&payload).map_err(encode)?),
+        };
+        let key = match value.pointer(pointer) {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(s)) => Some(s.clone()),
             Some(other) => Some(other.to_string()),

@@ -148,7 +148,11 @@ mod tests {
 
     #[test]
     fn bad_secrets_are_named_not_printed() {
-        assert!(SigningKey::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap_err().contains("whsec_"));
+        assert!(
+            SigningKey::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+                .unwrap_err()
+                .contains("whsec_")
+        );
         assert!(SigningKey::parse("whsec_!!!").unwrap_err().contains("base64"));
         assert!(SigningKey::parse("whsec_AAAA").unwrap_err().contains("3 bytes"));
     }
@@ -162,7 +166,12 @@ mod tests {
         assert_eq!(s.content_type, "application/cloudevents+json");
         let v: serde_json::Value = serde_json::from_slice(&s.body).expect("json");
         assert_eq!(
-            (v["specversion"].as_str(), v["id"].as_str(), v["source"].as_str(), v["type"].as_str()),
+            (
+                v["specversion"].as_str(),
+                v["id"].as_str(),
+                v["source"].as_str(),
+                v["type"].as_str()
+            ),
             (
                 Some("1.0"),
                 Some("msg_1"),
@@ -170,7 +179,10 @@ mod tests {
                 Some("router.event.v1.face.face_recognized")
             )
         );
-        assert_eq!((v["time"].as_str(), v["subject"].as_str()), (Some("2024-01-01T00:00:00Z"), Some("cam-1")));
+        assert_eq!(
+            (v["time"].as_str(), v["subject"].as_str()),
+            (Some("2024-01-01T00:00:00Z"), Some("cam-1"))
+        );
         assert_eq!(v["data"]["vendor"], "findface");
 
         let b = render(WebhookFormat::CloudEventsBinary, "msg_1", &payload).expect("binary");

@@ -104,7 +104,11 @@ mod tests {
         assert_eq!(s.delay(3, young, &e, 0.5), Some(Duration::from_millis(200)));
         assert_eq!(s.delay(3, young, &e, 0.0), Some(Duration::ZERO));
         let long = Schedule { max_attempts: 50, ..s };
-        assert_eq!(long.delay(30, young, &e, 0.5), Some(Duration::from_millis(500)), "capped at 1 s");
+        assert_eq!(
+            long.delay(30, young, &e, 0.5),
+            Some(Duration::from_millis(500)),
+            "capped at 1 s"
+        );
     }
 
     #[test]
@@ -122,7 +126,10 @@ mod tests {
             body: String::new(),
             retry_after_secs: Some(30),
         };
-        assert_eq!(schedule().delay(1, Duration::ZERO, &wait, 0.1), Some(Duration::from_secs(30)));
+        assert_eq!(
+            schedule().delay(1, Duration::ZERO, &wait, 0.1),
+            Some(Duration::from_secs(30))
+        );
         let s = Schedule {
             max_age: Duration::from_secs(10),
             ..schedule()

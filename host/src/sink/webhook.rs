@@ -91,12 +91,10 @@ impl WebhookSink {
             None => {}
             Some(Ok(key)) => {
                 let timestamp = crate::clock::now_ms() / 1000;
-                request = request
-                    .header("webhook-timestamp", timestamp.to_string())
-                    .header(
-                        "webhook-signature",
-                        key.sign(&item.webhook_id, timestamp, &rendered.body),
-                    );
+                request = request.header("webhook-timestamp", timestamp.to_string()).header(
+                    "webhook-signature",
+                    key.sign(&item.webhook_id, timestamp, &rendered.body),
+                );
             }
             Some(Err(reason)) => return Err(DeliveryError::Config(reason.clone())),
         }

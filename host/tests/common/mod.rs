@@ -1,0 +1,84 @@
+//! Helpers shared by the tests that run the real `switchyard` binary.
+#![allow(dead_code, reason = "each test binary uses a subset")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub(crate) fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+}
+
+pub(crate) fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf()
+}
+
+/// A free port on 127.0.0.1.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Starts `switchyard run --config <config>` and returns once it logs that it listens; its log
+/// keeps being drained so the router never blocks on a full pipe.
+pub(crate) fn spawn_router(config: &Path) -> std::process::Child {
+    let mut child = bin()
+        .args(["run", "--config"])
+        .arg(config)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !lines
+        .next()
+        .expect("router exited early")
+        .expect("read")
+        .contains("Router listening.")
+    {
+        assert!(Instant::now() < deadline, "router did not start");
+    }
+    std::thread::spawn(move || for _ in lines {});
+    child
+}
+
+pub(crate) fn signal(child: &std::process::Child, name: &str) {
+    assert!(
+        Command::new("kill")
+            .args([name, &child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success()
+    );
+}
+
+/// One HTTP/1.1 exchange over a plain socket: (status, body).
+pub(crate) fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    try_http(port, method, path, body).expect("HTTP exchange")
+}
+
+/// [`http`], reporting connection errors (a router that was just killed) instead of panicking.
+pub(crate) fn try_http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
