@@ -62,7 +62,7 @@ async fn retries_until_the_receiver_recovers_with_one_webhook_id() {
     );
     let ids: Vec<_> = every.iter().map(|(_, r)| r.headers["webhook-id"].clone()).collect();
     assert!(
-        ids.iter().all(|id| id == &ids[0]),
+        ids.iter().all(|id| *id == ids[0]),
         "every attempt carries the same webhook-id: {ids:?}"
     );
     assert_eq!(json(&got[0].body)["vendor_event_id"], "e1");
