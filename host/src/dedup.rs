@@ -132,10 +132,11 @@ impl State {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn event(key: &str, uid: &str, score: f64) -> Event {
+    /// A minimal event (also used by the outbox's tests).
+    pub(crate) fn event(key: &str, uid: &str, score: f64) -> Event {
         let mut e: Event = serde_json::from_value(serde_json::json!({
             "schema": "router.event/v1", "event_uid": uid, "dedup_key": key, "vendor": "t", "vendor_product": null,
             "vendor_event_id": null, "vendor_event_type": null, "category": "recognition", "action": "face_matched",

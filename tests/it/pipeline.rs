@@ -82,8 +82,13 @@ async fn request_reaches_webhook_and_file_sink() {
     assert_eq!(received[0].headers["content-type"], "application/json");
     let mut webhook: serde_json::Value = serde_json::from_slice(&received[0].body).expect("JSON body");
     let uid = webhook["event_uid"].as_str().expect("uid").to_string();
-    // No dedup key in this event: its webhook-id derives from the uid the outbox keeps.
-    assert_eq!(received[0].headers["webhook-id"], format!("msg_{uid}").as_str());
+    // The webhook-id derives from the dedup key and content (stable across redeliveries).
+    let event: switchyard::event::Event = serde_json::from_value(webhook.clone()).expect("router.event/v1");
+    assert!(event.dedup_key.is_some() && !uid.is_empty());
+    assert_eq!(
+        received[0].headers["webhook-id"],
+        switchyard::outbox::webhook_id(&event).as_str()
+    );
 
     let file = router.jsonl("events.jsonl");
     assert_eq!(

@@ -82,3 +82,32 @@ pub fn webhook_id(event: &Event) -> String {
         None => format!("msg_{}", event.event_uid),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(key: Option<&str>, uid: &str, score: f64) -> Event {
+        let mut e = crate::dedup::tests::event("-", uid, score);
+        e.dedup_key = key.map(str::to_string);
+        e
+    }
+
+    #[test]
+    fn webhook_ids_follow_the_vendor_event_not_the_delivery() {
+        let first = webhook_id(&event(Some("acme:1"), "01A", 1.0));
+        assert_eq!(
+            first,
+            webhook_id(&event(Some("acme:1"), "01B", 1.0)),
+            "a vendor retry: same id"
+        );
+        assert_ne!(
+            first,
+            webhook_id(&event(Some("acme:1"), "01A", 2.0)),
+            "an update: new id"
+        );
+        assert_ne!(first, webhook_id(&event(Some("acme:2"), "01A", 1.0)));
+        assert_eq!(webhook_id(&event(None, "01C", 1.0)), "msg_01C");
+        assert_eq!(first.len(), 4 + 32);
+    }
+}
