@@ -30,7 +30,7 @@ check: plugins build
 
 # Release-mode measurements; rewrites the results table in BENCHMARKS.md.
 bench: plugins
-	$(CARGO) bench --locked -p router-tests --bench reload
+	$(CARGO) bench --locked -p router-tests --bench reload --bench outbox
 
 fmt:
 	$(CARGO) fmt --all

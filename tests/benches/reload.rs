@@ -6,7 +6,7 @@
 //!
 //! and rewrites the results table in BENCHMARKS.md.
 
-use router_tests::{TestRouter, plugins_dir, post_json, send, workspace};
+use router_tests::{TestRouter, plugins_dir, post_json, send};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -98,25 +98,18 @@ async fn main() {
     let rate = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
     println!("throughput (HTTP, 1 event/request, 3 plugins, file sink, 16 clients): {rate:.0} events/s");
 
-    let date = std::process::Command::new("date")
-        .arg("-u")
-        .arg("+%Y-%m-%d")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    let table = format!(
-        "| what | result | measured |\n|---|---|---|\n\
-         | hot reload, config change, components cached (load + compile + build + self-test + swap) | p50 {p50:.2} ms, p95 {p95:.2} ms, max {max:.2} ms (n = {}) | {date} |\n\
-         | HTTP ingest → normalize-json → drop-unmatched → redact → file sink, 1 event/request, 16 clients | {rate:.0} events/s | {date} |\n",
-        times.len()
-    );
-    let path = workspace().join("BENCHMARKS.md");
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let start = text
-        .find("<!-- results -->")
-        .expect("BENCHMARKS.md has a results marker");
-    let end = text.find("<!-- /results -->").expect("BENCHMARKS.md has an end marker");
-    let updated = format!("{}<!-- results -->\n{table}{}", &text[..start], &text[end..]);
-    std::fs::write(&path, updated).expect("write BENCHMARKS.md");
+    router_tests::record_benchmarks(&[
+        (
+            "hot reload, config change, components cached (load + compile + build + self-test + swap)".into(),
+            format!(
+                "p50 {p50:.2} ms, p95 {p95:.2} ms, max {max:.2} ms (n = {})",
+                times.len()
+            ),
+        ),
+        (
+            "HTTP ingest → normalize-json → drop-unmatched → redact → file sink, 1 event/request, 16 clients".into(),
+            format!("{rate:.0} events/s"),
+        ),
+    ]);
     Arc::try_unwrap(router).ok().expect("sole owner").stop().await;
 }

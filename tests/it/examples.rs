@@ -143,10 +143,24 @@ fn example(name: &str, replace: &[(&str, &str)]) -> (String, Vec<u8>) {
 #[tokio::test]
 async fn findface_example() {
     let desk = MockSink::start().await;
-    let (config, sample) = example("findface", &[("http://127.0.0.1:9000/alerts", &desk.url())]);
-    let router = TestRouter::start(&config).await;
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let (config, sample) = example(
+        "findface",
+        &[
+            ("http://127.0.0.1:9000/alerts", &desk.url()),
+            (
+                "signing_secret_env = \"SECURITY_DESK_WHSEC\"",
+                "signing_secret_file = \"{dir}/desk.whsec\"",
+            ),
+        ],
+    );
+    let router = TestRouter::start_with(&config, &[("desk.whsec", secret)]).await;
     assert_eq!(post_json(router.addr, "/ingest/findface", sample).await.status, 200);
-    let hit: serde_json::Value = serde_json::from_slice(&desk.wait_for(1).await[0].body).expect("json");
+    let delivered = desk.wait_for(1).await;
+    router_tests::verify_standard_webhook(secret, &delivered[0]).expect("signed");
+    let envelope: serde_json::Value = serde_json::from_slice(&delivered[0].body).expect("json");
+    assert_eq!(envelope["type"], "router.event.v1.recognition.face_matched");
+    let hit = &envelope["data"];
     assert_eq!(hit["action"], "face_matched");
     assert!(!hit.to_string().contains("password"), "RTSP credentials never leave");
     assert_eq!(router.jsonl("findface.jsonl").len(), 1);
