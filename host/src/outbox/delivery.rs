@@ -97,8 +97,12 @@ impl Delivery {
             let waiting = self
                 .store
                 .read(move |c| {
-                    let depths = store::depths(c)?;
-                    Ok(sinks.iter().any(|s| depths.get(s).is_some_and(|d| d.0 > 0)))
+                    for sink in &sinks {
+                        if store::has_waiting(c, sink)? {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
                 })
                 .await
                 .unwrap_or(false);

@@ -11,7 +11,7 @@
 use super::record::{DeadLetter, NewRow, Queued};
 use anyhow::Context;
 use bytes::Bytes;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -98,7 +98,13 @@ pub fn load(conn: &Connection, sink: &str, after: i64, limit: usize) -> anyhow::
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Events waiting and dead-lettered, per sink.
+/// Whether `sink` has any event waiting (an index probe, cheap however long the queue).
+pub fn has_waiting(conn: &Connection, sink: &str) -> anyhow::Result<bool> {
+    let mut stmt = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE sink = ?1)")?;
+    Ok(stmt.query_row(params![sink], |r| r.get(0))?)
+}
+
+/// Events waiting and dead-lettered, per sink (counts every row: for metrics scrapes).
 pub fn depths(conn: &Connection) -> anyhow::Result<BTreeMap<String, (u64, u64)>> {
     let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut stmt = conn.prepare_cached("SELECT sink, count(*) FROM outbox GROUP BY sink")?;
@@ -326,21 +332,6 @@ impl Store {
         tokio::task::spawn_blocking(move || f(&inner.reader.lock().unwrap_or_else(|p| p.into_inner())))
             .await
             .context("outbox reader panicked")?
-    }
-
-    /// The id of the newest waiting event of `sink`, if any (to tell "nothing new" cheaply).
-    pub async fn newest(&self, sink: &str) -> anyhow::Result<Option<i64>> {
-        let sink = sink.to_string();
-        self.read(move |c| {
-            Ok(
-                c.query_row("SELECT max(id) FROM outbox WHERE sink = ?1", params![sink], |r| {
-                    r.get::<_, Option<i64>>(0)
-                })
-                .optional()?
-                .flatten(),
-            )
-        })
-        .await
     }
 }
 
