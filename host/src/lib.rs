@@ -3,9 +3,10 @@
 //! Vendor systems (face recognition, access terminals, attendance) push events over HTTP.
 //! Each request enters through a **source** (`ingest`), is turned into normalized
 //! `router.event/v1` records by a **normalizer plugin**, passes the source's **filter** and
-//! **transform** plugins, and is delivered by **routes** to **sinks** (`sink`). Plugins are
-//! WebAssembly components defined by the WIT package in `wit/` and run in `plugin` with a CPU
-//! deadline and memory cap each. `config` reads router.toml strictly; `pipeline` builds an
+//! **transform** plugins, and is delivered by **routes** to **sinks** (`sink`); webhook sinks'
+//! events are committed to the durable **outbox** (`outbox`) before the sender is answered.
+//! Plugins are WebAssembly components defined by the WIT package in `wit/` and run in `plugin`
+//! with a CPU deadline and memory cap each. `config` reads router.toml strictly; `pipeline` builds an
 //! immutable snapshot from it. Anything that cannot be processed is kept in the `quarantine`.
 
 #![warn(missing_docs)]

@@ -84,6 +84,10 @@ impl Dispatcher {
     /// are recorded rather than repeated after a restart.
     pub(super) async fn run(mut self, grace: Duration) {
         let waker = self.store.waker(&self.sink_id);
+        // A steady tick, not a per-iteration sleep: under a stream of outcomes the latter would
+        // never fire, and events put back by another process would wait for a local commit.
+        let mut poll = tokio::time::interval(POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if self.stop.is_triggered() {
                 break;
@@ -104,7 +108,7 @@ impl Dispatcher {
                 Some(outcome) = self.outcomes.recv() => self.settle(outcome),
                 _ = waker.notified() => self.exhausted = false,
                 _ = sleep_opt(next_due) => {}
-                _ = tokio::time::sleep(POLL) => self.exhausted = false,
+                _ = poll.tick() => self.exhausted = false,
             }
         }
         let deadline = tokio::time::Instant::now() + grace;

@@ -42,6 +42,21 @@ fn attributes(event: &serde_json::Value) -> Attributes {
     }
 }
 
+/// A CloudEvents attribute as an HTTP header value (HTTP binding §3.1.3.2): bytes outside
+/// printable ASCII, space, `"` and `%` are percent-encoded, so a camera named in Cyrillic
+/// makes a valid header instead of a request that can never be sent.
+fn header_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if (0x21..=0x7e).contains(&b) && b != b'"' && b != b'%' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Renders the stored event JSON `payload` as `format`; `id` is the stable webhook-id.
 pub fn render(format: WebhookFormat, id: &str, payload: &Bytes) -> Result<Rendered, DeliveryError> {
     match format {
@@ -57,12 +72,12 @@ pub fn render(format: WebhookFormat, id: &str, payload: &Bytes) -> Result<Render
             if format == WebhookFormat::CloudEventsBinary {
                 let mut headers = vec![
                     ("ce-specversion", "1.0".to_string()),
-                    ("ce-id", id.to_string()),
-                    ("ce-source", a.source),
-                    ("ce-type", a.kind),
+                    ("ce-id", header_value(id)),
+                    ("ce-source", header_value(&a.source)),
+                    ("ce-type", header_value(&a.kind)),
                 ];
-                headers.extend(a.time.map(|t| ("ce-time", t)));
-                headers.extend(a.subject.map(|s| ("ce-subject", s)));
+                headers.extend(a.time.map(|t| ("ce-time", header_value(&t))));
+                headers.extend(a.subject.map(|s| ("ce-subject", header_value(&s))));
                 return Ok(Rendered {
                     content_type: "application/json",
                     headers,
@@ -189,5 +204,14 @@ mod tests {
         assert_eq!((b.content_type, &b.body), ("application/json", &payload));
         assert!(b.headers.contains(&("ce-id", "msg_1".to_string())));
         assert!(b.headers.contains(&("ce-subject", "cam-1".to_string())));
+
+        let cyrillic = Bytes::from_static("{\"vendor\":\"x\",\"source\":{\"device_id\":\"Вход 1\"}}".as_bytes());
+        let b = render(WebhookFormat::CloudEventsBinary, "msg_2", &cyrillic).expect("binary");
+        assert!(
+            b.headers
+                .contains(&("ce-subject", "%D0%92%D1%85%D0%BE%D0%B4%201".to_string())),
+            "{:?}",
+            b.headers
+        );
     }
 }
