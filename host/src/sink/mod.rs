@@ -13,7 +13,7 @@ mod webhook;
 pub use error::DeliveryError;
 pub use file::FileSink;
 pub use format::{Rendered, SigningKey, render};
-pub use retry::{Class, Schedule, classify};
+pub use retry::{Class, Schedule, classify, retry_after_secs};
 pub use webhook::WebhookSink;
 
 use crate::config::{SinkKind, SinkSpec};

@@ -21,6 +21,17 @@ pub fn classify(e: &DeliveryError) -> Class {
     }
 }
 
+/// Seconds a `Retry-After` value asks for: delay-seconds, or an HTTP-date (RFC 9110 §10.2.3)
+/// counted from `now`. Unparseable values are ignored (the backoff applies).
+pub fn retry_after_secs(value: &str, now: std::time::SystemTime) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).map(|d| d.as_secs()).unwrap_or(0))
+}
+
 /// The longest `Retry-After` honoured; a receiver asking for more is retried after this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
@@ -117,6 +128,19 @@ mod tests {
         assert_eq!(s.delay(4, Duration::ZERO, &e, 0.5), None);
         assert_eq!(s.delay(1, Duration::from_secs(3600), &e, 0.5), None);
         assert!(s.delay(1, Duration::from_secs(3599), &e, 0.0).is_some());
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        let now = httpdate::parse_http_date("Wed, 25 Nov 2026 10:00:00 GMT").expect("date");
+        assert_eq!(retry_after_secs(" 120 ", now), Some(120));
+        assert_eq!(retry_after_secs("Wed, 25 Nov 2026 10:01:30 GMT", now), Some(90));
+        assert_eq!(
+            retry_after_secs("Wed, 25 Nov 2026 09:00:00 GMT", now),
+            Some(0),
+            "in the past"
+        );
+        assert_eq!(retry_after_secs("soon", now), None);
     }
 
     #[test]

@@ -118,7 +118,7 @@ impl WebhookSink {
             .headers()
             .get(hyper::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+            .and_then(|v| super::retry_after_secs(v, std::time::SystemTime::now()));
         let body = match tokio::time::timeout(
             timeout,
             crate::ingest::read_capped(response.into_body(), ERROR_BODY_BYTES),
