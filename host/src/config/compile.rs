@@ -575,9 +575,15 @@ fn sinks(cx: &mut Ctx, raw: &RawConfig, data_dir: &Path) -> Vec<SinkSpec> {
                             hyper::Uri::from_static("http://invalid")
                         }
                     };
-                    for name in headers.keys() {
+                    for (name, value) in headers {
                         if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                             cx.err(format!("`{name}` is not a valid HTTP header name"), s.span());
+                        } else if hyper::header::HeaderValue::from_str(value).is_err() {
+                            // Caught here, not at delivery, where every event would be refused.
+                            cx.err(
+                                format!("header `{name}` has a value HTTP cannot carry (control characters or non-ASCII)"),
+                                s.span(),
+                            );
                         }
                     }
                     SinkKind::Webhook(WebhookSpec {
