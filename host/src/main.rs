@@ -91,6 +91,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::Dlq {
+            command: DlqCommand::Purge { config, sink, before },
+        } => {
+            let purged = switchyard::cli::dlq_purge(&config, sink.as_deref(), &before)?;
+            println!("{}", serde_json::json!({ "purged": purged }));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Terminal {
             command:
                 TerminalCommand::Subscribe {

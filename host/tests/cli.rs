@@ -170,10 +170,10 @@ fn run_reloads_on_edit_and_on_sighup() {
     assert!(child.wait().expect("wait").success());
 }
 
-/// `switchyard dlq list` (table and `--json`) and `dlq replay` on an outbox holding one dead
+/// `switchyard dlq list` (table and `--json`), `dlq replay` and `dlq purge` on an outbox with one dead
 /// letter, with no router running: the replayed event waits in the outbox for the next start.
 #[tokio::test]
-async fn dlq_list_and_replay_from_the_command_line() {
+async fn dlq_list_replay_and_purge_from_the_command_line() {
     let dir = tempfile::tempdir().expect("tmp");
     let config = dir.path().join("router.toml");
     std::fs::write(
@@ -240,6 +240,18 @@ async fn dlq_list_and_replay_from_the_command_line() {
         .await
         .expect("load");
     assert_eq!((waiting.len(), waiting[0].webhook_id.as_str()), (1, "msg_cli"));
+
+    // Purge: the requeued event is no dead letter any more; bury it again and purge it.
+    store.bury(waiting[0].id, 1, "HTTP 410: gone".into());
+    store.flush().await.expect("flush");
+    let out = bin()
+        .args(["dlq", "purge", "--before", "2999-01-01T00:00:00Z", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), r#"{"purged":1}"#);
+    assert!(list(false).contains("0 dead letter(s)"));
 
     let out = bin()
         .args(["dlq", "list", "--since", "yesterday", "--config"])

@@ -38,7 +38,7 @@ fn since_ms(since: Option<&str>) -> anyhow::Result<Option<i64>> {
                         .map(|d| d.as_millis() as i64)
                         .unwrap_or(0)
                 })
-                .map_err(|_| anyhow::anyhow!("`--since {s}` is not an RFC 3339 time such as 2026-11-25T10:00:00Z"))
+                .map_err(|_| anyhow::anyhow!("`{s}` is not an RFC 3339 time such as 2026-11-25T10:00:00Z"))
         })
         .transpose()
 }
@@ -76,6 +76,17 @@ pub fn dlq_table(letters: &[DeadLetter]) -> String {
     }
     out.push_str(&format!("{} dead letter(s)\n", letters.len()));
     out
+}
+
+/// Deletes dead letters that failed before `before` (RFC 3339), `sink`'s only if given; returns
+/// how many. The only way anything leaves the dead letters other than a replay.
+pub fn dlq_purge(config_path: &Path, sink: Option<&str>, before: &str) -> anyhow::Result<usize> {
+    let (_, path) = outbox_of(config_path)?;
+    let before = since_ms(Some(before))?.unwrap_or(i64::MIN);
+    if !path.exists() {
+        return Ok(0);
+    }
+    store::purge(&store::connect(&path)?, sink, before)
 }
 
 /// What `dlq replay` did.

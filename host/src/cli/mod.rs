@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 pub use crate::tls::TlsOptions;
 pub use check::check;
-pub use dlq::{DlqFilter, DlqReplaySummary, dlq_list, dlq_replay, dlq_table};
+pub use dlq::{DlqFilter, DlqReplaySummary, dlq_list, dlq_purge, dlq_replay, dlq_table};
 pub use plugin_test::plugin_test;
 pub use progress::Progress;
 pub use replay::{ReplaySummary, replay};
@@ -124,6 +124,18 @@ pub enum DlqCommand {
         /// exits non-zero if any failed again or is still waiting.
         #[arg(long, value_parser = humantime::parse_duration)]
         wait: Option<std::time::Duration>,
+    },
+    /// Delete dead letters for good (retention); they cannot be replayed afterwards.
+    Purge {
+        /// The config file (for its data dir).
+        #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
+        config: PathBuf,
+        /// Only this sink's.
+        #[arg(long)]
+        sink: Option<String>,
+        /// Only those that failed before this RFC 3339 time (required: there is no "all").
+        #[arg(long)]
+        before: String,
     },
 }
 

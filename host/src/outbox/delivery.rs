@@ -133,7 +133,7 @@ impl Delivery {
             tracing::error!(error = %e, "Flushing the outbox at shutdown failed; some deliveries may be repeated.");
         }
         if let Ok(depths) = self.store.read(store::depths).await {
-            let waiting: u64 = depths.values().map(|d| d.0).sum();
+            let waiting: u64 = depths.values().map(|d| d.queued).sum();
             if waiting > 0 {
                 tracing::info!(
                     waiting,

@@ -1,6 +1,7 @@
 //! Delivery counters per sink, and their Prometheus rendering together with the outbox's
 //! queue depths.
 
+use super::store::Depth;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,9 +37,8 @@ impl DeliveryStats {
             .clone()
     }
 
-    /// Prometheus text for the counters, the depths (`sink → (queued, dead)`) and the
-    /// group-commit counters.
-    pub fn render(&self, depths: &BTreeMap<String, (u64, u64)>, commits: &super::store::CommitStats) -> String {
+    /// Prometheus text for the counters, the outbox depths and the group-commit counters.
+    pub fn render(&self, depths: &BTreeMap<String, Depth>, commits: &super::store::CommitStats) -> String {
         let sinks = self.sinks.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let mut out = String::new();
         let mut family = |name: &str, kind: &str, help: &str, values: Vec<(String, u64)>| {
@@ -60,13 +60,26 @@ impl DeliveryStats {
             "switchyard_outbox_depth",
             "gauge",
             "Events committed and waiting for delivery, by sink.",
-            per_sink(&|id| depths.get(id).map(|d| d.0).unwrap_or(0)),
+            per_sink(&|id| depths.get(id).map(|d| d.queued).unwrap_or(0)),
+        );
+        let now = crate::clock::now_ms();
+        family(
+            "switchyard_outbox_oldest_age_seconds",
+            "gauge",
+            "Age of the oldest event waiting for delivery, by sink (0 when none waits).",
+            per_sink(&|id| {
+                depths
+                    .get(id)
+                    .and_then(|d| d.oldest_ms)
+                    .map(|t| ((now - t).max(0) / 1000) as u64)
+                    .unwrap_or(0)
+            }),
         );
         family(
             "switchyard_dead_letters",
             "gauge",
             "Events in the dead-letter store, by sink.",
-            per_sink(&|id| depths.get(id).map(|d| d.1).unwrap_or(0)),
+            per_sink(&|id| depths.get(id).map(|d| d.dead).unwrap_or(0)),
         );
         family(
             "switchyard_deliveries_in_flight",

@@ -104,18 +104,34 @@ pub fn has_waiting(conn: &Connection, sink: &str) -> anyhow::Result<bool> {
     Ok(stmt.query_row(params![sink], |r| r.get(0))?)
 }
 
-/// Events waiting and dead-lettered, per sink (counts every row: for metrics scrapes).
-pub fn depths(conn: &Connection) -> anyhow::Result<BTreeMap<String, (u64, u64)>> {
-    let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    let mut stmt = conn.prepare_cached("SELECT sink, count(*) FROM outbox GROUP BY sink")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-        let (sink, n) = row?;
-        out.entry(sink).or_default().0 = n as u64;
+/// One sink's share of the outbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Depth {
+    /// Events waiting for delivery.
+    pub queued: u64,
+    /// Dead letters.
+    pub dead: u64,
+    /// When the oldest waiting event was committed (epoch ms).
+    pub oldest_ms: Option<i64>,
+}
+
+/// Every sink's share of the outbox (counts every row: for metrics scrapes).
+pub fn depths(conn: &Connection) -> anyhow::Result<BTreeMap<String, Depth>> {
+    let mut out: BTreeMap<String, Depth> = BTreeMap::new();
+    let mut stmt = conn.prepare_cached("SELECT sink, count(*), min(created_ms) FROM outbox GROUP BY sink")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?))
+    })?;
+    for row in rows {
+        let (sink, n, oldest) = row?;
+        let depth = out.entry(sink).or_default();
+        depth.queued = n as u64;
+        depth.oldest_ms = oldest;
     }
     let mut stmt = conn.prepare_cached("SELECT sink, count(*) FROM dead GROUP BY sink")?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
         let (sink, n) = row?;
-        out.entry(sink).or_default().1 = n as u64;
+        out.entry(sink).or_default().dead = n as u64;
     }
     Ok(out)
 }
@@ -165,6 +181,13 @@ pub fn requeue(conn: &mut Connection, ids: &[i64]) -> anyhow::Result<usize> {
     }
     tx.commit()?;
     Ok(moved)
+}
+
+/// Deletes dead letters for good — `sink`'s only if given — that failed before `before_ms`;
+/// returns how many.
+pub fn purge(conn: &Connection, sink: Option<&str>, before_ms: i64) -> anyhow::Result<usize> {
+    let mut stmt = conn.prepare_cached("DELETE FROM dead WHERE (?1 IS NULL OR sink = ?1) AND failed_ms < ?2")?;
+    Ok(stmt.execute(params![sink, before_ms])?)
 }
 
 /// What the writer thread applies.
@@ -478,8 +501,14 @@ mod tests {
         store.bury(a[0].id, 2, "HTTP 422: no".into());
         store.flush().await.expect("flush");
         let depths = store.read(depths).await.expect("depths");
-        assert_eq!(depths.get("a"), Some(&(0, 1)));
-        assert_eq!(depths.get("b"), Some(&(1, 0)));
+        assert_eq!(
+            depths.get("a").map(|d| (d.queued, d.dead, d.oldest_ms)),
+            Some((0, 1, None))
+        );
+        assert_eq!(
+            depths.get("b").map(|d| (d.queued, d.dead, d.oldest_ms)),
+            Some((1, 0, Some(1)))
+        );
 
         let mut conn = connect(store.path()).expect("second connection");
         let dead = dead_letters(&conn, Some("a"), None).expect("dead");
@@ -490,6 +519,13 @@ mod tests {
         assert_eq!(requeue(&mut conn, &[dead[0].id]).expect("requeue"), 1);
         let a = store.read(|c| load(c, "a", 0, 10)).await.expect("load");
         assert_eq!((a.len(), a[0].attempts, a[0].webhook_id.as_str()), (1, 0, "msg_2"));
+        assert!(dead_letters(&conn, None, None).expect("dead").is_empty());
+
+        store.bury(a[0].id, 1, "HTTP 410".into());
+        store.flush().await.expect("flush");
+        assert_eq!(purge(&conn, Some("b"), i64::MAX).expect("purge"), 0, "another sink's");
+        assert_eq!(purge(&conn, None, 0).expect("purge"), 0, "failed after the cut-off");
+        assert_eq!(purge(&conn, Some("a"), i64::MAX).expect("purge"), 1);
         assert!(dead_letters(&conn, None, None).expect("dead").is_empty());
     }
 }
