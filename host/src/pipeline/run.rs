@@ -222,10 +222,11 @@ impl Pipeline {
                 match self.sink(sink_id).map(|s| s.as_ref()) {
                     Some(Sink::File(_)) => file_events.entry(sink_id).or_default().push(event.clone()),
                     Some(Sink::Webhook(w)) => {
-                        let (payload, ordering_key) = payloads.get(index, event, w.spec().ordering_key.as_deref())?;
+                        let (payload, webhook_id, ordering_key) =
+                            payloads.get(index, event, w.spec().ordering_key.as_deref())?;
                         rows.push(NewRow {
                             sink: sink_id.to_string(),
-                            webhook_id: webhook_id(event),
+                            webhook_id,
                             ordering_key,
                             created_ms: committed_ms,
                             payload,
@@ -256,11 +257,11 @@ impl Pipeline {
     }
 }
 
-/// Each event's JSON, serialized once however many webhook sinks it goes to, and its JSON
-/// value when a sink needs an ordering key out of it.
+/// Each event's JSON and webhook-id, computed once however many webhook sinks it goes to, and
+/// its JSON value when a sink needs an ordering key out of it.
 #[derive(Default)]
 struct Payloads {
-    bytes: std::collections::HashMap<usize, Bytes>,
+    bytes: std::collections::HashMap<usize, (Bytes, String)>,
     values: std::collections::HashMap<usize, serde_json::Value>,
 }
 
@@ -270,18 +271,21 @@ impl Payloads {
         index: usize,
         event: &Event,
         ordering: Option<&str>,
-    ) -> Result<(Bytes, Option<String>), ProcessError> {
+    ) -> Result<(Bytes, String, Option<String>), ProcessError> {
         let encode = |e: serde_json::Error| ProcessError::Outbox(anyhow::anyhow!("encoding the event: {e}"));
-        let payload = match self.bytes.get(&index) {
-            Some(b) => b.clone(),
+        let (payload, id) = match self.bytes.get(&index) {
+            Some(known) => known.clone(),
             None => {
-                let b = Bytes::from(serde_json::to_vec(event).map_err(encode)?);
-                self.bytes.insert(index, b.clone());
-                b
+                let known = (
+                    Bytes::from(serde_json::to_vec(event).map_err(encode)?),
+                    webhook_id(event),
+                );
+                self.bytes.insert(index, known.clone());
+                known
             }
         };
         let Some(pointer) = ordering else {
-            return Ok((payload, None));
+            return Ok((payload, id, None));
         };
         let value = match self.values.entry(index) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -292,6 +296,6 @@ impl Payloads {
             Some(serde_json::Value::String(s)) => Some(s.clone()),
             Some(other) => Some(other.to_string()),
         };
-        Ok((payload, key))
+        Ok((payload, id, key))
     }
 }
