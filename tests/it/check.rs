@@ -64,3 +64,23 @@ sinks = ["nope"]
         "{errors}"
     );
 }
+
+/// The sink shown under "Delivery guarantees" in the README compiles as written.
+#[tokio::test]
+async fn readme_delivery_example_compiles() {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).expect("README");
+    let section = &readme[readme.find("## Delivery guarantees").expect("section")..];
+    let start = section.find("```toml\n").expect("toml block") + "```toml\n".len();
+    let block = &section[start..start + section[start..].find("```").expect("block end")];
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("router.toml");
+    std::fs::write(&path, format!("version = 1\n{block}")).expect("write");
+    let spec = switchyard::config::load(&path).unwrap_or_else(|e| panic!("README example:\n{e}"));
+    let switchyard::config::SinkKind::Webhook(hook) = &spec.sinks[0].kind else {
+        panic!("a webhook sink")
+    };
+    assert_eq!(
+        (hook.concurrency, hook.ordering_key.as_deref(), hook.format.as_str()),
+        (16, Some("/source/device_id"), "cloudevents")
+    );
+}
