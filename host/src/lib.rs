@@ -16,6 +16,7 @@ pub mod capture;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod datadir;
 pub mod dedup;
 pub mod event;
 pub mod ingest;
@@ -65,6 +66,7 @@ pub async fn run_with(
     shutdown: Shutdown,
     options: RunOptions,
 ) -> anyhow::Result<()> {
+    let _lock = datadir::lock(&spec.server.data_dir)?;
     let runtime = plugin::Runtime::with_disk_cache(Some(spec.server.data_dir.join("cache")))?;
     let pipeline = pipeline::build(spec, &runtime).await?;
     let addr = listener.local_addr()?;

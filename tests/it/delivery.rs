@@ -331,3 +331,22 @@ async fn https_webhooks_verify_the_receiver() {
         "nothing reached the untrusted receiver"
     );
 }
+
+/// Two routers on one data dir would both deliver every event: the second refuses to start,
+/// naming the holder.
+#[tokio::test]
+async fn a_second_router_on_the_same_data_dir_refuses_to_start() {
+    let mock = MockSink::start().await;
+    let router = TestRouter::start(&config(&mock.url(), 3)).await;
+    let spec = switchyard::config::load(&router.config_path()).expect("config");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let error = switchyard::run(spec, listener, switchyard::Shutdown::new())
+        .await
+        .expect_err("a second router on the same data dir");
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("another switchyard") && message.contains(&format!("pid {}", std::process::id())),
+        "{message}"
+    );
+    router.stop().await;
+}
