@@ -52,15 +52,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Dlq {
-            command:
-                DlqCommand::List {
-                    config,
-                    sink,
-                    since,
-                    json,
-                },
+            command: DlqCommand::List { config, filter, json },
         } => {
-            let letters = switchyard::cli::dlq_list(&config, &switchyard::cli::DlqFilter { sink, since })?;
+            let letters = switchyard::cli::dlq_list(&config, &filter)?;
             if json {
                 for d in &letters {
                     let mut line = serde_json::to_value(d)?;
@@ -73,16 +67,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Dlq {
-            command:
-                DlqCommand::Replay {
-                    config,
-                    sink,
-                    since,
-                    wait,
-                },
+            command: DlqCommand::Replay { config, filter, wait },
         } => {
             let progress = Progress::stderr("requeueing");
-            let filter = switchyard::cli::DlqFilter { sink, since };
             let summary = switchyard::cli::dlq_replay(&config, &filter, wait, &progress).await?;
             println!("{}", serde_json::to_string(&summary)?);
             Ok(if summary.failed_again == 0 && summary.waiting == 0 {

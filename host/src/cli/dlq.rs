@@ -14,12 +14,14 @@ use std::time::Duration;
 /// Dead letters requeued per transaction (the router's writes interleave between them).
 const BATCH: usize = 200;
 
-/// Which dead letters a command applies to.
-#[derive(Debug, Clone, Default)]
+/// Which dead letters a command applies to (also the `--sink`/`--since` flags).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct DlqFilter {
     /// Only this sink's.
+    #[arg(long)]
     pub sink: Option<String>,
     /// Only those that failed at or after this RFC 3339 time.
+    #[arg(long)]
     pub since: Option<String>,
 }
 

@@ -1,5 +1,5 @@
-//! The command line: `run`, `check`, `plugin test`. Runtime flags only; the pipeline's shape
-//! lives in router.toml.
+//! The command line: `run`, `check`, `replay`, `dlq`, `terminal`, `plugin test`. Runtime flags
+//! only; the pipeline's shape lives in router.toml.
 
 mod check;
 mod dlq;
@@ -99,12 +99,9 @@ pub enum DlqCommand {
         /// The config file (for its data dir).
         #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
         config: PathBuf,
-        /// Only this sink's.
-        #[arg(long)]
-        sink: Option<String>,
-        /// Only those that failed at or after this RFC 3339 time.
-        #[arg(long)]
-        since: Option<String>,
+        /// Which dead letters.
+        #[command(flatten)]
+        filter: DlqFilter,
         /// One JSON object per line, with the event, instead of a table.
         #[arg(long)]
         json: bool,
@@ -114,12 +111,9 @@ pub enum DlqCommand {
         /// The config file (for its data dir).
         #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
         config: PathBuf,
-        /// Only this sink's.
-        #[arg(long)]
-        sink: Option<String>,
-        /// Only those that failed at or after this RFC 3339 time.
-        #[arg(long)]
-        since: Option<String>,
+        /// Which dead letters.
+        #[command(flatten)]
+        filter: DlqFilter,
         /// Then follow their delivery by the running router for up to this long (e.g. `2m`);
         /// exits non-zero if any failed again or is still waiting.
         #[arg(long, value_parser = humantime::parse_duration)]
