@@ -82,6 +82,7 @@ pub async fn run_with(
         .collect();
     let config_path = pipeline.spec().config_path.clone();
     let shared = Arc::new(ingest::Shared::new(pipeline));
+    shared.delivery().report_backlog(&shared.pipeline()).await;
 
     // Hot reload: one controller task; the file watcher, SIGHUP and /admin/reload feed it.
     let (reloads, requests) = tokio::sync::mpsc::channel(16);

@@ -83,6 +83,29 @@ impl Delivery {
         }
     }
 
+    /// At startup: says what the outbox still holds from before (delivered now), and warns
+    /// about events for sinks this config does not have as webhooks (they wait until it does).
+    pub async fn report_backlog(&self, pipeline: &Pipeline) {
+        let depths = match self.store.read(store::depths).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "Reading the outbox at startup failed.");
+                return;
+            }
+        };
+        for (sink, depth) in depths {
+            let configured = matches!(pipeline.sink(&sink).map(|s| s.as_ref()), Some(Sink::Webhook(_)));
+            if depth.queued > 0 && configured {
+                tracing::info!(sink = %sink, events = depth.queued, "Resuming undelivered events from the outbox.");
+            } else if depth.queued > 0 {
+                tracing::warn!(sink = %sink, events = depth.queued, "The outbox holds events for a sink this config does not define as a webhook; they wait until it does.");
+            }
+            if depth.dead > 0 {
+                tracing::info!(sink = %sink, dead_letters = depth.dead, "Dead letters are waiting (`switchyard dlq list`).");
+            }
+        }
+    }
+
     /// Waits until no configured sink has events waiting (delivered or dead-lettered), polling
     /// the outbox. Used before shutdown and by tests; callers bound it with a timeout.
     pub async fn drain(&self) {

@@ -216,11 +216,11 @@ impl Dispatcher {
             Class::Retryable => schedule.delay(item.attempts, age, &error, rand::rng().random::<f64>()),
             Class::Permanent => None,
         };
-        if !std::mem::replace(&mut self.failing, true) {
-            tracing::warn!(sink = %self.sink_id, error = %error, "Delivery failing; events stay in the outbox and are retried.");
-        }
         match delay {
             Some(delay) => {
+                if !std::mem::replace(&mut self.failing, true) {
+                    tracing::warn!(sink = %self.sink_id, error = %error, "Delivery failing; events stay in the outbox and are retried.");
+                }
                 self.counters.retried.fetch_add(1, Ordering::Relaxed);
                 let next = now + delay.as_millis() as i64;
                 tracing::debug!(sink = %self.sink_id, webhook_id = %item.webhook_id, attempts = item.attempts, error = %error, retry_in_ms = delay.as_millis() as u64, "Delivery failed; will retry.");
