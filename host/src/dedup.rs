@@ -77,16 +77,26 @@ impl Dedup {
         }
     }
 
+    /// Whether the table looks at this event at all: it has a key and the window is open.
+    pub fn applies_to(&self, event: &Event) -> bool {
+        !self.window.is_zero() && event.dedup_key.as_deref().is_some_and(|k| !k.is_empty())
+    }
+
     /// Classifies an event and remembers it.
     pub fn check(&self, event: &Event) -> Seen {
+        if !self.applies_to(event) {
+            return Seen::New;
+        }
+        self.check_with(event, fingerprint(event))
+    }
+
+    /// [`Dedup::check`] with the event's [`fingerprint`] already computed (the outbox derives
+    /// webhook-ids from it too), for an event the table [applies to](Dedup::applies_to).
+    pub fn check_with(&self, event: &Event, print: [u8; 32]) -> Seen {
         let Some(key) = event.dedup_key.as_deref().filter(|k| !k.is_empty()) else {
             return Seen::New;
         };
-        if self.window.is_zero() {
-            return Seen::New;
-        }
         let now = Instant::now();
-        let print = fingerprint(event);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.expire(now, self.max_keys);
         if let Some(entry) = state.entries.get_mut(key)

@@ -22,6 +22,6 @@ mod stats;
 pub mod store;
 
 pub use delivery::Delivery;
-pub use record::{DeadLetter, NewRow, Queued, webhook_id};
+pub use record::{DeadLetter, NewRow, Queued, webhook_id, webhook_id_with};
 pub use stats::{DeliveryStats, SinkCounters};
 pub use store::Store;

@@ -69,12 +69,18 @@ pub struct DeadLetter {
 /// carry the same id, while an update (same key, new content) gets a new one. Events without a
 /// dedup key use their router-assigned uid, which the outbox keeps across restarts.
 pub fn webhook_id(event: &Event) -> String {
+    webhook_id_with(event, None)
+}
+
+/// [`webhook_id`] reusing the event's content fingerprint when the caller already has it
+/// (from the dedup check), since computing it serializes the whole event.
+pub fn webhook_id_with(event: &Event, fingerprint: Option<[u8; 32]>) -> String {
     match &event.dedup_key {
         Some(key) => {
             let mut h = Sha256::new();
             h.update(key.as_bytes());
             h.update([0]);
-            h.update(crate::dedup::fingerprint(event));
+            h.update(fingerprint.unwrap_or_else(|| crate::dedup::fingerprint(event)));
             let digest = h.finalize();
             let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
             format!("msg_{hex}")

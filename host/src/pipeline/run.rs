@@ -5,7 +5,7 @@ use super::{Pipeline, Source, matches};
 use crate::blobs::sniff_mime;
 use crate::dedup::Seen;
 use crate::event::{AuthKind, Delivery, Event, SCHEMA, Transport};
-use crate::outbox::{NewRow, webhook_id};
+use crate::outbox::{NewRow, webhook_id_with};
 use crate::plugin::{self, Reply, Request, Verdict};
 use crate::sink::Sink;
 use bytes::Bytes;
@@ -185,13 +185,24 @@ impl Pipeline {
     pub async fn process(&self, source: &Source, request: &Request, auth: AuthKind) -> Result<Processed, ProcessError> {
         let mut processed = self.transform_request(source, request, auth).await?;
         let mut fresh = Vec::with_capacity(processed.events.len());
+        // Content fingerprints of the kept events, computed once for dedup and webhook-ids.
+        let mut prints = Vec::with_capacity(processed.events.len());
         for event in std::mem::take(&mut processed.events) {
-            match self.dedup.check(&event) {
-                Seen::New => fresh.push(event),
+            let print = self.dedup.applies_to(&event).then(|| crate::dedup::fingerprint(&event));
+            let seen = match print {
+                Some(p) => self.dedup.check_with(&event, p),
+                None => Seen::New,
+            };
+            match seen {
+                Seen::New => {
+                    fresh.push(event);
+                    prints.push(print);
+                }
                 Seen::Update(first) => {
                     let mut update = Arc::unwrap_or_clone(event);
                     update.delivery.duplicate_of = Some(first);
                     fresh.push(Arc::new(update));
+                    prints.push(print);
                 }
                 Seen::Repeat(first) => {
                     processed.duplicates += 1;
@@ -202,7 +213,7 @@ impl Pipeline {
         processed.events = fresh;
         let mut file_events: BTreeMap<&str, Vec<Arc<Event>>> = BTreeMap::new();
         let mut rows = Vec::new();
-        let mut payloads = Payloads::default();
+        let mut payloads = Payloads::new(prints);
         let committed_ms = crate::clock::now_ms();
         for (index, event) in processed.events.iter().enumerate() {
             let mut hit = false;
@@ -258,14 +269,24 @@ impl Pipeline {
 }
 
 /// Each event's JSON and webhook-id, computed once however many webhook sinks it goes to, and
-/// its JSON value when a sink needs an ordering key out of it.
-#[derive(Default)]
+/// its JSON value when a sink needs an ordering key out of it. Indexed like the events.
 struct Payloads {
-    bytes: std::collections::HashMap<usize, (Bytes, String)>,
-    values: std::collections::HashMap<usize, serde_json::Value>,
+    prints: Vec<Option<[u8; 32]>>,
+    encoded: Vec<Option<(Bytes, String)>>,
+    values: Vec<Option<serde_json::Value>>,
 }
 
 impl Payloads {
+    /// For events whose dedup fingerprints (where computed) are `prints`.
+    fn new(prints: Vec<Option<[u8; 32]>>) -> Payloads {
+        let n = prints.len();
+        Payloads {
+            prints,
+            encoded: vec![None; n],
+            values: vec![None; n],
+        }
+    }
+
     fn get(
         &mut self,
         index: usize,
@@ -273,23 +294,23 @@ impl Payloads {
         ordering: Option<&str>,
     ) -> Result<(Bytes, String, Option<String>), ProcessError> {
         let encode = |e: serde_json::Error| ProcessError::Outbox(anyhow::anyhow!("encoding the event: {e}"));
-        let (payload, id) = match self.bytes.get(&index) {
+        let (payload, id) = match &self.encoded[index] {
             Some(known) => known.clone(),
             None => {
                 let known = (
                     Bytes::from(serde_json::to_vec(event).map_err(encode)?),
-                    webhook_id(event),
+                    webhook_id_with(event, self.prints[index]),
                 );
-                self.bytes.insert(index, known.clone());
+                self.encoded[index] = Some(known.clone());
                 known
             }
         };
         let Some(pointer) = ordering else {
             return Ok((payload, id, None));
         };
-        let value = match self.values.entry(index) {
-            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(serde_json::from_slice(&payload).map_err(encode)?),
+        let value = match &mut self.values[index] {
+            Some(v) => v,
+            slot @ None => slot.insert(serde_json::from_slice(&payload).map_err(encode)?),
         };
         let key = match value.pointer(pointer) {
             None | Some(serde_json::Value::Null) => None,
