@@ -164,25 +164,28 @@ pub async fn dlq_replay(
     let ids: HashSet<String> = letters.iter().map(|d| d.webhook_id.clone()).collect();
     let sinks: Vec<String> = sinks.iter().map(|s| s.to_string()).collect();
     let deadline = tokio::time::Instant::now() + wait;
+    // One connection for the whole wait, handed to each blocking poll and back.
+    let mut conn = None;
     loop {
         let (ids2, sinks2, path2) = (ids.clone(), sinks.clone(), path.clone());
-        let (waiting, failed) = tokio::task::spawn_blocking(move || -> anyhow::Result<(usize, usize)> {
-            let conn = store::connect(&path2)?;
-            let mut waiting = 0;
-            for sink in &sinks2 {
-                waiting += store::load(&conn, sink, 0, usize::MAX >> 1)?
-                    .iter()
-                    .filter(|q| ids2.contains(&q.webhook_id))
-                    .count();
-            }
-            let failed = store::dead_letters(&conn, None, Some(started))?
-                .iter()
-                .filter(|d| ids2.contains(&d.webhook_id))
-                .count();
-            Ok((waiting, failed))
-        })
-        .await
-        .context("dlq replay panicked")??;
+        let held = conn.take();
+        let (held, waiting, failed) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<(rusqlite::Connection, usize, usize)> {
+                let c = match held {
+                    Some(c) => c,
+                    None => store::connect(&path2)?,
+                };
+                let (mut waiting, mut failed) = (0, 0);
+                for sink in &sinks2 {
+                    let (queued, dead) = store::webhook_ids(&c, sink, started)?;
+                    waiting += queued.iter().filter(|id| ids2.contains(*id)).count();
+                    failed += dead.iter().filter(|id| ids2.contains(*id)).count();
+                }
+                Ok((c, waiting, failed))
+            })
+            .await
+            .context("dlq replay panicked")??;
+        conn = Some(held);
         summary.waiting = waiting;
         summary.failed_again = failed;
         summary.delivered = requeued.saturating_sub(waiting + failed);

@@ -159,6 +159,20 @@ pub fn dead_letters(conn: &Connection, sink: Option<&str>, since_ms: Option<i64>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The webhook-ids of `sink`'s waiting events and of the dead letters since `since_ms` (ids
+/// only: following a replay should not read every payload again and again).
+pub fn webhook_ids(conn: &Connection, sink: &str, since_ms: i64) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let mut waiting = conn.prepare_cached("SELECT webhook_id FROM outbox WHERE sink = ?1")?;
+    let waiting = waiting
+        .query_map(params![sink], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut dead = conn.prepare_cached("SELECT webhook_id FROM dead WHERE sink = ?1 AND failed_ms >= ?2")?;
+    let dead = dead
+        .query_map(params![sink, since_ms], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok((waiting, dead))
+}
+
 /// Moves dead letters back into the outbox (fresh attempts, fresh age, same webhook-id so the
 /// receiver can still dedup) in one transaction; returns how many moved. A running router
 /// picks them up within its poll interval.
