@@ -6,6 +6,13 @@
 //!   grew) and is forwarded with `delivery.duplicate_of` naming the first sighting.
 //!
 //! Memory is bounded: beyond `max_keys` the oldest keys are forgotten first.
+//!
+//! **Commit first, then remember.** A request classifies its events against the table in a
+//! [`Pending`] that records nothing; only once its events are durably stored (outbox rows,
+//! file lines) does [`Dedup::remember`] enter them. A request that failed (503, full disk)
+//! leaves no trace, so the vendor's retry is stored normally instead of being dropped as a
+//! repeat of something that was never kept. Two concurrent requests carrying the same new
+//! event may both be stored; they share a webhook-id, so receivers still see one event.
 
 use crate::event::Event;
 use sha2::{Digest, Sha256};
@@ -82,47 +89,113 @@ impl Dedup {
         !self.window.is_zero() && event.dedup_key.as_deref().is_some_and(|k| !k.is_empty())
     }
 
-    /// Classifies an event and remembers it.
+    /// Classifies an event and remembers it at once (for callers with nothing to commit).
     pub fn check(&self, event: &Event) -> Seen {
         if !self.applies_to(event) {
             return Seen::New;
         }
-        self.check_with(event, fingerprint(event))
+        let mut pending = Pending::default();
+        let seen = self.classify(&mut pending, event, fingerprint(event));
+        self.remember(pending);
+        seen
     }
 
-    /// [`Dedup::check`] with the event's [`fingerprint`] already computed (the outbox derives
-    /// webhook-ids from it too), for an event the table [applies to](Dedup::applies_to).
-    pub fn check_with(&self, event: &Event, print: [u8; 32]) -> Seen {
+    /// Classifies an event the table [applies to](Dedup::applies_to), whose [`fingerprint`]
+    /// is `print` (the outbox derives webhook-ids from it too), against what the table holds
+    /// and what `pending` already took from the same request. Nothing is remembered until
+    /// `pending` is passed to [`Dedup::remember`].
+    pub fn classify(&self, pending: &mut Pending, event: &Event, print: [u8; 32]) -> Seen {
         let Some(key) = event.dedup_key.as_deref().filter(|k| !k.is_empty()) else {
             return Seen::New;
         };
         let now = Instant::now();
+        let known = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.expire(now, self.max_keys);
+            state
+                .entries
+                .get(key)
+                .filter(|e| e.expires > now)
+                .map(|e| (e.first_uid.clone(), e.fingerprints.contains(&print)))
+        };
+        if let Some((first, true)) = known {
+            return Seen::Repeat(first);
+        }
+        if let Some(first) = pending.first_uid(key) {
+            if pending.has(key, &print) {
+                return Seen::Repeat(first);
+            }
+            pending.push(key, first.clone(), print);
+            return Seen::Update(first);
+        }
+        match known {
+            Some((first, _)) => {
+                pending.push(key, first.clone(), print);
+                Seen::Update(first)
+            }
+            None => {
+                pending.push(key, event.event_uid.clone(), print);
+                Seen::New
+            }
+        }
+    }
+
+    /// Enters a request's events into the table: call once they are durably stored.
+    pub fn remember(&self, pending: Pending) {
+        if pending.entries.is_empty() {
+            return;
+        }
+        let now = Instant::now();
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.expire(now, self.max_keys);
-        if let Some(entry) = state.entries.get_mut(key)
-            && entry.expires > now
-        {
-            if entry.fingerprints.contains(&print) {
-                return Seen::Repeat(entry.first_uid.clone());
+        for (key, first_uid, print) in pending.entries {
+            if let Some(entry) = state.entries.get_mut(&key)
+                && entry.expires > now
+            {
+                if !entry.fingerprints.contains(&print) {
+                    // Bounded: an endlessly updated key keeps its latest few versions.
+                    if entry.fingerprints.len() >= MAX_VERSIONS {
+                        entry.fingerprints.remove(0);
+                    }
+                    entry.fingerprints.push(print);
+                }
+                continue;
             }
-            // Bounded: an endlessly updated key keeps its latest few versions.
-            if entry.fingerprints.len() >= 16 {
-                entry.fingerprints.remove(0);
-            }
-            entry.fingerprints.push(print);
-            return Seen::Update(entry.first_uid.clone());
+            let expires = now + self.window;
+            state.entries.insert(
+                key.clone(),
+                Entry {
+                    first_uid,
+                    fingerprints: vec![print],
+                    expires,
+                },
+            );
+            state.order.push_back((expires, key));
         }
-        let expires = now + self.window;
-        state.entries.insert(
-            key.to_string(),
-            Entry {
-                first_uid: event.event_uid.clone(),
-                fingerprints: vec![print],
-                expires,
-            },
-        );
-        state.order.push_back((expires, key.to_string()));
-        Seen::New
+    }
+}
+
+/// Content versions remembered per key.
+const MAX_VERSIONS: usize = 16;
+
+/// One request's classified events, not yet remembered (see [`Dedup::remember`]).
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// (key, uid of its first sighting, fingerprint), in request order.
+    entries: Vec<(String, String, [u8; 32])>,
+}
+
+impl Pending {
+    fn first_uid(&self, key: &str) -> Option<String> {
+        self.entries.iter().find(|(k, ..)| k == key).map(|(_, first, _)| first.clone())
+    }
+
+    fn has(&self, key: &str, print: &[u8; 32]) -> bool {
+        self.entries.iter().any(|(k, _, p)| k == key && p == print)
+    }
+
+    fn push(&mut self, key: &str, first_uid: String, print: [u8; 32]) {
+        self.entries.push((key.to_string(), first_uid, print));
     }
 }
 
@@ -188,6 +261,32 @@ pub(crate) mod tests {
         get.vendor_fields_raw = serde_json::json!({ "attributes.body_temperature_c": "36.9" });
         assert_eq!(d.check(&post), Seen::New);
         assert_eq!(d.check(&get), Seen::Repeat("u1".into()));
+    }
+
+    #[test]
+    fn nothing_is_remembered_before_the_commit() {
+        let d = Dedup::new(Duration::from_secs(60), 100);
+        let first = event("k", "u1", 1.0);
+        let mut failed = Pending::default();
+        assert_eq!(d.classify(&mut failed, &first, fingerprint(&first)), Seen::New);
+        drop(failed); // the request's storage failed: its retry must be new again
+        let retry = event("k", "u2", 1.0);
+        let mut stored = Pending::default();
+        assert_eq!(d.classify(&mut stored, &retry, fingerprint(&retry)), Seen::New);
+        let same_request = event("k", "u3", 1.0);
+        assert_eq!(
+            d.classify(&mut stored, &same_request, fingerprint(&same_request)),
+            Seen::Repeat("u2".into()),
+            "a repeat inside one request is recognised before the commit"
+        );
+        let update = event("k", "u4", 2.0);
+        assert_eq!(
+            d.classify(&mut stored, &update, fingerprint(&update)),
+            Seen::Update("u2".into())
+        );
+        d.remember(stored);
+        assert_eq!(d.check(&event("k", "u5", 1.0)), Seen::Repeat("u2".into()));
+        assert_eq!(d.check(&event("k", "u6", 2.0)), Seen::Repeat("u2".into()));
     }
 
     #[test]

@@ -1,10 +1,35 @@
 //! The quarantine: raw requests the router could not process (malformed input, a failing
 //! plugin, an oversize body) kept on disk, one JSON file each under `<data_dir>/quarantine/`,
 //! so they can be inspected and replayed once the cause is fixed. Nothing is dropped silently.
+//!
+//! **Bounded.** Anyone who can reach a source can send garbage, so the quarantine has caps
+//! (`[server.quarantine]`): total bytes and entries, bytes per source, and a small fixed budget
+//! for requests that failed authentication. When a cap is reached, **new entries are refused**
+//! (the sender still gets its error; the refusal is logged once per change of state and counted
+//! in /metrics) rather than old ones evicted: the entries kept first are the ones an operator
+//! needs (the first failures after a bad deploy), and a flood must not be able to push them
+//! out. An entry is also refused when writing it would take storage below the disk budget.
+//! Half-written temp files (a crash mid-write) are removed when the router starts.
 
+use crate::disk::DiskBudget;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Requests that failed authentication may use this much of the quarantine, whatever the
+/// config: they are kept so that a misconfigured secret can be fixed and the requests replayed,
+/// but nobody without credentials gets to fill the disk.
+pub const UNAUTHENTICATED_MAX_BYTES: u64 = 8 << 20;
+/// …and at most this many entries.
+pub const UNAUTHENTICATED_MAX_ENTRIES: u64 = 256;
+/// Temp files older than this at startup were left by a crash (a write takes milliseconds).
+const STALE_TMP_AGE: Duration = Duration::from_secs(60);
+/// How often a full quarantine re-checks which entries were replayed or deleted meanwhile.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Header values never written to disk.
 const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
@@ -61,17 +86,194 @@ impl Entry {
     }
 }
 
+/// The caps (`[server.quarantine]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Total size of pending entries.
+    pub max_bytes: u64,
+    /// Number of pending entries.
+    pub max_entries: u64,
+    /// Size of one source's pending entries.
+    pub source_max_bytes: u64,
+}
+
+impl Limits {
+    /// No caps (tools that only read the quarantine).
+    pub const NONE: Limits = Limits {
+        max_bytes: u64::MAX,
+        max_entries: u64::MAX,
+        source_max_bytes: u64::MAX,
+    };
+}
+
+/// Why an entry was not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum NotKept {
+    /// A cap is reached.
+    #[error("the quarantine is full ({0})")]
+    Full(&'static str),
+    /// Writing it would take storage below the disk budget.
+    #[error(transparent)]
+    Disk(#[from] crate::disk::Low),
+    /// Writing failed.
+    #[error("writing the quarantine failed: {0:#}")]
+    Io(#[from] anyhow::Error),
+}
+
+impl NotKept {
+    fn label(&self) -> &'static str {
+        match self {
+            NotKept::Full(cap) => cap,
+            NotKept::Disk(_) => "disk_budget",
+            NotKept::Io(_) => "io_error",
+        }
+    }
+}
+
+/// What the router knows of a pending entry.
+#[derive(Debug)]
+struct Kept {
+    source: String,
+    bytes: u64,
+    unauthenticated: bool,
+    /// Its file is in place (false while it is being written: not to be pruned).
+    written: bool,
+}
+
+/// The pending entries' sizes, shared by the pipelines of one router.
+#[derive(Debug, Default)]
+struct Ledger {
+    entries: HashMap<String, Kept>,
+    bytes: u64,
+    by_source: HashMap<String, u64>,
+    unauthenticated: (u64, u64),
+    pruned: Option<Instant>,
+    refused: BTreeMap<&'static str, u64>,
+    refusing: bool,
+}
+
+impl Ledger {
+    fn add(&mut self, id: String, kept: Kept) {
+        self.bytes += kept.bytes;
+        *self.by_source.entry(kept.source.clone()).or_default() += kept.bytes;
+        if kept.unauthenticated {
+            self.unauthenticated.0 += kept.bytes;
+            self.unauthenticated.1 += 1;
+        }
+        self.entries.insert(id, kept);
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(kept) = self.entries.remove(id) {
+            self.bytes -= kept.bytes;
+            if let Some(b) = self.by_source.get_mut(&kept.source) {
+                *b -= kept.bytes;
+            }
+            if kept.unauthenticated {
+                self.unauthenticated.0 -= kept.bytes;
+                self.unauthenticated.1 -= 1;
+            }
+        }
+    }
+
+    /// The cap an entry would break, if any.
+    fn over(&self, limits: &Limits, kept: &Kept) -> Option<&'static str> {
+        if kept.unauthenticated
+            && (self.unauthenticated.0 + kept.bytes > UNAUTHENTICATED_MAX_BYTES
+                || self.unauthenticated.1 + 1 > UNAUTHENTICATED_MAX_ENTRIES)
+        {
+            return Some("unauthenticated");
+        }
+        if self.by_source.get(&kept.source).copied().unwrap_or(0) + kept.bytes > limits.source_max_bytes {
+            return Some("source_max_bytes");
+        }
+        if self.bytes + kept.bytes > limits.max_bytes {
+            return Some("max_bytes");
+        }
+        if self.entries.len() as u64 + 1 > limits.max_entries {
+            return Some("max_entries");
+        }
+        None
+    }
+}
+
 /// The quarantine directory.
 #[derive(Debug, Clone)]
 pub struct Quarantine {
     dir: PathBuf,
+    limits: Limits,
+    ledger: Arc<Mutex<Ledger>>,
+}
+
+/// The parts of an entry the ledger needs (the body is skipped over, not decoded).
+#[derive(Deserialize)]
+struct Head {
+    source_id: Option<String>,
+    status: u16,
+}
+
+fn unauthenticated(status: u16) -> bool {
+    status == 401 || status == 403
 }
 
 impl Quarantine {
-    /// Uses `<data_dir>/quarantine`.
+    /// Uses `<data_dir>/quarantine`, for reading it (no caps, nothing scanned).
     pub fn new(data_dir: &Path) -> Quarantine {
         Quarantine {
             dir: data_dir.join("quarantine"),
+            limits: Limits::NONE,
+            ledger: Arc::default(),
+        }
+    }
+
+    /// Opens `<data_dir>/quarantine` for a router: removes temp files left by a crash and
+    /// measures the pending entries against `limits`.
+    pub fn open(data_dir: &Path, limits: Limits) -> anyhow::Result<Quarantine> {
+        let q = Quarantine {
+            limits,
+            ..Quarantine::new(data_dir)
+        };
+        let Ok(dir) = std::fs::read_dir(&q.dir) else {
+            return Ok(q);
+        };
+        let mut ledger = Ledger::default();
+        let mut stale = 0;
+        for item in dir.flatten() {
+            let path = item.path();
+            let name = item.file_name().to_string_lossy().into_owned();
+            let Ok(meta) = item.metadata() else { continue };
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let old = meta.modified().ok().and_then(|m| m.elapsed().ok()).unwrap_or_default();
+                if old >= STALE_TMP_AGE && std::fs::remove_file(&path).is_ok() {
+                    stale += 1;
+                }
+                continue;
+            }
+            let Some(id) = name.strip_suffix(".json") else { continue };
+            let head: Option<Head> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+            let (source, status) = head.map_or((String::new(), 0), |h| (h.source_id.unwrap_or_default(), h.status));
+            ledger.add(
+                id.to_string(),
+                Kept {
+                    source,
+                    bytes: meta.len(),
+                    unauthenticated: unauthenticated(status),
+                    written: true,
+                },
+            );
+        }
+        if stale > 0 {
+            tracing::warn!(dir = %q.dir.display(), files = stale, "Removed half-written quarantine files left by a crash.");
+        }
+        *q.ledger.lock().unwrap_or_else(|p| p.into_inner()) = ledger;
+        Ok(q)
+    }
+
+    /// The same quarantine (and its ledger) with other caps, for a reloaded config.
+    pub fn with_limits(&self, limits: Limits) -> Quarantine {
+        Quarantine {
+            limits,
+            ..self.clone()
         }
     }
 
@@ -80,13 +282,91 @@ impl Quarantine {
         &self.dir
     }
 
-    /// Writes an entry (write to a temp name, then rename: a reader never sees half a file).
-    pub async fn keep(&self, entry: &Entry) -> anyhow::Result<PathBuf> {
+    /// Writes an entry if the caps and the disk budget allow (to a temp name, then renamed: a
+    /// reader never sees half a file, and a failed write leaves nothing behind).
+    pub async fn keep(&self, entry: &Entry, disk: &DiskBudget) -> Result<PathBuf, NotKept> {
+        let result = self.try_keep(entry, disk).await;
+        let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        match &result {
+            Ok(_) if ledger.refusing => {
+                ledger.refusing = false;
+                tracing::info!(dir = %self.dir.display(), "The quarantine is taking entries again.");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                *ledger.refused.entry(e.label()).or_default() += 1;
+                if !std::mem::replace(&mut ledger.refusing, true) {
+                    tracing::warn!(dir = %self.dir.display(), reason = %e, "The quarantine is refusing new entries; failed requests are answered but not kept.");
+                }
+            }
+        }
+        result
+    }
+
+    async fn try_keep(&self, entry: &Entry, disk: &DiskBudget) -> Result<PathBuf, NotKept> {
+        let bytes = serde_json::to_vec(entry).map_err(anyhow::Error::from)?;
+        let kept = Kept {
+            source: entry.source_id.clone().unwrap_or_default(),
+            bytes: bytes.len() as u64,
+            unauthenticated: unauthenticated(entry.status),
+            written: false,
+        };
+        self.reserve(&entry.delivery_id, kept)?;
+        let written = async {
+            disk.check(bytes.len() as u64)?;
+            self.write(&entry.delivery_id, &bytes).await.map_err(NotKept::Io)
+        }
+        .await;
+        let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        match &written {
+            Ok(_) => {
+                if let Some(kept) = ledger.entries.get_mut(&entry.delivery_id) {
+                    kept.written = true;
+                }
+            }
+            Err(_) => ledger.remove(&entry.delivery_id),
+        }
+        written
+    }
+
+    /// Counts an entry against the caps before it is written.
+    fn reserve(&self, id: &str, kept: Kept) -> Result<(), NotKept> {
+        let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        if ledger.over(&self.limits, &kept).is_some()
+            && ledger.pruned.is_none_or(|t| t.elapsed() >= PRUNE_INTERVAL)
+        {
+            // Entries replayed or deleted by the CLI since no longer count.
+            ledger.pruned = Some(Instant::now());
+            let gone: Vec<String> = ledger
+                .entries
+                .iter()
+                .filter(|(id, kept)| kept.written && !self.dir.join(format!("{id}.json")).exists())
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in gone {
+                ledger.remove(&id);
+            }
+        }
+        if let Some(cap) = ledger.over(&self.limits, &kept) {
+            return Err(NotKept::Full(cap));
+        }
+        ledger.add(id.to_string(), kept);
+        Ok(())
+    }
+
+    async fn write(&self, id: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
         tokio::fs::create_dir_all(&self.dir).await?;
-        let path = self.dir.join(format!("{}.json", entry.delivery_id));
-        let tmp = self.dir.join(format!(".{}.tmp", entry.delivery_id));
-        tokio::fs::write(&tmp, serde_json::to_vec_pretty(entry)?).await?;
-        tokio::fs::rename(&tmp, &path).await?;
+        let path = self.dir.join(format!("{id}.json"));
+        let tmp = self.dir.join(format!(".{id}.tmp"));
+        let result = async {
+            tokio::fs::write(&tmp, bytes).await?;
+            tokio::fs::rename(&tmp, &path).await
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e.into());
+        }
         Ok(path)
     }
 
@@ -96,6 +376,10 @@ impl Quarantine {
         tokio::fs::create_dir_all(&done).await?;
         let name = format!("{delivery_id}.json");
         tokio::fs::rename(self.dir.join(&name), done.join(&name)).await?;
+        self.ledger
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(delivery_id);
         Ok(())
     }
 
@@ -114,5 +398,103 @@ impl Quarantine {
             entries.push(serde_json::from_slice(&std::fs::read(&p)?)?);
         }
         Ok(entries)
+    }
+
+    /// Prometheus text: pending entries and bytes, refusals by cap.
+    pub fn render(&self) -> String {
+        let ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_quarantine_entries Requests kept in the quarantine, pending replay.
+# TYPE switchyard_quarantine_entries gauge
+switchyard_quarantine_entries {}",
+            ledger.entries.len()
+        );
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_quarantine_bytes Size of the pending quarantine entries.
+# TYPE switchyard_quarantine_bytes gauge
+switchyard_quarantine_bytes {}",
+            ledger.bytes
+        );
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_quarantine_refused_total Failed requests not kept, by the cap that refused them.
+# TYPE switchyard_quarantine_refused_total counter"
+        );
+        for (reason, n) in &ledger.refused {
+            let _ = writeln!(out, "switchyard_quarantine_refused_total{{reason=\"{reason}\"}} {n}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, source: &str, status: u16, body: usize) -> Entry {
+        Entry {
+            delivery_id: id.into(),
+            received_at: "2026-01-01T00:00:00Z".into(),
+            source_id: Some(source.into()),
+            method: "POST".into(),
+            path: "/in".into(),
+            query: String::new(),
+            headers: vec![],
+            remote_addr: None,
+            status,
+            reason: "bad".into(),
+            body_base64: Entry::encode_body(&vec![b'x'; body]),
+            truncated: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn caps_refuse_new_entries_and_replays_make_room() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let disk = DiskBudget::new(0, vec![dir.path().to_path_buf()]);
+        let limits = Limits {
+            max_bytes: 200_000,
+            max_entries: 1_000,
+            source_max_bytes: 5_000,
+        };
+        let q = Quarantine::open(dir.path(), limits).expect("open");
+        for i in 0..3 {
+            q.keep(&entry(&format!("a{i}"), "a", 400, 1000), &disk).await.expect("kept");
+        }
+        assert!(matches!(
+            q.keep(&entry("a9", "a", 400, 1000), &disk).await,
+            Err(NotKept::Full("source_max_bytes"))
+        ));
+        q.keep(&entry("b0", "b", 400, 1000), &disk).await.expect("another source has room");
+        for i in 0..UNAUTHENTICATED_MAX_ENTRIES {
+            if q.keep(&entry(&format!("u{i}"), &format!("c{i}"), 401, 0), &disk).await.is_err() {
+                break;
+            }
+        }
+        assert!(matches!(
+            q.keep(&entry("u-last", "c-last", 401, 0), &disk).await,
+            Err(NotKept::Full("unauthenticated"))
+        ));
+        // The CLI replays one entry; a reopened router counts what is on disk.
+        std::fs::remove_file(q.dir().join("a0.json")).expect("rm");
+        std::thread::sleep(PRUNE_INTERVAL);
+        q.keep(&entry("a10", "a", 400, 1000), &disk).await.expect("room again");
+        std::fs::write(q.dir().join(".x.tmp"), b"half").expect("tmp");
+        let reopened = Quarantine::open(dir.path(), limits).expect("open");
+        assert!(q.dir().join(".x.tmp").exists(), "a fresh temp file may be another writer's");
+        assert!(matches!(
+            reopened.keep(&entry("a11", "a", 400, 1000), &disk).await,
+            Err(NotKept::Full("source_max_bytes"))
+        ));
+        assert!(reopened.render().contains("switchyard_quarantine_refused_total{reason=\"source_max_bytes\"} 1"));
+        let tight = DiskBudget::new(u64::MAX / 2, vec![dir.path().to_path_buf()]);
+        assert!(matches!(
+            reopened.keep(&entry("d0", "d", 400, 10), &tight).await,
+            Err(NotKept::Disk(_))
+        ));
+        assert!(!reopened.dir().join("d0.json").exists());
     }
 }

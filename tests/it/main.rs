@@ -10,6 +10,7 @@ mod pipeline;
 mod plugins;
 mod reload;
 mod replay;
+mod storage;
 mod terminal;
 mod tricky;
 mod vendors;

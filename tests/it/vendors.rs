@@ -24,6 +24,7 @@ kind = "normalizer"
 id = "noahface"
 path = "/ingest/noahface"
 normalizer = "normalize-noahface"
+methods = ["GET", "PUT", "POST"]   # NoahFace sends events by all three
 
 [plugins.normalize-preservica]
 path = "{plugins}/normalize-preservica.wasm"
@@ -43,6 +44,7 @@ kind = "normalizer"
 id = "sensenebula"
 path = "/ingest/sensenebula"
 normalizer = "normalize-sensenebula"
+methods = ["GET", "POST"]          # heartbeats are GET
 
 [plugins.normalize-omni]
 path = "{plugins}/normalize-omni.wasm"
@@ -201,6 +203,74 @@ async fn preservica_bad_signature_is_refused_and_kept() {
     let kept = router.quarantined();
     assert_eq!((kept.len(), kept[0].status), (1, 401));
     assert_eq!(kept[0].body().expect("body"), body);
+    router.stop().await;
+}
+
+/// Percent-encodes a query value byte by byte, as an HTTP client would.
+fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The handshake is not a signing oracle: `challengeCode = "preservica-webhook-auth" + BODY`
+/// used to be answered with exactly BODY's delivery signature. Real challenges are answered,
+/// a few per source, then 429; failed-signature floods fill only a small fixed budget.
+#[tokio::test]
+async fn preservica_challenges_cannot_sign_a_forged_delivery() {
+    let router = TestRouter::start_with(CONFIG, &[("preservica-secret", PRESERVICA_SECRET)]).await;
+    let body = std::fs::read(samples_dir().join("preservica-moved-multi-event.json")).expect("sample");
+    let forged = format!("preservica-webhook-auth{}", String::from_utf8(body.clone()).expect("utf-8"));
+    let target = format!("/ingest/preservica?challengeCode={}", query_value(&forged));
+    let answer = send(router.addr, "POST", &target, &[], "").await.expect("send");
+    assert_eq!(answer.status, 401, "{}", answer.text());
+    assert!(answer.text().contains("challengeCode refused"), "{}", answer.text());
+    let real_signature = preservica_signature(&body);
+    assert!(!answer.text().contains(&real_signature), "the signature leaked");
+    let stolen = answer.json()["challengeResponse"].as_str().unwrap_or("").to_string();
+    let headers = [
+        ("content-type", "application/json"),
+        ("Preservica-Signature", stolen.as_str()),
+    ];
+    let replay = send(router.addr, "POST", "/ingest/preservica", &headers, body.clone())
+        .await
+        .expect("send");
+    assert_eq!(replay.status, 401, "{}", replay.text());
+    assert!(router.jsonl("events.jsonl").is_empty(), "nothing forged got in");
+
+    // Genuine challenges: answered exactly, five in a burst, then refused for a while.
+    for n in 0..5 {
+        let code = format!("3f1c6a2e-5b7d-4e8f-9a0b-1c2d3e4f5a6{n}");
+        let answer = send(router.addr, "POST", &format!("/ingest/preservica?challengeCode={code}"), &[], "")
+            .await
+            .expect("send");
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(PRESERVICA_SECRET.as_bytes()).expect("key");
+        mac.update(code.as_bytes());
+        let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(answer.json()["challengeResponse"], expected.as_str());
+    }
+    let over = send(router.addr, "POST", "/ingest/preservica?challengeCode=one-more", &[], "")
+        .await
+        .expect("send");
+    assert_eq!(over.status, 429, "{}", over.text());
+    assert!(over.headers.contains_key("retry-after"));
+    assert!(!over.text().contains("challengeResponse"));
+
+    // Requests that fail authentication fill only the fixed budget of the quarantine.
+    let bad = [("content-type", "application/json"), ("Preservica-Signature", "00")];
+    for _ in 0..switchyard::quarantine::UNAUTHENTICATED_MAX_ENTRIES + 20 {
+        let answer = send(router.addr, "POST", "/ingest/preservica", &bad, body.clone())
+            .await
+            .expect("send");
+        assert_eq!(answer.status, 401);
+    }
+    let kept = router.quarantined().len() as u64;
+    assert_eq!(kept, switchyard::quarantine::UNAUTHENTICATED_MAX_ENTRIES);
     router.stop().await;
 }
 

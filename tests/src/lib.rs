@@ -7,6 +7,8 @@
     reason = "test harness: it reads whole bodies from our own router and mock receivers"
 )]
 
+pub mod tmpfs;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;

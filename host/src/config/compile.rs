@@ -13,7 +13,6 @@ use toml::Spanned;
 
 /// Default listen address: loopback, so a fresh install is not exposed to the network.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
-const DEFAULT_DATA_DIR: &str = "data";
 /// Enough for any vendor batch we know of (FindFace batches, base64 snapshots), small enough
 /// that one sender cannot exhaust memory.
 const DEFAULT_MAX_BODY_BYTES: i64 = 1 << 20;
@@ -23,12 +22,6 @@ const MAX_TIMEOUT_MS: i64 = 60_000;
 const DEFAULT_MAX_MEMORY_BYTES: i64 = 64 << 20;
 /// One wasm page: no plugin can run in less.
 const MIN_MEMORY_BYTES: i64 = 64 << 10;
-const DEFAULT_MAX_IN_FLIGHT: i64 = 256;
-/// Ten minutes covers FindFace's retry schedule (≤ 100 s apart) and OMNI's 5-second re-sends;
-/// longer offline-cache replays can be covered by raising it.
-const DEFAULT_DEDUP_WINDOW_SECS: i64 = 600;
-/// About 200 MB at the worst; a busy router sees far fewer distinct keys per window.
-const DEFAULT_DEDUP_MAX_KEYS: i64 = 1_000_000;
 const DEFAULT_WEBHOOK_TIMEOUT_MS: i64 = 5_000;
 // Retries are cheap for a durable outbox: keep trying for hours (attempts are spread by full
 // jitter up to a 10-minute ceiling) and let `max_age` (a day) bound how long an event waits.
@@ -38,18 +31,18 @@ const DEFAULT_WEBHOOK_MAX_BACKOFF_MS: i64 = 600_000;
 const DEFAULT_WEBHOOK_MAX_AGE_SECS: i64 = 86_400;
 const DEFAULT_WEBHOOK_CONCURRENCY: i64 = 16;
 
-struct Ctx {
+pub(super) struct Ctx {
     problems: Vec<Problem>,
     base: PathBuf,
     broken_plugins: BTreeSet<String>,
 }
 
 impl Ctx {
-    fn err(&mut self, message: impl Into<String>, span: Range<usize>) {
+    pub(super) fn err(&mut self, message: impl Into<String>, span: Range<usize>) {
         self.problems.push(Problem::at(message, span));
     }
 
-    fn int(&mut self, value: Option<&Spanned<i64>>, name: &str, default: i64, min: i64, max: i64) -> i64 {
+    pub(super) fn int(&mut self, value: Option<&Spanned<i64>>, name: &str, default: i64, min: i64, max: i64) -> i64 {
         match value {
             None => default,
             Some(v) if (min..=max).contains(v.get_ref()) => *v.get_ref(),
@@ -63,7 +56,7 @@ impl Ctx {
         }
     }
 
-    fn resolve(&self, path: &str) -> PathBuf {
+    pub(super) fn resolve(&self, path: &str) -> PathBuf {
         let p = Path::new(path);
         if p.is_absolute() {
             p.to_path_buf()
@@ -118,7 +111,7 @@ pub(crate) fn compile(raw: RawConfig, config_path: &Path) -> Result<RouterSpec, 
             .push(Problem::new("missing `version = 1` at the top of the file", Some(0..0))),
     }
 
-    let server = server(&mut cx, &raw);
+    let server = super::server::server(&mut cx, &raw);
     let plugins = plugins(&mut cx, &raw);
     let kinds: BTreeMap<&str, PluginKind> = plugins.iter().map(|p| (p.id.as_str(), p.kind)).collect();
     let sources = sources(&mut cx, &raw, &kinds);
@@ -138,49 +131,6 @@ pub(crate) fn compile(raw: RawConfig, config_path: &Path) -> Result<RouterSpec, 
         })
     } else {
         Err(cx.problems)
-    }
-}
-
-fn server(cx: &mut Ctx, raw: &RawConfig) -> ServerSpec {
-    let s = raw.server.as_ref().map(Spanned::get_ref);
-    let listen = match s.and_then(|s| s.listen.as_ref()) {
-        Some(l) => l.get_ref().parse().unwrap_or_else(|e| {
-            cx.err(
-                format!("`listen` must be an address like \"127.0.0.1:8080\": {e}"),
-                l.span(),
-            );
-            DEFAULT_LISTEN.parse().expect("valid default")
-        }),
-        None => DEFAULT_LISTEN.parse().expect("valid default"),
-    };
-    let data_dir = cx.resolve(s.and_then(|s| s.data_dir.as_deref()).unwrap_or(DEFAULT_DATA_DIR));
-    let max_in_flight = cx.int(
-        s.and_then(|s| s.max_in_flight.as_ref()),
-        "max_in_flight",
-        DEFAULT_MAX_IN_FLIGHT,
-        1,
-        100_000,
-    ) as usize;
-    let dedup_window_secs = cx.int(
-        s.and_then(|s| s.dedup_window_secs.as_ref()),
-        "dedup_window_secs",
-        DEFAULT_DEDUP_WINDOW_SECS,
-        0,
-        7 * 86_400,
-    ) as u64;
-    let dedup_max_keys = cx.int(
-        s.and_then(|s| s.dedup_max_keys.as_ref()),
-        "dedup_max_keys",
-        DEFAULT_DEDUP_MAX_KEYS,
-        1,
-        100_000_000,
-    ) as usize;
-    ServerSpec {
-        listen,
-        data_dir,
-        max_in_flight,
-        dedup_window_secs,
-        dedup_max_keys,
     }
 }
 
@@ -374,10 +324,12 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
                 1,
                 MAX_BODY_BYTES_LIMIT,
             ) as usize;
+            let methods = methods(cx, s.methods.as_ref());
             SourceSpec {
                 id: s.id.get_ref().clone(),
                 path,
                 websocket,
+                methods,
                 normalizer,
                 filters,
                 transforms,
@@ -400,6 +352,32 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
             }
         })
         .collect()
+}
+
+/// HTTP methods a source may be sent with: the vendors here use POST (the default), NoahFace
+/// also GET and PUT, SenseNebula heartbeats GET.
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
+fn methods(cx: &mut Ctx, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
+    let Some(raw) = raw else {
+        return vec!["POST".to_string()];
+    };
+    if raw.get_ref().is_empty() {
+        cx.err("`methods` must name at least one HTTP method", raw.span());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for m in raw.get_ref() {
+        let upper = m.get_ref().to_ascii_uppercase();
+        if !METHODS.contains(&upper.as_str()) {
+            cx.err(
+                format!("`{}` is not an HTTP method a source accepts ({})", m.get_ref(), METHODS.join(", ")),
+                m.span(),
+            );
+        } else if !out.contains(&upper) {
+            out.push(upper);
+        }
+    }
+    out
 }
 
 fn http_path(cx: &mut Ctx, path: &Spanned<String>, seen: &mut BTreeSet<String>) -> String {

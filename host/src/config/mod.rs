@@ -5,6 +5,7 @@
 mod compile;
 mod error;
 mod raw;
+mod server;
 mod spec;
 
 use compile::compile;

@@ -8,6 +8,8 @@
 //! listen = "127.0.0.1:8080"     # default
 //! data_dir = "./data"           # default, relative to this file
 //! dedup_window_secs = 600       # drop repeated events (same dedup_key and content); 0 = off
+//! min_free_bytes = 268435456    # disk budget: below it, new requests get 503 (default 256 MiB)
+//! quarantine = { max_bytes = 1073741824, max_entries = 100000, source_max_bytes = 268435456 }
 //!
 //! [plugins.normalize-json]
 //! path = "target/plugins/normalize-json.wasm"
@@ -27,6 +29,7 @@
 //! transforms = []               # transform plugin ids, in order
 //! auth = { type = "bearer", token_env = "JSON_TOKEN" }   # none | basic | bearer
 //! max_body_bytes = 1048576
+//! methods = ["POST"]            # HTTP methods accepted (default POST); others get 405
 //! samples = ["samples/a.json", { request = "samples/b.json", expect = "samples/b.expected.json" }]
 //!                               # run on every reload before the new config goes live
 //!
@@ -72,6 +75,17 @@ pub(crate) struct RawServer {
     pub(crate) max_in_flight: Option<Spanned<i64>>,
     pub(crate) dedup_window_secs: Option<Spanned<i64>>,
     pub(crate) dedup_max_keys: Option<Spanned<i64>>,
+    pub(crate) min_free_bytes: Option<Spanned<i64>>,
+    pub(crate) quarantine: Option<RawQuarantine>,
+}
+
+/// `[server] quarantine = { … }`: the quarantine's caps.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawQuarantine {
+    pub(crate) max_bytes: Option<Spanned<i64>>,
+    pub(crate) max_entries: Option<Spanned<i64>>,
+    pub(crate) source_max_bytes: Option<Spanned<i64>>,
 }
 
 /// `[plugins.<id>]`.
@@ -119,6 +133,7 @@ pub(crate) struct RawSource {
     pub(crate) transforms: Vec<Spanned<String>>,
     pub(crate) auth: Option<Spanned<RawAuth>>,
     pub(crate) max_body_bytes: Option<Spanned<i64>>,
+    pub(crate) methods: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub(crate) samples: Vec<RawSample>,
 }

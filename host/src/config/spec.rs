@@ -36,6 +36,10 @@ pub struct ServerSpec {
     pub dedup_window_secs: u64,
     /// At most this many keys are remembered (oldest forgotten first).
     pub dedup_max_keys: usize,
+    /// Below this many free bytes on any filesystem the router writes to, new requests get 503.
+    pub min_free_bytes: u64,
+    /// The quarantine's caps.
+    pub quarantine: crate::quarantine::Limits,
 }
 
 /// `[plugins.<id>]`.
@@ -104,6 +108,8 @@ pub struct SourceSpec {
     pub auth: AuthSpec,
     /// Largest accepted body.
     pub max_body_bytes: usize,
+    /// HTTP methods accepted (upper case); others are answered 405 and not quarantined.
+    pub methods: Vec<String>,
     /// Self-test samples run before a reloaded config goes live.
     pub samples: Vec<SampleSpec>,
 }

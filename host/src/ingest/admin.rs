@@ -22,6 +22,9 @@ pub(crate) async fn handle(
     if path == "/metrics" {
         let mut text = shared.metrics().render();
         text.push_str(&shared.delivery().render_metrics().await);
+        let pipeline = shared.pipeline();
+        text.push_str(&pipeline.disk().render());
+        text.push_str(&pipeline.quarantine().render());
         let mut response = Response::new(Full::new(Bytes::from(text)));
         response.headers_mut().insert(
             hyper::header::CONTENT_TYPE,

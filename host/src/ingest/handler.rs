@@ -6,7 +6,7 @@ use super::response::{Error, json};
 use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, ProcessError, Source};
 use crate::plugin::Request;
-use crate::quarantine::Entry;
+use crate::quarantine::{Entry, NotKept};
 use crate::reload::{Outcome, ReloadRequest, Status, Trigger};
 use crate::shutdown::Shutdown;
 use arc_swap::ArcSwap;
@@ -18,6 +18,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+/// How much of an oversize body the quarantine keeps (for diagnosis; it cannot be replayed).
+const OVERSIZE_KEPT_BYTES: usize = 64 << 10;
+
 /// State shared by all connections: the current pipeline, the in-flight limit, counters,
 /// reload status, and the handles the admin endpoints and the reload controller need.
 pub struct Shared {
@@ -28,6 +31,8 @@ pub struct Shared {
     reloads: OnceLock<mpsc::Sender<ReloadRequest>>,
     shutdown: OnceLock<Shutdown>,
     delivery: crate::outbox::Delivery,
+    /// Replies carrying a MAC of request data, per source (see `limiter`).
+    signed_replies: super::limiter::Buckets,
 }
 
 impl Shared {
@@ -48,6 +53,10 @@ impl Shared {
             status: Mutex::new(status),
             reloads: OnceLock::new(),
             shutdown: OnceLock::new(),
+            signed_replies: super::limiter::Buckets::new(
+                super::limiter::SIGNED_REPLY_BURST,
+                super::limiter::SIGNED_REPLY_REFILL,
+            ),
         }
     }
 
@@ -183,6 +192,16 @@ async fn ingest(
         tracing::info!(%path, %remote, "No source for path.");
         return Error::NotFound { path }.to_response(&delivery_id, false);
     };
+    // Methods first: a scanner's GET/OPTIONS/TRACE is answered without touching anything.
+    let method = req.method().as_str();
+    if !source.spec.methods.iter().any(|m| m == method) {
+        tracing::debug!(source = %source.spec.id, %remote, method, "Method not accepted.");
+        return Error::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: source.spec.methods.clone(),
+        }
+        .to_response(&delivery_id, false);
+    }
     let auth_kind = match auth::check(&source.auth, req.headers()) {
         Ok(kind) => kind,
         Err(Refusal::Unauthorized { reason, challenge }) => {
@@ -194,6 +213,13 @@ async fn ingest(
             return Error::Unavailable(reason).to_response(&delivery_id, false);
         }
     };
+    // The disk budget, before reading the body: below it nothing new is taken (the sender
+    // retries later) rather than failing halfway through a write.
+    if let Err(low) = pipeline.disk().check(0) {
+        pipeline.disk().refused();
+        tracing::debug!(source = %source.spec.id, %remote, error = %low, "Request refused: storage below the disk budget.");
+        return Error::StorageLow(low).to_response(&delivery_id, false);
+    }
     let mut request = Request {
         method: req.method().as_str().to_string(),
         path: path.clone(),
@@ -208,7 +234,8 @@ async fn ingest(
     match read_capped(req.into_body(), source.spec.max_body_bytes).await {
         Ok(body) => request.body = body,
         Err(BodyError::TooLarge { limit, prefix }) => {
-            request.body = prefix;
+            // A cut body cannot be replayed; its start is enough to see what it was.
+            request.body = prefix.slice(..prefix.len().min(OVERSIZE_KEPT_BYTES));
             let error = Error::TooLarge { limit };
             let kept = keep(&pipeline, &request, &error, true).await;
             return error.to_response(&delivery_id, kept);
@@ -255,6 +282,17 @@ async fn ingest(
                 duplicates = processed.duplicates,
                 "Request processed."
             );
+            if processed.reply_carries_mac {
+                // A MAC of caller-chosen bytes: every one is logged, and few are answered.
+                if let Err(wait) = shared.signed_replies.take(&source.spec.id) {
+                    tracing::warn!(source = %source.spec.id, %remote, delivery_id = %delivery_id, "Signing challenge refused: over the per-source limit.");
+                    return Error::TooManyChallenges {
+                        retry_after_secs: wait.as_secs().max(1),
+                    }
+                    .to_response(&delivery_id, false);
+                }
+                tracing::info!(source = %source.spec.id, %remote, delivery_id = %delivery_id, "Reply carries an HMAC of request data (a challenge answer).");
+            }
             match processed.reply {
                 Some(reply) => reply_response(reply),
                 None => json(
@@ -315,8 +353,12 @@ pub(crate) async fn keep(pipeline: &Pipeline, request: &Request, error: &Error, 
         body_base64: Entry::encode_body(&request.body),
         truncated,
     };
-    match pipeline.quarantine().keep(&entry).await {
+    match pipeline.quarantine().keep(&entry, pipeline.disk()).await {
         Ok(_) => true,
+        Err(e @ (NotKept::Full(_) | NotKept::Disk(_))) => {
+            tracing::debug!(delivery_id = %request.delivery_id, error = %e, "Request not quarantined.");
+            false
+        }
         Err(e) => {
             tracing::error!(delivery_id = %request.delivery_id, error = %e, "Could not write the quarantine; the request is lost.");
             false

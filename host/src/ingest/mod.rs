@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod body;
 mod handler;
+mod limiter;
 mod response;
 mod server;
 mod websocket;

@@ -24,9 +24,26 @@ pub enum Error {
         /// `WWW-Authenticate` value.
         challenge: &'static str,
     },
+    /// The source does not take this HTTP method.
+    #[error("method {method} is not accepted on this path (allowed: {})", allowed.join(", "))]
+    MethodNotAllowed {
+        /// The method used.
+        method: String,
+        /// The source's methods.
+        allowed: Vec<String>,
+    },
     /// The source cannot take requests (its secret is missing).
     #[error("{0}")]
     Unavailable(String),
+    /// Too many replies carrying a MAC of request data (challenge answers) for this source.
+    #[error("too many signing challenges for this source; retry in {retry_after_secs} s")]
+    TooManyChallenges {
+        /// When the next one will be answered.
+        retry_after_secs: u64,
+    },
+    /// Storage is below the disk budget: nothing new is taken until space is freed.
+    #[error("the router is low on storage and takes no new events right now; retry later")]
+    StorageLow(crate::disk::Low),
     /// Body over the cap.
     #[error("request body exceeds the {limit}-byte limit of this source")]
     TooLarge {
@@ -50,7 +67,9 @@ impl Error {
         match self {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Error::TooManyChallenges { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) | Error::StorageLow(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::BadBody(_) => StatusCode::BAD_REQUEST,
             Error::Encoding(super::body::DecodeError::Unsupported(_)) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -72,7 +91,9 @@ impl Error {
         let status = self.status();
         let unavailable = matches!(
             self,
-            Error::Unavailable(_) | Error::Process(ProcessError::Plugin(crate::plugin::Error::Unavailable { .. }))
+            Error::Unavailable(_)
+                | Error::StorageLow(_)
+                | Error::Process(ProcessError::Plugin(crate::plugin::Error::Unavailable { .. }))
         );
         let storage = matches!(
             self,
@@ -91,11 +112,33 @@ impl Error {
             body["quarantined"] = true.into();
         }
         let mut response = json(status, &body);
-        if let Error::Unauthorized { challenge, .. } = self {
-            response.headers_mut().insert(
-                hyper::header::WWW_AUTHENTICATE,
-                hyper::header::HeaderValue::from_static(challenge),
-            );
+        let headers = response.headers_mut();
+        match self {
+            Error::Unauthorized { challenge, .. } => {
+                headers.insert(
+                    hyper::header::WWW_AUTHENTICATE,
+                    hyper::header::HeaderValue::from_static(challenge),
+                );
+            }
+            Error::MethodNotAllowed { allowed, .. } => {
+                if let Ok(v) = hyper::header::HeaderValue::from_str(&allowed.join(", ")) {
+                    headers.insert(hyper::header::ALLOW, v);
+                }
+            }
+            Error::TooManyChallenges { retry_after_secs } => {
+                headers.insert(
+                    hyper::header::RETRY_AFTER,
+                    hyper::header::HeaderValue::from(*retry_after_secs),
+                );
+            }
+            // Storage trouble passes; say when to come back.
+            Error::StorageLow(_) | Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. }) => {
+                headers.insert(
+                    hyper::header::RETRY_AFTER,
+                    hyper::header::HeaderValue::from(crate::disk::RETRY_AFTER_SECS),
+                );
+            }
+            _ => {}
         }
         response
     }

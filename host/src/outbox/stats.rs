@@ -129,6 +129,18 @@ impl DeliveryStats {
             vec![(String::new(), commits.fsyncs.load(Ordering::Relaxed))],
         );
         family(
+            "switchyard_outbox_file_ok",
+            "gauge",
+            "1 while outbox.db is the file the router has open; 0 while it is missing or replaced and not yet rebuilt (new events get 503).",
+            vec![(String::new(), commits.file_ok.load(Ordering::Relaxed))],
+        );
+        family(
+            "switchyard_outbox_rebuilds_total",
+            "counter",
+            "Times outbox.db was found deleted or replaced and rebuilt from the open copy.",
+            vec![(String::new(), commits.rebuilds.load(Ordering::Relaxed))],
+        );
+        family(
             "switchyard_outbox_committed_events_total",
             "counter",
             "Events committed into the outbox.",

@@ -7,6 +7,14 @@
 //! Only batches that carry new events (or a flush) are fsynced (`synchronous=FULL`); a batch of
 //! acks and retry bookkeeping alone commits with `synchronous=NORMAL`. Losing such a batch in
 //! a power cut means an event is delivered again with the same webhook-id, never lost.
+//!
+//! **The file is watched.** Before every batch, after every durable one and once a second when
+//! idle, the writer compares the open file's identity (device, inode) with what the path names
+//! now. If `outbox.db` was deleted or replaced, nothing more is acknowledged into the lost file:
+//! the writer rebuilds the outbox at its path from the copy it still holds open (`VACUUM INTO`:
+//! every waiting event and dead letter, ids kept, so dispatchers carry on), moves a replacement
+//! aside as `outbox.db.replaced-<ms>`, logs an error and counts it. While that cannot be done
+//! (e.g. the disk is full), commits fail and senders get 503 until it succeeds.
 
 use super::record::{DeadLetter, NewRow, Queued};
 use anyhow::Context;
@@ -23,6 +31,8 @@ use tokio::sync::{Notify, oneshot};
 const MAX_BATCH: usize = 4096;
 /// How long a connection waits for another process's write lock (the CLI's `dlq replay`).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often an idle writer checks that its file is still the one at the path.
+const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS outbox (
@@ -234,6 +244,10 @@ pub struct CommitStats {
     pub fsyncs: AtomicU64,
     /// Events committed into the outbox.
     pub rows: AtomicU64,
+    /// Times the file was found deleted or replaced and rebuilt from the open copy.
+    pub rebuilds: AtomicU64,
+    /// 1 while the open file is the one at the path (commits are acknowledged), else 0.
+    pub file_ok: AtomicU64,
 }
 
 /// The router's handle on the outbox file: the writer thread plus a read connection.
@@ -245,7 +259,7 @@ pub struct Store {
 struct Inner {
     path: PathBuf,
     commands: Mutex<mpsc::Sender<Command>>,
-    reader: Mutex<Connection>,
+    reader: Arc<Mutex<Connection>>,
     wakers: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
     stats: Arc<CommitStats>,
 }
@@ -261,20 +275,29 @@ impl Store {
     pub fn open(data_dir: &Path) -> anyhow::Result<Store> {
         let path = path_in(data_dir);
         let writer = connect(&path)?;
-        let reader = connect(&path)?;
+        let identity = identity(&path).with_context(|| format!("reading {}", path.display()))?;
+        let reader = Arc::new(Mutex::new(connect(&path)?));
         let (tx, rx) = mpsc::channel();
         let wakers: Arc<Mutex<HashMap<String, Arc<Notify>>>> = Arc::default();
         let stats = Arc::new(CommitStats::default());
+        stats.file_ok.store(1, Ordering::Relaxed);
+        let file = Watched {
+            path: path.clone(),
+            identity,
+            conn: writer,
+            reader: reader.clone(),
+            stats: stats.clone(),
+        };
         let (w, s) = (wakers.clone(), stats.clone());
         std::thread::Builder::new()
             .name("outbox-writer".into())
-            .spawn(move || write_loop(writer, rx, w, s))
+            .spawn(move || write_loop(file, rx, w, s))
             .context("starting the outbox writer thread")?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path,
                 commands: Mutex::new(tx),
-                reader: Mutex::new(reader),
+                reader,
                 wakers,
                 stats,
             }),
@@ -372,13 +395,118 @@ impl Store {
     }
 }
 
+/// The (device, inode) a path names now, if anything.
+fn identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map(|m| (m.dev(), m.ino()))
+}
+
+/// The writer's connection and the file it was opened on.
+struct Watched {
+    path: PathBuf,
+    identity: (u64, u64),
+    conn: Connection,
+    reader: Arc<Mutex<Connection>>,
+    stats: Arc<CommitStats>,
+}
+
+impl Watched {
+    /// Ok when the path still names the open file, or after the outbox was rebuilt there.
+    fn ensure(&mut self) -> anyhow::Result<()> {
+        let now = identity(&self.path).ok();
+        if now == Some(self.identity) {
+            return Ok(());
+        }
+        let first = self.stats.file_ok.swap(0, Ordering::Relaxed) == 1;
+        match self.rebuild(now.is_some()) {
+            Ok((waiting, dead)) => {
+                self.stats.file_ok.store(1, Ordering::Relaxed);
+                self.stats.rebuilds.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    path = %self.path.display(),
+                    waiting,
+                    dead,
+                    how = if now.is_some() { "replaced" } else { "deleted" },
+                    "The outbox file was deleted or replaced while the router ran; rebuilt it at its path from the open copy, nothing lost."
+                );
+                Ok(())
+            }
+            Err(e) => {
+                if first {
+                    tracing::error!(path = %self.path.display(), error = %format!("{e:#}"), "The outbox file was deleted or replaced and cannot be rebuilt yet; refusing new events (503) until it can.");
+                }
+                Err(e.context(format!(
+                    "{} was deleted or replaced and cannot be rebuilt yet",
+                    self.path.display()
+                )))
+            }
+        }
+    }
+
+    /// Writes the open copy to a new file, then puts it at the path: (waiting, dead) rows.
+    fn rebuild(&mut self, replaced: bool) -> anyhow::Result<(u64, u64)> {
+        let dir = self.path.parent().context("the outbox path has no directory")?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let stamp = crate::clock::now_ms();
+        let rescued = dir.join(format!("outbox.db.rescued-{stamp}"));
+        let _ = std::fs::remove_file(&rescued);
+        let result = (|| {
+            self.conn
+                .execute("VACUUM INTO ?1", params![rescued.to_string_lossy()])
+                .context("copying the open outbox")?;
+            let counts: (i64, i64) = self.conn.query_row(
+                "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM dead)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            // Readers wait while the files change hands.
+            let mut reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+            // Close the old connections first: closing removes their -wal/-shm files by name,
+            // which must not be the new file's.
+            *reader = Connection::open_in_memory()?;
+            let old = std::mem::replace(&mut self.conn, Connection::open_in_memory()?);
+            drop(old);
+            if replaced {
+                let aside = dir.join(format!("outbox.db.replaced-{stamp}"));
+                std::fs::rename(&self.path, &aside).with_context(|| format!("moving the replacement to {}", aside.display()))?;
+                tracing::error!(path = %aside.display(), "A different file was put at the outbox path; moved it aside (its events are not delivered).");
+            }
+            for suffix in ["-wal", "-shm"] {
+                let stale = PathBuf::from(format!("{}{suffix}", self.path.display()));
+                if stale.exists() {
+                    let aside = PathBuf::from(format!("{}.stale-{stamp}", stale.display()));
+                    std::fs::rename(&stale, &aside)?;
+                }
+            }
+            std::fs::rename(&rescued, &self.path)?;
+            std::fs::File::open(dir)?.sync_all()?;
+            self.conn = connect(&self.path)?;
+            *reader = connect(&self.path)?;
+            self.identity = identity(&self.path)?;
+            Ok((counts.0 as u64, counts.1 as u64))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&rescued);
+        }
+        result
+    }
+}
+
 fn write_loop(
-    mut conn: Connection,
+    mut file: Watched,
     commands: mpsc::Receiver<Command>,
     wakers: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
     stats: Arc<CommitStats>,
 ) {
-    while let Ok(first) = commands.recv() {
+    loop {
+        let first = match commands.recv_timeout(WATCH_INTERVAL) {
+            Ok(c) => c,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = file.ensure();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match commands.try_recv() {
@@ -389,7 +517,18 @@ fn write_loop(
         let durable = batch
             .iter()
             .any(|c| matches!(c, Command::Enqueue { .. } | Command::Flush(_)));
-        let result = apply(&mut conn, &batch, durable).map_err(|e| format!("{e:#}"));
+        // Never commit into a file that is no longer at the path, and acknowledge only once
+        // the path still names the file the commit went to.
+        // Acks and retry bookkeeping may go into a lost file: the rebuild copies them along.
+        let checked = file.ensure();
+        let result = if durable {
+            checked
+                .and_then(|()| apply(&mut file.conn, &batch, durable))
+                .and_then(|()| file.ensure())
+        } else {
+            apply(&mut file.conn, &batch, durable)
+        }
+        .map_err(|e| format!("{e:#}"));
         stats.commits.fetch_add(1, Ordering::Relaxed);
         if durable {
             stats.fsyncs.fetch_add(1, Ordering::Relaxed);
@@ -488,6 +627,39 @@ mod tests {
             created_ms: 1,
             payload: Bytes::from(format!("{{\"n\":{n}}}")),
         }
+    }
+
+    #[tokio::test]
+    async fn a_deleted_or_replaced_file_is_rebuilt_from_the_open_copy() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store.enqueue(vec![row("a", 1), row("a", 2)]).await.expect("enqueue");
+        let before = store.read(|c| load(c, "a", 0, 10)).await.expect("load");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", store.path().display()));
+        }
+        store.enqueue(vec![row("a", 3)]).await.expect("committed into the rebuilt file");
+        assert_eq!(store.stats().rebuilds.load(Ordering::Relaxed), 1);
+        let conn = connect(store.path()).expect("the path holds the outbox again");
+        let after = load(&conn, "a", 0, 10).expect("load");
+        assert_eq!(
+            after.iter().map(|q| q.webhook_id.as_str()).collect::<Vec<_>>(),
+            ["msg_1", "msg_2", "msg_3"]
+        );
+        assert_eq!(after[0].id, before[0].id, "ids are kept: dispatchers carry on");
+        drop(conn);
+
+        std::fs::write(store.path().with_extension("other"), b"not a database").expect("write");
+        std::fs::rename(store.path().with_extension("other"), store.path()).expect("replace");
+        store.enqueue(vec![row("b", 4)]).await.expect("enqueue");
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("outbox.db.replaced-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "the replacement is kept aside");
+        let depths = store.read(depths).await.expect("depths");
+        assert_eq!((depths["a"].queued, depths["b"].queued), (3, 1));
     }
 
     #[tokio::test]

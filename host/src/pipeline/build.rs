@@ -182,17 +182,51 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
             spec.server.dedup_max_keys,
         )),
     };
+    // The quarantine's ledger and the disk budget's state belong to the data dir, like the
+    // outbox: a reload keeps them and applies the new limits.
+    let same_dir = previous.filter(|p| p.spec.server.data_dir == spec.server.data_dir);
+    let quarantine = match same_dir {
+        Some(p) => p.quarantine.with_limits(spec.server.quarantine),
+        None => {
+            let (data_dir, limits) = (spec.server.data_dir.clone(), spec.server.quarantine);
+            tokio::task::spawn_blocking(move || Quarantine::open(&data_dir, limits)).await??
+        }
+    };
+    let disk = match same_dir {
+        Some(p) => {
+            p.disk.configure(spec.server.min_free_bytes, storage_dirs(&spec));
+            p.disk.clone()
+        }
+        None => Arc::new(crate::disk::DiskBudget::new(
+            spec.server.min_free_bytes,
+            storage_dirs(&spec),
+        )),
+    };
     Ok(Pipeline {
         plugins,
         dedup,
         outbox,
-        quarantine: Quarantine::new(&spec.server.data_dir),
+        disk,
+        quarantine,
         blobs: BlobStore::new(&spec.server.data_dir),
         spec,
         sources,
         feeds,
         sinks,
     })
+}
+
+/// Every directory the router writes to: the data dir and each file sink's.
+fn storage_dirs(spec: &RouterSpec) -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![spec.server.data_dir.clone()];
+    for sink in &spec.sinks {
+        if let crate::config::SinkKind::File { path } = &sink.kind
+            && let Some(dir) = path.parent()
+        {
+            dirs.push(dir.to_path_buf());
+        }
+    }
+    dirs
 }
 
 /// Awaits every handle (in order) without an extra dependency.

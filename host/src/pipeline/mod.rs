@@ -28,6 +28,8 @@ pub struct Pipeline {
     /// Sinks by id.
     sinks: HashMap<String, Arc<Sink>>,
     quarantine: Quarantine,
+    /// The free-space budget of every filesystem the router writes to.
+    disk: Arc<crate::disk::DiskBudget>,
     blobs: BlobStore,
     dedup: Arc<crate::dedup::Dedup>,
     /// Where webhook sinks' events are committed before the sender is answered.
@@ -93,6 +95,7 @@ impl Pipeline {
             feeds: self.feeds.iter().map(rebuild).collect(),
             sinks: self.sinks.clone(),
             quarantine: self.quarantine.clone(),
+            disk: self.disk.clone(),
             blobs: self.blobs.clone(),
             dedup: self.dedup.clone(),
             outbox: self.outbox.clone(),
@@ -118,6 +121,11 @@ impl Pipeline {
     /// The quarantine store.
     pub fn quarantine(&self) -> &Quarantine {
         &self.quarantine
+    }
+
+    /// The disk budget.
+    pub fn disk(&self) -> &crate::disk::DiskBudget {
+        &self.disk
     }
 
     /// The routes.

@@ -29,6 +29,8 @@ pub struct Processed {
     pub duplicates: usize,
     /// The final events (after transforms), in order.
     pub events: Vec<Arc<Event>>,
+    /// The reply carries a MAC of request data (see `plugin::Normalized`).
+    pub reply_carries_mac: bool,
 }
 
 /// Why a request could not be processed.
@@ -171,6 +173,7 @@ impl Pipeline {
             events = out;
         }
         Ok(Processed {
+            reply_carries_mac: normalized.reply_carries_mac,
             reply: normalized.reply,
             normalized: total,
             dropped,
@@ -187,10 +190,12 @@ impl Pipeline {
         let mut fresh = Vec::with_capacity(processed.events.len());
         // Content fingerprints of the kept events, computed once for dedup and webhook-ids.
         let mut prints = Vec::with_capacity(processed.events.len());
+        // Classified now, remembered only once everything below is stored (see `dedup`).
+        let mut pending = crate::dedup::Pending::default();
         for event in std::mem::take(&mut processed.events) {
             let print = self.dedup.applies_to(&event).then(|| crate::dedup::fingerprint(&event));
             let seen = match print {
-                Some(p) => self.dedup.check_with(&event, p),
+                Some(p) => self.dedup.classify(&mut pending, &event, p),
                 None => Seen::New,
             };
             match seen {
@@ -264,6 +269,7 @@ impl Pipeline {
                 })?;
             }
         }
+        self.dedup.remember(pending);
         Ok(processed)
     }
 }

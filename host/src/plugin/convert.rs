@@ -332,6 +332,7 @@ pub(crate) fn normalized_from_wit(n: wit::Normalized) -> Result<Normalized, Stri
         events,
         reply,
         media_content,
+        reply_carries_mac: false,
     })
 }
 

@@ -1,10 +1,38 @@
 //! The `router:plugin/host` interface: what plugins may ask of the router.
+//!
+//! `hmac-sha256` keys a MAC with a secret the plugin never sees. A MAC that goes back to the
+//! caller is a **signing oracle** if the caller chose the bytes (a challenge handshake), so the
+//! host remembers the MACs of each call and flags a reply that carries one
+//! ([`reply_carries`]); ingest logs every such reply and rate-limits them per source.
 
 use super::bindings::wit_host::{Host, Instant, Level};
 use super::state::PluginState;
 
 /// Longest log line a plugin may write; longer ones are cut so a chatty guest cannot flood logs.
 const MAX_LOG_BYTES: usize = 4096;
+/// MACs remembered per call for [`reply_carries`].
+const MAX_REMEMBERED_MACS: usize = 16;
+
+/// Whether `reply` (body or a header value) carries one of `macs` in a usual text encoding:
+/// hex (either case) or base64 (standard or URL-safe, padded or not), or as raw bytes.
+pub(crate) fn reply_carries(reply: &super::Reply, macs: &[Vec<u8>]) -> bool {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let contains = |hay: &[u8], needle: &[u8]| !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle);
+    macs.iter().any(|mac| {
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        let forms = [
+            mac.clone(),
+            hex.clone().into_bytes(),
+            hex.to_ascii_uppercase().into_bytes(),
+            STANDARD_NO_PAD.encode(mac).into_bytes(),
+            URL_SAFE_NO_PAD.encode(mac).into_bytes(),
+        ];
+        forms.iter().any(|form| {
+            contains(&reply.body, form) || reply.headers.iter().any(|(_, v)| contains(v.as_bytes(), form))
+        })
+    })
+}
 
 impl Host for PluginState {
     fn log(&mut self, level: Level, message: String) {
@@ -42,7 +70,13 @@ impl Host for PluginState {
             Some(Ok(secret)) => {
                 let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).map_err(|e| e.to_string())?;
                 mac.update(&message);
-                Ok(mac.finalize().into_bytes().to_vec())
+                let mac = mac.finalize().into_bytes().to_vec();
+                // Bounded: a guest verifying in a loop keeps only its latest MACs.
+                if self.macs.len() >= MAX_REMEMBERED_MACS {
+                    self.macs.remove(0);
+                }
+                self.macs.push(mac.clone());
+                Ok(mac)
             }
         }
     }
@@ -88,6 +122,25 @@ mod tests {
         let mac = s.hmac_sha256("hmac".into(), message.into_bytes()).unwrap();
         let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, sample["http"]["headers"]["Preservica-Signature"].as_str().unwrap());
+    }
+
+    #[test]
+    fn replies_carrying_a_mac_of_the_call_are_recognised() {
+        let mut s = state([("hmac".to_string(), Ok(b"secret".to_vec()))].into_iter().collect());
+        let mac = s.hmac_sha256("hmac".into(), b"challenge".to_vec()).unwrap();
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        let reply = |body: String, headers: Vec<(String, String)>| crate::plugin::Reply {
+            status: 200,
+            headers,
+            body: body.into_bytes(),
+        };
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&mac);
+        assert!(reply_carries(&reply(format!("{{\"r\":\"{hex}\"}}"), vec![]), &s.macs));
+        assert!(reply_carries(&reply(hex.to_uppercase(), vec![]), &s.macs));
+        assert!(reply_carries(&reply(String::new(), vec![("x-sig".into(), b64)]), &s.macs));
+        assert!(!reply_carries(&reply("{\"ok\":true}".into(), vec![]), &s.macs));
+        assert!(!reply_carries(&reply(hex, vec![]), &[]), "no MAC computed in this call");
     }
 
     #[test]

@@ -99,6 +99,9 @@ pub struct Normalized {
     pub reply: Option<Reply>,
     /// Media content the normalizer decoded, per event index and media index.
     pub media_content: Vec<(usize, usize, Vec<u8>)>,
+    /// The reply carries an HMAC the plugin had the host compute during this call (a
+    /// challenge answer: a MAC of caller-chosen bytes, which the host rate-limits).
+    pub reply_carries_mac: bool,
 }
 
 /// A filter's decision.
@@ -367,10 +370,18 @@ impl Session<'_> {
         match out {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
-            Ok(Ok(normalized)) => convert::normalized_from_wit(normalized).map_err(|reason| Error::Contract {
-                plugin: self.id(),
-                reason,
-            }),
+            Ok(Ok(normalized)) => {
+                let mut normalized = convert::normalized_from_wit(normalized).map_err(|reason| Error::Contract {
+                    plugin: self.id(),
+                    reason,
+                })?;
+                let macs = std::mem::take(&mut self.store.data_mut().macs);
+                normalized.reply_carries_mac = normalized
+                    .reply
+                    .as_ref()
+                    .is_some_and(|reply| super::host::reply_carries(reply, &macs));
+                Ok(normalized)
+            }
         }
     }
 

@@ -35,6 +35,8 @@ pub(crate) struct PluginState {
     pub(crate) ticks_left: u64,
     /// Set when the epoch callback interrupted the guest: tells a deadline from other traps.
     pub(crate) deadline_hit: bool,
+    /// HMACs computed for the guest in this session (to recognise them in its reply).
+    pub(crate) macs: Vec<Vec<u8>>,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -49,6 +51,7 @@ impl PluginState {
             },
             ticks_left: 0,
             deadline_hit: false,
+            macs: Vec::new(),
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
         }

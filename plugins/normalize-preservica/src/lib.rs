@@ -2,7 +2,15 @@
 //!
 //! - **Challenge**: when a subscription is created Preservica POSTs with a `challengeCode`
 //!   query parameter and expects `{"challengeCode": c, "challengeResponse": hex(HMAC-SHA256(secret, c))}`.
-//!   No event is produced.
+//!   No event is produced. Every challenge is logged.
+//!
+//!   The answer is a MAC of caller-chosen bytes with the secret that also signs deliveries, so
+//!   an unchecked challenge is a **signing oracle**: `challengeCode = "preservica-webhook-auth"
+//!   + BODY` would return the valid signature of BODY. A challenge code is therefore answered
+//!   only when it has the shape of a code ([`CHALLENGE_MAX_LEN`] characters at most, of
+//!   `A–Z a–z 0–9 - _ . ~` — a UUID or a random token fits) and does not start with the
+//!   delivery prefix; anything else is `unauthorized`. The host also rate-limits replies that
+//!   carry a MAC, per source.
 //! - **Delivery**: the `Preservica-Signature` header is `hex(HMAC-SHA256(secret,
 //!   "preservica-webhook-auth" + raw body))`, one per request, verified over the exact bytes
 //!   in constant time; a missing or wrong signature is `unauthorized` (401, quarantined,
@@ -39,6 +47,34 @@ use bindings::exports::router::plugin::normalize_api::Guest;
 /// The name of the secret in `[plugins.<id>.secrets]`.
 pub const SECRET: &str = "hmac";
 
+/// What every delivery signature's message starts with.
+pub const DELIVERY_PREFIX: &str = "preservica-webhook-auth";
+
+/// Longest challenge code answered (real codes are UUID-sized).
+pub const CHALLENGE_MAX_LEN: usize = 128;
+
+/// Why a challenge code is not answered, if it is not.
+pub fn refuse_challenge(code: &str) -> Option<String> {
+    if code.is_empty() || code.len() > CHALLENGE_MAX_LEN {
+        return Some(format!(
+            "challengeCode refused: it must be 1–{CHALLENGE_MAX_LEN} characters long, got {}",
+            code.len()
+        ));
+    }
+    if !code
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+    {
+        return Some("challengeCode refused: only A–Z, a–z, 0–9, `-`, `_`, `.` and `~` are allowed".into());
+    }
+    if code.to_ascii_lowercase().starts_with(DELIVERY_PREFIX) {
+        return Some(format!(
+            "challengeCode refused: it starts with `{DELIVERY_PREFIX}`, the prefix of signed deliveries"
+        ));
+    }
+    None
+}
+
 /// The plugin's settings.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +110,9 @@ pub fn handle(
         .find(|(k, _)| k == "challengeCode")
         .map(|(_, v)| v);
     if let Some(code) = challenge {
+        if let Some(reason) = refuse_challenge(&code) {
+            return Err(PluginError::Unauthorized(reason));
+        }
         let response = hex(&mac(code.as_bytes()).map_err(PluginError::Unavailable)?);
         let body = serde_json::json!({ "challengeCode": code, "challengeResponse": response }).to_string();
         let reply = Reply {
@@ -119,7 +158,18 @@ impl Guest for Plugin {
     fn normalize(request: HttpRequest) -> Result<Normalized, PluginError> {
         let settings: Settings = router_plugin_sdk::settings::load()?;
         let mac = |message: &[u8]| router_plugin_sdk::host::hmac_sha256(SECRET, message);
-        let (events, reply) = handle(&request, &settings, &mac)?;
+        let (events, reply) = handle(&request, &settings, &mac).inspect_err(|e| {
+            if let PluginError::Unauthorized(reason) = e {
+                router_plugin_sdk::host::log(router_plugin_sdk::host::Level::Warn, reason);
+            }
+        })?;
+        if reply.is_some() {
+            let peer = request.remote_addr.as_deref().unwrap_or("unknown peer");
+            router_plugin_sdk::host::log(
+                router_plugin_sdk::host::Level::Info,
+                &format!("Answered a subscription challenge from {peer} ({}).", request.delivery_id),
+            );
+        }
         Ok(Normalized { events, reply })
     }
 }

@@ -125,6 +125,54 @@ fn challenge_is_answered_exactly() {
     assert_eq!(serde_json::from_slice::<Value>(&reply.body).unwrap(), *expected);
 }
 
+/// Percent-encodes every byte outside the unreserved set, as an HTTP client would.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The forgery the handshake must never allow: a challenge whose code is the delivery prefix
+/// plus a body would be answered with exactly that body's signature.
+#[test]
+fn challenges_that_could_sign_a_delivery_are_refused() {
+    let (signed, v) = request(SIGNED);
+    let body = v["raw_body"].as_str().unwrap();
+    let secret_mac = |m: &[u8]| -> Result<Vec<u8>, String> {
+        // A real HMAC stand-in: any deterministic function of the message shows the oracle.
+        Ok(m.iter().rev().copied().collect())
+    };
+    let forged_code = format!("{DELIVERY_PREFIX}{body}");
+    let mut challenge = signed.clone();
+    challenge.headers.clear();
+    challenge.body.clear();
+    for code in [
+        forged_code.as_str(),
+        "preservica-webhook-auth",
+        "PRESERVICA-WEBHOOK-AUTH123",
+        "",
+        "has space",
+        "a{b}",
+        &"x".repeat(CHALLENGE_MAX_LEN + 1),
+    ] {
+        challenge.query = format!("challengeCode={}", encode(code));
+        match handle(&challenge, &Settings::default(), &secret_mac) {
+            Err(PluginError::Unauthorized(reason)) => assert!(reason.contains("challengeCode refused"), "{reason}"),
+            other => panic!("challenge {code:?} was answered: {other:?}"),
+        }
+    }
+    for code in ["3f1c6a2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b", "abc", "A.b_c~d-1", &"x".repeat(CHALLENGE_MAX_LEN)] {
+        challenge.query = format!("challengeCode={code}");
+        assert!(handle(&challenge, &Settings::default(), &secret_mac).is_ok(), "{code}");
+    }
+}
+
 #[test]
 fn multi_and_empty_deliveries() {
     let events = map::events(MOVED.as_bytes()).unwrap();

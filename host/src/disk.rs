@@ -1,0 +1,188 @@
+//! The disk budget (`server.min_free_bytes`): the router stops taking new work *before* its
+//! storage is full, instead of failing halfway through a write. Every filesystem it writes to
+//! (the data dir: outbox, quarantine, blobs; and each file sink's directory) must keep at
+//! least `min_free_bytes` free; below that, ingest answers `503` with `Retry-After` before
+//! reading the body, and the quarantine refuses entries that would cross the line. One log line
+//! per change of state, and gauges in `/metrics`.
+//!
+//! Free space is what an unprivileged writer may use (`f_bavail`): the root-reserved blocks are
+//! the operator's last resort, not the router's.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// What senders are told to wait before retrying while storage is low.
+pub const RETRY_AFTER_SECS: u64 = 10;
+
+/// Storage below the budget.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} has {free} bytes free, below the {min_free}-byte budget (server.min_free_bytes)", path.display())]
+pub struct Low {
+    /// The directory whose filesystem is short.
+    pub path: PathBuf,
+    /// Bytes free there.
+    pub free: u64,
+    /// The budget.
+    pub min_free: u64,
+}
+
+/// The budget and the directories it watches, shared by every pipeline of a router.
+#[derive(Debug, Default)]
+pub struct DiskBudget {
+    watch: Mutex<Watch>,
+    low: AtomicBool,
+    refused: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Watch {
+    min_free: u64,
+    dirs: Vec<PathBuf>,
+    /// The last reading per directory, for /metrics.
+    readings: Vec<Option<u64>>,
+}
+
+impl DiskBudget {
+    /// A budget of `min_free` bytes on the filesystems of `dirs`.
+    pub fn new(min_free: u64, dirs: Vec<PathBuf>) -> DiskBudget {
+        let budget = DiskBudget::default();
+        budget.configure(min_free, dirs);
+        budget
+    }
+
+    /// Changes the budget or the directories (after a reload).
+    pub fn configure(&self, min_free: u64, mut dirs: Vec<PathBuf>) {
+        dirs.sort();
+        dirs.dedup();
+        let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+        watch.readings = vec![None; dirs.len()];
+        watch.min_free = min_free;
+        watch.dirs = dirs;
+    }
+
+    /// Bytes an unprivileged writer may still use on the filesystem holding `dir` (or its
+    /// nearest existing ancestor, when `dir` was deleted or is not created yet).
+    pub fn free_bytes(dir: &Path) -> std::io::Result<u64> {
+        let mut at = dir;
+        loop {
+            match rustix::fs::statvfs(at) {
+                Ok(s) => return Ok(s.f_bavail.saturating_mul(s.f_frsize)),
+                Err(rustix::io::Errno::NOENT) if at.parent().is_some() => {
+                    at = at.parent().unwrap_or(at);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Ok while every watched filesystem has more than the budget free, and could take `extra`
+    /// more bytes (the quarantine asks before writing an entry). Logs changes of state.
+    pub fn check(&self, extra: u64) -> Result<(), Low> {
+        let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+        let min_free = watch.min_free;
+        let mut short = None;
+        for i in 0..watch.dirs.len() {
+            // An unreadable filesystem is left to the writes themselves to report.
+            let free = DiskBudget::free_bytes(&watch.dirs[i]).ok();
+            watch.readings[i] = free;
+            if let Some(free) = free
+                && short.is_none()
+                && free < min_free.saturating_add(extra)
+            {
+                short = Some(Low {
+                    path: watch.dirs[i].clone(),
+                    free,
+                    min_free,
+                });
+            }
+        }
+        drop(watch);
+        // Only the plain check (no extra) moves the state: a large quarantine entry that does
+        // not fit is the quarantine's refusal, not low storage.
+        if extra == 0 {
+            let low = short.is_some();
+            if self.low.swap(low, Ordering::Relaxed) != low {
+                match &short {
+                    Some(s) => tracing::warn!(path = %s.path.display(), free = s.free, min_free = s.min_free, "Storage is below the disk budget; refusing new requests with 503 until space is freed."),
+                    None => tracing::info!("Storage is back above the disk budget; taking requests again."),
+                }
+            }
+        }
+        short.map_or(Ok(()), Err)
+    }
+
+    /// Counts a request refused for low storage.
+    pub fn refused(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether the last plain check found storage low.
+    pub fn is_low(&self) -> bool {
+        self.low.load(Ordering::Relaxed)
+    }
+
+    /// Prometheus text: free bytes per watched directory, the budget, the state, refusals.
+    pub fn render(&self) -> String {
+        let watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_disk_free_bytes Bytes free on the filesystem of each directory the router writes to.\n# TYPE switchyard_disk_free_bytes gauge"
+        );
+        for (dir, free) in watch.dirs.iter().zip(&watch.readings) {
+            let free = free.or_else(|| DiskBudget::free_bytes(dir).ok()).unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "switchyard_disk_free_bytes{{path=\"{}\"}} {free}",
+                dir.display().to_string().replace('\\', "\\\\").replace('"', "\\\"")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_disk_min_free_bytes The disk budget (server.min_free_bytes).\n# TYPE switchyard_disk_min_free_bytes gauge\nswitchyard_disk_min_free_bytes {}",
+            watch.min_free
+        );
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_disk_low 1 while storage is below the budget and new requests get 503.\n# TYPE switchyard_disk_low gauge\nswitchyard_disk_low {}",
+            u8::from(self.is_low())
+        );
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_disk_refused_total Requests refused with 503 because storage was below the budget.\n# TYPE switchyard_disk_refused_total counter\nswitchyard_disk_refused_total {}",
+            self.refused.load(Ordering::Relaxed)
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_checked_on_every_watched_filesystem() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let free = DiskBudget::free_bytes(dir.path()).expect("statvfs");
+        assert!(free > 0);
+        let missing = dir.path().join("not/yet/created");
+        assert_eq!(
+            DiskBudget::free_bytes(&missing).expect("nearest ancestor") / 1_000_000,
+            free / 1_000_000
+        );
+        let budget = DiskBudget::new(0, vec![dir.path().to_path_buf(), missing]);
+        assert_eq!(budget.check(0), Ok(()));
+        assert!(!budget.is_low());
+        budget.configure(u64::MAX, vec![dir.path().to_path_buf()]);
+        let low = budget.check(0).expect_err("nothing has u64::MAX bytes free");
+        assert_eq!(low.path, dir.path());
+        assert!(budget.is_low());
+        assert!(budget.render().contains("switchyard_disk_low 1"));
+        budget.configure(0, vec![dir.path().to_path_buf()]);
+        assert_eq!(budget.check(0), Ok(()));
+        assert!(budget.check(u64::MAX).is_err(), "an entry too big to fit is refused");
+        assert!(!budget.is_low(), "without moving the state");
+    }
+}
