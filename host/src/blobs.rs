@@ -34,9 +34,49 @@ impl BlobStore {
         let dir = path.parent().unwrap_or(&self.dir);
         tokio::fs::create_dir_all(dir).await?;
         let tmp = dir.join(format!(".{hash}.{}.tmp", crate::clock::new_ulid()));
-        tokio::fs::write(&tmp, bytes).await?;
-        tokio::fs::rename(&tmp, &path).await?;
+        // Synced before the event that references it is committed and acknowledged; a failed
+        // write (a full disk) leaves nothing behind.
+        let written = async {
+            let mut file = tokio::fs::File::create(&tmp).await?;
+            tokio::io::AsyncWriteExt::write_all(&mut file, bytes).await?;
+            file.sync_data().await?;
+            tokio::fs::rename(&tmp, &path).await?;
+            tokio::fs::File::open(dir).await?.sync_all().await
+        }
+        .await;
+        if let Err(e) = written {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e.into());
+        }
         Ok(hash)
+    }
+
+    /// Removes temp files a crash left behind (older than `age`: a write in progress is
+    /// younger); returns how many.
+    pub fn remove_stale_temp_files(&self, age: std::time::Duration) -> usize {
+        let Ok(shards) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for shard in shards.flatten() {
+            let Ok(files) = std::fs::read_dir(shard.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                let name = file.file_name();
+                let name = name.to_string_lossy();
+                let old = file
+                    .metadata()
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|m| m.elapsed().ok())
+                    .is_some_and(|e| e >= age);
+                if name.starts_with('.') && name.ends_with(".tmp") && old && std::fs::remove_file(file.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
     }
 }
 

@@ -187,7 +187,10 @@ pub struct Pending {
 
 impl Pending {
     fn first_uid(&self, key: &str) -> Option<String> {
-        self.entries.iter().find(|(k, ..)| k == key).map(|(_, first, _)| first.clone())
+        self.entries
+            .iter()
+            .find(|(k, ..)| k == key)
+            .map(|(_, first, _)| first.clone())
     }
 
     fn has(&self, key: &str, print: &[u8; 32]) -> bool {

@@ -105,7 +105,9 @@ impl DiskBudget {
             let low = short.is_some();
             if self.low.swap(low, Ordering::Relaxed) != low {
                 match &short {
-                    Some(s) => tracing::warn!(path = %s.path.display(), free = s.free, min_free = s.min_free, "Storage is below the disk budget; refusing new requests with 503 until space is freed."),
+                    Some(s) => {
+                        tracing::warn!(path = %s.path.display(), free = s.free, min_free = s.min_free, "Storage is below the disk budget; refusing new requests with 503 until space is freed.")
+                    }
                     None => tracing::info!("Storage is back above the disk budget; taking requests again."),
                 }
             }

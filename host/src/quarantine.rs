@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 pub const UNAUTHENTICATED_MAX_BYTES: u64 = 8 << 20;
 /// …and at most this many entries.
 pub const UNAUTHENTICATED_MAX_ENTRIES: u64 = 256;
-/// Temp files older than this at startup were left by a crash (a write takes milliseconds).
-const STALE_TMP_AGE: Duration = Duration::from_secs(60);
+/// Temp files (quarantine, blobs) older than this at startup were left by a crash (a write takes milliseconds).
+pub const STALE_TMP_AGE: Duration = Duration::from_secs(60);
 /// How often a full quarantine re-checks which entries were replayed or deleted meanwhile.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -271,10 +271,7 @@ impl Quarantine {
 
     /// The same quarantine (and its ledger) with other caps, for a reloaded config.
     pub fn with_limits(&self, limits: Limits) -> Quarantine {
-        Quarantine {
-            limits,
-            ..self.clone()
-        }
+        Quarantine { limits, ..self.clone() }
     }
 
     /// The directory.
@@ -332,9 +329,7 @@ impl Quarantine {
     /// Counts an entry against the caps before it is written.
     fn reserve(&self, id: &str, kept: Kept) -> Result<(), NotKept> {
         let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
-        if ledger.over(&self.limits, &kept).is_some()
-            && ledger.pruned.is_none_or(|t| t.elapsed() >= PRUNE_INTERVAL)
-        {
+        if ledger.over(&self.limits, &kept).is_some() && ledger.pruned.is_none_or(|t| t.elapsed() >= PRUNE_INTERVAL) {
             // Entries replayed or deleted by the CLI since no longer count.
             ledger.pruned = Some(Instant::now());
             let gone: Vec<String> = ledger
@@ -462,15 +457,22 @@ mod tests {
         };
         let q = Quarantine::open(dir.path(), limits).expect("open");
         for i in 0..3 {
-            q.keep(&entry(&format!("a{i}"), "a", 400, 1000), &disk).await.expect("kept");
+            q.keep(&entry(&format!("a{i}"), "a", 400, 1000), &disk)
+                .await
+                .expect("kept");
         }
         assert!(matches!(
             q.keep(&entry("a9", "a", 400, 1000), &disk).await,
             Err(NotKept::Full("source_max_bytes"))
         ));
-        q.keep(&entry("b0", "b", 400, 1000), &disk).await.expect("another source has room");
+        q.keep(&entry("b0", "b", 400, 1000), &disk)
+            .await
+            .expect("another source has room");
         for i in 0..UNAUTHENTICATED_MAX_ENTRIES {
-            if q.keep(&entry(&format!("u{i}"), &format!("c{i}"), 401, 0), &disk).await.is_err() {
+            if q.keep(&entry(&format!("u{i}"), &format!("c{i}"), 401, 0), &disk)
+                .await
+                .is_err()
+            {
                 break;
             }
         }
@@ -480,16 +482,23 @@ mod tests {
         ));
         // The CLI replays one entry; a reopened router counts what is on disk.
         std::fs::remove_file(q.dir().join("a0.json")).expect("rm");
-        std::thread::sleep(PRUNE_INTERVAL);
+        tokio::time::sleep(PRUNE_INTERVAL).await;
         q.keep(&entry("a10", "a", 400, 1000), &disk).await.expect("room again");
         std::fs::write(q.dir().join(".x.tmp"), b"half").expect("tmp");
         let reopened = Quarantine::open(dir.path(), limits).expect("open");
-        assert!(q.dir().join(".x.tmp").exists(), "a fresh temp file may be another writer's");
+        assert!(
+            q.dir().join(".x.tmp").exists(),
+            "a fresh temp file may be another writer's"
+        );
         assert!(matches!(
             reopened.keep(&entry("a11", "a", 400, 1000), &disk).await,
             Err(NotKept::Full("source_max_bytes"))
         ));
-        assert!(reopened.render().contains("switchyard_quarantine_refused_total{reason=\"source_max_bytes\"} 1"));
+        assert!(
+            reopened
+                .render()
+                .contains("switchyard_quarantine_refused_total{reason=\"source_max_bytes\"} 1")
+        );
         let tight = DiskBudget::new(u64::MAX / 2, vec![dir.path().to_path_buf()]);
         assert!(matches!(
             reopened.keep(&entry("d0", "d", 400, 10), &tight).await,

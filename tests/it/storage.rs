@@ -71,7 +71,9 @@ async fn flood(addr: std::net::SocketAddr, ids: Vec<String>, pad: usize) -> BTre
         let (ids, answers) = (ids.clone(), answers.clone());
         tasks.push(tokio::spawn(async move {
             loop {
-                let Some(id) = ids.lock().expect("lock").pop() else { return };
+                let Some(id) = ids.lock().expect("lock").pop() else {
+                    return;
+                };
                 let status = post_json(addr, "/in", event(&id, pad)).await.status;
                 answers.lock().expect("lock").insert(id, status);
             }
@@ -80,13 +82,19 @@ async fn flood(addr: std::net::SocketAddr, ids: Vec<String>, pad: usize) -> BTre
     for t in tasks {
         t.await.expect("sender");
     }
-    Arc::try_unwrap(answers).expect("senders done").into_inner().expect("lock")
+    Arc::try_unwrap(answers)
+        .expect("senders done")
+        .into_inner()
+        .expect("lock")
 }
 
 /// The file sink's lines, each parsed; the file must end on a complete line.
 fn file_ids(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(text.is_empty() || text.ends_with('\n'), "the file ends on a complete line");
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "the file ends on a complete line"
+    );
     read_jsonl(path)
         .iter()
         .map(|e| e["vendor_event_id"].as_str().expect("id").to_string())
@@ -120,7 +128,11 @@ async fn a_full_disk_loses_no_acknowledged_event_and_retries_are_stored() {
     let ballast = fs.fill_leaving(384 << 10);
     let ids: Vec<String> = (0..400).map(|n| format!("e{n:04}")).collect();
     let first = flood(router.addr, ids, 3000).await;
-    let refused: Vec<String> = first.iter().filter(|(_, s)| **s == 503).map(|(id, _)| id.clone()).collect();
+    let refused: Vec<String> = first
+        .iter()
+        .filter(|(_, s)| **s == 503)
+        .map(|(id, _)| id.clone())
+        .collect();
     assert!(
         first.values().all(|s| *s == 200 || *s == 503),
         "only 200 or 503: {first:?}"
@@ -134,7 +146,8 @@ async fn a_full_disk_loses_no_acknowledged_event_and_retries_are_stored() {
         let answer = post_json(router.addr, "/in", event(id, 3000)).await;
         assert_eq!(answer.status, 200, "retry of {id}: {}", answer.text());
         assert_eq!(
-            answer.json()["duplicates"], 0,
+            answer.json()["duplicates"],
+            0,
             "a failed request left no trace in the dedup table ({id})"
         );
     }
@@ -164,7 +177,10 @@ async fn below_the_disk_budget_requests_get_503_before_the_disk_is_full() {
     assert_eq!(answer.status, 503, "{}", answer.text());
     assert!(answer.text().contains("low on storage"), "{}", answer.text());
     assert_eq!(answer.headers["retry-after"], "10");
-    assert!(router.quarantined().is_empty(), "a refusal before reading costs no disk");
+    assert!(
+        router.quarantined().is_empty(),
+        "a refusal before reading costs no disk"
+    );
     let metrics = get(router.addr, "/metrics").await.expect("metrics").text();
     assert!(metrics.contains("switchyard_disk_low 1"), "{metrics}");
     assert!(metrics.contains("switchyard_disk_refused_total 1"), "{metrics}");
@@ -197,7 +213,11 @@ async fn the_outbox_deleted_under_load_keeps_every_acknowledged_event() {
         }
     }
     let answers = load.await.expect("load");
-    let acked: BTreeSet<String> = answers.iter().filter(|(_, s)| **s == 200).map(|(id, _)| id.clone()).collect();
+    let acked: BTreeSet<String> = answers
+        .iter()
+        .filter(|(_, s)| **s == 200)
+        .map(|(id, _)| id.clone())
+        .collect();
     assert!(
         answers.values().all(|s| *s == 200 || *s == 503),
         "only 200 or 503: {answers:?}"
@@ -258,7 +278,10 @@ async fn a_garbage_flood_stays_within_the_quarantine_caps() {
 
     // Another source still has room; the refusals are visible.
     let answer = post_json(addr, "/other", "{not json").await;
-    assert_eq!((answer.status, answer.json()["quarantined"].clone()), (400, true.into()));
+    assert_eq!(
+        (answer.status, answer.json()["quarantined"].clone()),
+        (400, true.into())
+    );
     let metrics = get(addr, "/metrics").await.expect("metrics").text();
     assert!(
         metrics.contains("switchyard_quarantine_refused_total{reason=\"source_max_bytes\"}"),

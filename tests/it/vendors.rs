@@ -223,7 +223,10 @@ fn query_value(s: &str) -> String {
 async fn preservica_challenges_cannot_sign_a_forged_delivery() {
     let router = TestRouter::start_with(CONFIG, &[("preservica-secret", PRESERVICA_SECRET)]).await;
     let body = std::fs::read(samples_dir().join("preservica-moved-multi-event.json")).expect("sample");
-    let forged = format!("preservica-webhook-auth{}", String::from_utf8(body.clone()).expect("utf-8"));
+    let forged = format!(
+        "preservica-webhook-auth{}",
+        String::from_utf8(body.clone()).expect("utf-8")
+    );
     let target = format!("/ingest/preservica?challengeCode={}", query_value(&forged));
     let answer = send(router.addr, "POST", &target, &[], "").await.expect("send");
     assert_eq!(answer.status, 401, "{}", answer.text());
@@ -244,9 +247,15 @@ async fn preservica_challenges_cannot_sign_a_forged_delivery() {
     // Genuine challenges: answered exactly, five in a burst, then refused for a while.
     for n in 0..5 {
         let code = format!("3f1c6a2e-5b7d-4e8f-9a0b-1c2d3e4f5a6{n}");
-        let answer = send(router.addr, "POST", &format!("/ingest/preservica?challengeCode={code}"), &[], "")
-            .await
-            .expect("send");
+        let answer = send(
+            router.addr,
+            "POST",
+            &format!("/ingest/preservica?challengeCode={code}"),
+            &[],
+            "",
+        )
+        .await
+        .expect("send");
         assert_eq!(answer.status, 200, "{}", answer.text());
         use hmac::Mac;
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(PRESERVICA_SECRET.as_bytes()).expect("key");
@@ -254,9 +263,15 @@ async fn preservica_challenges_cannot_sign_a_forged_delivery() {
         let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(answer.json()["challengeResponse"], expected.as_str());
     }
-    let over = send(router.addr, "POST", "/ingest/preservica?challengeCode=one-more", &[], "")
-        .await
-        .expect("send");
+    let over = send(
+        router.addr,
+        "POST",
+        "/ingest/preservica?challengeCode=one-more",
+        &[],
+        "",
+    )
+    .await
+    .expect("send");
     assert_eq!(over.status, 429, "{}", over.text());
     assert!(over.headers.contains_key("retry-after"));
     assert!(!over.text().contains("challengeResponse"));

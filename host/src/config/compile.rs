@@ -370,7 +370,11 @@ fn methods(cx: &mut Ctx, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<Str
         let upper = m.get_ref().to_ascii_uppercase();
         if !METHODS.contains(&upper.as_str()) {
             cx.err(
-                format!("`{}` is not an HTTP method a source accepts ({})", m.get_ref(), METHODS.join(", ")),
+                format!(
+                    "`{}` is not an HTTP method a source accepts ({})",
+                    m.get_ref(),
+                    METHODS.join(", ")
+                ),
                 m.span(),
             );
         } else if !out.contains(&upper) {

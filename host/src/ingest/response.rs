@@ -81,7 +81,9 @@ impl Error {
             }
             Error::Process(ProcessError::Plugin(e)) if e.is_client_error() => StatusCode::BAD_REQUEST,
             // Storage trouble is the router's and passes: the sender should retry later.
-            Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. }) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. } | ProcessError::Media(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Process(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,7 +99,7 @@ impl Error {
         );
         let storage = matches!(
             self,
-            Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. })
+            Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. } | ProcessError::Media(_))
         );
         let message = if storage {
             // Paths and OS errors stay in the log; the sender learns what to do.
@@ -132,7 +134,8 @@ impl Error {
                 );
             }
             // Storage trouble passes; say when to come back.
-            Error::StorageLow(_) | Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. }) => {
+            Error::StorageLow(_)
+            | Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. } | ProcessError::Media(_)) => {
                 headers.insert(
                     hyper::header::RETRY_AFTER,
                     hyper::header::HeaderValue::from(crate::disk::RETRY_AFTER_SECS),

@@ -468,7 +468,8 @@ impl Watched {
             drop(old);
             if replaced {
                 let aside = dir.join(format!("outbox.db.replaced-{stamp}"));
-                std::fs::rename(&self.path, &aside).with_context(|| format!("moving the replacement to {}", aside.display()))?;
+                std::fs::rename(&self.path, &aside)
+                    .with_context(|| format!("moving the replacement to {}", aside.display()))?;
                 tracing::error!(path = %aside.display(), "A different file was put at the outbox path; moved it aside (its events are not delivered).");
             }
             for suffix in ["-wal", "-shm"] {
@@ -638,7 +639,10 @@ mod tests {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", store.path().display()));
         }
-        store.enqueue(vec![row("a", 3)]).await.expect("committed into the rebuilt file");
+        store
+            .enqueue(vec![row("a", 3)])
+            .await
+            .expect("committed into the rebuilt file");
         assert_eq!(store.stats().rebuilds.load(Ordering::Relaxed), 1);
         let conn = connect(store.path()).expect("the path holds the outbox again");
         let after = load(&conn, "a", 0, 10).expect("load");

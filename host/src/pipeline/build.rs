@@ -189,7 +189,14 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
         Some(p) => p.quarantine.with_limits(spec.server.quarantine),
         None => {
             let (data_dir, limits) = (spec.server.data_dir.clone(), spec.server.quarantine);
-            tokio::task::spawn_blocking(move || Quarantine::open(&data_dir, limits)).await??
+            tokio::task::spawn_blocking(move || {
+                let blobs = BlobStore::new(&data_dir).remove_stale_temp_files(crate::quarantine::STALE_TMP_AGE);
+                if blobs > 0 {
+                    tracing::warn!(files = blobs, "Removed half-written blob files left by a crash.");
+                }
+                Quarantine::open(&data_dir, limits)
+            })
+            .await??
         }
     };
     let disk = match same_dir {

@@ -28,9 +28,9 @@ pub(crate) fn reply_carries(reply: &super::Reply, macs: &[Vec<u8>]) -> bool {
             STANDARD_NO_PAD.encode(mac).into_bytes(),
             URL_SAFE_NO_PAD.encode(mac).into_bytes(),
         ];
-        forms.iter().any(|form| {
-            contains(&reply.body, form) || reply.headers.iter().any(|(_, v)| contains(v.as_bytes(), form))
-        })
+        forms
+            .iter()
+            .any(|form| contains(&reply.body, form) || reply.headers.iter().any(|(_, v)| contains(v.as_bytes(), form)))
     })
 }
 
@@ -138,7 +138,10 @@ mod tests {
         let b64 = base64::engine::general_purpose::STANDARD.encode(&mac);
         assert!(reply_carries(&reply(format!("{{\"r\":\"{hex}\"}}"), vec![]), &s.macs));
         assert!(reply_carries(&reply(hex.to_uppercase(), vec![]), &s.macs));
-        assert!(reply_carries(&reply(String::new(), vec![("x-sig".into(), b64)]), &s.macs));
+        assert!(reply_carries(
+            &reply(String::new(), vec![("x-sig".into(), b64)]),
+            &s.macs
+        ));
         assert!(!reply_carries(&reply("{\"ok\":true}".into(), vec![]), &s.macs));
         assert!(!reply_carries(&reply(hex, vec![]), &[]), "no MAC computed in this call");
     }

@@ -136,6 +136,13 @@ struct Appender {
 
 impl Appender {
     fn run(mut self, queue: mpsc::Receiver<Job>) {
+        // A torn tail left by a crash is repaired (and reported) at startup, not at the first
+        // event after it.
+        if self.path.exists()
+            && let Err(e) = self.file()
+        {
+            tracing::warn!(path = %self.path.display(), error = %format!("{e:#}"), "Could not check the end of the file sink's file; retrying at the next write.");
+        }
         while let Ok(first) = queue.recv() {
             let mut size = first.lines.len();
             let mut group = vec![first];

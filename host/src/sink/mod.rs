@@ -20,7 +20,6 @@ use crate::config::{SinkKind, SinkSpec};
 
 /// A built sink.
 #[derive(Debug)]
-#[expect(clippy::large_enum_variant, reason = "one per configured sink, always behind an Arc")]
 pub enum Sink {
     /// HTTP POST, through the outbox.
     Webhook(std::sync::Arc<WebhookSink>),

@@ -5,8 +5,8 @@
 //!   No event is produced. Every challenge is logged.
 //!
 //!   The answer is a MAC of caller-chosen bytes with the secret that also signs deliveries, so
-//!   an unchecked challenge is a **signing oracle**: `challengeCode = "preservica-webhook-auth"
-//!   + BODY` would return the valid signature of BODY. A challenge code is therefore answered
+//!   an unchecked challenge is a **signing oracle**: the code `"preservica-webhook-auth" +
+//!   BODY` would be answered with the valid signature of BODY. A challenge code is answered
 //!   only when it has the shape of a code ([`CHALLENGE_MAX_LEN`] characters at most, of
 //!   `A–Z a–z 0–9 - _ . ~` — a UUID or a random token fits) and does not start with the
 //!   delivery prefix; anything else is `unauthorized`. The host also rate-limits replies that
@@ -167,7 +167,10 @@ impl Guest for Plugin {
             let peer = request.remote_addr.as_deref().unwrap_or("unknown peer");
             router_plugin_sdk::host::log(
                 router_plugin_sdk::host::Level::Info,
-                &format!("Answered a subscription challenge from {peer} ({}).", request.delivery_id),
+                &format!(
+                    "Answered a subscription challenge from {peer} ({}).",
+                    request.delivery_id
+                ),
             );
         }
         Ok(Normalized { events, reply })

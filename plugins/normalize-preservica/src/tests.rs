@@ -167,7 +167,12 @@ fn challenges_that_could_sign_a_delivery_are_refused() {
             other => panic!("challenge {code:?} was answered: {other:?}"),
         }
     }
-    for code in ["3f1c6a2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b", "abc", "A.b_c~d-1", &"x".repeat(CHALLENGE_MAX_LEN)] {
+    for code in [
+        "3f1c6a2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+        "abc",
+        "A.b_c~d-1",
+        &"x".repeat(CHALLENGE_MAX_LEN),
+    ] {
         challenge.query = format!("challengeCode={code}");
         assert!(handle(&challenge, &Settings::default(), &secret_mac).is_ok(), "{code}");
     }
