@@ -6,6 +6,7 @@ mod compile;
 mod error;
 mod raw;
 mod server;
+mod sinks;
 mod spec;
 
 use compile::compile;

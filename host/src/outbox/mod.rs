@@ -10,7 +10,8 @@
 //! the dispatchers resume from the file: an event is delivered at least once, and a repeat
 //! carries the same `webhook-id`.
 //!
-//! - `store`: the SQLite file, the writer thread (group commit), reads.
+//! - `store`: the SQLite file, the writer thread (group commit), reads; `watch`: rebuilding
+//!   the file when it is deleted or replaced under the router.
 //! - `record`: rows and the stable webhook-id.
 //! - `dispatch`: one sink's delivery loop; `delivery`: the dispatchers of a running router.
 //! - `stats`: counters and `/metrics` text.
@@ -20,6 +21,7 @@ mod dispatch;
 mod record;
 mod stats;
 pub mod store;
+mod watch;
 
 pub use delivery::Delivery;
 pub use record::{DeadLetter, NewRow, Queued, webhook_id, webhook_id_with};
