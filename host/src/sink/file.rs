@@ -178,6 +178,10 @@ impl Appender {
                 tracing::warn!(path = %self.path.display(), "File sink's file was moved or deleted; starting a new one at its path.");
             }
             self.file = None;
+            // The directory may have gone too (`rm -rf data`).
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
             let file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -293,6 +297,9 @@ mod tests {
         std::fs::remove_file(&path).expect("delete");
         sink.append(&[event(3)]).await.expect("append after deletion");
         assert_eq!(lines(&path)[0]["event_uid"], "u3");
+        std::fs::remove_dir_all(dir.path()).expect("delete the directory");
+        sink.append(&[event(4)]).await.expect("append after the directory went");
+        assert_eq!(lines(&path)[0]["event_uid"], "u4");
     }
 
     #[tokio::test]
