@@ -72,7 +72,7 @@ fn value_text(v: &Value) -> String {
 }
 
 /// Percent-encodes a query component (RFC 3986 unreserved characters pass).
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),

@@ -206,16 +206,6 @@ async fn preservica_bad_signature_is_refused_and_kept() {
     router.stop().await;
 }
 
-/// Percent-encodes a query value byte by byte, as an HTTP client would.
-fn query_value(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// The handshake is not a signing oracle: `challengeCode = "preservica-webhook-auth" + BODY`
 /// used to be answered with exactly BODY's delivery signature. Real challenges are answered,
 /// a few per source, then 429; failed-signature floods fill only a small fixed budget.
@@ -227,7 +217,10 @@ async fn preservica_challenges_cannot_sign_a_forged_delivery() {
         "preservica-webhook-auth{}",
         String::from_utf8(body.clone()).expect("utf-8")
     );
-    let target = format!("/ingest/preservica?challengeCode={}", query_value(&forged));
+    let target = format!(
+        "/ingest/preservica?challengeCode={}",
+        switchyard::capture::encode(&forged)
+    );
     let answer = send(router.addr, "POST", &target, &[], "").await.expect("send");
     assert_eq!(answer.status, 401, "{}", answer.text());
     assert!(answer.text().contains("challengeCode refused"), "{}", answer.text());
