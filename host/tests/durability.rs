@@ -2,6 +2,8 @@
 //! killed with SIGKILL while its webhook receiver lags behind (and sometimes fails), then
 //! restarted on the same data dir. Every event the router acknowledged with a 2xx must reach
 //! the receiver, and an event that arrives twice must carry the same `webhook-id` both times.
+//! The file sink beside it must hold every acknowledged event in whole lines (a tail torn by
+//! the kill is cut back when the router starts again).
 
 mod common;
 
@@ -98,8 +100,12 @@ concurrency = 1
 backoff_ms = 10
 max_backoff_ms = 100
 
+[sinks.events]
+type = "file"
+path = "events.jsonl"
+
 [[routes]]
-sinks = ["hook"]
+sinks = ["hook", "events"]
 "#,
         plugin = workspace().join("target/plugins/normalize-json.wasm").display()
     );
@@ -191,6 +197,19 @@ async fn kill_9_under_load_loses_no_acknowledged_event() {
     };
     router.kill().expect("stop the router");
     router.wait().expect("reap");
+    let file = std::fs::read_to_string(dir.path().join("data/events.jsonl")).expect("file sink");
+    let in_file: BTreeSet<String> = file
+        .lines()
+        .map(|line| {
+            let event: serde_json::Value = serde_json::from_str(line).expect("every line is whole JSON");
+            event["vendor_event_id"].as_str().unwrap_or("").to_string()
+        })
+        .collect();
+    let not_in_file: Vec<&String> = acked.difference(&in_file).collect();
+    assert!(
+        not_in_file.is_empty(),
+        "acknowledged but not in the file sink: {not_in_file:?}"
+    );
     assert!(
         missing.is_empty(),
         "{} of {} acknowledged events never arrived, e.g. {:?}",
