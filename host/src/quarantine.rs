@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 pub const UNAUTHENTICATED_MAX_BYTES: u64 = 8 << 20;
 /// …and at most this many entries.
 pub const UNAUTHENTICATED_MAX_ENTRIES: u64 = 256;
-/// Temp files (quarantine, blobs) older than this at startup were left by a crash (a write takes milliseconds).
+/// Temp files (quarantine, blobs) older than this at startup were left by a crash: a write
+/// takes milliseconds, and a younger one may belong to a `switchyard replay` running beside.
 pub const STALE_TMP_AGE: Duration = Duration::from_secs(60);
 /// How often a full quarantine re-checks which entries were replayed or deleted meanwhile.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(1);

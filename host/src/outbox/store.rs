@@ -288,6 +288,7 @@ impl Store {
             conn: writer,
             reader: reader.clone(),
             stats: stats.clone(),
+            orphans: Vec::new(),
         };
         let (w, s) = (wakers.clone(), stats.clone());
         std::thread::Builder::new()

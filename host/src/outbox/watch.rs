@@ -25,6 +25,8 @@ pub(super) struct Watched {
     pub(super) conn: Connection,
     pub(super) reader: Arc<Mutex<Connection>>,
     pub(super) stats: Arc<CommitStats>,
+    /// Copies worked from after a failed swap, removed once a later rebuild succeeds.
+    pub(super) orphans: Vec<PathBuf>,
 }
 
 impl Watched {
@@ -62,12 +64,18 @@ impl Watched {
 
     /// Writes the open copy to a new file, then puts it at the path: (waiting, dead) rows.
     fn rebuild(&mut self, replaced: bool) -> anyhow::Result<(u64, u64)> {
-        let dir = self.path.parent().context("the outbox path has no directory")?;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let dir = self
+            .path
+            .parent()
+            .context("the outbox path has no directory")?
+            .to_path_buf();
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let stamp = crate::clock::now_ms();
         let rescued = dir.join(format!("outbox.db.rescued-{stamp}"));
         let _ = std::fs::remove_file(&rescued);
-        let result = (|| {
+        // Phase 1: a complete copy beside it. Until it exists the old connections stay: a
+        // failure here changes nothing.
+        let copied = (|| {
             self.conn
                 .execute("VACUUM INTO ?1", params![rescued.to_string_lossy()])
                 .context("copying the open outbox")?;
@@ -76,13 +84,22 @@ impl Watched {
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            // Readers wait while the files change hands.
-            let mut reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
-            // Close the old connections first: closing removes their -wal/-shm files by name,
-            // which must not be the new file's.
-            *reader = Connection::open_in_memory()?;
-            let old = std::mem::replace(&mut self.conn, Connection::open_in_memory()?);
-            drop(old);
+            anyhow::Ok(counts)
+        })();
+        let counts = match copied {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = std::fs::remove_file(&rescued);
+                return Err(e);
+            }
+        };
+        // Phase 2: the copy takes the place of the lost file. Readers wait meanwhile. The old
+        // connections close first: closing removes their -wal/-shm files by name, which must
+        // not be the new file's.
+        let mut reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        *reader = Connection::open_in_memory()?;
+        drop(std::mem::replace(&mut self.conn, Connection::open_in_memory()?));
+        let swapped = (|| {
             if replaced {
                 let aside = dir.join(format!("outbox.db.replaced-{stamp}"));
                 std::fs::rename(&self.path, &aside)
@@ -92,20 +109,29 @@ impl Watched {
             for suffix in ["-wal", "-shm"] {
                 let stale = PathBuf::from(format!("{}{suffix}", self.path.display()));
                 if stale.exists() {
-                    let aside = PathBuf::from(format!("{}.stale-{stamp}", stale.display()));
-                    std::fs::rename(&stale, &aside)?;
+                    std::fs::rename(&stale, format!("{}.stale-{stamp}", stale.display()))?;
                 }
             }
             std::fs::rename(&rescued, &self.path)?;
-            std::fs::File::open(dir)?.sync_all()?;
+            std::fs::File::open(&dir)?.sync_all()?;
             self.conn = connect(&self.path)?;
             *reader = connect(&self.path)?;
             self.identity = identity(&self.path)?;
-            Ok((counts.0 as u64, counts.1 as u64))
+            anyhow::Ok(())
         })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&rescued);
+        if let Err(e) = swapped {
+            // The copy is now the only one: work from it (the path still does not name it, so
+            // the next check tries again) rather than lose it.
+            self.conn = connect(&rescued)?;
+            *reader = connect(&rescued)?;
+            self.orphans.push(rescued);
+            return Err(e);
         }
-        result
+        for orphan in std::mem::take(&mut self.orphans) {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", orphan.display()));
+            }
+        }
+        Ok((counts.0 as u64, counts.1 as u64))
     }
 }
