@@ -16,7 +16,7 @@
 
 use crate::event::Event;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -122,7 +122,7 @@ impl Dedup {
             return Seen::Repeat(first);
         }
         if let Some(first) = pending.first_uid(key) {
-            if pending.has(key, &print) {
+            if pending.has(&print) {
                 return Seen::Repeat(first);
             }
             pending.push(key, first.clone(), print);
@@ -178,26 +178,30 @@ impl Dedup {
 /// Content versions remembered per key.
 const MAX_VERSIONS: usize = 16;
 
-/// One request's classified events, not yet remembered (see [`Dedup::remember`]).
+/// One request's classified events, not yet remembered (see [`Dedup::remember`]). Indexed,
+/// so a batch of thousands of events classifies in linear time.
 #[derive(Debug, Default)]
 pub struct Pending {
     /// (key, uid of its first sighting, fingerprint), in request order.
     entries: Vec<(String, String, [u8; 32])>,
+    /// Key → uid of its first sighting.
+    firsts: HashMap<String, String>,
+    /// Fingerprints taken (a fingerprint covers the key: it hashes the whole event).
+    prints: HashSet<[u8; 32]>,
 }
 
 impl Pending {
     fn first_uid(&self, key: &str) -> Option<String> {
-        self.entries
-            .iter()
-            .find(|(k, ..)| k == key)
-            .map(|(_, first, _)| first.clone())
+        self.firsts.get(key).cloned()
     }
 
-    fn has(&self, key: &str, print: &[u8; 32]) -> bool {
-        self.entries.iter().any(|(k, _, p)| k == key && p == print)
+    fn has(&self, print: &[u8; 32]) -> bool {
+        self.prints.contains(print)
     }
 
     fn push(&mut self, key: &str, first_uid: String, print: [u8; 32]) {
+        self.firsts.entry(key.to_string()).or_insert_with(|| first_uid.clone());
+        self.prints.insert(print);
         self.entries.push((key.to_string(), first_uid, print));
     }
 }
