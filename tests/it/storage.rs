@@ -1,5 +1,6 @@
 //! Storage faults for real: a data dir on a small tmpfs that fills up and frees again (file
-//! sink and outbox), the disk budget, the outbox file deleted under load, and a garbage flood
+//! sink and outbox), the disk budget, the outbox file and the whole data dir deleted under
+//! load, and a garbage flood
 //! against the quarantine caps. The promise under test: every request answered 2xx has its
 //! events stored exactly once in the file sink and delivered by the webhook sink; a request
 //! answered 503 is stored normally when the vendor retries it.
@@ -215,7 +216,7 @@ async fn below_the_disk_budget_requests_get_503_before_the_disk_is_full() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_outbox_deleted_under_load_keeps_every_acknowledged_event() {
+async fn the_outbox_or_data_dir_deleted_under_load_keeps_every_acknowledged_event() {
     // The receiver is down throughout: every acknowledged event must still be in the outbox
     // file at its path when the router stops.
     let mock = MockSink::failing(usize::MAX, 503).await;
@@ -223,15 +224,17 @@ async fn the_outbox_deleted_under_load_keeps_every_acknowledged_event() {
     let data = dir.path().join("data");
     let router = TestRouter::start(&config(&data, Some(&mock.url()), "")).await;
     let addr = router.addr;
-    let ids: Vec<String> = (0..480).map(|n| format!("o{n:04}")).collect();
+    let ids: Vec<String> = (0..800).map(|n| format!("o{n:04}")).collect();
     let load = tokio::spawn(flood(addr, ids, 200));
     let outbox = data.join("outbox.db");
-    for _ in 0..2 {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", outbox.display()));
-        }
+    // First the outbox files, then the whole data dir (`rm -rf data`).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", outbox.display()));
     }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(!load.is_finished(), "the load outlasts the deletions");
+    std::fs::remove_dir_all(&data).expect("rm -rf data");
     let answers = load.await.expect("load");
     let acked: BTreeSet<String> = answers
         .iter()
