@@ -115,6 +115,11 @@ impl DiskBudget {
         short.map_or(Ok(()), Err)
     }
 
+    /// The budget in bytes.
+    pub fn min_free(&self) -> u64 {
+        self.watch.lock().unwrap_or_else(|p| p.into_inner()).min_free
+    }
+
     /// Counts a request refused for low storage.
     pub fn refused(&self) {
         self.refused.fetch_add(1, Ordering::Relaxed);

@@ -396,6 +396,12 @@ impl Quarantine {
         Ok(entries)
     }
 
+    /// Pending entries and their bytes.
+    pub fn usage(&self) -> (u64, u64) {
+        let ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        (ledger.entries.len() as u64, ledger.bytes)
+    }
+
     /// Prometheus text: pending entries and bytes, refusals by cap.
     pub fn render(&self) -> String {
         let ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());

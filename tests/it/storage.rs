@@ -1,7 +1,6 @@
 //! Storage faults for real: a data dir on a small tmpfs that fills up and frees again (file
 //! sink and outbox), the disk budget, the outbox file and the whole data dir deleted under
-//! load, and a garbage flood
-//! against the quarantine caps. The promise under test: every request answered 2xx has its
+//! load, and a garbage flood against the quarantine caps. The promise under test: every request answered 2xx has its
 //! events stored exactly once in the file sink and delivered by the webhook sink; a request
 //! answered 503 is stored normally when the vendor retries it.
 
@@ -205,6 +204,10 @@ async fn below_the_disk_budget_requests_get_503_before_the_disk_is_full() {
     let metrics = get(router.addr, "/metrics").await.expect("metrics").text();
     assert!(metrics.contains("switchyard_disk_low 1"), "{metrics}");
     assert!(metrics.contains("switchyard_disk_refused_total 1"), "{metrics}");
+    let storage = router.status().await["storage"].clone();
+    assert_eq!(storage["disk_low"], true, "{storage}");
+    assert_eq!(storage["min_free_bytes"], 4194304);
+    assert_eq!(storage["outbox_file_ok"], true);
 
     std::fs::remove_file(&ballast).expect("free");
     let answer = post_json(router.addr, "/in", event("b", 10)).await;

@@ -1,5 +1,5 @@
 //! Operator endpoints on the ingest listener: `GET /metrics` (Prometheus text),
-//! `GET /admin/status` (active config and plugin hashes, last reload) and
+//! `GET /admin/status` (active config and plugin hashes, last reload, storage state) and
 //! `POST /admin/reload` (the same reload path as file changes and SIGHUP). The admin endpoints
 //! answer only loopback peers: they change what the router runs.
 
@@ -75,6 +75,13 @@ fn status(shared: &Shared) -> serde_json::Value {
         .map(|p| json!({ "id": p.id(), "kind": p.kind().as_str(), "sha256": p.sha256(), "path": p.path() }))
         .collect();
     let metrics = shared.metrics();
+    let (entries, bytes) = pipeline.quarantine().usage();
+    let storage = json!({
+        "disk_low": pipeline.disk().is_low(),
+        "min_free_bytes": pipeline.disk().min_free(),
+        "outbox_file_ok": pipeline.outbox().stats().file_ok.load(std::sync::atomic::Ordering::Relaxed) == 1,
+        "quarantine": { "entries": entries, "bytes": bytes },
+    });
     json!({
         "config_path": spec.config_path,
         "config_sha256": status.config_sha256,
@@ -83,5 +90,6 @@ fn status(shared: &Shared) -> serde_json::Value {
         "plugins": plugins,
         "last_reload": status.last_reload,
         "reloads": { "applied": metrics.reloads("applied"), "rejected": metrics.reloads("rejected"), "unchanged": metrics.reloads("unchanged") },
+        "storage": storage,
     })
 }
