@@ -103,3 +103,77 @@ sinks = ["events"]
         "{paths:?}"
     );
 }
+
+/// Below the disk budget the follower stops reading the feed (the frame waits in the socket,
+/// the feed does not redeliver) and takes it once storage is back.
+#[tokio::test]
+async fn a_feed_waits_while_storage_is_below_the_budget() {
+    let Some(fs) = router_tests::tmpfs::Tmpfs::mount(16 << 20) else {
+        return;
+    };
+    let feed = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = feed.local_addr().expect("addr");
+    let identification = std::fs::read_to_string(samples_dir().join("omni-identification.json")).expect("sample");
+    let (send_tx, mut send_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let server = tokio::spawn(async move {
+        let (stream, _) = feed.accept().await.expect("accept");
+        let mut ws = tokio_tungstenite::accept_async(stream).await.expect("handshake");
+        while send_rx.recv().await.is_some() {
+            ws.send(Message::text(identification.clone())).await.expect("send");
+        }
+        std::future::pending::<()>().await;
+    });
+    let config = format!(
+        r#"
+version = 1
+[server]
+data_dir = "{data}"
+min_free_bytes = 4194304
+dedup_window_secs = 0
+
+[plugins.normalize-omni]
+path = "{{plugins}}/normalize-omni.wasm"
+kind = "normalizer"
+
+[[sources]]
+id = "omni-feed"
+normalizer = "normalize-omni"
+websocket = {{ url = "ws://{addr}/event-service/ws?endpoint_id=e-1", reconnect_max_secs = 1 }}
+
+[sinks.events]
+type = "file"
+path = "events.jsonl"
+
+[[routes]]
+sinks = ["events"]
+"#,
+        data = fs.path().display()
+    );
+    let router = TestRouter::start(&config).await;
+    let lines = || router_tests::read_jsonl(&fs.path().join("events.jsonl"));
+    send_tx.send(()).expect("send");
+    for _ in 0..400 {
+        if lines().len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(lines().len(), 1, "the feed is followed");
+
+    let ballast = fs.fill_leaving(2 << 20);
+    send_tx.send(()).expect("send");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(lines().len(), 1, "nothing read below the budget");
+    assert!(router.quarantined().is_empty(), "and nothing lost to the quarantine");
+
+    std::fs::remove_file(&ballast).expect("free");
+    for _ in 0..400 {
+        if lines().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(lines().len(), 2, "the waiting frame is taken once storage is back");
+    router.stop().await;
+    server.abort();
+}

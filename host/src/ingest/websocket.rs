@@ -2,7 +2,9 @@
 //! `ws://HOST/event-service/ws?endpoint_id=…`), hands every frame to the source's plugin chain
 //! like a request body, and reconnects with exponential backoff when the feed drops. The feed
 //! does not redeliver what it sent while nobody listened, so every gap is logged with its
-//! length. Frames that cannot be processed are quarantined like HTTP requests.
+//! length. Frames that cannot be processed are quarantined like HTTP requests. Below the disk
+//! budget the follower stops reading (the feed's socket buffers, then the sender holds back)
+//! instead of processing frames it could not keep.
 
 use super::handler::{Shared, keep};
 use super::response::Error;
@@ -13,6 +15,9 @@ use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
+
+/// How often a follower paused by the disk budget checks storage again.
+const STORAGE_RECHECK: Duration = Duration::from_secs(1);
 
 /// A connection that lasted this long resets the backoff: the feed was healthy.
 const HEALTHY_CONNECTION: Duration = Duration::from_secs(10);
@@ -50,6 +55,24 @@ pub async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) {
                         _ = shutdown.cancelled() => return,
                         m = stream.next() => m,
                     };
+                    if matches!(message, Some(Ok(Message::Text(_) | Message::Binary(_)))) {
+                        // Below the disk budget the frame waits here and nothing more is read:
+                        // it could be neither stored nor quarantined, and the feed does not
+                        // redeliver.
+                        let mut paused = false;
+                        while shared.pipeline().disk().check(0).is_err() {
+                            if !std::mem::replace(&mut paused, true) {
+                                tracing::warn!(source = %id, %url, "Websocket feed paused: storage is below the disk budget.");
+                            }
+                            tokio::select! {
+                                _ = shutdown.cancelled() => return,
+                                _ = tokio::time::sleep(STORAGE_RECHECK) => {},
+                            }
+                        }
+                        if paused {
+                            tracing::info!(source = %id, %url, "Websocket feed resumed: storage is back above the disk budget.");
+                        }
+                    }
                     match message {
                         Some(Ok(Message::Text(text))) => {
                             frame(&id, &shared, &url, bytes::Bytes::from(text.as_bytes().to_vec())).await
