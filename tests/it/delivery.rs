@@ -2,35 +2,22 @@
 //! down and comes back, permanent 4xx into the dead letters and out again with `dlq replay`,
 //! per-key ordering, CloudEvents and Standard Webhooks signatures, queue metrics.
 
-use router_tests::{MockSink, TestRouter, get, post_json};
+use router_tests::{Config, MockSink, TestRouter, get, post_json};
 use std::time::Duration;
 use switchyard::cli::{DlqFilter, Progress, dlq_list, dlq_replay};
 
-fn config(url: &str, attempts: u32) -> String {
-    format!(
-        r#"
-version = 1
-[plugins.normalize-json]
-path = "{{plugins}}/normalize-json.wasm"
-kind = "normalizer"
-settings = {{ vendor = "acme", fields = {{ vendor_event_id = "id", "source.device_id" = "device" }} }}
-
-[[sources]]
-id = "in"
-path = "/in"
-normalizer = "normalize-json"
-
-[sinks.hook]
-type = "webhook"
-url = "{url}"
-max_attempts = {attempts}
-backoff_ms = 20
-max_backoff_ms = 200
-
-[[routes]]
-sinks = ["hook"]
-"#
-    )
+/// JSON on `/in` to webhook sink `hook` at `url`, with quick retries and `lines` added to the
+/// sink.
+fn config(url: &str, attempts: u32, lines: &[&str]) -> String {
+    let attempts = format!("max_attempts = {attempts}");
+    let lines: Vec<&str> = std::iter::once(attempts.as_str())
+        .chain(lines.iter().copied())
+        .collect();
+    Config::new()
+        .json_source("in", "/in")
+        .webhook("hook", url, &lines)
+        .route(&["hook"])
+        .to_string()
 }
 
 fn json(body: &[u8]) -> serde_json::Value {
@@ -49,7 +36,7 @@ async fn closed_port() -> std::net::SocketAddr {
 #[tokio::test]
 async fn retries_until_the_receiver_recovers_with_one_webhook_id() {
     let mock = MockSink::failing(2, 503).await;
-    let router = TestRouter::start(&config(&mock.url(), 4)).await;
+    let router = TestRouter::start(&config(&mock.url(), 4, &[])).await;
     assert_eq!(post_json(router.addr, "/in", r#"{"id": "e1"}"#).await.status, 200);
     let got = mock.wait_for(1).await;
     let every = mock.every();
@@ -70,7 +57,7 @@ async fn retries_until_the_receiver_recovers_with_one_webhook_id() {
 #[tokio::test]
 async fn a_receiver_down_for_a_while_gets_everything_when_it_is_back() {
     let addr = closed_port().await;
-    let router = TestRouter::start(&config(&format!("http://{addr}/hook"), 1000)).await;
+    let router = TestRouter::start(&config(&format!("http://{addr}/hook"), 1000, &[])).await;
     for n in 0..10 {
         let body = format!(r#"{{"id": "down-{n}"}}"#);
         assert_eq!(
@@ -113,7 +100,7 @@ fn metric(text: &str, name: &str) -> u64 {
 #[tokio::test]
 async fn permanent_failures_are_dead_lettered_then_replayed_after_the_fix() {
     let mock = MockSink::failing(usize::MAX, 422).await;
-    let router = TestRouter::start(&config(&mock.url(), 5)).await;
+    let router = TestRouter::start(&config(&mock.url(), 5, &[])).await;
     assert_eq!(post_json(router.addr, "/in", r#"{"id": "e2"}"#).await.status, 200);
     let filter = DlqFilter {
         sink: Some("hook".into()),
@@ -167,7 +154,7 @@ async fn permanent_failures_are_dead_lettered_then_replayed_after_the_fix() {
 #[tokio::test]
 async fn an_unreachable_receiver_exhausts_retries_into_the_dead_letters() {
     let addr = closed_port().await;
-    let router = TestRouter::start(&config(&format!("http://{addr}/hook"), 2)).await;
+    let router = TestRouter::start(&config(&format!("http://{addr}/hook"), 2, &[])).await;
     assert_eq!(post_json(router.addr, "/in", r#"{"id": "e3"}"#).await.status, 200);
     let config_path = router.config_path();
     let _files = router.stop().await;
@@ -181,9 +168,10 @@ async fn an_unreachable_receiver_exhausts_retries_into_the_dead_letters() {
 #[tokio::test]
 async fn an_ordering_key_keeps_each_devices_events_in_order() {
     let mock = MockSink::failing(3, 503).await;
-    let text = config(&mock.url(), 50).replace(
-        "max_backoff_ms = 200",
-        "max_backoff_ms = 200\nconcurrency = 8\nordering_key = \"/source/device_id\"",
+    let text = config(
+        &mock.url(),
+        50,
+        &["concurrency = 8", "ordering_key = \"/source/device_id\""],
     );
     let router = TestRouter::start(&text).await;
     let batch: Vec<String> = (0..12)
@@ -222,9 +210,13 @@ async fn cloudevents_signed_per_standard_webhooks() {
     let mock = MockSink::start().await;
     // 24 random bytes, base64: what `openssl rand -base64 24` gives an operator.
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    let text = config(&mock.url(), 3).replace(
-        "max_backoff_ms = 200",
-        "max_backoff_ms = 200\nformat = \"cloudevents\"\nsigning_secret_file = \"{dir}/hook.secret\"",
+    let text = config(
+        &mock.url(),
+        3,
+        &[
+            "format = \"cloudevents\"",
+            "signing_secret_file = \"{dir}/hook.secret\"",
+        ],
     );
     let router = TestRouter::start_with(&text, &[("hook.secret", format!("{secret}\n").as_str())]).await;
     let body = r#"{"id": "ce-1", "device": "gate-7"}"#;
@@ -249,10 +241,7 @@ async fn cloudevents_signed_per_standard_webhooks() {
 #[tokio::test]
 async fn cloudevents_binary_mode_puts_attributes_in_headers() {
     let mock = MockSink::start().await;
-    let text = config(&mock.url(), 3).replace(
-        "max_backoff_ms = 200",
-        "max_backoff_ms = 200\nformat = \"cloudevents-binary\"",
-    );
+    let text = config(&mock.url(), 3, &["format = \"cloudevents-binary\""]);
     let router = TestRouter::start(&text).await;
     assert_eq!(post_json(router.addr, "/in", r#"{"id": "ce-2"}"#).await.status, 200);
     let got = mock.wait_for(1).await;
@@ -271,10 +260,7 @@ async fn cloudevents_binary_mode_puts_attributes_in_headers() {
 #[tokio::test]
 async fn a_missing_signing_secret_holds_events_instead_of_sending_them_unsigned() {
     let mock = MockSink::start().await;
-    let text = config(&mock.url(), 1000).replace(
-        "max_backoff_ms = 200",
-        "max_backoff_ms = 200\nsigning_secret_file = \"{dir}/later.secret\"",
-    );
+    let text = config(&mock.url(), 1000, &["signing_secret_file = \"{dir}/later.secret\""]);
     let router = TestRouter::start(&text).await;
     assert_eq!(post_json(router.addr, "/in", r#"{"id": "held"}"#).await.status, 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -305,10 +291,8 @@ async fn https_webhooks_verify_the_receiver() {
     let (addr, seen) = router_tests::https_receiver(b"{}").await;
     let url = format!("https://127.0.0.1:{}/hook", addr.port());
     let ca = router_tests::workspace().join("tests/fixtures/tls/device.crt");
-    let trusted = config(&url, 2).replace(
-        "backoff_ms = 20\n",
-        &format!("backoff_ms = 20\nca_file = \"{}\"\n", ca.display()),
-    );
+    let ca_file = format!("ca_file = \"{}\"", ca.display());
+    let trusted = config(&url, 2, &[&ca_file]);
     let router = TestRouter::start(&trusted).await;
     assert_eq!(post_json(router.addr, "/in", r#"{"id": "tls-1"}"#).await.status, 200);
     router.stop().await;
@@ -318,7 +302,7 @@ async fn https_webhooks_verify_the_receiver() {
         (1, Some("tls-1"), Some("/hook"))
     );
 
-    let router = TestRouter::start(&config(&url, 2)).await;
+    let router = TestRouter::start(&config(&url, 2, &[])).await;
     assert_eq!(post_json(router.addr, "/in", r#"{"id": "tls-2"}"#).await.status, 200);
     let config_path = router.config_path();
     let _files = router.stop().await;
@@ -337,7 +321,7 @@ async fn https_webhooks_verify_the_receiver() {
 #[tokio::test]
 async fn a_second_router_on_the_same_data_dir_refuses_to_start() {
     let mock = MockSink::start().await;
-    let router = TestRouter::start(&config(&mock.url(), 3)).await;
+    let router = TestRouter::start(&config(&mock.url(), 3, &[])).await;
     let spec = switchyard::config::load(&router.config_path()).expect("config");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let error = switchyard::run(spec, listener, switchyard::Shutdown::new())

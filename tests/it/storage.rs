@@ -5,7 +5,7 @@
 //! answered 503 is stored normally when the vendor retries it.
 
 use router_tests::tmpfs::Tmpfs;
-use router_tests::{MockSink, TestRouter, get, post_json, read_jsonl, send};
+use router_tests::{Config, MockSink, TestRouter, get, post_json, read_jsonl, send};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -14,47 +14,20 @@ use std::time::Duration;
 /// Concurrent senders, as the guide's stress bar asks.
 const SENDERS: usize = 16;
 
-/// A router with a JSON source on `/in` (and `/other`), a file sink and, when `hook` is given,
-/// a webhook sink; `server` is extra `[server]` lines.
+/// A router with JSON sources on `/in` and `/other`, a file sink and, when `hook` is given, a
+/// webhook sink; `server` is one more `[server]` line.
 fn config(data_dir: &Path, hook: Option<&str>, server: &str) -> String {
-    let (sink, route) = match hook {
-        Some(url) => (
-            format!("[sinks.hook]\ntype = \"webhook\"\nurl = \"{url}\"\nbackoff_ms = 20\nmax_backoff_ms = 200\n"),
-            ", \"hook\"",
-        ),
-        None => (String::new(), ""),
+    let mut config = Config::new()
+        .server(&format!("data_dir = \"{}\"", data_dir.display()))
+        .server(server)
+        .json_source("in", "/in")
+        .json_source("other", "/other")
+        .file_sink("events", "events.jsonl");
+    config = match hook {
+        Some(url) => config.webhook("hook", url, &[]).route(&["events", "hook"]),
+        None => config.route(&["events"]),
     };
-    format!(
-        r#"
-version = 1
-[server]
-data_dir = "{data}"
-{server}
-
-[plugins.normalize-json]
-path = "{{plugins}}/normalize-json.wasm"
-kind = "normalizer"
-settings = {{ vendor = "acme", fields = {{ vendor_event_id = "id" }} }}
-
-[[sources]]
-id = "in"
-path = "/in"
-normalizer = "normalize-json"
-
-[[sources]]
-id = "other"
-path = "/other"
-normalizer = "normalize-json"
-
-[sinks.events]
-type = "file"
-path = "events.jsonl"
-{sink}
-[[routes]]
-sinks = ["events"{route}]
-"#,
-        data = data_dir.display()
-    )
+    config.to_string()
 }
 
 /// An event of about `pad` bytes.

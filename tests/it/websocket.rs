@@ -123,32 +123,19 @@ async fn a_feed_waits_while_storage_is_below_the_budget() {
         }
         std::future::pending::<()>().await;
     });
-    let config = format!(
-        r#"
-version = 1
-[server]
-data_dir = "{data}"
-min_free_bytes = 4194304
-dedup_window_secs = 0
-
-[plugins.normalize-omni]
-path = "{{plugins}}/normalize-omni.wasm"
-kind = "normalizer"
-
-[[sources]]
-id = "omni-feed"
-normalizer = "normalize-omni"
-websocket = {{ url = "ws://{addr}/event-service/ws?endpoint_id=e-1", reconnect_max_secs = 1 }}
-
-[sinks.events]
-type = "file"
-path = "events.jsonl"
-
-[[routes]]
-sinks = ["events"]
-"#,
-        data = fs.path().display()
-    );
+    let config = router_tests::Config::new()
+        .server(&format!("data_dir = \"{}\"", fs.path().display()))
+        .server("min_free_bytes = 4194304")
+        .server("dedup_window_secs = 0")
+        .plugin("normalize-omni", "normalize-omni", "normalizer", &[])
+        .feed(
+            "omni-feed",
+            &format!("ws://{addr}/event-service/ws?endpoint_id=e-1"),
+            "normalize-omni",
+        )
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
     let router = TestRouter::start(&config).await;
     let lines = || router_tests::read_jsonl(&fs.path().join("events.jsonl"));
     send_tx.send(()).expect("send");

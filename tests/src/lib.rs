@@ -7,7 +7,10 @@
     reason = "test harness: it reads whole bodies from our own router and mock receivers"
 )]
 
+pub mod config;
 pub mod tmpfs;
+
+pub use config::Config;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};

@@ -1,0 +1,153 @@
+//! router.toml for tests, built from parts, so that a test says only what is particular to it
+//! and a change of the config format is made here once. `{plugins}` and `{dir}` placeholders
+//! are filled in by [`crate::TestRouter`].
+//!
+//! ```ignore
+//! let text = Config::new()
+//!     .server("dedup_window_secs = 0")
+//!     .json_source("in", "/in")
+//!     .webhook("hook", &mock.url(), &["max_attempts = 3"])
+//!     .file_sink("events", "events.jsonl")
+//!     .route(&["hook", "events"])
+//!     .to_string();
+//! ```
+
+use std::fmt;
+
+/// The settings of the generic JSON normalizer most tests use: vendor `acme`, the event id in
+/// `id`, the device in `device`.
+pub const JSON_SETTINGS: &str =
+    r#"settings = { vendor = "acme", fields = { vendor_event_id = "id", "source.device_id" = "device" } }"#;
+
+/// A config under construction.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    server: Vec<String>,
+    plugins: Vec<(String, String)>,
+    sources: Vec<String>,
+    sinks: Vec<String>,
+    routes: Vec<String>,
+}
+
+impl Config {
+    /// An empty config (`version = 1` only).
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// A line in `[server]`, e.g. `min_free_bytes = 0`.
+    pub fn server(mut self, line: &str) -> Config {
+        self.server.push(line.to_string());
+        self
+    }
+
+    /// `[plugins.<id>]` for `target/plugins/<file>.wasm`, with extra lines (settings, limits).
+    /// A plugin id given twice is declared once.
+    pub fn plugin(mut self, id: &str, file: &str, kind: &str, lines: &[&str]) -> Config {
+        if !self.plugins.iter().any(|(known, _)| known == id) {
+            let mut text = format!("[plugins.{id}]\npath = \"{{plugins}}/{file}.wasm\"\nkind = \"{kind}\"\n");
+            for line in lines {
+                text.push_str(line);
+                text.push('\n');
+            }
+            self.plugins.push((id.to_string(), text));
+        }
+        self
+    }
+
+    /// An HTTP source on `path` normalized by plugin `normalizer`, with extra lines.
+    pub fn source(mut self, id: &str, path: &str, normalizer: &str, lines: &[&str]) -> Config {
+        let mut text = format!("[[sources]]\nid = \"{id}\"\npath = \"{path}\"\nnormalizer = \"{normalizer}\"\n");
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        self.sources.push(text);
+        self
+    }
+
+    /// A websocket source following the feed at `url`.
+    pub fn feed(mut self, id: &str, url: &str, normalizer: &str) -> Config {
+        self.sources.push(format!(
+            "[[sources]]\nid = \"{id}\"\nnormalizer = \"{normalizer}\"\nwebsocket = {{ url = \"{url}\", reconnect_max_secs = 1 }}\n"
+        ));
+        self
+    }
+
+    /// An HTTP source on `path` through `normalize-json` with [`JSON_SETTINGS`].
+    pub fn json_source(self, id: &str, path: &str) -> Config {
+        self.plugin("normalize-json", "normalize-json", "normalizer", &[JSON_SETTINGS])
+            .source(id, path, "normalize-json", &[])
+    }
+
+    /// A JSON Lines file sink (`path` relative to the data dir).
+    pub fn file_sink(mut self, id: &str, path: &str) -> Config {
+        self.sinks
+            .push(format!("[sinks.{id}]\ntype = \"file\"\npath = \"{path}\"\n"));
+        self
+    }
+
+    /// A webhook sink with quick retries (20–200 ms) and extra lines.
+    pub fn webhook(mut self, id: &str, url: &str, lines: &[&str]) -> Config {
+        let mut text =
+            format!("[sinks.{id}]\ntype = \"webhook\"\nurl = \"{url}\"\nbackoff_ms = 20\nmax_backoff_ms = 200\n");
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        self.sinks.push(text);
+        self
+    }
+
+    /// A route of every event to `sinks`.
+    pub fn route(mut self, sinks: &[&str]) -> Config {
+        let list: Vec<String> = sinks.iter().map(|s| format!("\"{s}\"")).collect();
+        self.routes.push(format!("[[routes]]\nsinks = [{}]\n", list.join(", ")));
+        self
+    }
+}
+
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "version = 1")?;
+        if !self.server.is_empty() {
+            writeln!(f, "\n[server]")?;
+            for line in &self.server {
+                writeln!(f, "{line}")?;
+            }
+        }
+        let parts = self
+            .plugins
+            .iter()
+            .map(|(_, text)| text)
+            .chain(&self.sources)
+            .chain(&self.sinks)
+            .chain(&self.routes);
+        for part in parts {
+            write!(f, "\n{part}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_built_config_compiles() {
+        let text = Config::new()
+            .server("dedup_window_secs = 0")
+            .json_source("in", "/in")
+            .json_source("other", "/other")
+            .webhook("hook", "http://127.0.0.1:9/hook", &["max_attempts = 3"])
+            .file_sink("events", "events.jsonl")
+            .route(&["hook", "events"])
+            .to_string()
+            .replace("{plugins}", "/p");
+        let spec = switchyard::config::load_str(&text, std::path::Path::new("/tmp/router.toml"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!((spec.sources.len(), spec.plugins.len(), spec.sinks.len()), (2, 1, 2));
+        assert_eq!(spec.server.dedup_window_secs, 0);
+    }
+}
