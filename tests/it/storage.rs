@@ -200,7 +200,7 @@ async fn the_outbox_or_data_dir_deleted_under_load_keeps_every_acknowledged_even
     let data = dir.path().join("data");
     let router = TestRouter::start(&config(&data, Some(&mock.url()), "")).await;
     let addr = router.addr;
-    let ids: Vec<String> = (0..800).map(|n| format!("o{n:04}")).collect();
+    let ids: Vec<String> = (0..2000).map(|n| format!("o{n:04}")).collect();
     let load = tokio::spawn(flood(addr, ids, 200));
     let outbox = data.join("outbox.db");
     // First the outbox files, then the whole data dir (`rm -rf data`).
