@@ -82,7 +82,12 @@ impl BlobStore {
 
 /// Hex sha256 of bytes: a blob's name.
 pub fn digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of bytes (hashes and MACs as text).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The MIME type of common image formats, from their magic bytes.

@@ -131,7 +131,7 @@ impl Runtime {
             limits,
             settings,
             secrets,
-            hex(&digest),
+            crate::blobs::hex(&digest),
             pre,
             self.inner.engine.clone(),
         )
@@ -158,7 +158,7 @@ impl Runtime {
 
     /// The path of a component's compiled code in the disk cache.
     pub fn cache_file(&self, dir: &Path, digest: &[u8; 32]) -> PathBuf {
-        dir.join(format!("{}-{}.cwasm", hex(digest), self.inner.engine_tag))
+        dir.join(format!("{}-{}.cwasm", crate::blobs::hex(digest), self.inner.engine_tag))
     }
 
     fn compile_cached(&self, dir: &Path, bytes: &[u8], digest: &[u8; 32]) -> Result<Component, String> {
@@ -199,10 +199,6 @@ impl Runtime {
 /// version `0d 00` and layer `01 00`.
 fn is_core_module(bytes: &[u8]) -> bool {
     bytes.len() >= 8 && &bytes[..4] == b"\0asm" && bytes[4..8] == [1, 0, 0, 0]
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn config(pooling: bool) -> Config {

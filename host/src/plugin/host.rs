@@ -20,7 +20,7 @@ pub(crate) fn reply_carries(reply: &super::Reply, macs: &[Vec<u8>]) -> bool {
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let contains = |hay: &[u8], needle: &[u8]| !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle);
     macs.iter().any(|mac| {
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::blobs::hex(mac);
         let forms = [
             mac.clone(),
             hex.clone().into_bytes(),
@@ -120,15 +120,17 @@ mod tests {
         let mut s = state([("hmac".to_string(), Ok(secret))].into_iter().collect());
         let message = format!("preservica-webhook-auth{}", sample["raw_body"].as_str().unwrap());
         let mac = s.hmac_sha256("hmac".into(), message.into_bytes()).unwrap();
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, sample["http"]["headers"]["Preservica-Signature"].as_str().unwrap());
+        assert_eq!(
+            crate::blobs::hex(&mac),
+            sample["http"]["headers"]["Preservica-Signature"].as_str().unwrap()
+        );
     }
 
     #[test]
     fn replies_carrying_a_mac_of_the_call_are_recognised() {
         let mut s = state([("hmac".to_string(), Ok(b"secret".to_vec()))].into_iter().collect());
         let mac = s.hmac_sha256("hmac".into(), b"challenge".to_vec()).unwrap();
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::blobs::hex(&mac);
         let reply = |body: String, headers: Vec<(String, String)>| crate::plugin::Reply {
             status: 200,
             headers,
