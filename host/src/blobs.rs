@@ -50,34 +50,6 @@ impl BlobStore {
         }
         Ok(hash)
     }
-
-    /// Removes temp files a crash left behind (older than `age`: a write in progress is
-    /// younger); returns how many.
-    pub fn remove_stale_temp_files(&self, age: std::time::Duration) -> usize {
-        let Ok(shards) = std::fs::read_dir(&self.dir) else {
-            return 0;
-        };
-        let mut removed = 0;
-        for shard in shards.flatten() {
-            let Ok(files) = std::fs::read_dir(shard.path()) else {
-                continue;
-            };
-            for file in files.flatten() {
-                let name = file.file_name();
-                let name = name.to_string_lossy();
-                let old = file
-                    .metadata()
-                    .ok()
-                    .and_then(|m| m.modified().ok())
-                    .and_then(|m| m.elapsed().ok())
-                    .is_some_and(|e| e >= age);
-                if name.starts_with('.') && name.ends_with(".tmp") && old && std::fs::remove_file(file.path()).is_ok() {
-                    removed += 1;
-                }
-            }
-        }
-        removed
-    }
 }
 
 /// Hex sha256 of bytes: a blob's name.

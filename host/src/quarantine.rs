@@ -9,7 +9,8 @@
 //! in /metrics) rather than old ones evicted: the entries kept first are the ones an operator
 //! needs (the first failures after a bad deploy), and a flood must not be able to push them
 //! out. An entry is also refused when writing it would take storage below the disk budget.
-//! Half-written temp files (a crash mid-write) are removed when the router starts.
+//! Half-written temp files (a crash mid-write) are removed when the router starts
+//! (`datadir::remove_stale_temp_files`).
 
 use crate::disk::DiskBudget;
 use base64::Engine as _;
@@ -26,9 +27,6 @@ use std::time::{Duration, Instant};
 pub const UNAUTHENTICATED_MAX_BYTES: u64 = 8 << 20;
 /// …and at most this many entries.
 pub const UNAUTHENTICATED_MAX_ENTRIES: u64 = 256;
-/// Temp files (quarantine, blobs) older than this at startup were left by a crash: a write
-/// takes milliseconds, and a younger one may belong to a `switchyard replay` running beside.
-pub const STALE_TMP_AGE: Duration = Duration::from_secs(60);
 /// How often a full quarantine re-checks which entries were replayed or deleted meanwhile.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -227,8 +225,8 @@ impl Quarantine {
         }
     }
 
-    /// Opens `<data_dir>/quarantine` for a router: removes temp files left by a crash and
-    /// measures the pending entries against `limits`.
+    /// Opens `<data_dir>/quarantine` for a router: measures the pending entries against
+    /// `limits`.
     pub fn open(data_dir: &Path, limits: Limits) -> anyhow::Result<Quarantine> {
         let q = Quarantine {
             limits,
@@ -238,18 +236,10 @@ impl Quarantine {
             return Ok(q);
         };
         let mut ledger = Ledger::default();
-        let mut stale = 0;
         for item in dir.flatten() {
             let path = item.path();
             let name = item.file_name().to_string_lossy().into_owned();
             let Ok(meta) = item.metadata() else { continue };
-            if name.starts_with('.') && name.ends_with(".tmp") {
-                let old = meta.modified().ok().and_then(|m| m.elapsed().ok()).unwrap_or_default();
-                if old >= STALE_TMP_AGE && std::fs::remove_file(&path).is_ok() {
-                    stale += 1;
-                }
-                continue;
-            }
             let Some(id) = name.strip_suffix(".json") else { continue };
             let head: Option<Head> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
             let (source, status) = head.map_or((String::new(), 0), |h| (h.source_id.unwrap_or_default(), h.status));
@@ -262,9 +252,6 @@ impl Quarantine {
                     written: true,
                 },
             );
-        }
-        if stale > 0 {
-            tracing::warn!(dir = %q.dir.display(), files = stale, "Removed half-written quarantine files left by a crash.");
         }
         *q.ledger.lock().unwrap_or_else(|p| p.into_inner()) = ledger;
         Ok(q)
@@ -491,12 +478,7 @@ mod tests {
         std::fs::remove_file(q.dir().join("a0.json")).expect("rm");
         tokio::time::sleep(PRUNE_INTERVAL).await;
         q.keep(&entry("a10", "a", 400, 1000), &disk).await.expect("room again");
-        std::fs::write(q.dir().join(".x.tmp"), b"half").expect("tmp");
         let reopened = Quarantine::open(dir.path(), limits).expect("open");
-        assert!(
-            q.dir().join(".x.tmp").exists(),
-            "a fresh temp file may be another writer's"
-        );
         assert!(matches!(
             reopened.keep(&entry("a11", "a", 400, 1000), &disk).await,
             Err(NotKept::Full("source_max_bytes"))

@@ -190,10 +190,7 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
         None => {
             let (data_dir, limits) = (spec.server.data_dir.clone(), spec.server.quarantine);
             tokio::task::spawn_blocking(move || {
-                let blobs = BlobStore::new(&data_dir).remove_stale_temp_files(crate::quarantine::STALE_TMP_AGE);
-                if blobs > 0 {
-                    tracing::warn!(files = blobs, "Removed half-written blob files left by a crash.");
-                }
+                crate::datadir::remove_stale_temp_files(&data_dir);
                 Quarantine::open(&data_dir, limits)
             })
             .await??
