@@ -40,8 +40,6 @@ pub struct DiskBudget {
 struct Watch {
     min_free: u64,
     dirs: Vec<PathBuf>,
-    /// The last reading per directory, for /metrics.
-    readings: Vec<Option<u64>>,
 }
 
 impl DiskBudget {
@@ -56,10 +54,7 @@ impl DiskBudget {
     pub fn configure(&self, min_free: u64, mut dirs: Vec<PathBuf>) {
         dirs.sort();
         dirs.dedup();
-        let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
-        watch.readings = vec![None; dirs.len()];
-        watch.min_free = min_free;
-        watch.dirs = dirs;
+        *self.watch.lock().unwrap_or_else(|p| p.into_inner()) = Watch { min_free, dirs };
     }
 
     /// Bytes an unprivileged writer may still use on the filesystem holding `dir` (or its
@@ -77,42 +72,29 @@ impl DiskBudget {
         }
     }
 
-    /// Ok while every watched filesystem has more than the budget free, and could take `extra`
-    /// more bytes (the quarantine asks before writing an entry). Logs changes of state.
-    pub fn check(&self, extra: u64) -> Result<(), Low> {
-        let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
-        let min_free = watch.min_free;
-        let mut short = None;
-        for i in 0..watch.dirs.len() {
-            // An unreadable filesystem is left to the writes themselves to report.
-            let free = DiskBudget::free_bytes(&watch.dirs[i]).ok();
-            watch.readings[i] = free;
-            if let Some(free) = free
-                && short.is_none()
-                && free < min_free.saturating_add(extra)
-            {
-                short = Some(Low {
-                    path: watch.dirs[i].clone(),
-                    free,
-                    min_free,
-                });
-            }
-        }
-        drop(watch);
-        // Only the plain check (no extra) moves the state: a large quarantine entry that does
-        // not fit is the quarantine's refusal, not low storage.
-        if extra == 0 {
-            let low = short.is_some();
-            if self.low.swap(low, Ordering::Relaxed) != low {
-                match &short {
-                    Some(s) => {
-                        tracing::warn!(path = %s.path.display(), free = s.free, min_free = s.min_free, "Storage is below the disk budget; refusing new requests with 503 until space is freed.")
-                    }
-                    None => tracing::info!("Storage is back above the disk budget; taking requests again."),
+    /// Ok while every watched filesystem has more than the budget free. Logs changes of state.
+    pub fn check(&self) -> Result<(), Low> {
+        let short = {
+            let watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+            watch.dirs.iter().find_map(|dir| short_of(dir, watch.min_free, 0))
+        };
+        let low = short.is_some();
+        if self.low.swap(low, Ordering::Relaxed) != low {
+            match &short {
+                Some(s) => {
+                    tracing::warn!(path = %s.path.display(), free = s.free, min_free = s.min_free, "Storage is below the disk budget; refusing new requests with 503 until space is freed.")
                 }
+                None => tracing::info!("Storage is back above the disk budget; taking requests again."),
             }
         }
         short.map_or(Ok(()), Err)
+    }
+
+    /// Ok if `bytes` more can be written in `dir` and its filesystem stays above the budget
+    /// (the quarantine asks before writing an entry; a refusal here is not low storage).
+    pub fn room(&self, dir: &Path, bytes: u64) -> Result<(), Low> {
+        let min_free = self.min_free();
+        short_of(dir, min_free, bytes).map_or(Ok(()), Err)
     }
 
     /// The budget in bytes.
@@ -125,7 +107,7 @@ impl DiskBudget {
         self.refused.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Whether the last plain check found storage low.
+    /// Whether the last check found storage low.
     pub fn is_low(&self) -> bool {
         self.low.load(Ordering::Relaxed)
     }
@@ -138,8 +120,8 @@ impl DiskBudget {
             out,
             "# HELP switchyard_disk_free_bytes Bytes free on the filesystem of each directory the router writes to.\n# TYPE switchyard_disk_free_bytes gauge"
         );
-        for (dir, free) in watch.dirs.iter().zip(&watch.readings) {
-            let free = free.or_else(|| DiskBudget::free_bytes(dir).ok()).unwrap_or(0);
+        for dir in &watch.dirs {
+            let free = DiskBudget::free_bytes(dir).unwrap_or(0);
             let _ = writeln!(
                 out,
                 "switchyard_disk_free_bytes{{path=\"{}\"}} {free}",
@@ -165,6 +147,17 @@ impl DiskBudget {
     }
 }
 
+/// `dir`'s shortfall, if writing `extra` bytes there would leave less than `min_free`. An
+/// unreadable filesystem is left to the writes themselves to report.
+fn short_of(dir: &Path, min_free: u64, extra: u64) -> Option<Low> {
+    let free = DiskBudget::free_bytes(dir).ok()?;
+    (free < min_free.saturating_add(extra)).then(|| Low {
+        path: dir.to_path_buf(),
+        free,
+        min_free,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,16 +173,19 @@ mod tests {
             free / 1_000_000
         );
         let budget = DiskBudget::new(0, vec![dir.path().to_path_buf(), missing]);
-        assert_eq!(budget.check(0), Ok(()));
+        assert_eq!(budget.check(), Ok(()));
         assert!(!budget.is_low());
         budget.configure(u64::MAX, vec![dir.path().to_path_buf()]);
-        let low = budget.check(0).expect_err("nothing has u64::MAX bytes free");
+        let low = budget.check().expect_err("nothing has u64::MAX bytes free");
         assert_eq!(low.path, dir.path());
         assert!(budget.is_low());
         assert!(budget.render().contains("switchyard_disk_low 1"));
         budget.configure(0, vec![dir.path().to_path_buf()]);
-        assert_eq!(budget.check(0), Ok(()));
-        assert!(budget.check(u64::MAX).is_err(), "an entry too big to fit is refused");
+        assert_eq!(budget.check(), Ok(()));
+        assert!(
+            budget.room(dir.path(), u64::MAX).is_err(),
+            "an entry too big to fit is refused"
+        );
         assert!(!budget.is_low(), "without moving the state");
     }
 }

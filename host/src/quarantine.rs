@@ -298,7 +298,7 @@ impl Quarantine {
         };
         self.reserve(&entry.delivery_id, kept)?;
         let written = async {
-            disk.check(bytes.len() as u64)?;
+            disk.room(&self.dir, bytes.len() as u64)?;
             self.write(&entry.delivery_id, &bytes).await.map_err(NotKept::Io)
         }
         .await;

@@ -215,7 +215,7 @@ async fn ingest(
     };
     // The disk budget, before reading the body: below it nothing new is taken (the sender
     // retries later) rather than failing halfway through a write.
-    if let Err(low) = pipeline.disk().check(0) {
+    if let Err(low) = pipeline.disk().check() {
         pipeline.disk().refused();
         tracing::debug!(source = %source.spec.id, %remote, error = %low, "Request refused: storage below the disk budget.");
         return Error::StorageLow(low).to_response(&delivery_id, false);

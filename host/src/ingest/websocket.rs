@@ -60,7 +60,7 @@ pub async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) {
                         // it could be neither stored nor quarantined, and the feed does not
                         // redeliver.
                         let mut paused = false;
-                        while shared.pipeline().disk().check(0).is_err() {
+                        while shared.pipeline().disk().check().is_err() {
                             if !std::mem::replace(&mut paused, true) {
                                 tracing::warn!(source = %id, %url, "Websocket feed paused: storage is below the disk budget.");
                             }
