@@ -61,6 +61,20 @@ async fn flood(addr: std::net::SocketAddr, ids: Vec<String>, pad: usize) -> BTre
         .expect("lock")
 }
 
+/// The ids that got `status`, after asserting every answer was 200 or 503 (storage faults
+/// may refuse a request, never fail it otherwise).
+fn with_status(answers: &BTreeMap<String, u16>, status: u16) -> BTreeSet<String> {
+    assert!(
+        answers.values().all(|s| *s == 200 || *s == 503),
+        "only 200 or 503: {answers:?}"
+    );
+    answers
+        .iter()
+        .filter(|(_, s)| **s == status)
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
 /// The file sink's lines, each parsed; the file must end on a complete line.
 fn file_ids(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -116,15 +130,7 @@ async fn full_disk(with_hook: bool) {
     let ballast = fs.fill_leaving(384 << 10);
     let ids: Vec<String> = (0..400).map(|n| format!("e{n:04}")).collect();
     let first = flood(router.addr, ids, 3000).await;
-    let refused: Vec<String> = first
-        .iter()
-        .filter(|(_, s)| **s == 503)
-        .map(|(id, _)| id.clone())
-        .collect();
-    assert!(
-        first.values().all(|s| *s == 200 || *s == 503),
-        "only 200 or 503: {first:?}"
-    );
+    let refused = with_status(&first, 503);
     assert!(!refused.is_empty(), "the disk filled up (no 503 seen)");
     assert!(refused.len() < first.len(), "some requests fit before it did");
 
@@ -212,15 +218,7 @@ async fn the_outbox_or_data_dir_deleted_under_load_keeps_every_acknowledged_even
     assert!(!load.is_finished(), "the load outlasts the deletions");
     std::fs::remove_dir_all(&data).expect("rm -rf data");
     let answers = load.await.expect("load");
-    let acked: BTreeSet<String> = answers
-        .iter()
-        .filter(|(_, s)| **s == 200)
-        .map(|(id, _)| id.clone())
-        .collect();
-    assert!(
-        answers.values().all(|s| *s == 200 || *s == 503),
-        "only 200 or 503: {answers:?}"
-    );
+    let acked = with_status(&answers, 200);
     assert!(acked.len() > answers.len() / 2, "most requests were acknowledged");
     let metrics = get(addr, "/metrics").await.expect("metrics").text();
     assert!(

@@ -75,13 +75,28 @@ const VENDORS: &[(&str, &str)] = &[
 /// The shared secret the Preservica samples were signed with.
 const PRESERVICA_SECRET: &str = "my_shared_secret";
 
-/// `Preservica-Signature` for a body, as Preservica computes it.
-fn preservica_signature(body: &[u8]) -> String {
+/// Hex HMAC-SHA256 of `message` with the Preservica secret (challenge answers are this).
+fn preservica_mac(message: &[u8]) -> String {
     use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(PRESERVICA_SECRET.as_bytes()).expect("key");
-    mac.update(b"preservica-webhook-auth");
-    mac.update(body);
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    mac.update(message);
+    switchyard::blobs::hex(&mac.finalize().into_bytes())
+}
+
+/// `Preservica-Signature` for a body, as Preservica computes it.
+fn preservica_signature(body: &[u8]) -> String {
+    preservica_mac(&[b"preservica-webhook-auth".as_slice(), body].concat())
+}
+
+/// POSTs a Preservica delivery with the given `Preservica-Signature`.
+async fn post_preservica(addr: std::net::SocketAddr, body: &[u8], signature: &str) -> router_tests::Answer {
+    let headers = [
+        ("content-type", "application/json"),
+        ("Preservica-Signature", signature),
+    ];
+    send(addr, "POST", "/ingest/preservica", &headers, body.to_vec())
+        .await
+        .expect("send")
 }
 
 /// The request a sample describes: a bare body is POSTed as JSON; a request envelope
@@ -185,13 +200,7 @@ async fn preservica_bad_signature_is_refused_and_kept() {
     let body = std::fs::read(samples_dir().join("preservica-moved-multi-event.json")).expect("sample");
     let mut signature = preservica_signature(&body);
     signature.replace_range(0..1, if signature.starts_with('0') { "1" } else { "0" });
-    let headers = [
-        ("content-type", "application/json"),
-        ("Preservica-Signature", signature.as_str()),
-    ];
-    let answer = send(router.addr, "POST", "/ingest/preservica", &headers, body.clone())
-        .await
-        .expect("send");
+    let answer = post_preservica(router.addr, &body, &signature).await;
     assert_eq!(answer.status, 401);
     assert!(
         answer.json()["error"]
@@ -227,13 +236,7 @@ async fn preservica_challenges_cannot_sign_a_forged_delivery() {
     let real_signature = preservica_signature(&body);
     assert!(!answer.text().contains(&real_signature), "the signature leaked");
     let stolen = answer.json()["challengeResponse"].as_str().unwrap_or("").to_string();
-    let headers = [
-        ("content-type", "application/json"),
-        ("Preservica-Signature", stolen.as_str()),
-    ];
-    let replay = send(router.addr, "POST", "/ingest/preservica", &headers, body.clone())
-        .await
-        .expect("send");
+    let replay = post_preservica(router.addr, &body, &stolen).await;
     assert_eq!(replay.status, 401, "{}", replay.text());
     assert!(router.jsonl("events.jsonl").is_empty(), "nothing forged got in");
 
@@ -250,11 +253,10 @@ async fn preservica_challenges_cannot_sign_a_forged_delivery() {
         .await
         .expect("send");
         assert_eq!(answer.status, 200, "{}", answer.text());
-        use hmac::Mac;
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(PRESERVICA_SECRET.as_bytes()).expect("key");
-        mac.update(code.as_bytes());
-        let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(answer.json()["challengeResponse"], expected.as_str());
+        assert_eq!(
+            answer.json()["challengeResponse"],
+            preservica_mac(code.as_bytes()).as_str()
+        );
     }
     let over = send(
         router.addr,
@@ -270,12 +272,8 @@ async fn preservica_challenges_cannot_sign_a_forged_delivery() {
     assert!(!over.text().contains("challengeResponse"));
 
     // Requests that fail authentication fill only the fixed budget of the quarantine.
-    let bad = [("content-type", "application/json"), ("Preservica-Signature", "00")];
     for _ in 0..switchyard::quarantine::UNAUTHENTICATED_MAX_ENTRIES + 20 {
-        let answer = send(router.addr, "POST", "/ingest/preservica", &bad, body.clone())
-            .await
-            .expect("send");
-        assert_eq!(answer.status, 401);
+        assert_eq!(post_preservica(router.addr, &body, "00").await.status, 401);
     }
     let kept = router.quarantined().len() as u64;
     assert_eq!(kept, switchyard::quarantine::UNAUTHENTICATED_MAX_ENTRIES);
