@@ -109,11 +109,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     settings,
                     source_id,
                     timeout_ms,
+                    timeout_ms_per_mib,
                     max_memory_bytes,
                 },
         } => {
             let limits = PluginLimits {
                 timeout_ms,
+                timeout_ms_per_mib,
                 max_memory_bytes,
             };
             let report = switchyard::cli::plugin_test(&plugin, &input, &settings, &source_id, limits).await?;

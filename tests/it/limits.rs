@@ -39,6 +39,7 @@ async fn run_filter(guest: &str, limits: PluginLimits) -> (Result<Verdict, Error
 
 const LIMITS: PluginLimits = PluginLimits {
     timeout_ms: 200,
+    timeout_ms_per_mib: 0,
     max_memory_bytes: 4 << 20,
 };
 
@@ -138,7 +139,7 @@ sinks = ["file"]
 "#,
     );
     let cases = [
-        ("limits_loop_forever", "exceeded its CPU deadline of 200 ms"),
+        ("limits_loop_forever", "exceeded its CPU budget of 200 ms"),
         ("limits_grow_memory", "exceeded its memory limit of 4194304 bytes"),
         ("limits_trap", "trapped"),
     ];

@@ -1,6 +1,7 @@
 //! The integration suite: the real router on 127.0.0.1, real plugins built from `plugins/`,
 //! real wasmtime, mock receivers as small real HTTP servers.
 
+mod budgets;
 mod check;
 mod delivery;
 mod examples;

@@ -38,7 +38,7 @@ fn shipped_plugins_load_as_their_kind() {
     let runtime = Runtime::new().expect("runtime");
     let limits = PluginLimits {
         timeout_ms: 1000,
-        max_memory_bytes: 64 << 20,
+        ..PluginLimits::DEFAULT
     };
     for (name, kind) in SHIPPED {
         let plugin = runtime
@@ -59,7 +59,7 @@ async fn plugin_test_runs_a_normalizer_on_a_captured_body() {
     let settings = r#"{"vendor": "noahface", "category": "attendance", "fields": {"vendor_event_id": "eventid", "action": "type", "occurred_at": "utc"}}"#;
     let limits = PluginLimits {
         timeout_ms: 1000,
-        max_memory_bytes: 64 << 20,
+        ..PluginLimits::DEFAULT
     };
     let report = switchyard::cli::plugin_test(
         &plugins_dir().join("normalize-json.wasm"),
@@ -90,7 +90,7 @@ async fn plugin_test_runs_a_filter_and_a_transform_on_an_event() {
     let dir = tempfile::tempdir().expect("tmp");
     let limits = PluginLimits {
         timeout_ms: 1000,
-        max_memory_bytes: 64 << 20,
+        ..PluginLimits::DEFAULT
     };
     // First normalize a sample, then feed the event to the other plugins, as an integrator would.
     let normalized = switchyard::cli::plugin_test(
@@ -125,7 +125,7 @@ async fn bad_plugin_settings_are_reported_by_name() {
     let dir = tempfile::tempdir().expect("tmp");
     let limits = PluginLimits {
         timeout_ms: 1000,
-        max_memory_bytes: 64 << 20,
+        ..PluginLimits::DEFAULT
     };
     let err = switchyard::cli::plugin_test(
         &plugins_dir().join("normalize-json.wasm"),
@@ -155,7 +155,7 @@ fn compiled_plugins_are_cached_on_disk_across_restarts() {
     let wasm = plugins_dir().join("redact.wasm");
     let limits = PluginLimits {
         timeout_ms: 1000,
-        max_memory_bytes: 64 << 20,
+        ..PluginLimits::DEFAULT
     };
     let load = || {
         let runtime = Runtime::with_disk_cache(Some(cache.path().to_path_buf())).expect("runtime");

@@ -174,7 +174,7 @@ async fn self_test_samples_gate_a_reload() {
         "in",
         switchyard::plugin::PluginLimits {
             timeout_ms: 1000,
-            max_memory_bytes: 64 << 20,
+            ..switchyard::plugin::PluginLimits::DEFAULT
         },
     )
     .await

@@ -8,6 +8,7 @@
 )]
 
 pub mod config;
+pub mod load;
 pub mod tmpfs;
 
 pub use config::Config;

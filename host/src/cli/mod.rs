@@ -180,6 +180,9 @@ pub enum PluginCommand {
         /// CPU budget per call.
         #[arg(long, default_value_t = 1000)]
         timeout_ms: u64,
+        /// Further CPU budget per MiB of input.
+        #[arg(long, default_value_t = crate::plugin::PluginLimits::DEFAULT.timeout_ms_per_mib)]
+        timeout_ms_per_mib: u64,
         /// Memory cap.
         #[arg(long, default_value_t = 64 << 20)]
         max_memory_bytes: u64,

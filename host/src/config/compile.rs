@@ -17,9 +17,10 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// that one sender cannot exhaust memory.
 const DEFAULT_MAX_BODY_BYTES: i64 = 1 << 20;
 const MAX_BODY_BYTES_LIMIT: i64 = 64 << 20;
-const DEFAULT_TIMEOUT_MS: i64 = 100;
+const DEFAULT_TIMEOUT_MS: i64 = PluginLimits::DEFAULT.timeout_ms as i64;
+const DEFAULT_TIMEOUT_MS_PER_MIB: i64 = PluginLimits::DEFAULT.timeout_ms_per_mib as i64;
 const MAX_TIMEOUT_MS: i64 = 60_000;
-const DEFAULT_MAX_MEMORY_BYTES: i64 = 64 << 20;
+const DEFAULT_MAX_MEMORY_BYTES: i64 = PluginLimits::DEFAULT.max_memory_bytes as i64;
 /// One wasm page: no plugin can run in less.
 const MIN_MEMORY_BYTES: i64 = 64 << 10;
 
@@ -139,6 +140,13 @@ fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
                 1,
                 MAX_TIMEOUT_MS,
             ) as u64;
+            let timeout_ms_per_mib = cx.int(
+                p.timeout_ms_per_mib.as_ref(),
+                "timeout_ms_per_mib",
+                DEFAULT_TIMEOUT_MS_PER_MIB,
+                0,
+                MAX_TIMEOUT_MS,
+            ) as u64;
             let max_memory_bytes = cx.int(
                 p.max_memory_bytes.as_ref(),
                 "max_memory_bytes",
@@ -167,6 +175,7 @@ fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
                 kind: p.kind,
                 limits: PluginLimits {
                     timeout_ms,
+                    timeout_ms_per_mib,
                     max_memory_bytes,
                 },
                 settings: p

@@ -15,6 +15,7 @@
 //! path = "target/plugins/normalize-json.wasm"
 //! kind = "normalizer"           # normalizer | filter | transform | decider
 //! timeout_ms = 100              # CPU budget per call (default 100)
+//! timeout_ms_per_mib = 250      # plus this much per MiB of the call's input (default 250)
 //! max_memory_bytes = 67108864   # linear-memory cap (default 64 MiB)
 //! settings = { vendor = "acme" }
 //! secrets = { hmac = { env = "ACME_SECRET" } }   # keys for host.hmac-sha256, never values
@@ -95,6 +96,7 @@ pub(crate) struct RawPlugin {
     pub(crate) path: Spanned<String>,
     pub(crate) kind: PluginKind,
     pub(crate) timeout_ms: Option<Spanned<i64>>,
+    pub(crate) timeout_ms_per_mib: Option<Spanned<i64>>,
     pub(crate) max_memory_bytes: Option<Spanned<i64>>,
     pub(crate) settings: Option<toml::Table>,
     pub(crate) secrets: Option<BTreeMap<String, Spanned<RawSecret>>>,

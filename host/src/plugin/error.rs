@@ -53,11 +53,11 @@ pub enum Error {
         message: String,
     },
     /// The guest ran past its CPU budget and was interrupted.
-    #[error("plugin `{plugin}` exceeded its CPU deadline of {budget_ms} ms")]
+    #[error("plugin `{plugin}` exceeded its CPU budget of {budget_ms} ms")]
     DeadlineExceeded {
         /// Plugin id.
         plugin: String,
-        /// The configured `timeout_ms`.
+        /// The call's budget: `timeout_ms` plus `timeout_ms_per_mib` of its input.
         budget_ms: u64,
     },
     /// The guest tried to grow memory (or tables) past its cap.

@@ -3,6 +3,7 @@
 
 use super::bindings::{decide_api, filter_api, normalize_api, transform_api};
 use super::convert;
+use super::cpu;
 use super::error::Error;
 use super::state::{Identity, PluginState, Secrets};
 use crate::event::{Decision, Event};
@@ -50,10 +51,28 @@ impl PluginKind {
 /// Per-plugin budgets from router.toml.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PluginLimits {
-    /// CPU time one call may use.
+    /// CPU time one call may use, whatever its input.
     pub timeout_ms: u64,
+    /// Further CPU time per MiB of the call's input (a normalizer's request body), so the
+    /// largest body a source accepts gets time in proportion.
+    pub timeout_ms_per_mib: u64,
     /// Linear memory the plugin may grow to.
     pub max_memory_bytes: u64,
+}
+
+impl PluginLimits {
+    /// router.toml's defaults: 100 ms per call plus 250 ms per MiB of input, 64 MiB of memory.
+    pub const DEFAULT: PluginLimits = PluginLimits {
+        timeout_ms: 100,
+        timeout_ms_per_mib: 250,
+        max_memory_bytes: 64 << 20,
+    };
+}
+
+impl Default for PluginLimits {
+    fn default() -> PluginLimits {
+        PluginLimits::DEFAULT
+    }
 }
 
 /// A raw request handed to a normalizer.
@@ -235,15 +254,15 @@ impl Plugin {
             PluginState::new(self.identity.clone(), self.limits.max_memory_bytes),
         );
         store.limiter(|state| &mut state.limits);
-        // Each epoch tick while the guest runs costs one tick of budget; in between it yields
-        // to tokio so a spinning plugin cannot starve other requests.
+        // Every epoch tick while the guest runs, compare the CPU time it has used with its
+        // budget (see `cpu`); within budget it yields to tokio, so a spinning plugin cannot
+        // starve other requests.
         store.epoch_deadline_callback(|mut ctx| {
             let state = ctx.data_mut();
-            if state.ticks_left == 0 {
+            if state.cpu.spent_ns() >= state.budget_ms.saturating_mul(1_000_000) {
                 state.deadline_hit = true;
                 return Ok(UpdateDeadline::Interrupt);
             }
-            state.ticks_left -= 1;
             Ok(UpdateDeadline::Yield(1))
         });
         let mut session = Session {
@@ -251,10 +270,9 @@ impl Plugin {
             store,
             guest: None,
         };
-        session.arm();
-        let instance = self
-            .pre
-            .instantiate_async(&mut session.store)
+        session.arm(0);
+        let meter = session.store.data().cpu.clone();
+        let instance = cpu::metered(&meter, self.pre.instantiate_async(&mut session.store))
             .await
             .map_err(|e| session.fault(e))?;
         let store = &mut session.store;
@@ -284,13 +302,19 @@ pub struct Session<'p> {
 }
 
 impl Session<'_> {
-    /// Resets the CPU budget for the next call.
-    fn arm(&mut self) {
-        let tick_ms = super::engine::EPOCH_TICK.as_millis() as u64;
+    /// Resets the CPU budget for the next call, whose input is `input_bytes` long.
+    fn arm(&mut self, input_bytes: usize) {
+        let limits = self.plugin.limits;
         let state = self.store.data_mut();
-        state.ticks_left = self.plugin.limits.timeout_ms.div_ceil(tick_ms).max(1);
+        state.budget_ms = cpu::budget_ms(limits.timeout_ms, limits.timeout_ms_per_mib, input_bytes);
+        state.cpu.reset();
         state.deadline_hit = false;
         self.store.set_epoch_deadline(1);
+    }
+
+    /// The CPU meter of this session's store, for [`cpu::metered`].
+    fn meter(&self) -> Arc<cpu::CpuMeter> {
+        self.store.data().cpu.clone()
     }
 
     fn id(&self) -> String {
@@ -304,7 +328,7 @@ impl Session<'_> {
         if state.deadline_hit || matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
             Error::DeadlineExceeded {
                 plugin: self.id(),
-                budget_ms: self.plugin.limits.timeout_ms,
+                budget_ms: state.budget_ms,
             }
         } else if state.limits.limit_hit {
             Error::ResourceLimit {
@@ -359,14 +383,17 @@ impl Session<'_> {
     /// Runs a normalizer on a request.
     pub async fn normalize(&mut self, request: &Request) -> Result<Normalized, Error> {
         self.plugin.health.call();
-        self.arm();
+        self.arm(request.body.len());
         let Some(Guest::Normalize(guest)) = &self.guest else {
             return Err(self.wrong_kind(PluginKind::Normalizer));
         };
         let guest = guest.clone();
-        let out = guest
-            .call_normalize(&mut self.store, &convert::request_to_wit(request))
-            .await;
+        let meter = self.meter();
+        let out = cpu::metered(
+            &meter,
+            guest.call_normalize(&mut self.store, &convert::request_to_wit(request)),
+        )
+        .await;
         match out {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
@@ -388,12 +415,18 @@ impl Session<'_> {
     /// Runs a filter on one event.
     pub async fn filter(&mut self, event: &Event) -> Result<Verdict, Error> {
         self.plugin.health.call();
-        self.arm();
+        self.arm(0);
         let Some(Guest::Filter(guest)) = &self.guest else {
             return Err(self.wrong_kind(PluginKind::Filter));
         };
         let guest = guest.clone();
-        match guest.call_filter(&mut self.store, &convert::event_to_wit(event)).await {
+        let meter = self.meter();
+        match cpu::metered(
+            &meter,
+            guest.call_filter(&mut self.store, &convert::event_to_wit(event)),
+        )
+        .await
+        {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
             Ok(Ok(verdict)) => Ok(convert::verdict_from_wit(verdict)),
@@ -403,14 +436,17 @@ impl Session<'_> {
     /// Runs a transform on one event.
     pub async fn transform(&mut self, event: &Event) -> Result<Vec<Event>, Error> {
         self.plugin.health.call();
-        self.arm();
+        self.arm(0);
         let Some(Guest::Transform(guest)) = &self.guest else {
             return Err(self.wrong_kind(PluginKind::Transform));
         };
         let guest = guest.clone();
-        match guest
-            .call_transform(&mut self.store, &convert::event_to_wit(event))
-            .await
+        let meter = self.meter();
+        match cpu::metered(
+            &meter,
+            guest.call_transform(&mut self.store, &convert::event_to_wit(event)),
+        )
+        .await
         {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
@@ -428,12 +464,18 @@ impl Session<'_> {
     /// Runs a decider on one event.
     pub async fn decide(&mut self, event: &Event) -> Result<Ruling, Error> {
         self.plugin.health.call();
-        self.arm();
+        self.arm(0);
         let Some(Guest::Decide(guest)) = &self.guest else {
             return Err(self.wrong_kind(PluginKind::Decider));
         };
         let guest = guest.clone();
-        match guest.call_decide(&mut self.store, &convert::event_to_wit(event)).await {
+        let meter = self.meter();
+        match cpu::metered(
+            &meter,
+            guest.call_decide(&mut self.store, &convert::event_to_wit(event)),
+        )
+        .await
+        {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
             Ok(Ok(ruling)) => convert::ruling_from_wit(ruling).map_err(|reason| Error::Contract {

@@ -8,6 +8,7 @@
 
 mod bindings;
 mod convert;
+mod cpu;
 mod engine;
 mod error;
 mod health;

@@ -31,8 +31,10 @@ impl std::fmt::Debug for Identity {
 pub(crate) struct PluginState {
     pub(crate) identity: Arc<Identity>,
     pub(crate) limits: Limits,
-    /// Epoch ticks this call may still run before it is interrupted.
-    pub(crate) ticks_left: u64,
+    /// CPU time the current call has used (see `cpu`).
+    pub(crate) cpu: Arc<super::cpu::CpuMeter>,
+    /// The current call's CPU budget.
+    pub(crate) budget_ms: u64,
     /// Set when the epoch callback interrupted the guest: tells a deadline from other traps.
     pub(crate) deadline_hit: bool,
     /// HMACs computed for the guest in this session (to recognise them in its reply).
@@ -49,7 +51,8 @@ impl PluginState {
                 max_memory_bytes,
                 limit_hit: false,
             },
-            ticks_left: 0,
+            cpu: Arc::default(),
+            budget_ms: 0,
             deadline_hit: false,
             macs: Vec::new(),
             wasi: WasiCtx::builder().build(),

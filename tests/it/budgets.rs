@@ -1,0 +1,58 @@
+//! CPU budgets fit real batches: the budget is the guest's own CPU time, plus time per MiB of
+//! input, so the largest body a source accepts passes, and a batch that passes alone passes
+//! under concurrent senders. (A spinning guest is still stopped: `limits.rs`.)
+
+use router_tests::load::{findface_batch, findface_batch_within};
+use router_tests::{Config, TestRouter, post_json};
+
+const MAX_BODY: usize = 8 << 20;
+
+/// FindFace → file sink, with the plugin's default budget and an 8 MiB body cap.
+fn findface_to_file() -> String {
+    Config::new()
+        .server("dedup_window_secs = 0")
+        .server("min_free_bytes = 0")
+        .plugin("normalize-findface", "normalize-findface", "normalizer", &[])
+        .source(
+            "findface",
+            "/ingest/findface",
+            "normalize-findface",
+            &[&format!("max_body_bytes = {MAX_BODY}")],
+        )
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_findface_batch_as_large_as_the_body_cap_passes() {
+    let router = TestRouter::start(&findface_to_file()).await;
+    let (body, n) = findface_batch_within(MAX_BODY);
+    assert!(body.len() > MAX_BODY - (64 << 10), "the batch should fill the cap");
+    let answer = post_json(router.addr, "/ingest/findface", body).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let events = router.jsonl("events.jsonl");
+    assert_eq!(events.len(), n);
+    assert_eq!(events[n - 1]["delivery"]["batch_index"], n - 1);
+    router.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_passes_alone_passes_under_16_concurrent_senders() {
+    let router = TestRouter::start(&findface_to_file()).await;
+    let body = bytes::Bytes::from(findface_batch(400));
+    let alone = post_json(router.addr, "/ingest/findface", body.clone()).await;
+    assert_eq!(alone.status, 200, "{}", alone.text());
+    let senders: Vec<_> = (0..16)
+        .map(|_| {
+            let (addr, body) = (router.addr, body.clone());
+            tokio::spawn(async move { post_json(addr, "/ingest/findface", body).await })
+        })
+        .collect();
+    for sender in senders {
+        let answer = sender.await.expect("sender");
+        assert_eq!(answer.status, 200, "{}", answer.text());
+    }
+    assert_eq!(router.jsonl("events.jsonl").len(), 17 * 400);
+    router.stop().await;
+}
