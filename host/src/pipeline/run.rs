@@ -6,7 +6,7 @@ use crate::blobs::sniff_mime;
 use crate::dedup::Seen;
 use crate::event::{AuthKind, Delivery, Event, SCHEMA, Transport};
 use crate::outbox::{NewRow, webhook_id_with};
-use crate::plugin::{self, Reply, Request, Verdict};
+use crate::plugin::{self, Reply, Request};
 use crate::sink::Sink;
 use bytes::Bytes;
 use std::collections::BTreeMap;
@@ -118,10 +118,7 @@ impl Pipeline {
         auth: AuthKind,
         store_media: bool,
     ) -> Result<Processed, ProcessError> {
-        let mut normalized = {
-            let mut session = source.normalizer.session().await?;
-            session.normalize(request).await?
-        };
+        let mut normalized = source.normalizer.normalize_request(request).await?;
         let total = normalized.events.len();
         stamp(&mut normalized.events, request, auth);
         for (event_index, media_index, bytes) in std::mem::take(&mut normalized.media_content) {
@@ -148,29 +145,18 @@ impl Pipeline {
             if events.is_empty() {
                 break;
             }
-            let mut session = filter.session().await?;
-            let mut kept = Vec::with_capacity(events.len());
-            for event in events {
-                match session.filter(&event).await? {
-                    Verdict::Keep => kept.push(event),
-                    Verdict::Drop(reason) => {
-                        dropped += 1;
-                        tracing::debug!(plugin = filter.id(), event_uid = %event.event_uid, %reason, "Event dropped by filter.");
-                    }
-                }
+            let filtered = filter.filter_events(events).await?;
+            for (event_uid, reason) in &filtered.dropped {
+                tracing::debug!(plugin = filter.id(), %event_uid, %reason, "Event dropped by filter.");
             }
-            events = kept;
+            dropped += filtered.dropped.len();
+            events = filtered.kept;
         }
         for transform in &source.transforms {
             if events.is_empty() {
                 break;
             }
-            let mut session = transform.session().await?;
-            let mut out = Vec::with_capacity(events.len());
-            for event in &events {
-                out.extend(session.transform(event).await?);
-            }
-            events = out;
+            events = transform.transform_events(events).await?;
         }
         Ok(Processed {
             reply_carries_mac: normalized.reply_carries_mac,

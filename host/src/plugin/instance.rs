@@ -132,6 +132,15 @@ pub enum Verdict {
     Drop(String),
 }
 
+/// What a filter stage did to a request's events.
+#[derive(Debug, Clone)]
+pub struct Filtered {
+    /// Kept events, in order.
+    pub kept: Vec<Event>,
+    /// `(event uid, reason)` of each dropped event.
+    pub dropped: Vec<(String, String)>,
+}
+
 /// A decider's ruling.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ruling {
@@ -245,6 +254,51 @@ impl Plugin {
     /// Hex sha256 of the .wasm file.
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// Normalizes one request in a fresh instance, on the plugin threads (see `pool`).
+    pub async fn normalize_request(self: &Arc<Self>, request: &Request) -> Result<Normalized, Error> {
+        let (plugin, request) = (self.clone(), request.clone());
+        super::pool::run(
+            self.id(),
+            async move { plugin.session().await?.normalize(&request).await },
+        )
+        .await
+    }
+
+    /// Filters a request's events in one instance, on the plugin threads: the kept events in
+    /// order, and the reasons of the dropped ones (with their event uids).
+    pub async fn filter_events(self: &Arc<Self>, events: Vec<Event>) -> Result<Filtered, Error> {
+        let plugin = self.clone();
+        super::pool::run(self.id(), async move {
+            let mut session = plugin.session().await?;
+            let mut filtered = Filtered {
+                kept: Vec::with_capacity(events.len()),
+                dropped: Vec::new(),
+            };
+            for event in events {
+                match session.filter(&event).await? {
+                    Verdict::Keep => filtered.kept.push(event),
+                    Verdict::Drop(reason) => filtered.dropped.push((event.event_uid, reason)),
+                }
+            }
+            Ok(filtered)
+        })
+        .await
+    }
+
+    /// Transforms a request's events in one instance, on the plugin threads.
+    pub async fn transform_events(self: &Arc<Self>, events: Vec<Event>) -> Result<Vec<Event>, Error> {
+        let plugin = self.clone();
+        super::pool::run(self.id(), async move {
+            let mut session = plugin.session().await?;
+            let mut out = Vec::with_capacity(events.len());
+            for event in &events {
+                out.extend(session.transform(event).await?);
+            }
+            Ok(out)
+        })
+        .await
     }
 
     /// Starts a session: a fresh store and instance for one request.

@@ -14,11 +14,12 @@ mod error;
 mod health;
 mod host;
 mod instance;
+mod pool;
 mod state;
 
 pub use engine::MAX_PLUGIN_MEMORY_BYTES;
 pub use engine::Runtime;
 pub use error::Error;
 pub use health::{Health, RollbackPolicy};
-pub use instance::{Normalized, Plugin, PluginKind, PluginLimits, Reply, Request, Ruling, Session, Verdict};
+pub use instance::{Filtered, Normalized, Plugin, PluginKind, PluginLimits, Reply, Request, Ruling, Session, Verdict};
 pub use state::Secrets;

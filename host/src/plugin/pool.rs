@@ -1,0 +1,54 @@
+//! The threads plugins run on.
+//!
+//! Guest code is CPU-bound: a 100-event FindFace batch holds a thread for milliseconds
+//! between yields. On the router's own runtime that starved everything else sharing the
+//! worker — every step of a webhook delivery (write, read, settle, launch the next) waited
+//! behind several guests' slices, so under sustained ingest only ~5 % of the acknowledged
+//! events were delivered. Plugin calls therefore run on this separate runtime, whose threads
+//! the kernel schedules against the router's I/O threads: a delivery or an accept that wakes
+//! up preempts a guest instead of queueing behind it. One pool per process, one worker per
+//! core available to it.
+
+use super::error::Error;
+use std::future::Future;
+use std::sync::OnceLock;
+
+static POOL: OnceLock<Option<tokio::runtime::Runtime>> = OnceLock::new();
+
+fn pool() -> Option<&'static tokio::runtime::Runtime> {
+    POOL.get_or_init(|| {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("switchyard-plugin")
+            .enable_time()
+            .build()
+        {
+            Ok(runtime) => Some(runtime),
+            Err(e) => {
+                tracing::error!(error = %e, "Could not start the plugin threads; plugins run on the I/O threads.");
+                None
+            }
+        }
+    })
+    .as_ref()
+}
+
+/// Runs one stage of plugin work (a session and its calls) on the plugin threads and waits
+/// for it. `plugin` names the plugin in the error if the work panicked.
+pub(crate) async fn run<T, F>(plugin: &str, work: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+{
+    let Some(pool) = pool() else {
+        return work.await;
+    };
+    match pool.spawn(work).await {
+        Ok(result) => result,
+        Err(e) => Err(Error::Trapped {
+            plugin: plugin.to_string(),
+            message: format!("the host panicked while running it: {e}"),
+        }),
+    }
+}

@@ -1,0 +1,558 @@
+//! `make bench` (external part): the release router as its own process pinned to core 0, the
+//! load generator (wrk from Debian, a Lua body script) and a counting webhook receiver pinned
+//! to core 1, FindFace batches of 1/10/100 events built from the recorded sample.
+//!
+//! 1. normalize-findface → file sink (fdatasync before each 2xx): acknowledged events/s,
+//!    request p50/p99, the router's CPU use and peak RSS;
+//! 2. normalize-findface → outbox → one webhook POST per event to the counting receiver:
+//!    acknowledged and delivered events/s over the same window, and the drain time after it;
+//! 3. open loop: batch 10 at a fixed 100 requests/s to the file sink, p50/p99 latency;
+//! 4. the normalize stage alone, in this process: the FindFace normalizer compiled natively
+//!    (the plugin crate is an rlib) against the same crate as a WASM component through the
+//!    plugin runtime (instantiate, lower the request, run, lift and convert the events);
+//! 5. the cost of one Rust filter call per request (fresh instance + call).
+//!
+//! Results go into BENCHMARKS.md (`record_benchmarks`).
+
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark driver: blocking waits on child processes are the point"
+)]
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use router_tests::load::{findface_batch, findface_event};
+use router_tests::{Config, plugins_dir, record_benchmarks, workspace};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+/// Seconds each closed-loop run lasts.
+const RUN_SECS: u64 = 10;
+/// Connections wrk keeps open (the vendors' own senders rarely use more than a few).
+const CONNECTIONS: u32 = 4;
+const BATCHES: [usize; 3] = [1, 10, 100];
+
+fn main() {
+    pin_self_to_core(1);
+    for tool in ["wrk", "taskset"] {
+        assert!(
+            Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "`{tool}` is missing: `make bench` installs it (scripts/bench-tools.sh)"
+        );
+    }
+    let binary = workspace().join("target/release/switchyard");
+    assert!(binary.exists(), "build the release router first (`make bench` does)");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut rows = Vec::new();
+    let scratch = tempfile::tempdir().expect("tmp");
+    // `cargo bench --bench external -- webhook stage` runs only those parts.
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let part = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+
+    for batch in BATCHES.into_iter().filter(|_| part("file")) {
+        let run = closed_loop(&binary, scratch.path(), batch, Sink::File, &runtime);
+        println!("file sink, batch {batch}: {run:?}");
+        rows.push((
+            format!(
+                "external: FindFace batch {batch} → normalize-findface → file sink (fdatasync), wrk -c{CONNECTIONS}"
+            ),
+            format!(
+                "{:.0} events/s acked ({:.0} req/s), p50 {:.1} ms, p99 {:.1} ms, router CPU {:.0} %, peak RSS {} MB",
+                run.acked_events_per_sec,
+                run.requests_per_sec,
+                run.p50_ms,
+                run.p99_ms,
+                run.cpu_percent,
+                run.peak_rss_kb / 1024
+            ),
+        ));
+    }
+    for batch in BATCHES.into_iter().filter(|_| part("webhook")) {
+        let run = closed_loop(&binary, scratch.path(), batch, Sink::Webhook, &runtime);
+        println!("webhook sink, batch {batch}: {run:?}");
+        rows.push((
+            format!(
+                "external: FindFace batch {batch} → normalize-findface → outbox → webhook POST per event, wrk -c{CONNECTIONS}"
+            ),
+            format!(
+                "{:.0} events/s acked, {:.0} delivered in the same {RUN_SECS} s ({:.0} %), backlog drained {:.1} s later; \
+                 p50 {:.1} ms, p99 {:.1} ms, router CPU {:.0} %, peak RSS {} MB",
+                run.acked_events_per_sec,
+                run.delivered_events_per_sec,
+                100.0 * run.delivered_events_per_sec / run.acked_events_per_sec.max(1.0),
+                run.drain_secs,
+                run.p50_ms,
+                run.p99_ms,
+                run.cpu_percent,
+                run.peak_rss_kb / 1024
+            ),
+        ));
+    }
+    if part("open") {
+        let (p50, p99) = open_loop(&binary, scratch.path(), &runtime);
+        println!("open loop: p50 {p50:.2} ms, p99 {p99:.2} ms");
+        rows.push((
+            "external: open loop, FindFace batch 10 at 100 requests/s → file sink".to_string(),
+            format!("p50 {p50:.2} ms, p99 {p99:.2} ms"),
+        ));
+    }
+    if part("stage") {
+        let (native, wasm) = runtime.block_on(normalize_stage());
+        println!("normalize stage: native {native:.1} µs/event, wasm {wasm:.1} µs/event");
+        rows.push((
+            "normalize-findface stage, batch 100: WASM component vs the same crate compiled natively".to_string(),
+            format!(
+                "WASM {wasm:.1} µs/event, native {native:.1} µs/event: WASM at {:.2}× native speed",
+                native / wasm
+            ),
+        ));
+    }
+    if part("filter") {
+        let filter_us = runtime.block_on(filter_call());
+        println!("rust filter: {filter_us:.1} µs per request");
+        rows.push((
+            "Rust filter (drop-unmatched): fresh instance + one call".to_string(),
+            format!("{filter_us:.1} µs per request"),
+        ));
+    }
+    record_benchmarks(&rows);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Sink {
+    File,
+    Webhook,
+}
+
+#[derive(Debug, Default)]
+struct Run {
+    requests_per_sec: f64,
+    acked_events_per_sec: f64,
+    delivered_events_per_sec: f64,
+    drain_secs: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    cpu_percent: f64,
+    peak_rss_kb: u64,
+}
+
+/// wrk against a fresh router for [`RUN_SECS`].
+fn closed_loop(binary: &Path, scratch: &Path, batch: usize, sink: Sink, runtime: &tokio::runtime::Runtime) -> Run {
+    let receiver = runtime.block_on(CountingReceiver::start());
+    let router = RouterProcess::start(binary, scratch, &config(sink, &receiver.url()));
+    let body_file = scratch.join(format!("batch{batch}.json"));
+    std::fs::write(&body_file, findface_batch(batch)).expect("body");
+    let lua = scratch.join(format!("batch{batch}.lua"));
+    std::fs::write(
+        &lua,
+        format!(
+            "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
+             local f = io.open(\"{}\", \"rb\"); wrk.body = f:read(\"*a\"); f:close()\n",
+            body_file.display()
+        ),
+    )
+    .expect("lua");
+    // Warm-up, not measured: the first requests fault in the plugin's pool slot and code.
+    let _ = Command::new("taskset")
+        .args(["-c", "1", "wrk", "-t1", &format!("-c{CONNECTIONS}"), "-d2s", "-s"])
+        .arg(&lua)
+        .arg(format!("http://{}/ingest/findface", router.addr))
+        .output();
+    let cpu_before = router.cpu_secs();
+    let delivered_before = receiver.count();
+    let started = Instant::now();
+    let out = Command::new("taskset")
+        .args([
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            &format!("-c{CONNECTIONS}"),
+            &format!("-d{RUN_SECS}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(&lua)
+        .arg(format!("http://{}/ingest/findface", router.addr))
+        .output()
+        .expect("run wrk");
+    let wall = started.elapsed().as_secs_f64();
+    let delivered_in_window = receiver.count() - delivered_before;
+    let cpu = router.cpu_secs() - cpu_before;
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    if std::env::var_os("BENCH_VERBOSE").is_some() {
+        println!("{report}");
+    }
+    let wrk = parse_wrk(&report);
+    assert_eq!(wrk.non_2xx, 0, "the router refused requests under load:\n{report}");
+    let mut run = Run {
+        requests_per_sec: wrk.requests_per_sec,
+        acked_events_per_sec: wrk.requests_per_sec * batch as f64,
+        p50_ms: wrk.p50_ms,
+        p99_ms: wrk.p99_ms,
+        cpu_percent: 100.0 * cpu / wall,
+        ..Run::default()
+    };
+    if sink == Sink::Webhook {
+        run.delivered_events_per_sec = delivered_in_window as f64 / wall;
+        let acked = wrk.requests as u64 * batch as u64;
+        let drain = Instant::now();
+        while receiver.count() - delivered_before < acked && drain.elapsed() < Duration::from_secs(300) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            receiver.count() - delivered_before >= acked,
+            "not every acknowledged event was delivered"
+        );
+        run.drain_secs = drain.elapsed().as_secs_f64();
+    }
+    run.peak_rss_kb = router.peak_rss_kb();
+    drop(router);
+    runtime.block_on(receiver.stop());
+    run
+}
+
+/// Batch 10 at a fixed rate of 100 requests/s for [`RUN_SECS`], each request sent on time
+/// whether or not earlier ones were answered (no coordinated omission).
+fn open_loop(binary: &Path, scratch: &Path, runtime: &tokio::runtime::Runtime) -> (f64, f64) {
+    let router = RouterProcess::start(binary, scratch, &config(Sink::File, "http://127.0.0.1:9/"));
+    let body = Bytes::from(findface_batch(10));
+    let addr = router.addr;
+    let mut latencies: Vec<f64> = runtime.block_on(async move {
+        // Warm-up, not measured (see `closed_loop`).
+        for _ in 0..200 {
+            router_tests::post_json(addr, "/ingest/findface", body.clone()).await;
+        }
+        let mut tick = tokio::time::interval(Duration::from_millis(10));
+        let mut sent = Vec::new();
+        for _ in 0..RUN_SECS * 100 {
+            tick.tick().await;
+            let body = body.clone();
+            sent.push(tokio::spawn(async move {
+                let started = Instant::now();
+                let answer = router_tests::post_json(addr, "/ingest/findface", body).await;
+                assert_eq!(answer.status, 200, "{}", answer.text());
+                started.elapsed().as_secs_f64() * 1000.0
+            }));
+        }
+        let mut out = Vec::new();
+        for s in sent {
+            out.push(s.await.expect("request"));
+        }
+        out
+    });
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    (at(0.50), at(0.99))
+}
+
+/// µs per event of the FindFace normalizer on a 100-event batch: (native, WASM).
+async fn normalize_stage() -> (f64, f64) {
+    let body = findface_batch(100);
+    let rounds = 200;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let events = router_plugin_normalize_findface::normalize_body(&body, "bench").expect("native normalize");
+        std::hint::black_box(events);
+    }
+    let native = started.elapsed().as_secs_f64() * 1e6 / (rounds * 100) as f64;
+
+    let runtime = switchyard::plugin::Runtime::new().expect("runtime");
+    let plugin = runtime
+        .load(
+            "normalize-findface",
+            &plugins_dir().join("normalize-findface.wasm"),
+            switchyard::plugin::PluginKind::Normalizer,
+            switchyard::plugin::PluginLimits::DEFAULT,
+            &serde_json::json!({}),
+        )
+        .expect("load");
+    let request = switchyard::plugin::Request {
+        method: "POST".into(),
+        path: "/ingest/findface".into(),
+        query: String::new(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: Bytes::from(body),
+        remote_addr: None,
+        source_id: "bench".into(),
+        delivery_id: "d".into(),
+        received_at: "2026-01-01T00:00:00Z".into(),
+    };
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let mut session = plugin.session().await.expect("session");
+        let out = session.normalize(&request).await.expect("wasm normalize");
+        assert_eq!(out.events.len(), 100);
+    }
+    let wasm = started.elapsed().as_secs_f64() * 1e6 / (rounds * 100) as f64;
+    (native, wasm)
+}
+
+/// µs per request for a fresh drop-unmatched instance and one filter call.
+async fn filter_call() -> f64 {
+    let runtime = switchyard::plugin::Runtime::new().expect("runtime");
+    let plugin = runtime
+        .load(
+            "drop-unmatched",
+            &plugins_dir().join("drop-unmatched.wasm"),
+            switchyard::plugin::PluginKind::Filter,
+            switchyard::plugin::PluginLimits::DEFAULT,
+            &serde_json::json!({}),
+        )
+        .expect("load");
+    let normalizer = runtime
+        .load(
+            "normalize-findface",
+            &plugins_dir().join("normalize-findface.wasm"),
+            switchyard::plugin::PluginKind::Normalizer,
+            switchyard::plugin::PluginLimits::DEFAULT,
+            &serde_json::json!({}),
+        )
+        .expect("load");
+    let request = switchyard::plugin::Request {
+        method: "POST".into(),
+        path: "/".into(),
+        query: String::new(),
+        headers: Vec::new(),
+        body: Bytes::from(serde_json::to_vec(&vec![findface_event()]).expect("body")),
+        remote_addr: None,
+        source_id: "bench".into(),
+        delivery_id: "d".into(),
+        received_at: "2026-01-01T00:00:00Z".into(),
+    };
+    let event = normalizer
+        .session()
+        .await
+        .expect("session")
+        .normalize(&request)
+        .await
+        .expect("normalize")
+        .events
+        .remove(0);
+    let rounds = 2000;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let mut session = plugin.session().await.expect("session");
+        std::hint::black_box(session.filter(&event).await.expect("filter"));
+    }
+    started.elapsed().as_secs_f64() * 1e6 / rounds as f64
+}
+
+/// The router.toml of a run: FindFace into the file sink or the webhook sink.
+fn config(sink: Sink, receiver: &str) -> String {
+    let config = Config::new()
+        .server("listen = \"{listen}\"")
+        .server("dedup_window_secs = 0")
+        .server("min_free_bytes = 0")
+        .plugin("normalize-findface", "normalize-findface", "normalizer", &[])
+        .source(
+            "findface",
+            "/ingest/findface",
+            "normalize-findface",
+            &["max_body_bytes = 8388608"],
+        );
+    match sink {
+        Sink::File => config.file_sink("events", "events.jsonl").route(&["events"]),
+        Sink::Webhook => config.webhook("hook", receiver, &[]).route(&["hook"]),
+    }
+    .to_string()
+}
+
+/// The release router as a child process pinned to core 0, killed on drop.
+struct RouterProcess {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl RouterProcess {
+    fn start(binary: &Path, scratch: &Path, config: &str) -> RouterProcess {
+        let dir = tempfile::tempdir_in(scratch).expect("router dir");
+        let addr = free_port();
+        let text = config
+            .replace("{listen}", &addr.to_string())
+            .replace("{plugins}", &plugins_dir().display().to_string());
+        let path = dir.path().join("router.toml");
+        std::fs::write(&path, text).expect("config");
+        let child = Command::new("taskset")
+            .args(["-c", "0"])
+            .arg(binary)
+            .args(["run", "--no-watch", "--config"])
+            .arg(&path)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("router.log")).expect("log"))
+            .spawn()
+            .expect("start the router");
+        let router = RouterProcess { child, addr, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the router did not start listening on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        router
+    }
+
+    fn proc_file(&self, name: &str) -> String {
+        std::fs::read_to_string(PathBuf::from(format!("/proc/{}/{name}", self.child.id()))).unwrap_or_default()
+    }
+
+    /// User + system CPU seconds the router has used.
+    fn cpu_secs(&self) -> f64 {
+        let stat = self.proc_file("stat");
+        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted after the name.
+        let ticks: u64 = fields
+            .get(11..13)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.parse::<u64>().ok())
+            .sum();
+        ticks as f64 / 100.0
+    }
+
+    fn peak_rss_kb(&self) -> u64 {
+        self.proc_file("status")
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for RouterProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr")
+}
+
+/// A webhook receiver that only counts requests and answers 204.
+struct CountingReceiver {
+    addr: SocketAddr,
+    count: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CountingReceiver {
+    async fn start() -> CountingReceiver {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let addr = listener.local_addr().expect("addr");
+        let count = Arc::new(AtomicU64::new(0));
+        let counter = count.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                        let counter = counter.clone();
+                        async move {
+                            let _ = request.into_body().collect().await;
+                            counter.fetch_add(1, Ordering::Relaxed);
+                            Ok::<_, std::convert::Infallible>(
+                                hyper::Response::builder()
+                                    .status(204)
+                                    .body(Empty::<Bytes>::new())
+                                    .expect("response"),
+                            )
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        CountingReceiver { addr, count, task }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/hook", self.addr)
+    }
+
+    fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    async fn stop(self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Debug, Default)]
+struct Wrk {
+    requests: f64,
+    requests_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+}
+
+/// The numbers of a `wrk --latency` report.
+fn parse_wrk(report: &str) -> Wrk {
+    let mut wrk = Wrk::default();
+    for line in report.lines().map(str::trim) {
+        let mut parts = line.split_whitespace();
+        match (parts.next(), parts.next()) {
+            (Some("Requests/sec:"), Some(v)) => wrk.requests_per_sec = v.parse().unwrap_or(0.0),
+            (Some("50%"), Some(v)) => wrk.p50_ms = millis(v),
+            (Some("99%"), Some(v)) => wrk.p99_ms = millis(v),
+            (Some(n), Some("requests")) => wrk.requests = n.parse().unwrap_or(0.0),
+            _ => {}
+        }
+        if let Some(n) = line.strip_prefix("Non-2xx or 3xx responses:") {
+            wrk.non_2xx = n.trim().parse().unwrap_or(0);
+        }
+    }
+    assert!(wrk.requests_per_sec > 0.0, "wrk reported nothing:\n{report}");
+    wrk
+}
+
+/// `1.23ms`, `456.78us`, `1.02s` → milliseconds.
+fn millis(v: &str) -> f64 {
+    let (number, scale) = if let Some(n) = v.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = v.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (v, 1.0)
+    };
+    number.parse::<f64>().unwrap_or(0.0) * scale
+}
+
+/// Pins this process (and the threads it starts later) to `core`, away from the router's.
+fn pin_self_to_core(core: u32) {
+    let pinned = Command::new("taskset")
+        .args(["-p", "-c", &core.to_string(), &std::process::id().to_string()])
+        .stdout(Stdio::null())
+        .status();
+    if !pinned.is_ok_and(|s| s.success()) {
+        eprintln!("warning: could not pin the benchmark driver to core {core}");
+    }
+}
