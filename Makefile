@@ -28,9 +28,12 @@ test: plugins
 check: plugins build
 	./target/release/switchyard check --config $(CONFIG)
 
-# Release-mode measurements; rewrites the results table in BENCHMARKS.md.
-bench: plugins
-	$(CARGO) bench --locked -p router-tests --bench reload --bench outbox
+# Release-mode measurements; rewrites the results table in BENCHMARKS.md. The external part
+# runs the release binary pinned to core 0 with wrk on core 1 (scripts/bench-tools.sh installs
+# wrk); `cargo bench -p router-tests --bench external -- webhook` runs one part of it.
+bench: plugins build
+	bash scripts/bench-tools.sh
+	$(CARGO) bench --locked -p router-tests --bench reload --bench outbox --bench external
 
 fmt:
 	$(CARGO) fmt --all

@@ -70,7 +70,7 @@ pub fn fingerprint(event: &Event) -> [u8; 32] {
         replay_suspected: false,
     };
     e.warnings.clear();
-    e.vendor_fields_raw = serde_json::Value::Null;
+    e.vendor_fields_raw = crate::event::JsonObject::empty();
     Sha256::digest(serde_json::to_vec(&e).unwrap_or_default()).into()
 }
 
@@ -239,7 +239,7 @@ pub(crate) mod tests {
         }))
         .unwrap();
         e.attributes = None;
-        e.vendor_extras = serde_json::json!({ "score": score });
+        e.vendor_extras = crate::event::JsonObject::from_value(&serde_json::json!({ "score": score })).unwrap();
         e
     }
 
@@ -265,7 +265,9 @@ pub(crate) mod tests {
         get.delivery.transport = crate::event::Transport::HttpGet;
         get.warnings
             .push("number_from_string:attributes.body_temperature_c".into());
-        get.vendor_fields_raw = serde_json::json!({ "attributes.body_temperature_c": "36.9" });
+        get.vendor_fields_raw =
+            crate::event::JsonObject::from_value(&serde_json::json!({ "attributes.body_temperature_c": "36.9" }))
+                .unwrap();
         assert_eq!(d.check(&post), Seen::New);
         assert_eq!(d.check(&get), Seen::Repeat("u1".into()));
     }

@@ -117,6 +117,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 timeout_ms,
                 timeout_ms_per_mib,
                 max_memory_bytes,
+                ..PluginLimits::DEFAULT
             };
             let report = switchyard::cli::plugin_test(&plugin, &input, &settings, &source_id, limits).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);

@@ -51,8 +51,13 @@ fn main() {
             "`{tool}` is missing: `make bench` installs it (scripts/bench-tools.sh)"
         );
     }
-    let binary = workspace().join("target/release/switchyard");
+    // Another build can be measured the same way (e.g. the commit before a change):
+    // SWITCHYARD_BENCH_BIN=/other/target/release/switchyard SWITCHYARD_BENCH_PLUGINS=/other/target/plugins.
+    let binary = std::env::var_os("SWITCHYARD_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/release/switchyard"));
     assert!(binary.exists(), "build the release router first (`make bench` does)");
+    let other_build = std::env::var_os("SWITCHYARD_BENCH_BIN").is_some();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -123,14 +128,28 @@ fn main() {
         ));
     }
     if part("filter") {
-        let filter_us = runtime.block_on(filter_call());
-        println!("rust filter: {filter_us:.1} µs per request");
+        let fresh = runtime.block_on(filter_call(switchyard::plugin::Reuse::Fresh));
+        let warm = runtime.block_on(filter_call(switchyard::plugin::Reuse::Warm));
+        println!("rust filter: {fresh:.1} µs per request fresh, {warm:.1} µs warm");
         rows.push((
-            "Rust filter (drop-unmatched): fresh instance + one call".to_string(),
-            format!("{filter_us:.1} µs per request"),
+            "Rust filter (drop-unmatched), one call per request".to_string(),
+            format!(
+                "{fresh:.1} µs with a fresh instance (`reuse = \"fresh\"`), {warm:.1} µs warm (`reuse = \"warm\"`)"
+            ),
         ));
     }
-    record_benchmarks(&rows);
+    if other_build {
+        println!("(another build was measured: BENCHMARKS.md left as it is)");
+    } else {
+        record_benchmarks(&rows);
+    }
+}
+
+/// The plugins the router under test loads.
+fn bench_plugins() -> PathBuf {
+    std::env::var_os("SWITCHYARD_BENCH_PLUGINS")
+        .map(PathBuf::from)
+        .unwrap_or_else(plugins_dir)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -303,15 +322,18 @@ async fn normalize_stage() -> (f64, f64) {
     (native, wasm)
 }
 
-/// µs per request for a fresh drop-unmatched instance and one filter call.
-async fn filter_call() -> f64 {
+/// µs per request for a drop-unmatched session (a fresh or a warm instance) and one call.
+async fn filter_call(reuse: switchyard::plugin::Reuse) -> f64 {
     let runtime = switchyard::plugin::Runtime::new().expect("runtime");
     let plugin = runtime
         .load(
             "drop-unmatched",
             &plugins_dir().join("drop-unmatched.wasm"),
             switchyard::plugin::PluginKind::Filter,
-            switchyard::plugin::PluginLimits::DEFAULT,
+            switchyard::plugin::PluginLimits {
+                reuse,
+                ..switchyard::plugin::PluginLimits::DEFAULT
+            },
             &serde_json::json!({}),
         )
         .expect("load");
@@ -386,7 +408,7 @@ impl RouterProcess {
         let addr = free_port();
         let text = config
             .replace("{listen}", &addr.to_string())
-            .replace("{plugins}", &plugins_dir().display().to_string());
+            .replace("{plugins}", &bench_plugins().display().to_string());
         let path = dir.path().join("router.toml");
         std::fs::write(&path, text).expect("config");
         let child = Command::new("taskset")

@@ -41,6 +41,7 @@ const LIMITS: PluginLimits = PluginLimits {
     timeout_ms: 200,
     timeout_ms_per_mib: 0,
     max_memory_bytes: 4 << 20,
+    reuse: switchyard::plugin::Reuse::Fresh,
 };
 
 #[tokio::test]
@@ -175,4 +176,46 @@ sinks = ["file"]
     }
     assert_eq!(router.jsonl("events.jsonl").len(), cases.len());
     router.stop().await;
+}
+
+/// One `reuse_once` instance per request (`Fresh`) or kept across requests (`Warm`): the guest
+/// traps when an instance is called twice.
+async fn reuse_once_runs(reuse: switchyard::plugin::Reuse) -> Vec<Result<Verdict, Error>> {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = wat_guest("reuse_once", "filter", dir.path());
+    let runtime = Runtime::new().expect("runtime");
+    let limits = PluginLimits { reuse, ..LIMITS };
+    let plugin = runtime
+        .load("reuse_once", &path, PluginKind::Filter, limits, &serde_json::json!({}))
+        .expect("load");
+    let mut results = Vec::new();
+    for _ in 0..3 {
+        let result = match plugin.session().await {
+            Ok(mut s) => s.filter(&event()).await,
+            Err(e) => Err(e),
+        };
+        results.push(result);
+    }
+    results
+}
+
+#[tokio::test]
+async fn fresh_instances_share_nothing_between_requests() {
+    for result in reuse_once_runs(switchyard::plugin::Reuse::Fresh).await {
+        assert_eq!(result.expect("a fresh instance keeps"), Verdict::Keep);
+    }
+}
+
+#[tokio::test]
+async fn warm_instances_are_reused_and_a_trapped_one_is_discarded() {
+    let results = reuse_once_runs(switchyard::plugin::Reuse::Warm).await;
+    // 1: a new instance keeps; 2: the same instance again traps (so it was reused);
+    // 3: the trapped instance was thrown away, a new one keeps.
+    assert_eq!(results[0].as_ref().expect("first"), &Verdict::Keep);
+    assert!(
+        matches!(&results[1], Err(Error::Trapped { plugin, .. }) if plugin == "reuse_once"),
+        "the second request should reuse the instance: {:?}",
+        results[1]
+    );
+    assert_eq!(results[2].as_ref().expect("third"), &Verdict::Keep);
 }

@@ -177,6 +177,7 @@ fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
                     timeout_ms,
                     timeout_ms_per_mib,
                     max_memory_bytes,
+                    reuse: p.reuse.unwrap_or_default(),
                 },
                 settings: p
                     .settings

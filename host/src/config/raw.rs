@@ -17,6 +17,8 @@
 //! timeout_ms = 100              # CPU budget per call (default 100)
 //! timeout_ms_per_mib = 250      # plus this much per MiB of the call's input (default 250)
 //! max_memory_bytes = 67108864   # linear-memory cap (default 64 MiB)
+//! reuse = "fresh"               # fresh: a new instance per request (default); warm: keep
+//!                               # instances and reuse them (state carries over; see README)
 //! settings = { vendor = "acme" }
 //! secrets = { hmac = { env = "ACME_SECRET" } }   # keys for host.hmac-sha256, never values
 //! rollback = { max_failure_ratio = 0.5, min_calls = 10, window_secs = 300 }   # the default
@@ -98,6 +100,7 @@ pub(crate) struct RawPlugin {
     pub(crate) timeout_ms: Option<Spanned<i64>>,
     pub(crate) timeout_ms_per_mib: Option<Spanned<i64>>,
     pub(crate) max_memory_bytes: Option<Spanned<i64>>,
+    pub(crate) reuse: Option<crate::plugin::Reuse>,
     pub(crate) settings: Option<toml::Table>,
     pub(crate) secrets: Option<BTreeMap<String, Spanned<RawSecret>>>,
     pub(crate) rollback: Option<RawRollback>,

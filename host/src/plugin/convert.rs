@@ -241,8 +241,8 @@ pub(crate) fn event_from_wit(e: wit::Event) -> Result<(ev::Event, InlineMedia), 
         alarm: e.alarm.conv(),
         repository: e.repository.conv(),
         delivery: e.delivery.into(),
-        vendor_extras: json_object(&e.extras, "extras")?,
-        vendor_fields_raw: json_object(&e.fields_raw, "fields-raw")?,
+        vendor_extras: ev::JsonObject::parse(&e.extras).map_err(|e| format!("`extras` {e}"))?,
+        vendor_fields_raw: ev::JsonObject::parse(&e.fields_raw).map_err(|e| format!("`fields-raw` {e}"))?,
         warnings: e.warnings,
     };
     Ok((event, content))
@@ -277,8 +277,8 @@ pub(crate) fn event_to_wit(e: &ev::Event) -> wit::Event {
         alarm: e.alarm.conv(),
         repository: e.repository.conv(),
         delivery: e.delivery.into(),
-        extras: e.vendor_extras.to_string(),
-        fields_raw: e.vendor_fields_raw.to_string(),
+        extras: e.vendor_extras.as_str().to_string(),
+        fields_raw: e.vendor_fields_raw.as_str().to_string(),
         warnings: e.warnings,
     }
 }

@@ -58,7 +58,32 @@ pub struct PluginLimits {
     pub timeout_ms_per_mib: u64,
     /// Linear memory the plugin may grow to.
     pub max_memory_bytes: u64,
+    /// Whether instances outlive the request they served.
+    pub reuse: Reuse,
 }
+
+/// How a plugin's instances are used (`reuse` in router.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reuse {
+    /// A fresh instance per request (per stage): nothing a guest leaves in its memory or
+    /// globals reaches the next request. The default.
+    #[default]
+    Fresh,
+    /// Instances are kept warm and reused by later requests, one request at a time each; one
+    /// that traps, runs out of budget or memory is discarded, and each is replaced after
+    /// [`MAX_WARM_USES`] requests. For guests whose start-up dominates (Python and JS
+    /// components initialise an interpreter): state a guest keeps in memory carries over
+    /// from one request to the next, so only plugins trusted not to leak one sender's data
+    /// into another's results should use it.
+    Warm,
+}
+
+/// Requests one warm instance serves before it is replaced (bounds heap fragmentation and
+/// any state a guest accumulates).
+pub const MAX_WARM_USES: u32 = 10_000;
+/// Idle warm instances kept per plugin.
+const MAX_WARM_IDLE: usize = 8;
 
 impl PluginLimits {
     /// router.toml's defaults: 100 ms per call plus 250 ms per MiB of input, 64 MiB of memory.
@@ -66,6 +91,7 @@ impl PluginLimits {
         timeout_ms: 100,
         timeout_ms_per_mib: 250,
         max_memory_bytes: 64 << 20,
+        reuse: Reuse::Fresh,
     };
 }
 
@@ -170,6 +196,16 @@ pub struct Plugin {
     exports: Exports,
     engine: Engine,
     health: Arc<super::health::Health>,
+    /// Idle instances for `Reuse::Warm`.
+    warm: std::sync::Mutex<Vec<Live>>,
+}
+
+/// A live instance: its store and its export.
+struct Live {
+    store: Store<PluginState>,
+    guest: Guest,
+    /// Requests it has served.
+    uses: u32,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -228,6 +264,7 @@ impl Plugin {
             pre,
             exports,
             engine,
+            warm: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -301,8 +338,21 @@ impl Plugin {
         .await
     }
 
-    /// Starts a session: a fresh store and instance for one request.
+    /// Starts a session for one request: a fresh store and instance, or with `Reuse::Warm` an
+    /// idle one when there is one.
     pub async fn session(&self) -> Result<Session<'_>, Error> {
+        if self.limits.reuse == Reuse::Warm {
+            let idle = self.warm.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            if let Some(live) = idle {
+                return Ok(Session {
+                    plugin: self,
+                    store: Some(live.store),
+                    guest: Some(live.guest),
+                    uses: live.uses,
+                    spoiled: false,
+                });
+            }
+        }
         let mut store = Store::new(
             &self.engine,
             PluginState::new(self.identity.clone(), self.limits.max_memory_bytes),
@@ -321,15 +371,17 @@ impl Plugin {
         });
         let mut session = Session {
             plugin: self,
-            store,
+            store: Some(store),
             guest: None,
+            uses: 0,
+            spoiled: false,
         };
         session.arm(0);
-        let meter = session.store.data().cpu.clone();
-        let instance = cpu::metered(&meter, self.pre.instantiate_async(&mut session.store))
+        let meter = session.meter();
+        let instance = cpu::metered(&meter, self.pre.instantiate_async(session.store()))
             .await
             .map_err(|e| session.fault(e))?;
-        let store = &mut session.store;
+        let store = session.store();
         let guest = match &self.exports {
             Exports::Normalize(ix) => ix.load(&mut *store, &instance).map(Guest::Normalize),
             Exports::Filter(ix) => ix.load(&mut *store, &instance).map(Guest::Filter),
@@ -351,34 +403,75 @@ enum Guest {
 /// One request's instance of a plugin.
 pub struct Session<'p> {
     plugin: &'p Plugin,
-    store: Store<PluginState>,
+    /// Always `Some` until dropped (taken then to return it to the warm pool).
+    store: Option<Store<PluginState>>,
     guest: Option<Guest>,
+    /// Requests this instance served before this one.
+    uses: u32,
+    /// A trap, deadline or resource limit hit this instance: never reuse it.
+    spoiled: bool,
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        if self.plugin.limits.reuse != Reuse::Warm || self.spoiled || self.uses + 1 >= MAX_WARM_USES {
+            return;
+        }
+        let (Some(store), Some(guest)) = (self.store.take(), self.guest.take()) else {
+            return;
+        };
+        let mut idle = self.plugin.warm.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_WARM_IDLE {
+            idle.push(Live {
+                store,
+                guest,
+                uses: self.uses + 1,
+            });
+        }
+    }
 }
 
 impl Session<'_> {
+    fn store(&mut self) -> &mut Store<PluginState> {
+        self.store
+            .as_mut()
+            .expect("a session's store is only taken when it is dropped")
+    }
+
+    fn state(&self) -> &PluginState {
+        self.store
+            .as_ref()
+            .expect("a session's store is only taken when it is dropped")
+            .data()
+    }
+
     /// Resets the CPU budget for the next call, whose input is `input_bytes` long.
     fn arm(&mut self, input_bytes: usize) {
         let limits = self.plugin.limits;
-        let state = self.store.data_mut();
+        let store = self.store();
+        let state = store.data_mut();
         state.budget_ms = cpu::budget_ms(limits.timeout_ms, limits.timeout_ms_per_mib, input_bytes);
         state.cpu.reset();
         state.deadline_hit = false;
-        self.store.set_epoch_deadline(1);
+        state.limits.limit_hit = false;
+        store.set_epoch_deadline(1);
     }
 
     /// The CPU meter of this session's store, for [`cpu::metered`].
     fn meter(&self) -> Arc<cpu::CpuMeter> {
-        self.store.data().cpu.clone()
+        self.state().cpu.clone()
     }
 
     fn id(&self) -> String {
         self.plugin.identity.id.clone()
     }
 
-    /// Classifies a wasmtime error: deadline, resource limit, or another trap.
-    fn fault(&self, e: wasmtime::Error) -> Error {
+    /// Classifies a wasmtime error: deadline, resource limit, or another trap. The instance
+    /// is spoiled either way.
+    fn fault(&mut self, e: wasmtime::Error) -> Error {
+        self.spoiled = true;
         self.plugin.health.fault();
-        let state = self.store.data();
+        let state = self.state();
         if state.deadline_hit || matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
             Error::DeadlineExceeded {
                 plugin: self.id(),
@@ -445,7 +538,7 @@ impl Session<'_> {
         let meter = self.meter();
         let out = cpu::metered(
             &meter,
-            guest.call_normalize(&mut self.store, &convert::request_to_wit(request)),
+            guest.call_normalize(self.store(), &convert::request_to_wit(request)),
         )
         .await;
         match out {
@@ -456,7 +549,7 @@ impl Session<'_> {
                     plugin: self.id(),
                     reason,
                 })?;
-                let macs = std::mem::take(&mut self.store.data_mut().macs);
+                let macs = std::mem::take(&mut self.store().data_mut().macs);
                 normalized.reply_carries_mac = normalized
                     .reply
                     .as_ref()
@@ -475,12 +568,7 @@ impl Session<'_> {
         };
         let guest = guest.clone();
         let meter = self.meter();
-        match cpu::metered(
-            &meter,
-            guest.call_filter(&mut self.store, &convert::event_to_wit(event)),
-        )
-        .await
-        {
+        match cpu::metered(&meter, guest.call_filter(self.store(), &convert::event_to_wit(event))).await {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
             Ok(Ok(verdict)) => Ok(convert::verdict_from_wit(verdict)),
@@ -498,7 +586,7 @@ impl Session<'_> {
         let meter = self.meter();
         match cpu::metered(
             &meter,
-            guest.call_transform(&mut self.store, &convert::event_to_wit(event)),
+            guest.call_transform(self.store(), &convert::event_to_wit(event)),
         )
         .await
         {
@@ -524,12 +612,7 @@ impl Session<'_> {
         };
         let guest = guest.clone();
         let meter = self.meter();
-        match cpu::metered(
-            &meter,
-            guest.call_decide(&mut self.store, &convert::event_to_wit(event)),
-        )
-        .await
-        {
+        match cpu::metered(&meter, guest.call_decide(self.store(), &convert::event_to_wit(event))).await {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
             Ok(Ok(ruling)) => convert::ruling_from_wit(ruling).map_err(|reason| Error::Contract {

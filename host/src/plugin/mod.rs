@@ -21,5 +21,8 @@ pub use engine::MAX_PLUGIN_MEMORY_BYTES;
 pub use engine::Runtime;
 pub use error::Error;
 pub use health::{Health, RollbackPolicy};
-pub use instance::{Filtered, Normalized, Plugin, PluginKind, PluginLimits, Reply, Request, Ruling, Session, Verdict};
+pub use instance::{
+    Filtered, MAX_WARM_USES, Normalized, Plugin, PluginKind, PluginLimits, Reply, Request, Reuse, Ruling, Session,
+    Verdict,
+};
 pub use state::Secrets;
