@@ -4,6 +4,7 @@
 mod budgets;
 mod check;
 mod delivery;
+mod encoding;
 mod examples;
 mod ingest;
 mod limits;

@@ -81,9 +81,18 @@ impl Config {
     }
 
     /// A JSON Lines file sink (`path` relative to the data dir).
-    pub fn file_sink(mut self, id: &str, path: &str) -> Config {
-        self.sinks
-            .push(format!("[sinks.{id}]\ntype = \"file\"\npath = \"{path}\"\n"));
+    pub fn file_sink(self, id: &str, path: &str) -> Config {
+        self.file_sink_with(id, path, &[])
+    }
+
+    /// A JSON Lines file sink with extra lines (e.g. `encoding = "compact"`).
+    pub fn file_sink_with(mut self, id: &str, path: &str, lines: &[&str]) -> Config {
+        let mut text = format!("[sinks.{id}]\ntype = \"file\"\npath = \"{path}\"\n");
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        self.sinks.push(text);
         self
     }
 

@@ -39,6 +39,8 @@
 //! [sinks.events]
 //! type = "file"                 # file | webhook
 //! path = "events.jsonl"         # relative to data_dir
+//! encoding = "full"             # full: every schema field, nulls included (default);
+//!                               # compact: null and empty fields left out (file and webhook)
 //!
 //! [[routes]]
 //! match = { category = ["recognition"] }   # vendor, category, action, source
@@ -201,6 +203,7 @@ pub(crate) struct RawWebhook {
     pub(crate) concurrency: Option<Spanned<i64>>,
     pub(crate) ordering_key: Option<Spanned<String>>,
     pub(crate) format: Option<Spanned<String>>,
+    pub(crate) encoding: Option<crate::event::Encoding>,
     pub(crate) signing_secret_env: Option<String>,
     pub(crate) signing_secret_file: Option<String>,
     #[serde(default)]
@@ -215,6 +218,7 @@ pub(crate) struct RawFile {
     #[serde(rename = "type")]
     _type: String,
     pub(crate) path: String,
+    pub(crate) encoding: Option<crate::event::Encoding>,
 }
 
 const SINK_TYPES: &str = "`webhook` or `file`";

@@ -139,9 +139,14 @@ pub(super) fn sinks(cx: &mut Ctx, raw: &RawConfig, data_dir: &Path) -> Vec<SinkS
                     })
                 }
             };
+            let encoding = match s.get_ref() {
+                RawSink::File(f) => f.encoding,
+                RawSink::Webhook(w) => w.encoding,
+            };
             SinkSpec {
                 id: id.get_ref().clone(),
                 kind,
+                encoding: encoding.unwrap_or_default(),
             }
         })
         .collect()

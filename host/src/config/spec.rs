@@ -139,6 +139,8 @@ pub struct SinkSpec {
     pub id: String,
     /// What kind.
     pub kind: SinkKind,
+    /// How events are written.
+    pub encoding: crate::event::Encoding,
 }
 
 /// The sink kinds.

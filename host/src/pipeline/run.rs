@@ -4,7 +4,7 @@
 use super::{Pipeline, Source, matches};
 use crate::blobs::sniff_mime;
 use crate::dedup::Seen;
-use crate::event::{AuthKind, Delivery, Event, SCHEMA, Transport};
+use crate::event::{AuthKind, Delivery, Encoding, Event, SCHEMA, Transport};
 use crate::outbox::{NewRow, webhook_id_with};
 use crate::plugin::{self, Reply, Request};
 use crate::sink::Sink;
@@ -225,7 +225,7 @@ impl Pipeline {
                     Some(Sink::File(_)) => file_events.entry(sink_id).or_default().push(event.clone()),
                     Some(Sink::Webhook(w)) => {
                         let (payload, webhook_id, ordering_key) =
-                            payloads.get(index, event, w.spec().ordering_key.as_deref())?;
+                            payloads.get(index, event, w.encoding(), w.spec().ordering_key.as_deref())?;
                         rows.push(NewRow {
                             sink: sink_id.to_string(),
                             webhook_id,
@@ -260,11 +260,13 @@ impl Pipeline {
     }
 }
 
-/// Each event's JSON and webhook-id, computed once however many webhook sinks it goes to, and
-/// its JSON value when a sink needs an ordering key out of it. Indexed like the events.
+/// Each event's JSON (per encoding) and webhook-id, computed once however many webhook sinks
+/// it goes to, and its JSON value when a sink needs an ordering key out of it. Indexed like
+/// the events.
 struct Payloads {
     prints: Vec<Option<[u8; 32]>>,
-    encoded: Vec<Option<(Bytes, String)>>,
+    encoded: Vec<[Option<Bytes>; 2]>,
+    ids: Vec<Option<String>>,
     values: Vec<Option<serde_json::Value>>,
 }
 
@@ -274,7 +276,8 @@ impl Payloads {
         let n = prints.len();
         Payloads {
             prints,
-            encoded: vec![None; n],
+            encoded: vec![[None, None]; n],
+            ids: vec![None; n],
             values: vec![None; n],
         }
     }
@@ -283,20 +286,20 @@ impl Payloads {
         &mut self,
         index: usize,
         event: &Event,
+        encoding: Encoding,
         ordering: Option<&str>,
     ) -> Result<(Bytes, String, Option<String>), ProcessError> {
         let encode = |e: serde_json::Error| ProcessError::Outbox(anyhow::anyhow!("encoding the event: {e}"));
-        let (payload, id) = match &self.encoded[index] {
+        let slot = &mut self.encoded[index][encoding as usize];
+        let payload = match slot {
             Some(known) => known.clone(),
-            None => {
-                let known = (
-                    Bytes::from(serde_json::to_vec(event).map_err(encode)?),
-                    webhook_id_with(event, self.prints[index]),
-                );
-                self.encoded[index] = Some(known.clone());
-                known
-            }
+            None => slot
+                .insert(Bytes::from(crate::event::encode(event, encoding).map_err(encode)?))
+                .clone(),
         };
+        let id = self.ids[index]
+            .get_or_insert_with(|| webhook_id_with(event, self.prints[index]))
+            .clone();
         let Some(pointer) = ordering else {
             return Ok((payload, id, None));
         };

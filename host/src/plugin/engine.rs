@@ -25,8 +25,6 @@ const POOL_COMPONENT_INSTANCES: u32 = 1000;
 const POOL_CORE_INSTANCES: u32 = 4000;
 const POOL_MEMORIES: u32 = 1000;
 const POOL_TABLES: u32 = 2000;
-/// Linear memory per pool slot kept resident between instances (see `config`).
-const POOL_KEEP_RESIDENT_BYTES: usize = 16 << 20;
 /// Ceiling for any one plugin's linear memory; `max_memory_bytes` in router.toml is checked
 /// against it, and the per-store limiter enforces the plugin's own, smaller cap.
 pub const MAX_PLUGIN_MEMORY_BYTES: u64 = 1 << 30;
@@ -214,13 +212,12 @@ fn config(pooling: bool) -> Config {
             .total_memories(POOL_MEMORIES)
             .total_tables(POOL_TABLES)
             .total_stacks(POOL_COMPONENT_INSTANCES)
-            .max_memory_size(MAX_PLUGIN_MEMORY_BYTES as usize)
-            // A slot's memory is zeroed with memset up to this size when its instance ends,
-            // instead of being handed back to the kernel: the next request's instance then
-            // runs on resident pages rather than taking a page fault per 4 KiB it touches
-            // (15 % of the router's CPU at 100-event FindFace batches before this).
-            .linear_memory_keep_resident(POOL_KEEP_RESIDENT_BYTES)
-            .table_keep_resident(64 << 10);
+            // Slots are reset by madvise, not memset (`linear_memory_keep_resident` stays 0):
+            // keeping 16 MiB resident was measured (BENCHMARKS.md, issue 11) to make a small
+            // filter's fresh instance 70 % dearer — every drop memsets all the memory the
+            // guest ever touched — and bought nothing measurable for 100-event FindFace
+            // batches, whose page faults it was meant to save.
+            .max_memory_size(MAX_PLUGIN_MEMORY_BYTES as usize);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config

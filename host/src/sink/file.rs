@@ -14,6 +14,7 @@
 //! - a file moved away (log rotation) or deleted is noticed before the next group, which
 //!   starts a new file at the configured path.
 
+use crate::event::Encoding;
 use crate::event::Event;
 use anyhow::Context;
 use std::collections::HashMap;
@@ -35,6 +36,7 @@ pub struct FileSink {
     id: String,
     path: PathBuf,
     writer: Arc<Writer>,
+    encoding: Encoding,
 }
 
 /// One append request: encoded lines, and who to tell.
@@ -88,7 +90,14 @@ impl FileSink {
             id: id.to_string(),
             path: path.to_path_buf(),
             writer,
+            encoding: Encoding::Full,
         })
+    }
+
+    /// The same sink writing its events as `encoding`.
+    pub fn with_encoding(mut self, encoding: Encoding) -> FileSink {
+        self.encoding = encoding;
+        self
     }
 
     /// The sink id.
@@ -107,9 +116,9 @@ impl FileSink {
         if events.is_empty() {
             return Ok(());
         }
-        let mut lines = Vec::with_capacity(events.len() * 1024);
+        let mut lines = Vec::with_capacity(events.len() * 4096);
         for event in events {
-            serde_json::to_writer(&mut lines, event.as_ref())?;
+            crate::event::encode_into(&mut lines, event, self.encoding)?;
             lines.push(b'\n');
         }
         let (done, written) = oneshot::channel();

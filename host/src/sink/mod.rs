@@ -31,8 +31,10 @@ impl Sink {
     /// Builds a sink from its spec.
     pub fn build(spec: &SinkSpec) -> anyhow::Result<Sink> {
         Ok(match &spec.kind {
-            SinkKind::File { path } => Sink::File(FileSink::open(&spec.id, path)?),
-            SinkKind::Webhook(w) => Sink::Webhook(std::sync::Arc::new(WebhookSink::new(&spec.id, w)?)),
+            SinkKind::File { path } => Sink::File(FileSink::open(&spec.id, path)?.with_encoding(spec.encoding)),
+            SinkKind::Webhook(w) => Sink::Webhook(std::sync::Arc::new(
+                WebhookSink::new(&spec.id, w)?.with_encoding(spec.encoding),
+            )),
         })
     }
 

@@ -26,9 +26,22 @@ pub struct WebhookSink {
     /// The signing key, or why it is unavailable (events then wait and retry: nothing leaves
     /// unsigned once a secret is configured).
     signing: Option<Result<SigningKey, String>>,
+    /// How events are encoded when they are committed for this sink.
+    encoding: crate::event::Encoding,
 }
 
 impl WebhookSink {
+    /// The same sink encoding its events as `encoding`.
+    pub fn with_encoding(mut self, encoding: crate::event::Encoding) -> WebhookSink {
+        self.encoding = encoding;
+        self
+    }
+
+    /// How its events are encoded.
+    pub fn encoding(&self) -> crate::event::Encoding {
+        self.encoding
+    }
+
     /// Builds the sink and its HTTP(S) client (public web roots, plus `ca_file` if set), and
     /// reads its signing secret.
     pub fn new(id: &str, spec: &WebhookSpec) -> anyhow::Result<WebhookSink> {
@@ -61,6 +74,7 @@ impl WebhookSink {
             spec: spec.clone(),
             client,
             signing,
+            encoding: crate::event::Encoding::Full,
         })
     }
 
