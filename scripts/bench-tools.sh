@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Installs what `make bench` drives the router with, when missing: wrk (the load generator,
-# Debian package `wrk`) and taskset (util-linux, present on Debian). `perf` (linux-perf) is
-# only needed for the profile described in BENCHMARKS.md, not by `make bench`.
+# Debian package `wrk`) and taskset (util-linux, present on Debian); and, best effort, the
+# Python plugin toolchain (componentize-py from PyPI) for the per-language call cost — the
+# benchmark skips that row without it. `perf` (linux-perf) is only needed for
+# scripts/profile.sh, not by `make bench`.
 set -euo pipefail
+
+if ! command -v componentize-py >/dev/null 2>&1 && command -v pip3 >/dev/null 2>&1; then
+    echo "bench-tools: installing componentize-py (PyPI)" >&2
+    pip3 install -q componentize-py==0.25.1 >&2 ||
+        echo "bench-tools: componentize-py unavailable; the Python row of make bench is skipped" >&2
+fi
 
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)

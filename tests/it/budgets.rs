@@ -9,10 +9,15 @@ const MAX_BODY: usize = 8 << 20;
 
 /// FindFace → file sink, with the plugin's default budget and an 8 MiB body cap.
 fn findface_to_file() -> String {
+    findface_to_file_with(&[])
+}
+
+/// Like [`findface_to_file`], with extra lines for the plugin.
+fn findface_to_file_with(plugin: &[&str]) -> String {
     Config::new()
         .server("dedup_window_secs = 0")
         .server("min_free_bytes = 0")
-        .plugin("normalize-findface", "normalize-findface", "normalizer", &[])
+        .plugin("normalize-findface", "normalize-findface", "normalizer", plugin)
         .source(
             "findface",
             "/ingest/findface",
@@ -54,5 +59,39 @@ async fn a_batch_that_passes_alone_passes_under_16_concurrent_senders() {
         assert_eq!(answer.status, 200, "{}", answer.text());
     }
     assert_eq!(router.jsonl("events.jsonl").len(), 17 * 400);
+    router.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_instances_serve_concurrent_senders_like_fresh_ones() {
+    let router = TestRouter::start(&findface_to_file_with(&["reuse = \"warm\""])).await;
+    let body = bytes::Bytes::from(findface_batch(50));
+    for round in 0..3 {
+        let senders: Vec<_> = (0..16)
+            .map(|_| {
+                let (addr, body) = (router.addr, body.clone());
+                tokio::spawn(async move { post_json(addr, "/ingest/findface", body).await })
+            })
+            .collect();
+        for sender in senders {
+            let answer = sender.await.expect("sender");
+            assert_eq!(answer.status, 200, "round {round}: {}", answer.text());
+        }
+    }
+    let events = router.jsonl("events.jsonl");
+    assert_eq!(events.len(), 3 * 16 * 50);
+    // Reused instances give the same events as fresh ones (the normalizer keeps no state).
+    let fresh = TestRouter::start(&findface_to_file()).await;
+    assert_eq!(post_json(fresh.addr, "/ingest/findface", body).await.status, 200);
+    let expected = fresh.jsonl("events.jsonl");
+    let strip = |e: &serde_json::Value| {
+        let mut e = e.clone();
+        for volatile in ["event_uid", "received_at", "delivery"] {
+            e[volatile] = serde_json::Value::Null;
+        }
+        e
+    };
+    assert_eq!(strip(&events[events.len() - 1]), strip(&expected[expected.len() - 1]));
+    fresh.stop().await;
     router.stop().await;
 }
