@@ -116,14 +116,16 @@ fn main() {
             format!("p50 {p50:.2} ms, p99 {p99:.2} ms"),
         ));
     }
-    if part("stage") {
-        let (native, wasm) = runtime.block_on(normalize_stage());
-        println!("normalize stage: native {native:.1} µs/event, wasm {wasm:.1} µs/event");
+    for batch in [1, 100].into_iter().filter(|_| part("stage")) {
+        let (native, fresh, warm) = runtime.block_on(normalize_stage(batch));
+        println!("normalize stage, batch {batch}: native {native:.1} µs/event, wasm {fresh:.1} fresh, {warm:.1} warm");
         rows.push((
-            "normalize-findface stage, batch 100: WASM component vs the same crate compiled natively".to_string(),
+            format!("normalize-findface stage, batch {batch}: WASM component vs the same crate compiled natively"),
             format!(
-                "WASM {wasm:.1} µs/event, native {native:.1} µs/event: WASM at {:.2}× native speed",
-                native / wasm
+                "WASM {fresh:.1} µs/event with a fresh instance ({:.2}× native speed), {warm:.1} warm ({:.2}×); \
+                 native {native:.1} µs/event",
+                native / fresh,
+                native / warm
             ),
         ));
     }
@@ -289,27 +291,18 @@ fn open_loop(binary: &Path, scratch: &Path, runtime: &tokio::runtime::Runtime) -
     (at(0.50), at(0.99))
 }
 
-/// µs per event of the FindFace normalizer on a 100-event batch: (native, WASM).
-async fn normalize_stage() -> (f64, f64) {
-    let body = findface_batch(100);
-    let rounds = 200;
+/// µs per event of the FindFace normalizer on a `batch`-event body: (native, WASM with a fresh
+/// instance per request, WASM with a warm instance).
+async fn normalize_stage(batch: usize) -> (f64, f64, f64) {
+    let body = findface_batch(batch);
+    let rounds = 20_000 / batch;
+    let per_event = |started: Instant| started.elapsed().as_secs_f64() * 1e6 / (rounds * batch) as f64;
     let started = Instant::now();
     for _ in 0..rounds {
         let events = router_plugin_normalize_findface::normalize_body(&body, "bench").expect("native normalize");
         std::hint::black_box(events);
     }
-    let native = started.elapsed().as_secs_f64() * 1e6 / (rounds * 100) as f64;
-
-    let runtime = switchyard::plugin::Runtime::new().expect("runtime");
-    let plugin = runtime
-        .load(
-            "normalize-findface",
-            &plugins_dir().join("normalize-findface.wasm"),
-            switchyard::plugin::PluginKind::Normalizer,
-            switchyard::plugin::PluginLimits::DEFAULT,
-            &serde_json::json!({}),
-        )
-        .expect("load");
+    let native = per_event(started);
     let request = switchyard::plugin::Request {
         method: "POST".into(),
         path: "/ingest/findface".into(),
@@ -321,14 +314,33 @@ async fn normalize_stage() -> (f64, f64) {
         delivery_id: "d".into(),
         received_at: "2026-01-01T00:00:00Z".into(),
     };
-    let started = Instant::now();
-    for _ in 0..rounds {
-        let mut session = plugin.session().await.expect("session");
-        let out = session.normalize(&request).await.expect("wasm normalize");
-        assert_eq!(out.events.len(), 100);
+    let runtime = switchyard::plugin::Runtime::new().expect("runtime");
+    let mut wasm = [0.0; 2];
+    for (slot, reuse) in [switchyard::plugin::Reuse::Fresh, switchyard::plugin::Reuse::Warm]
+        .into_iter()
+        .enumerate()
+    {
+        let plugin = runtime
+            .load(
+                "normalize-findface",
+                &plugins_dir().join("normalize-findface.wasm"),
+                switchyard::plugin::PluginKind::Normalizer,
+                switchyard::plugin::PluginLimits {
+                    reuse,
+                    ..switchyard::plugin::PluginLimits::DEFAULT
+                },
+                &serde_json::json!({}),
+            )
+            .expect("load");
+        let started = Instant::now();
+        for _ in 0..rounds {
+            let mut session = plugin.session().await.expect("session");
+            let out = session.normalize(&request).await.expect("wasm normalize");
+            assert_eq!(out.events.len(), batch);
+        }
+        wasm[slot] = per_event(started);
     }
-    let wasm = started.elapsed().as_secs_f64() * 1e6 / (rounds * 100) as f64;
-    (native, wasm)
+    (native, wasm[0], wasm[1])
 }
 
 /// `tests/benches/python/drop_unmatched.py` built with componentize-py, when it is installed.
