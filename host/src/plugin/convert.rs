@@ -4,7 +4,7 @@
 //! enum keeps them in lock-step: a variant added to the WIT without the host fails to compile.
 
 use super::bindings::wit;
-use super::instance::{Normalized, Reply, Request, Ruling, Verdict};
+use super::types::{Normalized, Reply, Request, Ruling, Verdict};
 use crate::event as ev;
 use serde_json::Value;
 

@@ -3,8 +3,9 @@
 
 use super::bindings::HostBindings;
 use super::error::Error;
-use super::instance::{Plugin, PluginKind, PluginLimits};
+use super::instance::Plugin;
 use super::state::{PluginState, Secrets};
+use super::types::{PluginKind, PluginLimits};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};

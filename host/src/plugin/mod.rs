@@ -15,14 +15,17 @@ mod health;
 mod host;
 mod instance;
 mod pool;
+mod session;
 mod state;
+mod types;
 
 pub use engine::MAX_PLUGIN_MEMORY_BYTES;
 pub use engine::Runtime;
 pub use error::Error;
 pub use health::{Health, RollbackPolicy};
-pub use instance::{
-    Filtered, MAX_WARM_USES, Normalized, Plugin, PluginKind, PluginLimits, Reply, Request, Reuse, Ruling, Session,
-    Verdict,
-};
+pub use instance::Plugin;
+pub use session::Session;
 pub use state::Secrets;
+pub use types::{
+    Filtered, MAX_WARM_USES, Normalized, PluginKind, PluginLimits, Reply, Request, Reuse, Ruling, Verdict,
+};

@@ -20,19 +20,20 @@
 )]
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use router_tests::load::{findface_batch, findface_event};
 use router_tests::{Config, plugins_dir, record_benchmarks, workspace};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
+
+mod process;
+mod receiver;
+mod wrk;
+
+use process::{RouterProcess, pin_self_to_core};
+use receiver::CountingReceiver;
+use wrk::parse_wrk;
 
 /// Seconds each closed-loop run lasts.
 const RUN_SECS: u64 = 10;
@@ -154,13 +155,6 @@ fn main() {
     } else {
         record_benchmarks(&rows);
     }
-}
-
-/// The plugins the router under test loads.
-fn bench_plugins() -> PathBuf {
-    std::env::var_os("SWITCHYARD_BENCH_PLUGINS")
-        .map(PathBuf::from)
-        .unwrap_or_else(plugins_dir)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -436,188 +430,4 @@ fn config(sink: Sink, receiver: &str) -> String {
         Sink::Webhook => config.webhook("hook", receiver, &[]).route(&["hook"]),
     }
     .to_string()
-}
-
-/// The release router as a child process pinned to core 0, killed on drop.
-struct RouterProcess {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl RouterProcess {
-    fn start(binary: &Path, scratch: &Path, config: &str) -> RouterProcess {
-        let dir = tempfile::tempdir_in(scratch).expect("router dir");
-        let addr = free_port();
-        let text = config
-            .replace("{listen}", &addr.to_string())
-            .replace("{plugins}", &bench_plugins().display().to_string());
-        let path = dir.path().join("router.toml");
-        std::fs::write(&path, text).expect("config");
-        let child = Command::new("taskset")
-            .args(["-c", "0"])
-            .arg(binary)
-            .args(["run", "--no-watch", "--config"])
-            .arg(&path)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("router.log")).expect("log"))
-            .spawn()
-            .expect("start the router");
-        let router = RouterProcess { child, addr, _dir: dir };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the router did not start listening on {addr}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        router
-    }
-
-    fn proc_file(&self, name: &str) -> String {
-        std::fs::read_to_string(PathBuf::from(format!("/proc/{}/{name}", self.child.id()))).unwrap_or_default()
-    }
-
-    /// User + system CPU seconds the router has used.
-    fn cpu_secs(&self) -> f64 {
-        let stat = self.proc_file("stat");
-        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-        let fields: Vec<&str> = after_name.split_whitespace().collect();
-        // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted after the name.
-        let ticks: u64 = fields
-            .get(11..13)
-            .into_iter()
-            .flatten()
-            .filter_map(|f| f.parse::<u64>().ok())
-            .sum();
-        ticks as f64 / 100.0
-    }
-
-    fn peak_rss_kb(&self) -> u64 {
-        self.proc_file("status")
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for RouterProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr")
-}
-
-/// A webhook receiver that only counts requests and answers 204.
-struct CountingReceiver {
-    addr: SocketAddr,
-    count: Arc<AtomicU64>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl CountingReceiver {
-    async fn start() -> CountingReceiver {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
-        let addr = listener.local_addr().expect("addr");
-        let count = Arc::new(AtomicU64::new(0));
-        let counter = count.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let counter = counter.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                        let counter = counter.clone();
-                        async move {
-                            let _ = request.into_body().collect().await;
-                            counter.fetch_add(1, Ordering::Relaxed);
-                            Ok::<_, std::convert::Infallible>(
-                                hyper::Response::builder()
-                                    .status(204)
-                                    .body(Empty::<Bytes>::new())
-                                    .expect("response"),
-                            )
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        CountingReceiver { addr, count, task }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/hook", self.addr)
-    }
-
-    fn count(&self) -> u64 {
-        self.count.load(Ordering::Relaxed)
-    }
-
-    async fn stop(self) {
-        self.task.abort();
-    }
-}
-
-#[derive(Debug, Default)]
-struct Wrk {
-    requests: f64,
-    requests_per_sec: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    non_2xx: u64,
-}
-
-/// The numbers of a `wrk --latency` report.
-fn parse_wrk(report: &str) -> Wrk {
-    let mut wrk = Wrk::default();
-    for line in report.lines().map(str::trim) {
-        let mut parts = line.split_whitespace();
-        match (parts.next(), parts.next()) {
-            (Some("Requests/sec:"), Some(v)) => wrk.requests_per_sec = v.parse().unwrap_or(0.0),
-            (Some("50%"), Some(v)) => wrk.p50_ms = millis(v),
-            (Some("99%"), Some(v)) => wrk.p99_ms = millis(v),
-            (Some(n), Some("requests")) => wrk.requests = n.parse().unwrap_or(0.0),
-            _ => {}
-        }
-        if let Some(n) = line.strip_prefix("Non-2xx or 3xx responses:") {
-            wrk.non_2xx = n.trim().parse().unwrap_or(0);
-        }
-    }
-    assert!(wrk.requests_per_sec > 0.0, "wrk reported nothing:\n{report}");
-    wrk
-}
-
-/// `1.23ms`, `456.78us`, `1.02s` → milliseconds.
-fn millis(v: &str) -> f64 {
-    let (number, scale) = if let Some(n) = v.strip_suffix("us") {
-        (n, 0.001)
-    } else if let Some(n) = v.strip_suffix("ms") {
-        (n, 1.0)
-    } else if let Some(n) = v.strip_suffix('s') {
-        (n, 1000.0)
-    } else {
-        (v, 1.0)
-    };
-    number.parse::<f64>().unwrap_or(0.0) * scale
-}
-
-/// Pins this process (and the threads it starts later) to `core`, away from the router's.
-fn pin_self_to_core(core: u32) {
-    let pinned = Command::new("taskset")
-        .args(["-p", "-c", &core.to_string(), &std::process::id().to_string()])
-        .stdout(Stdio::null())
-        .status();
-    if !pinned.is_ok_and(|s| s.success()) {
-        eprintln!("warning: could not pin the benchmark driver to core {core}");
-    }
 }

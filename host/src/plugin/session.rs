@@ -1,0 +1,300 @@
+//! One request's instance of a plugin (a `Store` and its export), the calls made on it, and
+//! the classification of what went wrong. With `reuse = "warm"` an unspoiled instance goes back
+//! to its plugin's idle list when the session ends.
+
+use super::bindings::{decide_api, filter_api, normalize_api, transform_api};
+use super::convert;
+use super::cpu;
+use super::error::Error;
+use super::instance::{Exports, Live, MAX_WARM_IDLE, Plugin};
+use super::state::PluginState;
+use super::types::{MAX_WARM_USES, Normalized, PluginKind, Request, Reuse, Ruling, Verdict};
+use crate::event::Event;
+use std::sync::Arc;
+use wasmtime::{Store, Trap, UpdateDeadline};
+
+pub(super) enum Guest {
+    Normalize(normalize_api::Guest),
+    Filter(filter_api::Guest),
+    Transform(transform_api::Guest),
+    Decide(decide_api::Guest),
+}
+
+/// One request's instance of a plugin.
+pub struct Session<'p> {
+    plugin: &'p Plugin,
+    /// Always `Some` until dropped (taken then to return it to the warm pool).
+    store: Option<Store<PluginState>>,
+    guest: Option<Guest>,
+    /// Requests this instance served before this one.
+    uses: u32,
+    /// A trap, deadline or resource limit hit this instance: never reuse it.
+    spoiled: bool,
+}
+
+impl<'p> Session<'p> {
+    /// A session on `plugin`: an idle warm instance when it has one and reuses them, else a
+    /// fresh store and instance.
+    pub(super) async fn open(plugin: &'p Plugin) -> Result<Session<'p>, Error> {
+        if plugin.limits.reuse == Reuse::Warm {
+            let idle = plugin.warm.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            if let Some(live) = idle {
+                return Ok(Session {
+                    plugin,
+                    store: Some(live.store),
+                    guest: Some(live.guest),
+                    uses: live.uses,
+                    spoiled: false,
+                });
+            }
+        }
+        let mut store = Store::new(
+            &plugin.engine,
+            PluginState::new(plugin.identity.clone(), plugin.limits.max_memory_bytes),
+        );
+        store.limiter(|state| &mut state.limits);
+        // Every epoch tick while the guest runs, compare the CPU time it has used with its
+        // budget (see `cpu`); within budget it yields to tokio, so a spinning plugin cannot
+        // starve other requests.
+        store.epoch_deadline_callback(|mut ctx| {
+            let state = ctx.data_mut();
+            if state.cpu.spent_ns() >= state.budget_ms.saturating_mul(1_000_000) {
+                state.deadline_hit = true;
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+        let mut session = Session {
+            plugin,
+            store: Some(store),
+            guest: None,
+            uses: 0,
+            spoiled: false,
+        };
+        session.arm(0);
+        let meter = session.meter();
+        let instance = cpu::metered(&meter, plugin.pre.instantiate_async(session.store()))
+            .await
+            .map_err(|e| session.fault(e))?;
+        let store = session.store();
+        let guest = match &plugin.exports {
+            Exports::Normalize(ix) => ix.load(&mut *store, &instance).map(Guest::Normalize),
+            Exports::Filter(ix) => ix.load(&mut *store, &instance).map(Guest::Filter),
+            Exports::Transform(ix) => ix.load(&mut *store, &instance).map(Guest::Transform),
+            Exports::Decide(ix) => ix.load(&mut *store, &instance).map(Guest::Decide),
+        };
+        session.guest = Some(guest.map_err(|e| session.fault(e))?);
+        Ok(session)
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        if self.plugin.limits.reuse != Reuse::Warm || self.spoiled || self.uses + 1 >= MAX_WARM_USES {
+            return;
+        }
+        let (Some(store), Some(guest)) = (self.store.take(), self.guest.take()) else {
+            return;
+        };
+        let mut idle = self.plugin.warm.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_WARM_IDLE {
+            idle.push(Live {
+                store,
+                guest,
+                uses: self.uses + 1,
+            });
+        }
+    }
+}
+
+impl Session<'_> {
+    fn store(&mut self) -> &mut Store<PluginState> {
+        self.store
+            .as_mut()
+            .expect("a session's store is only taken when it is dropped")
+    }
+
+    fn state(&self) -> &PluginState {
+        self.store
+            .as_ref()
+            .expect("a session's store is only taken when it is dropped")
+            .data()
+    }
+
+    /// Resets the CPU budget for the next call, whose input is `input_bytes` long.
+    fn arm(&mut self, input_bytes: usize) {
+        let limits = self.plugin.limits;
+        let store = self.store();
+        let state = store.data_mut();
+        state.budget_ms = cpu::budget_ms(limits.timeout_ms, limits.timeout_ms_per_mib, input_bytes);
+        state.cpu.reset();
+        state.deadline_hit = false;
+        state.limits.limit_hit = false;
+        store.set_epoch_deadline(1);
+    }
+
+    /// The CPU meter of this session's store, for [`cpu::metered`].
+    fn meter(&self) -> Arc<cpu::CpuMeter> {
+        self.state().cpu.clone()
+    }
+
+    fn id(&self) -> String {
+        self.plugin.identity.id.clone()
+    }
+
+    /// Classifies a wasmtime error: deadline, resource limit, or another trap. The instance
+    /// is spoiled either way.
+    fn fault(&mut self, e: wasmtime::Error) -> Error {
+        self.spoiled = true;
+        self.plugin.health.fault();
+        let state = self.state();
+        if state.deadline_hit || matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+            Error::DeadlineExceeded {
+                plugin: self.id(),
+                budget_ms: state.budget_ms,
+            }
+        } else if state.limits.limit_hit {
+            Error::ResourceLimit {
+                plugin: self.id(),
+                limit_bytes: self.plugin.limits.max_memory_bytes,
+            }
+        } else {
+            Error::Trapped {
+                plugin: self.id(),
+                message: format!("{e:?}"),
+            }
+        }
+    }
+
+    fn reported(&self, e: super::bindings::wit::PluginError) -> Error {
+        use super::bindings::wit::PluginError as P;
+        match e {
+            P::InvalidInput(reason) => Error::Rejected {
+                plugin: self.id(),
+                reason,
+            },
+            P::Unauthorized(reason) => Error::Unauthorized {
+                plugin: self.id(),
+                reason,
+            },
+            P::Unavailable(reason) => Error::Unavailable {
+                plugin: self.id(),
+                reason,
+            },
+            P::BadSettings(reason) => Error::BadSettings {
+                plugin: self.id(),
+                reason,
+            },
+            P::Internal(reason) => Error::Failed {
+                plugin: self.id(),
+                reason,
+            },
+        }
+    }
+
+    fn wrong_kind(&self, wanted: PluginKind) -> Error {
+        Error::Contract {
+            plugin: self.id(),
+            reason: format!(
+                "called as a {} but it is a {}",
+                wanted.as_str(),
+                self.plugin.kind.as_str()
+            ),
+        }
+    }
+
+    /// Runs a normalizer on a request.
+    pub async fn normalize(&mut self, request: &Request) -> Result<Normalized, Error> {
+        self.plugin.health.call();
+        self.arm(request.body.len());
+        let Some(Guest::Normalize(guest)) = &self.guest else {
+            return Err(self.wrong_kind(PluginKind::Normalizer));
+        };
+        let guest = guest.clone();
+        let meter = self.meter();
+        let out = cpu::metered(
+            &meter,
+            guest.call_normalize(self.store(), &convert::request_to_wit(request)),
+        )
+        .await;
+        match out {
+            Err(trap) => Err(self.fault(trap)),
+            Ok(Err(e)) => Err(self.reported(e)),
+            Ok(Ok(normalized)) => {
+                let mut normalized = convert::normalized_from_wit(normalized).map_err(|reason| Error::Contract {
+                    plugin: self.id(),
+                    reason,
+                })?;
+                let macs = std::mem::take(&mut self.store().data_mut().macs);
+                normalized.reply_carries_mac = normalized
+                    .reply
+                    .as_ref()
+                    .is_some_and(|reply| super::host::reply_carries(reply, &macs));
+                Ok(normalized)
+            }
+        }
+    }
+
+    /// Runs a filter on one event.
+    pub async fn filter(&mut self, event: &Event) -> Result<Verdict, Error> {
+        self.plugin.health.call();
+        self.arm(0);
+        let Some(Guest::Filter(guest)) = &self.guest else {
+            return Err(self.wrong_kind(PluginKind::Filter));
+        };
+        let guest = guest.clone();
+        let meter = self.meter();
+        match cpu::metered(&meter, guest.call_filter(self.store(), &convert::event_to_wit(event))).await {
+            Err(trap) => Err(self.fault(trap)),
+            Ok(Err(e)) => Err(self.reported(e)),
+            Ok(Ok(verdict)) => Ok(convert::verdict_from_wit(verdict)),
+        }
+    }
+
+    /// Runs a transform on one event.
+    pub async fn transform(&mut self, event: &Event) -> Result<Vec<Event>, Error> {
+        self.plugin.health.call();
+        self.arm(0);
+        let Some(Guest::Transform(guest)) = &self.guest else {
+            return Err(self.wrong_kind(PluginKind::Transform));
+        };
+        let guest = guest.clone();
+        let meter = self.meter();
+        match cpu::metered(
+            &meter,
+            guest.call_transform(self.store(), &convert::event_to_wit(event)),
+        )
+        .await
+        {
+            Err(trap) => Err(self.fault(trap)),
+            Ok(Err(e)) => Err(self.reported(e)),
+            Ok(Ok(events)) => events
+                .into_iter()
+                .map(|e| convert::event_from_wit(e).map(|(event, _)| event))
+                .collect::<Result<_, _>>()
+                .map_err(|reason| Error::Contract {
+                    plugin: self.id(),
+                    reason,
+                }),
+        }
+    }
+
+    /// Runs a decider on one event.
+    pub async fn decide(&mut self, event: &Event) -> Result<Ruling, Error> {
+        self.plugin.health.call();
+        self.arm(0);
+        let Some(Guest::Decide(guest)) = &self.guest else {
+            return Err(self.wrong_kind(PluginKind::Decider));
+        };
+        let guest = guest.clone();
+        let meter = self.meter();
+        match cpu::metered(&meter, guest.call_decide(self.store(), &convert::event_to_wit(event))).await {
+            Err(trap) => Err(self.fault(trap)),
+            Ok(Err(e)) => Err(self.reported(e)),
+            Ok(Ok(ruling)) => convert::ruling_from_wit(ruling).map_err(|reason| Error::Contract {
+                plugin: self.id(),
+                reason,
+            }),
+        }
+    }
+}
