@@ -3,7 +3,7 @@
 //! under concurrent senders. (A spinning guest is still stopped: `limits.rs`.)
 
 use router_tests::load::{findface_batch, findface_batch_within};
-use router_tests::{Config, TestRouter, post_json};
+use router_tests::{Answer, Config, TestRouter, post_json};
 
 const MAX_BODY: usize = 8 << 20;
 
@@ -29,6 +29,21 @@ fn findface_to_file_with(plugin: &[&str]) -> String {
         .to_string()
 }
 
+/// `body` POSTed to the FindFace source by `senders` clients at once; their answers.
+async fn post_concurrently(router: &TestRouter, body: &bytes::Bytes, senders: usize) -> Vec<Answer> {
+    let tasks: Vec<_> = (0..senders)
+        .map(|_| {
+            let (addr, body) = (router.addr, body.clone());
+            tokio::spawn(async move { post_json(addr, "/ingest/findface", body).await })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(senders);
+    for task in tasks {
+        answers.push(task.await.expect("sender"));
+    }
+    answers
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_findface_batch_as_large_as_the_body_cap_passes() {
     let router = TestRouter::start(&findface_to_file()).await;
@@ -48,14 +63,7 @@ async fn a_batch_that_passes_alone_passes_under_16_concurrent_senders() {
     let body = bytes::Bytes::from(findface_batch(400));
     let alone = post_json(router.addr, "/ingest/findface", body.clone()).await;
     assert_eq!(alone.status, 200, "{}", alone.text());
-    let senders: Vec<_> = (0..16)
-        .map(|_| {
-            let (addr, body) = (router.addr, body.clone());
-            tokio::spawn(async move { post_json(addr, "/ingest/findface", body).await })
-        })
-        .collect();
-    for sender in senders {
-        let answer = sender.await.expect("sender");
+    for answer in post_concurrently(&router, &body, 16).await {
         assert_eq!(answer.status, 200, "{}", answer.text());
     }
     assert_eq!(router.jsonl("events.jsonl").len(), 17 * 400);
@@ -67,14 +75,7 @@ async fn warm_instances_serve_concurrent_senders_like_fresh_ones() {
     let router = TestRouter::start(&findface_to_file_with(&["reuse = \"warm\""])).await;
     let body = bytes::Bytes::from(findface_batch(50));
     for round in 0..3 {
-        let senders: Vec<_> = (0..16)
-            .map(|_| {
-                let (addr, body) = (router.addr, body.clone());
-                tokio::spawn(async move { post_json(addr, "/ingest/findface", body).await })
-            })
-            .collect();
-        for sender in senders {
-            let answer = sender.await.expect("sender");
+        for answer in post_concurrently(&router, &body, 16).await {
             assert_eq!(answer.status, 200, "round {round}: {}", answer.text());
         }
     }

@@ -27,6 +27,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use switchyard::plugin::{PluginKind as Kind, Reuse};
+
 mod process;
 mod receiver;
 mod wrk;
@@ -139,8 +141,8 @@ fn main() {
                 println!("{language} filter: skipped (componentize-py is not installed)");
                 continue;
             };
-            let fresh = runtime.block_on(filter_call(&path, switchyard::plugin::Reuse::Fresh));
-            let warm = runtime.block_on(filter_call(&path, switchyard::plugin::Reuse::Warm));
+            let fresh = runtime.block_on(filter_call(&path, Reuse::Fresh));
+            let warm = runtime.block_on(filter_call(&path, Reuse::Warm));
             println!("{language} filter: {fresh:.1} µs per request fresh, {warm:.1} µs warm");
             rows.push((
                 format!("{language} filter (drop-unmatched), one call per request"),
@@ -297,35 +299,16 @@ async fn normalize_stage(batch: usize) -> (f64, f64, f64) {
         std::hint::black_box(events);
     }
     let native = per_event(started);
-    let request = switchyard::plugin::Request {
-        method: "POST".into(),
-        path: "/ingest/findface".into(),
-        query: String::new(),
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: Bytes::from(body),
-        remote_addr: None,
-        source_id: "bench".into(),
-        delivery_id: "d".into(),
-        received_at: "2026-01-01T00:00:00Z".into(),
-    };
+    let request = findface_request(body);
     let runtime = switchyard::plugin::Runtime::new().expect("runtime");
     let mut wasm = [0.0; 2];
-    for (slot, reuse) in [switchyard::plugin::Reuse::Fresh, switchyard::plugin::Reuse::Warm]
-        .into_iter()
-        .enumerate()
-    {
-        let plugin = runtime
-            .load(
-                "normalize-findface",
-                &plugins_dir().join("normalize-findface.wasm"),
-                switchyard::plugin::PluginKind::Normalizer,
-                switchyard::plugin::PluginLimits {
-                    reuse,
-                    ..switchyard::plugin::PluginLimits::DEFAULT
-                },
-                &serde_json::json!({}),
-            )
-            .expect("load");
+    for (slot, reuse) in [Reuse::Fresh, Reuse::Warm].into_iter().enumerate() {
+        let plugin = load(
+            &runtime,
+            &plugins_dir().join("normalize-findface.wasm"),
+            Kind::Normalizer,
+            reuse,
+        );
         let started = Instant::now();
         for _ in 0..rounds {
             let mut session = plugin.session().await.expect("session");
@@ -352,40 +335,16 @@ fn python_filter(scratch: &Path) -> Option<PathBuf> {
 }
 
 /// µs per request for a filter session (a fresh or a warm instance) and one call.
-async fn filter_call(path: &Path, reuse: switchyard::plugin::Reuse) -> f64 {
+async fn filter_call(path: &Path, reuse: Reuse) -> f64 {
     let runtime = switchyard::plugin::Runtime::new().expect("runtime");
-    let plugin = runtime
-        .load(
-            "drop-unmatched",
-            path,
-            switchyard::plugin::PluginKind::Filter,
-            switchyard::plugin::PluginLimits {
-                reuse,
-                ..switchyard::plugin::PluginLimits::DEFAULT
-            },
-            &serde_json::json!({}),
-        )
-        .expect("load");
-    let normalizer = runtime
-        .load(
-            "normalize-findface",
-            &plugins_dir().join("normalize-findface.wasm"),
-            switchyard::plugin::PluginKind::Normalizer,
-            switchyard::plugin::PluginLimits::DEFAULT,
-            &serde_json::json!({}),
-        )
-        .expect("load");
-    let request = switchyard::plugin::Request {
-        method: "POST".into(),
-        path: "/".into(),
-        query: String::new(),
-        headers: Vec::new(),
-        body: Bytes::from(serde_json::to_vec(&vec![findface_event()]).expect("body")),
-        remote_addr: None,
-        source_id: "bench".into(),
-        delivery_id: "d".into(),
-        received_at: "2026-01-01T00:00:00Z".into(),
-    };
+    let plugin = load(&runtime, path, Kind::Filter, reuse);
+    let normalizer = load(
+        &runtime,
+        &plugins_dir().join("normalize-findface.wasm"),
+        Kind::Normalizer,
+        Reuse::Fresh,
+    );
+    let request = findface_request(serde_json::to_vec(&vec![findface_event()]).expect("body"));
     let event = normalizer
         .session()
         .await
@@ -410,6 +369,33 @@ async fn filter_call(path: &Path, reuse: switchyard::plugin::Reuse) -> f64 {
         std::hint::black_box(session.filter(&event).await.expect("filter"));
     }
     started.elapsed().as_secs_f64() * 1e6 / rounds as f64
+}
+
+/// Loads the plugin at `path` as `kind` with default limits and `reuse`.
+fn load(runtime: &switchyard::plugin::Runtime, path: &Path, kind: Kind, reuse: Reuse) -> switchyard::plugin::Plugin {
+    let limits = switchyard::plugin::PluginLimits {
+        reuse,
+        ..switchyard::plugin::PluginLimits::DEFAULT
+    };
+    let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
+    runtime
+        .load(id, path, kind, limits, &serde_json::json!({}))
+        .unwrap_or_else(|e| panic!("loading {}: {e}", path.display()))
+}
+
+/// A FindFace webhook POST with `body`, as a normalizer receives it.
+fn findface_request(body: Vec<u8>) -> switchyard::plugin::Request {
+    switchyard::plugin::Request {
+        method: "POST".into(),
+        path: "/ingest/findface".into(),
+        query: String::new(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: Bytes::from(body),
+        remote_addr: None,
+        source_id: "bench".into(),
+        delivery_id: "d".into(),
+        received_at: "2026-01-01T00:00:00Z".into(),
+    }
 }
 
 /// The router.toml of a run: FindFace into the file sink or the webhook sink.
