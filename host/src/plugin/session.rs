@@ -30,6 +30,9 @@ pub struct Session<'p> {
     uses: u32,
     /// A trap, deadline or resource limit hit this instance: never reuse it.
     spoiled: bool,
+    /// A call is under way. A session dropped in that state (its call's future dropped
+    /// mid-guest) has a guest stopped halfway, so it is not reused either.
+    busy: bool,
 }
 
 impl<'p> Session<'p> {
@@ -45,6 +48,7 @@ impl<'p> Session<'p> {
                     guest: Some(live.guest),
                     uses: live.uses,
                     spoiled: false,
+                    busy: false,
                 });
             }
         }
@@ -70,6 +74,7 @@ impl<'p> Session<'p> {
             guest: None,
             uses: 0,
             spoiled: false,
+            busy: false,
         };
         session.arm(0);
         let meter = session.meter();
@@ -84,13 +89,14 @@ impl<'p> Session<'p> {
             Exports::Decide(ix) => ix.load(&mut *store, &instance).map(Guest::Decide),
         };
         session.guest = Some(guest.map_err(|e| session.fault(e))?);
+        session.busy = false;
         Ok(session)
     }
 }
 
 impl Drop for Session<'_> {
     fn drop(&mut self) {
-        if self.plugin.limits.reuse != Reuse::Warm || self.spoiled || self.uses + 1 >= MAX_WARM_USES {
+        if self.plugin.limits.reuse != Reuse::Warm || self.spoiled || self.busy || self.uses + 1 >= MAX_WARM_USES {
             return;
         }
         let (Some(store), Some(guest)) = (self.store.take(), self.guest.take()) else {
@@ -131,6 +137,7 @@ impl Session<'_> {
         state.deadline_hit = false;
         state.limits.limit_hit = false;
         store.set_epoch_deadline(1);
+        self.busy = true;
     }
 
     /// The CPU meter of this session's store, for [`cpu::metered`].
@@ -217,6 +224,7 @@ impl Session<'_> {
             guest.call_normalize(self.store(), &convert::request_to_wit(request)),
         )
         .await;
+        self.busy = false;
         match out {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
@@ -244,7 +252,9 @@ impl Session<'_> {
         };
         let guest = guest.clone();
         let meter = self.meter();
-        match cpu::metered(&meter, guest.call_filter(self.store(), &convert::event_to_wit(event))).await {
+        let out = cpu::metered(&meter, guest.call_filter(self.store(), &convert::event_to_wit(event))).await;
+        self.busy = false;
+        match out {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
             Ok(Ok(verdict)) => Ok(convert::verdict_from_wit(verdict)),
@@ -260,12 +270,13 @@ impl Session<'_> {
         };
         let guest = guest.clone();
         let meter = self.meter();
-        match cpu::metered(
+        let out = cpu::metered(
             &meter,
             guest.call_transform(self.store(), &convert::event_to_wit(event)),
         )
-        .await
-        {
+        .await;
+        self.busy = false;
+        match out {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
             Ok(Ok(events)) => events
@@ -288,7 +299,9 @@ impl Session<'_> {
         };
         let guest = guest.clone();
         let meter = self.meter();
-        match cpu::metered(&meter, guest.call_decide(self.store(), &convert::event_to_wit(event))).await {
+        let out = cpu::metered(&meter, guest.call_decide(self.store(), &convert::event_to_wit(event))).await;
+        self.busy = false;
+        match out {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
             Ok(Ok(ruling)) => convert::ruling_from_wit(ruling).map_err(|reason| Error::Contract {
