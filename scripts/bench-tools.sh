@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make bench` drives the router with, when missing: wrk (the load generator,
 # Debian package `wrk`) and taskset (util-linux, present on Debian); and, best effort, the
-# Python plugin toolchain (componentize-py from PyPI) for the per-language call cost — the
-# benchmark skips that row without it. `perf` (linux-perf) is only needed for
+# Python and JavaScript plugin toolchains (componentize-py from PyPI, componentize-js from
+# npm) for the per-language call cost — the benchmark skips those rows without them. `perf` (linux-perf) is only needed for
 # scripts/profile.sh, not by `make bench`.
 set -euo pipefail
 
@@ -15,6 +15,15 @@ fi
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+# The JavaScript plugin toolchain (componentize-js from npm), best effort, kept in target/.
+JS_TOOLS="$(dirname "$0")/../target/bench-tools"
+if [ ! -x "$JS_TOOLS/node_modules/.bin/componentize-js" ] && command -v npm >/dev/null 2>&1; then
+    echo "bench-tools: installing componentize-js (npm) into target/bench-tools" >&2
+    mkdir -p "$JS_TOOLS"
+    npm install --silent --prefix "$JS_TOOLS" @bytecodealliance/componentize-js@0.23.0 >&2 ||
+        echo "bench-tools: componentize-js unavailable; the JavaScript row of make bench is skipped" >&2
+fi
+
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "bench-tools: installing ${missing[*]}" >&2

@@ -135,10 +135,15 @@ fn main() {
     if part("filter") {
         let rust = plugins_dir().join("drop-unmatched.wasm");
         let python = python_filter(scratch.path());
-        let languages = [("Rust", Some(rust)), ("Python (componentize-py)", python)];
+        let js = js_filter(scratch.path());
+        let languages = [
+            ("Rust", Some(rust)),
+            ("Python (componentize-py)", python),
+            ("JavaScript (componentize-js)", js),
+        ];
         for (language, path) in languages {
             let Some(path) = path else {
-                println!("{language} filter: skipped (componentize-py is not installed)");
+                println!("{language} filter: skipped (its toolchain is not installed: scripts/bench-tools.sh)");
                 continue;
             };
             let fresh = runtime.block_on(filter_call(&path, Reuse::Fresh));
@@ -330,6 +335,30 @@ fn python_filter(scratch: &Path) -> Option<PathBuf> {
         .arg(&out)
         .current_dir(workspace().join("tests/benches/python"))
         .stdout(Stdio::null())
+        .status();
+    built.is_ok_and(|s| s.success()).then_some(out)
+}
+
+/// `tests/benches/js/drop_unmatched.js` built with componentize-js (from `target/bench-tools`,
+/// where scripts/bench-tools.sh installs it, or from PATH), when it is installed.
+fn js_filter(scratch: &Path) -> Option<PathBuf> {
+    let local = workspace().join("target/bench-tools/node_modules/.bin/componentize-js");
+    let tool = if local.exists() {
+        local
+    } else {
+        PathBuf::from("componentize-js")
+    };
+    let out = scratch.join("js-filter.wasm");
+    // Without `http fetch-event` disabled the component imports wasi:http, which the router
+    // does not link.
+    let built = Command::new(tool)
+        .arg("--wit")
+        .arg(workspace().join("wit"))
+        .args(["--world-name", "filter", "-d", "http", "fetch-event", "-o"])
+        .arg(&out)
+        .arg(workspace().join("tests/benches/js/drop_unmatched.js"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status();
     built.is_ok_and(|s| s.success()).then_some(out)
 }
