@@ -2,8 +2,10 @@
 //!
 //! One [`Runtime`] (one `Engine`, pooling allocator, epoch ticker) serves every plugin.
 //! A [`Plugin`] is a compiled component plus its `InstancePre`, built once per file content;
-//! each request gets a fresh [`Session`] (a new `Store` and instance) with the plugin's CPU
-//! deadline and memory cap, so a misbehaving plugin fails only its own request. This module
+//! each request gets a [`Session`] per stage — a new `Store` and instance, or an idle warm one
+//! with `reuse = "warm"` — with the plugin's CPU budget (`cpu`: the guest's own CPU time,
+//! scaled by input) and memory cap, so a misbehaving plugin fails only its own request. The
+//! pipeline's calls run on the plugin threads (`pool`), away from the I/O threads. This module
 //! must not know about HTTP or sinks; nothing outside it names a generated WIT type.
 
 mod bindings;
