@@ -11,7 +11,16 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Response, StatusCode};
 use serde_json::json;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+
+/// Whether a peer is on this machine. On a dual-stack listener (`[::]:8080`) an IPv4 client
+/// arrives as `::ffff:127.0.0.1`, which `IpAddr::is_loopback` does not count.
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    }
+}
 
 pub(crate) async fn handle(
     shared: &Shared,
@@ -32,7 +41,7 @@ pub(crate) async fn handle(
         );
         return response;
     }
-    if !remote.ip().is_loopback() {
+    if !is_loopback(remote.ip()) {
         return json(
             StatusCode::FORBIDDEN,
             &json!({ "error": "admin endpoints answer only loopback clients" }),
@@ -92,4 +101,19 @@ fn status(shared: &Shared) -> serde_json::Value {
         "reloads": { "applied": metrics.reloads("applied"), "rejected": metrics.reloads("rejected"), "unchanged": metrics.reloads("unchanged") },
         "storage": storage,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn ipv4_mapped_loopback_is_loopback() {
+        for local in ["127.0.0.1", "127.5.6.7", "::1", "::ffff:127.0.0.1"] {
+            assert!(is_loopback(local.parse().unwrap()), "{local}");
+        }
+        for remote in ["10.0.0.1", "::ffff:10.0.0.1", "2001:db8::1", "0.0.0.0"] {
+            assert!(!is_loopback(remote.parse().unwrap()), "{remote}");
+        }
+    }
 }
