@@ -46,10 +46,7 @@ impl Config {
     pub fn plugin(mut self, id: &str, file: &str, kind: &str, lines: &[&str]) -> Config {
         if !self.plugins.iter().any(|(known, _)| known == id) {
             let mut text = format!("[plugins.{id}]\npath = \"{{plugins}}/{file}.wasm\"\nkind = \"{kind}\"\n");
-            for line in lines {
-                text.push_str(line);
-                text.push('\n');
-            }
+            append_lines(&mut text, lines);
             self.plugins.push((id.to_string(), text));
         }
         self
@@ -58,10 +55,7 @@ impl Config {
     /// An HTTP source on `path` normalized by plugin `normalizer`, with extra lines.
     pub fn source(mut self, id: &str, path: &str, normalizer: &str, lines: &[&str]) -> Config {
         let mut text = format!("[[sources]]\nid = \"{id}\"\npath = \"{path}\"\nnormalizer = \"{normalizer}\"\n");
-        for line in lines {
-            text.push_str(line);
-            text.push('\n');
-        }
+        append_lines(&mut text, lines);
         self.sources.push(text);
         self
     }
@@ -88,10 +82,7 @@ impl Config {
     /// A JSON Lines file sink with extra lines (e.g. `encoding = "compact"`).
     pub fn file_sink_with(mut self, id: &str, path: &str, lines: &[&str]) -> Config {
         let mut text = format!("[sinks.{id}]\ntype = \"file\"\npath = \"{path}\"\n");
-        for line in lines {
-            text.push_str(line);
-            text.push('\n');
-        }
+        append_lines(&mut text, lines);
         self.sinks.push(text);
         self
     }
@@ -100,10 +91,7 @@ impl Config {
     pub fn webhook(mut self, id: &str, url: &str, lines: &[&str]) -> Config {
         let mut text =
             format!("[sinks.{id}]\ntype = \"webhook\"\nurl = \"{url}\"\nbackoff_ms = 20\nmax_backoff_ms = 200\n");
-        for line in lines {
-            text.push_str(line);
-            text.push('\n');
-        }
+        append_lines(&mut text, lines);
         self.sinks.push(text);
         self
     }
@@ -113,6 +101,14 @@ impl Config {
         let list: Vec<String> = sinks.iter().map(|s| format!("\"{s}\"")).collect();
         self.routes.push(format!("[[routes]]\nsinks = [{}]\n", list.join(", ")));
         self
+    }
+}
+
+/// Appends each of `lines` to a section's text, one per line.
+fn append_lines(text: &mut String, lines: &[&str]) {
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
     }
 }
 

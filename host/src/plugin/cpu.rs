@@ -20,12 +20,20 @@ pub(crate) struct CpuMeter {
     resumed_at_ns: AtomicU64,
     /// A poll is in progress (the epoch callback runs inside it, on the same thread).
     running: AtomicBool,
+    /// A call was started and has not completed: its future was dropped mid-guest, so the
+    /// guest stopped halfway and its instance must not serve anything else.
+    unfinished: AtomicBool,
 }
 
 impl CpuMeter {
     /// Starts a new call's account.
     pub(crate) fn reset(&self) {
         self.spent_ns.store(0, Ordering::Relaxed);
+    }
+
+    /// Whether a call metered here was abandoned before it completed.
+    pub(crate) fn unfinished(&self) -> bool {
+        self.unfinished.load(Ordering::Relaxed)
     }
 
     /// CPU time charged so far, including the running poll's (call from the polling thread).
@@ -51,16 +59,20 @@ impl CpuMeter {
 }
 
 /// Runs `call`, charging the CPU time of every poll to `meter`. A poll never migrates between
-/// threads, so reading the thread clock at its two ends is exact.
+/// threads, so reading the thread clock at its two ends is exact. Until `call` completes the
+/// meter says it is [`unfinished`](CpuMeter::unfinished).
 pub(crate) async fn metered<F: Future>(meter: &CpuMeter, call: F) -> F::Output {
     let mut call = std::pin::pin!(call);
-    std::future::poll_fn(|cx| {
+    meter.unfinished.store(true, Ordering::Relaxed);
+    let out = std::future::poll_fn(|cx| {
         meter.resume();
         let out = call.as_mut().poll(cx);
         meter.pause();
         out
     })
-    .await
+    .await;
+    meter.unfinished.store(false, Ordering::Relaxed);
+    out
 }
 
 /// This thread's CPU time in nanoseconds.
@@ -108,5 +120,19 @@ mod tests {
         metered(&meter, tokio::time::sleep(std::time::Duration::from_millis(50))).await;
         let slept = meter.spent_ns() - busy;
         assert!(slept < 20_000_000, "a 50 ms sleep charged {slept} ns");
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_call_is_unfinished_and_a_completed_one_is_not() {
+        let meter = CpuMeter::default();
+        metered(&meter, async {}).await;
+        assert!(!meter.unfinished());
+        let abandoned = tokio::time::timeout(
+            std::time::Duration::from_millis(10),
+            metered(&meter, std::future::pending::<()>()),
+        )
+        .await;
+        assert!(abandoned.is_err());
+        assert!(meter.unfinished(), "a call dropped mid-way must be remembered");
     }
 }

@@ -30,9 +30,6 @@ pub struct Session<'p> {
     uses: u32,
     /// A trap, deadline or resource limit hit this instance: never reuse it.
     spoiled: bool,
-    /// A call is under way. A session dropped in that state (its call's future dropped
-    /// mid-guest) has a guest stopped halfway, so it is not reused either.
-    busy: bool,
 }
 
 impl<'p> Session<'p> {
@@ -48,7 +45,6 @@ impl<'p> Session<'p> {
                     guest: Some(live.guest),
                     uses: live.uses,
                     spoiled: false,
-                    busy: false,
                 });
             }
         }
@@ -74,7 +70,6 @@ impl<'p> Session<'p> {
             guest: None,
             uses: 0,
             spoiled: false,
-            busy: false,
         };
         session.arm(0);
         let meter = session.meter();
@@ -89,14 +84,19 @@ impl<'p> Session<'p> {
             Exports::Decide(ix) => ix.load(&mut *store, &instance).map(Guest::Decide),
         };
         session.guest = Some(guest.map_err(|e| session.fault(e))?);
-        session.busy = false;
         Ok(session)
     }
 }
 
 impl Drop for Session<'_> {
     fn drop(&mut self) {
-        if self.plugin.limits.reuse != Reuse::Warm || self.spoiled || self.busy || self.uses + 1 >= MAX_WARM_USES {
+        // A session dropped while its call's future was cut off mid-guest (the meter says the
+        // call is unfinished) has a guest stopped halfway: not reused either.
+        if self.plugin.limits.reuse != Reuse::Warm
+            || self.spoiled
+            || self.uses + 1 >= MAX_WARM_USES
+            || self.store.as_ref().is_none_or(|s| s.data().cpu.unfinished())
+        {
             return;
         }
         let (Some(store), Some(guest)) = (self.store.take(), self.guest.take()) else {
@@ -137,7 +137,6 @@ impl Session<'_> {
         state.deadline_hit = false;
         state.limits.limit_hit = false;
         store.set_epoch_deadline(1);
-        self.busy = true;
     }
 
     /// The CPU meter of this session's store, for [`cpu::metered`].
@@ -224,7 +223,6 @@ impl Session<'_> {
             guest.call_normalize(self.store(), &convert::request_to_wit(request)),
         )
         .await;
-        self.busy = false;
         match out {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
@@ -253,7 +251,6 @@ impl Session<'_> {
         let guest = guest.clone();
         let meter = self.meter();
         let out = cpu::metered(&meter, guest.call_filter(self.store(), &convert::event_to_wit(event))).await;
-        self.busy = false;
         match out {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
@@ -275,7 +272,6 @@ impl Session<'_> {
             guest.call_transform(self.store(), &convert::event_to_wit(event)),
         )
         .await;
-        self.busy = false;
         match out {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
@@ -300,7 +296,6 @@ impl Session<'_> {
         let guest = guest.clone();
         let meter = self.meter();
         let out = cpu::metered(&meter, guest.call_decide(self.store(), &convert::event_to_wit(event))).await;
-        self.busy = false;
         match out {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
