@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Metrics {
     reloads: Mutex<BTreeMap<&'static str, u64>>,
     requests: Mutex<BTreeMap<(String, u16), u64>>,
+    plugin_errors: Mutex<BTreeMap<(String, &'static str), u64>>,
     events: AtomicU64,
     duplicates: AtomicU64,
     rollbacks: AtomicU64,
@@ -45,6 +46,16 @@ impl Metrics {
             .or_default() += 1;
     }
 
+    /// Counts a plugin error by plugin id and kind (`plugin::Error::kind`).
+    pub fn plugin_error(&self, plugin: &str, kind: &'static str) {
+        *self
+            .plugin_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((plugin.to_string(), kind))
+            .or_default() += 1;
+    }
+
     /// Counts events handed to routing, and repeats dropped.
     pub fn events(&self, emitted: usize, duplicates: usize) {
         self.events.fetch_add(emitted as u64, Ordering::Relaxed);
@@ -70,6 +81,12 @@ impl Metrics {
         for ((source, status), n) in self.requests.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             out.push_str(&format!(
                 "switchyard_requests_total{{source=\"{source}\",status=\"{status}\"}} {n}\n"
+            ));
+        }
+        out.push_str("# HELP switchyard_plugin_errors_total Failed plugin calls, by plugin and kind (invalid_result: output breaking the contract or a limit).\n# TYPE switchyard_plugin_errors_total counter\n");
+        for ((plugin, kind), n) in self.plugin_errors.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            out.push_str(&format!(
+                "switchyard_plugin_errors_total{{plugin=\"{plugin}\",kind=\"{kind}\"}} {n}\n"
             ));
         }
         let counters = [

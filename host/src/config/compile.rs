@@ -105,6 +105,7 @@ pub(crate) fn compile(raw: RawConfig, config_path: &Path) -> Result<RouterSpec, 
     }
 
     let server = super::server::server(&mut cx, &raw);
+    let admin = super::edge::admin(&mut cx, raw.admin.as_ref());
     let plugins = plugins(&mut cx, &raw);
     let kinds: BTreeMap<&str, PluginKind> = plugins.iter().map(|p| (p.id.as_str(), p.kind)).collect();
     let sources = sources(&mut cx, &raw, &kinds);
@@ -117,6 +118,7 @@ pub(crate) fn compile(raw: RawConfig, config_path: &Path) -> Result<RouterSpec, 
         Ok(RouterSpec {
             config_path: config_path.to_path_buf(),
             server,
+            admin,
             plugins,
             sources,
             sinks,
@@ -327,11 +329,13 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
                 MAX_BODY_BYTES_LIMIT,
             ) as usize;
             let methods = methods(cx, s.methods.as_ref());
+            let rate_limit = super::edge::rate_limit(cx, s.rate_limit.as_ref());
             SourceSpec {
                 id: s.id.get_ref().clone(),
                 path,
                 websocket,
                 methods,
+                rate_limit,
                 normalizer,
                 filters,
                 transforms,

@@ -11,6 +11,23 @@
 //! min_free_bytes = 268435456    # disk budget: below it, new requests get 503 (default 256 MiB)
 //! quarantine = { max_bytes = 1073741824, max_entries = 100000, source_max_bytes = 268435456 }
 //!
+//! [server.limits]                # edge limits (defaults shown; see SECURITY.md)
+//! header_timeout_ms = 10000      # accept (or end of the last reply) → complete request head;
+//!                                # also the keep-alive idle timeout
+//! body_timeout_ms = 60000        # whole body, however fast it trickles
+//! min_body_bytes_per_sec = 4096  # and at least this fast after the first 5 s
+//! max_connections = 10000        # kept below the open-file limit
+//! max_connections_per_peer = 128
+//! max_buffered_body_bytes = 268435456   # bodies held in memory at once, all senders
+//! peer_buffered_body_bytes = 67108864   # … and from one peer address
+//! max_events_per_request = 10000 # a normalizer or transform returning more is in error
+//! max_event_bytes = 1048576      # one event, as JSON
+//! max_reply_bytes = 1048576      # a normalizer's reply body
+//!
+//! [admin]                        # /metrics and /admin/*: loopback clients, and
+//! allow = ["10.0.0.0/8"]         # these addresses/networks, and
+//! token_env = "SWITCHYARD_ADMIN_TOKEN"   # whoever sends `Authorization: Bearer <token>`
+//!
 //! [plugins.normalize-json]
 //! path = "target/plugins/normalize-json.wasm"
 //! kind = "normalizer"           # normalizer | filter | transform | decider
@@ -33,6 +50,7 @@
 //! auth = { type = "bearer", token_env = "JSON_TOKEN" }   # none | basic | bearer
 //! max_body_bytes = 1048576
 //! methods = ["POST"]            # HTTP methods accepted (default POST); others get 405
+//! rate_limit = { per_second = 50, burst = 100 }   # authenticated requests; over it: 429
 //! samples = ["samples/a.json", { request = "samples/b.json", expect = "samples/b.expected.json" }]
 //!                               # run on every reload before the new config goes live
 //!
@@ -65,6 +83,7 @@ pub(crate) struct RawConfig {
     pub(crate) broken_sources: bool,
     pub(crate) version: Option<Spanned<i64>>,
     pub(crate) server: Option<Spanned<RawServer>>,
+    pub(crate) admin: Option<Spanned<RawAdmin>>,
     pub(crate) plugins: Vec<(Spanned<String>, Spanned<RawPlugin>)>,
     pub(crate) sources: Vec<Spanned<RawSource>>,
     pub(crate) sinks: Vec<(Spanned<String>, Spanned<RawSink>)>,
@@ -82,6 +101,40 @@ pub(crate) struct RawServer {
     pub(crate) dedup_max_keys: Option<Spanned<i64>>,
     pub(crate) min_free_bytes: Option<Spanned<i64>>,
     pub(crate) quarantine: Option<RawQuarantine>,
+    pub(crate) limits: Option<RawLimits>,
+}
+
+/// `[server.limits]`: what one connection, sender or plugin result may cost.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLimits {
+    pub(crate) header_timeout_ms: Option<Spanned<i64>>,
+    pub(crate) body_timeout_ms: Option<Spanned<i64>>,
+    pub(crate) min_body_bytes_per_sec: Option<Spanned<i64>>,
+    pub(crate) max_connections: Option<Spanned<i64>>,
+    pub(crate) max_connections_per_peer: Option<Spanned<i64>>,
+    pub(crate) max_buffered_body_bytes: Option<Spanned<i64>>,
+    pub(crate) peer_buffered_body_bytes: Option<Spanned<i64>>,
+    pub(crate) max_events_per_request: Option<Spanned<i64>>,
+    pub(crate) max_event_bytes: Option<Spanned<i64>>,
+    pub(crate) max_reply_bytes: Option<Spanned<i64>>,
+}
+
+/// `[admin]`: who may use `/metrics` and `/admin/*` besides loopback clients.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAdmin {
+    #[serde(default)]
+    pub(crate) allow: Vec<Spanned<String>>,
+    pub(crate) token_env: Option<Spanned<String>>,
+}
+
+/// A source's `rate_limit = { per_second = 50, burst = 100 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRateLimit {
+    pub(crate) per_second: Spanned<f64>,
+    pub(crate) burst: Option<Spanned<i64>>,
 }
 
 /// `[server] quarantine = { … }`: the quarantine's caps.
@@ -141,6 +194,7 @@ pub(crate) struct RawSource {
     pub(crate) auth: Option<Spanned<RawAuth>>,
     pub(crate) max_body_bytes: Option<Spanned<i64>>,
     pub(crate) methods: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) rate_limit: Option<Spanned<RawRateLimit>>,
     #[serde(default)]
     pub(crate) samples: Vec<RawSample>,
 }
@@ -286,7 +340,7 @@ pub(crate) struct RawMatch {
     pub(crate) source: Vec<Spanned<String>>,
 }
 
-const TOP_LEVEL: &str = "`version`, `server`, `plugins`, `sources`, `sinks`, `routes`";
+const TOP_LEVEL: &str = "`version`, `server`, `admin`, `plugins`, `sources`, `sinks`, `routes`";
 
 fn entity<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, problems: &mut Vec<Problem>) -> Option<Spanned<T>> {
     let span = value.span();
@@ -350,6 +404,7 @@ pub(crate) fn parse(text: &str) -> Result<(RawConfig, Vec<Problem>), Vec<Problem
         match key.get_ref().as_ref() {
             "version" => raw.version = entity(value, &mut problems),
             "server" => raw.server = entity(value, &mut problems),
+            "admin" => raw.admin = entity(value, &mut problems),
             "plugins" => {
                 for (id, v) in table_entries("plugins", value, &mut problems) {
                     match entity(v, &mut problems) {

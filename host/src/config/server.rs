@@ -1,5 +1,5 @@
 //! `[server]`: listen address, data dir, concurrency, dedup, and the storage limits (disk
-//! budget, quarantine caps).
+//! budget, quarantine caps); the edge limits are `edge`'s.
 
 use super::compile::{Ctx, DEFAULT_LISTEN};
 use super::raw::{RawConfig, RawQuarantine};
@@ -65,6 +65,7 @@ pub(super) fn server(cx: &mut Ctx, raw: &RawConfig) -> ServerSpec {
         i64::MAX,
     ) as u64;
     let quarantine = quarantine(cx, s.and_then(|s| s.quarantine.as_ref()));
+    let limits = super::edge::limits(cx, s.and_then(|s| s.limits.as_ref()));
     ServerSpec {
         listen,
         data_dir,
@@ -73,6 +74,7 @@ pub(super) fn server(cx: &mut Ctx, raw: &RawConfig) -> ServerSpec {
         dedup_max_keys,
         min_free_bytes,
         quarantine,
+        limits,
     }
 }
 

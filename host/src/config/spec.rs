@@ -13,6 +13,8 @@ pub struct RouterSpec {
     pub config_path: PathBuf,
     /// Process-level settings.
     pub server: ServerSpec,
+    /// Who may use the operator endpoints.
+    pub admin: AdminSpec,
     /// Plugins by id, in file order.
     pub plugins: Vec<PluginSpec>,
     /// HTTP sources.
@@ -40,6 +42,101 @@ pub struct ServerSpec {
     pub min_free_bytes: u64,
     /// The quarantine's caps.
     pub quarantine: crate::quarantine::Limits,
+    /// What one connection, sender or plugin result may cost.
+    pub limits: EdgeLimits,
+}
+
+/// `[server.limits]`, every value with a default (see `config::edge`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeLimits {
+    /// From accept, or from the end of the previous reply, to a complete request head (so
+    /// also the keep-alive idle timeout).
+    pub header_timeout: std::time::Duration,
+    /// The whole body, however it trickles.
+    pub body_timeout: std::time::Duration,
+    /// After a short grace, a body must keep arriving at least this fast (bytes per second).
+    pub min_body_bytes_per_sec: u64,
+    /// Open connections, all peers (further capped below the open-file limit at startup).
+    pub max_connections: usize,
+    /// Open connections from one peer address.
+    pub max_connections_per_peer: usize,
+    /// Request bodies held in memory at once, all peers; reserved before a body is read.
+    pub max_buffered_body_bytes: u64,
+    /// … from one peer address.
+    pub peer_buffered_body_bytes: u64,
+    /// Events a normalizer (or a transform stage) may return for one request.
+    pub max_events_per_request: usize,
+    /// One event's size as JSON.
+    pub max_event_bytes: usize,
+    /// A normalizer's reply body.
+    pub max_reply_bytes: usize,
+}
+
+/// `[admin]`: besides loopback clients, who may use `/metrics` and `/admin/*`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AdminSpec {
+    /// Peer addresses or networks allowed without a token.
+    pub allow: Vec<Cidr>,
+    /// The environment variable holding a bearer token that admits any peer.
+    pub token_env: Option<String>,
+}
+
+/// An address or network (`10.0.0.0/8`, `2001:db8::/32`, `192.168.1.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    /// The network address.
+    pub addr: std::net::IpAddr,
+    /// Leading bits that must match.
+    pub prefix: u8,
+}
+
+impl Cidr {
+    /// Whether `ip` lies in this network; an IPv4-mapped IPv6 peer (`::ffff:10.1.2.3`, as a
+    /// dual-stack listener sees IPv4 clients) is matched as the IPv4 address it is.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        let (a, b, bits) = match (self.addr, ip) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(a.to_bits()), u128::from(b.to_bits()), 32),
+            (IpAddr::V6(a), IpAddr::V6(b)) => (a.to_bits(), b.to_bits(), 128),
+            _ => return false,
+        };
+        let prefix = u32::from(self.prefix.min(bits));
+        prefix == 0 || (a ^ b) >> (bits as u32 - prefix) == 0
+    }
+}
+
+impl std::str::FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Cidr, String> {
+        let (addr, prefix) = s.split_once('/').map_or((s, None), |(a, p)| (a, Some(p)));
+        let addr: std::net::IpAddr = addr
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not an IP address or network like \"10.0.0.0/8\""))?;
+        let bits = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(p) => match p.trim().parse::<u8>() {
+                Ok(p) if p <= bits => p,
+                _ => return Err(format!("`{s}`: the prefix length must be 0 to {bits}")),
+            },
+        };
+        Ok(Cidr { addr, prefix })
+    }
+}
+
+/// A source's `rate_limit`: a token bucket per source.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Requests per second, sustained.
+    pub per_second: f64,
+    /// Requests allowed at once after a quiet spell.
+    pub burst: u32,
 }
 
 /// `[plugins.<id>]`.
@@ -110,6 +207,8 @@ pub struct SourceSpec {
     pub max_body_bytes: usize,
     /// HTTP methods accepted (upper case); others are answered 405 and not quarantined.
     pub methods: Vec<String>,
+    /// Authenticated requests per second beyond which the source answers 429.
+    pub rate_limit: Option<RateLimit>,
     /// Self-test samples run before a reloaded config goes live.
     pub samples: Vec<SampleSpec>,
 }

@@ -1,149 +1,22 @@
 //! One request, from the socket to the answer.
 
 use super::auth::{self, Refusal};
-use super::body::{BodyError, read_capped};
+use super::body::{BODY_RATE_GRACE, BodyError, Pace, read_paced};
+use super::budget::{Caps, Reservation};
 use super::response::{Error, json};
-use crate::metrics::Metrics;
+use super::shared::Shared;
 use crate::pipeline::{Pipeline, ProcessError, Source};
 use crate::plugin::Request;
 use crate::quarantine::{Entry, NotKept};
-use crate::reload::{Outcome, ReloadRequest, Status, Trigger};
-use crate::shutdown::Shutdown;
-use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Response, StatusCode};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use std::sync::Arc;
 
 /// How much of an oversize body the quarantine keeps (for diagnosis; it cannot be replayed).
 const OVERSIZE_KEPT_BYTES: usize = 64 << 10;
-
-/// State shared by all connections: the current pipeline, the in-flight limit, counters,
-/// reload status, and the handles the admin endpoints and the reload controller need.
-pub struct Shared {
-    pipeline: ArcSwap<Pipeline>,
-    in_flight: Semaphore,
-    metrics: Metrics,
-    status: Mutex<Status>,
-    reloads: OnceLock<mpsc::Sender<ReloadRequest>>,
-    shutdown: OnceLock<Shutdown>,
-    delivery: crate::outbox::Delivery,
-    /// Replies carrying a MAC of request data, per source (see `limiter`).
-    signed_replies: super::limiter::Buckets,
-}
-
-impl Shared {
-    /// Wraps a pipeline and starts delivering its outbox (must run inside the tokio runtime).
-    pub fn new(pipeline: Pipeline) -> Shared {
-        let limit = pipeline.spec().server.max_in_flight;
-        let status = Status {
-            config_sha256: crate::reload::config_digest(&pipeline.spec().config_path).unwrap_or_default(),
-            last_reload: None,
-        };
-        let delivery = crate::outbox::Delivery::new(pipeline.outbox().clone());
-        delivery.configure(&pipeline);
-        Shared {
-            delivery,
-            pipeline: ArcSwap::from_pointee(pipeline),
-            in_flight: Semaphore::new(limit),
-            metrics: Metrics::default(),
-            status: Mutex::new(status),
-            reloads: OnceLock::new(),
-            shutdown: OnceLock::new(),
-            signed_replies: super::limiter::Buckets::new(
-                super::limiter::SIGNED_REPLY_BURST,
-                super::limiter::SIGNED_REPLY_REFILL,
-            ),
-        }
-    }
-
-    /// The pipeline requests start on now. In-flight requests keep the one they started with.
-    pub fn pipeline(&self) -> Arc<Pipeline> {
-        self.pipeline.load_full()
-    }
-
-    /// Replaces the pipeline for new requests (atomically); returns the previous one.
-    pub fn swap(&self, pipeline: Pipeline) -> Arc<Pipeline> {
-        self.delivery.configure(&pipeline);
-        self.pipeline.swap(Arc::new(pipeline))
-    }
-
-    /// The outbox's delivery service.
-    pub fn delivery(&self) -> &crate::outbox::Delivery {
-        &self.delivery
-    }
-
-    /// The counters.
-    pub fn metrics(&self) -> &Metrics {
-        &self.metrics
-    }
-
-    /// The reload status.
-    pub fn status(&self) -> Status {
-        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    pub(crate) fn update_status(&self, f: impl FnOnce(&mut Status)) {
-        f(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
-    }
-
-    /// Connects the admin endpoints to the reload controller and websocket feeds to shutdown.
-    pub fn attach(&self, reloads: mpsc::Sender<ReloadRequest>, shutdown: Shutdown) {
-        let _ = self.reloads.set(reloads);
-        let _ = self.shutdown.set(shutdown);
-    }
-
-    /// Starts following a websocket feed (for feeds a reload added).
-    pub fn follow_feed(self: &Arc<Self>, id: String) {
-        let shutdown = self.shutdown.get().cloned().unwrap_or_default();
-        tokio::spawn(super::websocket::follow(id, self.clone(), shutdown));
-    }
-
-    /// After a plugin fault: if the faulting version breaks its rollback policy, asks the
-    /// controller (once per version) to take it back to its last good version.
-    pub fn check_plugin(&self, id: &str) {
-        let pipeline = self.pipeline();
-        let (Some(plugin), Some(policy)) = (
-            pipeline.plugin(id),
-            pipeline
-                .spec()
-                .plugins
-                .iter()
-                .find(|p| p.id == id)
-                .and_then(|p| p.rollback),
-        ) else {
-            return;
-        };
-        if plugin.health().breaks(&policy)
-            && plugin.health().claim_rollback()
-            && let Some(sender) = self.reloads.get()
-        {
-            let _ = sender.try_send(ReloadRequest {
-                trigger: Trigger::Rollback,
-                plugin: Some(id.to_string()),
-                reply: None,
-            });
-        }
-    }
-
-    /// Asks the controller for a reload and waits for its outcome.
-    pub async fn request_reload(&self, trigger: Trigger) -> Option<Outcome> {
-        let sender = self.reloads.get()?;
-        let (reply, outcome) = oneshot::channel();
-        sender
-            .send(ReloadRequest {
-                trigger,
-                plugin: None,
-                reply: Some(reply),
-            })
-            .await
-            .ok()?;
-        outcome.await.ok()
-    }
-}
 
 fn headers_of(req: &hyper::Request<Incoming>) -> Vec<(String, String)> {
     req.headers()
@@ -169,14 +42,51 @@ pub(crate) async fn handle(
         "/metrics" | "/admin/status" | "/admin/reload" => return super::admin::handle(&shared, req, remote).await,
         _ => {}
     }
-    let source = shared
-        .pipeline()
-        .source(&path)
-        .map(|s| s.spec.id.clone())
-        .unwrap_or_else(|| "-".to_string());
-    let response = ingest(shared.clone(), req, remote, path).await;
-    shared.metrics.request(&source, response.status().as_u16());
-    response
+    // On a task of its own: a sender that hangs up mid-request drops this future, and the
+    // request must still run to its end (its events may be committed already) and be counted.
+    let task = tokio::spawn(async move {
+        let source = shared
+            .pipeline()
+            .source(&path)
+            .map(|s| s.spec.id.clone())
+            .unwrap_or_else(|| "-".to_string());
+        let response = ingest(shared.clone(), req, remote, path).await;
+        shared.metrics.request(&source, response.status().as_u16());
+        response
+    });
+    match task.await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(%remote, error = %e, "Request task failed.");
+            json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &serde_json::json!({ "error": "internal error while processing the request" }),
+            )
+        }
+    }
+}
+
+/// Room for a request's body before it is read: its declared length, or the source's cap when
+/// it does not say (chunked).
+fn reserve_body(
+    shared: &Shared,
+    pipeline: &Pipeline,
+    source: &Source,
+    req: &hyper::Request<Incoming>,
+    remote: SocketAddr,
+) -> Result<Reservation, Error> {
+    use hyper::body::Body;
+    let limits = &pipeline.spec().server.limits;
+    let cap = source.spec.max_body_bytes as u64;
+    let bytes = req.body().size_hint().exact().map_or(cap, |n| n.min(cap));
+    let caps = Caps {
+        total: limits.max_buffered_body_bytes,
+        per_peer: limits.peer_buffered_body_bytes,
+    };
+    shared
+        .bodies
+        .reserve(remote.ip(), bytes, caps)
+        .map_err(Error::BodyBudget)
 }
 
 async fn ingest(
@@ -213,6 +123,15 @@ async fn ingest(
             return Error::Unavailable(reason).to_response(&delivery_id, false);
         }
     };
+    if let Some(rate) = source.spec.rate_limit
+        && let Err(wait) = shared.rate_limits.take(&source.spec.id, rate.into())
+    {
+        tracing::debug!(source = %source.spec.id, %remote, "Request refused: over the source's rate limit.");
+        return Error::RateLimited {
+            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+        }
+        .to_response(&delivery_id, false);
+    }
     // The disk budget, before reading the body: below it nothing new is taken (the sender
     // retries later) rather than failing halfway through a write.
     if let Err(low) = pipeline.disk().check() {
@@ -220,6 +139,14 @@ async fn ingest(
         tracing::debug!(source = %source.spec.id, %remote, error = %low, "Request refused: storage below the disk budget.");
         return Error::StorageLow(low).to_response(&delivery_id, false);
     }
+    let mut reservation = match reserve_body(&shared, &pipeline, &source, &req, remote) {
+        Ok(r) => r,
+        Err(error) => {
+            tracing::info!(source = %source.spec.id, %remote, error = %error, "Request refused: body budget.");
+            return error.to_response(&delivery_id, false);
+        }
+    };
+    let limits = pipeline.spec().server.limits.clone();
     let mut request = Request {
         method: req.method().as_str().to_string(),
         path: path.clone(),
@@ -231,7 +158,12 @@ async fn ingest(
         delivery_id: delivery_id.clone(),
         received_at,
     };
-    match read_capped(req.into_body(), source.spec.max_body_bytes).await {
+    let pace = Pace {
+        deadline: limits.body_timeout,
+        min_bytes_per_sec: limits.min_body_bytes_per_sec,
+        grace: BODY_RATE_GRACE,
+    };
+    match read_paced(req.into_body(), source.spec.max_body_bytes, Some(pace)).await {
         Ok(body) => request.body = body,
         Err(BodyError::TooLarge { limit, prefix }) => {
             // A cut body cannot be replayed; its start is enough to see what it was.
@@ -244,6 +176,16 @@ async fn ingest(
             tracing::info!(source = %source.spec.id, %remote, %reason, "Request body unreadable.");
             return Error::BadBody(reason).to_response(&delivery_id, false);
         }
+        Err(slow @ BodyError::TooSlow { .. }) => {
+            let reason = slow.to_string();
+            if let BodyError::TooSlow { prefix, .. } = slow {
+                request.body = prefix.slice(..prefix.len().min(OVERSIZE_KEPT_BYTES));
+            }
+            tracing::info!(source = %source.spec.id, %remote, %reason, "Request body too slow.");
+            let error = Error::TooSlow(reason);
+            let kept = keep(&pipeline, &request, &error, true).await;
+            return error.to_response(&delivery_id, kept);
+        }
     }
     let encoding = request
         .headers
@@ -253,6 +195,15 @@ async fn ingest(
     if encoding.is_some() {
         match super::body::decode(encoding.as_deref(), request.body.clone(), source.spec.max_body_bytes) {
             Ok(decoded) => {
+                let caps = Caps {
+                    total: limits.max_buffered_body_bytes,
+                    per_peer: limits.peer_buffered_body_bytes,
+                };
+                if let Err(exhausted) = reservation.grow(decoded.len() as u64, caps) {
+                    let error = Error::BodyBudget(exhausted);
+                    tracing::info!(source = %source.spec.id, %remote, error = %error, "Request refused: body budget.");
+                    return error.to_response(&delivery_id, false);
+                }
                 // Plugins (and the quarantine) see the body as sent before compression.
                 request.body = decoded;
                 request
@@ -284,7 +235,10 @@ async fn ingest(
             );
             if processed.reply_carries_mac {
                 // A MAC of caller-chosen bytes: every one is logged, and few are answered.
-                if let Err(wait) = shared.signed_replies.take(&source.spec.id) {
+                if let Err(wait) = shared
+                    .signed_replies
+                    .take(&source.spec.id, super::limiter::Rate::SIGNED_REPLIES)
+                {
                     tracing::warn!(source = %source.spec.id, %remote, delivery_id = %delivery_id, "Signing challenge refused: over the per-source limit.");
                     return Error::TooManyChallenges {
                         retry_after_secs: wait.as_secs().max(1),
@@ -310,6 +264,7 @@ async fn ingest(
         }
         Err(e) => fail(&shared, &pipeline, &source, &request, e).await,
     }
+    // `reservation` lives to here: the body is held until the request is answered.
 }
 
 async fn fail(
@@ -319,13 +274,23 @@ async fn fail(
     request: &Request,
     e: ProcessError,
 ) -> Response<Full<Bytes>> {
-    if let ProcessError::Plugin(
-        fault @ (crate::plugin::Error::Trapped { .. }
-        | crate::plugin::Error::DeadlineExceeded { .. }
-        | crate::plugin::Error::ResourceLimit { .. }),
-    ) = &e
-    {
-        shared.check_plugin(fault.plugin());
+    if let ProcessError::Plugin(error) = &e {
+        shared.metrics.plugin_error(error.plugin(), error.kind());
+        if let crate::plugin::Error::Contract { plugin, .. } = error
+            && let Some(p) = pipeline.plugin(plugin)
+        {
+            // An invalid result is a fault of the plugin version, like a trap.
+            p.health().fault();
+        }
+        if matches!(
+            error,
+            crate::plugin::Error::Trapped { .. }
+                | crate::plugin::Error::DeadlineExceeded { .. }
+                | crate::plugin::Error::ResourceLimit { .. }
+                | crate::plugin::Error::Contract { .. }
+        ) {
+            shared.check_plugin(error.plugin());
+        }
     }
     let error = Error::Process(e);
     if error.status().is_server_error() {

@@ -6,15 +6,18 @@
 mod admin;
 mod auth;
 mod body;
+mod budget;
+mod connections;
 mod handler;
 mod limiter;
 mod response;
 mod server;
+mod shared;
 mod websocket;
 
 pub use auth::check as check_auth;
-pub use body::{BodyError, DecodeError, decode, read_capped};
-pub use handler::Shared;
+pub use body::{BODY_RATE_GRACE, BodyError, DecodeError, Pace, decode, read_capped, read_paced};
 pub use response::Error;
 pub use server::serve;
+pub use shared::Shared;
 pub use websocket::follow;

@@ -41,6 +41,21 @@ pub enum Error {
         /// When the next one will be answered.
         retry_after_secs: u64,
     },
+    /// The source's `rate_limit` is used up.
+    #[error("this source takes no more requests right now (rate limit); retry in {retry_after_secs} s")]
+    RateLimited {
+        /// When the next request will be taken.
+        retry_after_secs: u64,
+    },
+    /// No room in the buffered-body budget for this body.
+    #[error("{}", match .0 {
+        super::budget::Exhausted::Global => "the router is holding as many request bodies as it may; retry later",
+        super::budget::Exhausted::Peer => "this address is sending as many request bodies at once as it may; retry later",
+    })]
+    BodyBudget(super::budget::Exhausted),
+    /// The body did not arrive fast enough.
+    #[error("{0}")]
+    TooSlow(String),
     /// Storage is below the disk budget: nothing new is taken until space is freed.
     #[error("the router is low on storage and takes no new events right now; retry later")]
     StorageLow(crate::disk::Low),
@@ -68,7 +83,10 @@ impl Error {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Error::TooManyChallenges { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::TooManyChallenges { .. } | Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::BodyBudget(super::budget::Exhausted::Peer) => StatusCode::TOO_MANY_REQUESTS,
+            Error::BodyBudget(super::budget::Exhausted::Global) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::TooSlow(_) => StatusCode::REQUEST_TIMEOUT,
             Error::Unavailable(_) | Error::StorageLow(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::BadBody(_) => StatusCode::BAD_REQUEST,
@@ -95,6 +113,7 @@ impl Error {
             self,
             Error::Unavailable(_)
                 | Error::StorageLow(_)
+                | Error::BodyBudget(_)
                 | Error::Process(ProcessError::Plugin(crate::plugin::Error::Unavailable { .. }))
         );
         let storage = matches!(
@@ -127,11 +146,14 @@ impl Error {
                     headers.insert(hyper::header::ALLOW, v);
                 }
             }
-            Error::TooManyChallenges { retry_after_secs } => {
+            Error::TooManyChallenges { retry_after_secs } | Error::RateLimited { retry_after_secs } => {
                 headers.insert(
                     hyper::header::RETRY_AFTER,
                     hyper::header::HeaderValue::from(*retry_after_secs),
                 );
+            }
+            Error::BodyBudget(_) => {
+                headers.insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from(1u64));
             }
             // Storage trouble passes; say when to come back.
             Error::StorageLow(_)

@@ -1,21 +1,36 @@
-//! The accept loop: HTTP/1.1 on a bound listener, one task per connection, graceful drain on
-//! shutdown (open connections finish their requests, bounded by a deadline).
+//! The accept loop: HTTP/1.1 on a bound listener, one task per admitted connection, graceful
+//! drain on shutdown (open connections finish their requests, bounded by a deadline).
+//!
+//! Every connection passes `connections::Connections` first (global and per-peer caps, the
+//! longest-waiting connection evicted when full) and gets hyper's header-read timeout, which
+//! runs from accept and from the end of each reply, so it is the keep-alive idle timeout too.
 
-use super::handler::{Shared, handle};
+use super::connections::{Conn, Refused};
+use super::handler::handle;
+use super::shared::Shared;
 use crate::shutdown::Shutdown;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 
 /// How long open connections get to finish after shutdown starts.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+/// Request heads larger than this are answered 431: vendors send a few hundred bytes.
+const MAX_HEADER_BYTES: usize = 64 << 10;
+/// Refusals answered at once; past it a refused connection is closed without an answer, so a
+/// flood of refused connections cannot hold descriptors either.
+const MAX_REFUSALS_IN_FLIGHT: usize = 64;
+/// How long a refusal may take to write and linger.
+const REFUSAL_DEADLINE: Duration = Duration::from_secs(1);
 
 /// Serves until `shutdown` fires, then drains.
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdown) -> anyhow::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let http = hyper::server::conn::http1::Builder::new();
+    let refusals = Arc::new(Semaphore::new(MAX_REFUSALS_IN_FLIGHT));
     loop {
         let (stream, remote) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -29,19 +44,42 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
                 }
             },
         };
+        let limits = shared.pipeline().spec().server.limits.clone();
+        let conn = match shared
+            .connections
+            .admit(remote.ip(), limits.max_connections, limits.max_connections_per_peer)
+        {
+            Ok(conn) => Arc::new(conn),
+            Err(why) => {
+                tracing::debug!(%remote, reason = why.as_str(), "Connection refused.");
+                if let Ok(permit) = refusals.clone().try_acquire_owned() {
+                    tokio::spawn(async move {
+                        refuse(stream, why).await;
+                        drop(permit);
+                    });
+                }
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .max_header_size(MAX_HEADER_BYTES);
         let shared = shared.clone();
+        let state = conn.clone();
         let service = service_fn(move |req| {
+            state.busy();
             let shared = shared.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle(shared, req, remote).await) }
-        });
-        let conn = http.serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(%remote, error = %e, "Connection ended with an error.");
+            let state = state.clone();
+            async move {
+                let response = handle(shared, req, remote).await;
+                state.waiting();
+                Ok::<_, std::convert::Infallible>(response)
             }
         });
+        let served = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(run(served, conn, remote));
     }
     tracing::info!("Shutting down: draining open connections.");
     if tokio::time::timeout(DRAIN_DEADLINE, graceful.shutdown()).await.is_err() {
@@ -51,4 +89,49 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
         );
     }
     Ok(())
+}
+
+/// Runs one connection until it ends or is evicted to make room.
+async fn run<F, E>(served: F, conn: Arc<Conn>, remote: std::net::SocketAddr)
+where
+    F: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let evicted = conn.evicted.clone();
+    drop(conn);
+    tokio::select! {
+        ended = served => if let Err(e) = ended {
+            tracing::debug!(%remote, error = %e, "Connection ended with an error.");
+        },
+        _ = evicted.cancelled() => tracing::debug!(%remote, "Waiting connection closed to admit a new one."),
+    }
+}
+
+/// Answers a refused connection with a fixed reply (the request is not read), then closes it.
+async fn refuse(mut stream: TcpStream, why: Refused) {
+    let (status, message) = match why {
+        Refused::PeerLimit => (
+            "429 Too Many Requests",
+            "too many open connections from this address; retry later",
+        ),
+        Refused::Full => (
+            "503 Service Unavailable",
+            "the router is at its connection limit; retry later",
+        ),
+    };
+    let body = serde_json::json!({ "error": message }).to_string();
+    let reply = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(REFUSAL_DEADLINE, async {
+        stream.write_all(reply.as_bytes()).await?;
+        stream.shutdown().await?;
+        // Read what the client sent before closing: closing with unread data resets the
+        // connection, and the client might lose the answer.
+        let mut sink = [0u8; 4096];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
 }

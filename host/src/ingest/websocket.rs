@@ -6,8 +6,9 @@
 //! budget the follower stops reading (the feed's socket buffers, then the sender holds back)
 //! instead of processing frames it could not keep.
 
-use super::handler::{Shared, keep};
+use super::handler::keep;
 use super::response::Error;
+use super::shared::Shared;
 use crate::event::AuthKind;
 use crate::plugin::Request;
 use crate::shutdown::Shutdown;

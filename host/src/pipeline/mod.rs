@@ -5,6 +5,7 @@
 mod build;
 mod route;
 mod run;
+mod validate;
 
 pub(crate) use build::read_secret;
 pub use build::{Auth, Source, build, build_with};

@@ -118,7 +118,9 @@ impl Pipeline {
         auth: AuthKind,
         store_media: bool,
     ) -> Result<Processed, ProcessError> {
+        let limits = &self.spec().server.limits;
         let mut normalized = source.normalizer.normalize_request(request).await?;
+        super::validate::normalized(source.normalizer.id(), &normalized, limits)?;
         let total = normalized.events.len();
         stamp(&mut normalized.events, request, auth);
         for (event_index, media_index, bytes) in std::mem::take(&mut normalized.media_content) {
@@ -157,6 +159,11 @@ impl Pipeline {
                 break;
             }
             events = transform.transform_events(events).await?;
+            super::validate::events(transform.id(), &events, limits)?;
+        }
+        if source.transforms.is_empty() {
+            // Stamped by the host, so only the sizes can be wrong.
+            super::validate::events(source.normalizer.id(), &events, limits)?;
         }
         Ok(Processed {
             reply_carries_mac: normalized.reply_carries_mac,

@@ -317,22 +317,64 @@ pub(crate) fn normalized_from_wit(n: wit::Normalized) -> Result<Normalized, Stri
     }
     let reply = match n.reply {
         None => None,
-        Some(r) => {
-            if !(100..=599).contains(&r.status) {
-                return Err(format!("reply status {} is not an HTTP status", r.status));
-            }
-            Some(Reply {
-                status: r.status,
-                headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
-                body: r.body,
-            })
-        }
+        Some(r) => Some(reply_from_wit(r)?),
     };
     Ok(Normalized {
         events,
         reply,
         media_content,
         reply_carries_mac: false,
+    })
+}
+
+/// Headers that frame the message or describe the connection: the host writes them, and a
+/// plugin setting one could desynchronise the sender's keep-alive connection.
+const HOST_OWNED_HEADERS: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+/// A normalizer's reply, checked: a final status (no 1xx: those switch protocols or promise
+/// another answer), and only valid, end-to-end headers.
+fn reply_from_wit(r: wit::Reply) -> Result<Reply, String> {
+    if !(200..=599).contains(&r.status) {
+        return Err(format!(
+            "reply status {} is not a final HTTP status (200–599)",
+            r.status
+        ));
+    }
+    let mut headers = Vec::with_capacity(r.headers.len());
+    for h in r.headers {
+        let Ok(name) = hyper::header::HeaderName::from_bytes(h.name.as_bytes()) else {
+            return Err(format!(
+                "reply header name {:?} is not a valid HTTP header name",
+                h.name
+            ));
+        };
+        if HOST_OWNED_HEADERS.contains(&name.as_str()) {
+            return Err(format!(
+                "reply header `{name}` is the host's to set (framing and connection headers: {})",
+                HOST_OWNED_HEADERS.join(", ")
+            ));
+        }
+        if hyper::header::HeaderValue::from_str(&h.value).is_err() {
+            return Err(format!("reply header `{name}` has a value that is not valid in HTTP"));
+        }
+        headers.push((h.name, h.value));
+    }
+    if matches!(r.status, 204 | 304) && !r.body.is_empty() {
+        return Err(format!("a {} reply cannot carry a body", r.status));
+    }
+    Ok(Reply {
+        status: r.status,
+        headers,
+        body: r.body,
     })
 }
 
@@ -349,4 +391,64 @@ pub(crate) fn ruling_from_wit(r: wit::Ruling) -> Result<Ruling, String> {
         custom_tip: r.custom_tip,
         details: json_object(&r.details, "details")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, headers: &[(&str, &str)], body: &[u8]) -> wit::Reply {
+        wit::Reply {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| wit::Header {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn replies_may_not_frame_themselves() {
+        let ok = reply_from_wit(reply(
+            200,
+            &[("content-type", "application/json"), ("X-NOAHFACE-MESSAGE", "hi")],
+            b"{}",
+        ));
+        assert_eq!(ok.unwrap().headers.len(), 2);
+        for framing in [
+            "Content-Length",
+            "transfer-encoding",
+            "Connection",
+            "upgrade",
+            "TE",
+            "keep-alive",
+        ] {
+            let err = reply_from_wit(reply(200, &[(framing, "1")], b"")).unwrap_err();
+            assert!(err.contains("is the host's to set"), "{framing}: {err}");
+        }
+        assert!(
+            reply_from_wit(reply(200, &[("bad name", "x")], b""))
+                .unwrap_err()
+                .contains("header name")
+        );
+        assert!(
+            reply_from_wit(reply(200, &[("x-a", "line\nbreak")], b""))
+                .unwrap_err()
+                .contains("value")
+        );
+        assert!(
+            reply_from_wit(reply(101, &[], b""))
+                .unwrap_err()
+                .contains("final HTTP status")
+        );
+        assert!(
+            reply_from_wit(reply(204, &[], b"x"))
+                .unwrap_err()
+                .contains("cannot carry a body")
+        );
+    }
 }

@@ -105,6 +105,22 @@ impl Error {
         }
     }
 
+    /// A short name of the outcome, for metrics labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Rejected { .. } => "rejected",
+            Error::Unauthorized { .. } => "unauthorized",
+            Error::Unavailable { .. } => "unavailable",
+            Error::BadSettings { .. } => "bad_settings",
+            Error::Failed { .. } => "failed",
+            Error::Trapped { .. } => "trapped",
+            Error::DeadlineExceeded { .. } => "cpu_budget",
+            Error::ResourceLimit { .. } => "memory_limit",
+            Error::Contract { .. } => "invalid_result",
+            Error::Load { .. } => "load",
+        }
+    }
+
     /// True when the sender is at fault (malformed input, bad signature), not the router.
     pub fn is_client_error(&self) -> bool {
         matches!(self, Error::Rejected { .. } | Error::Unauthorized { .. })

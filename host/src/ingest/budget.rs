@@ -1,0 +1,146 @@
+//! The buffered-body budget: request bodies held in memory at once, in all and per peer
+//! address. Room is reserved *before* a body is read (its Content-Length, or the source's
+//! `max_body_bytes` when it is chunked), so a flood of big or slow bodies is refused at the
+//! door (503 when the router is full, 429 when one peer holds its share) instead of growing the
+//! process until the kernel kills it. The reservation lives until the request is answered.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Why room for a body was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exhausted {
+    /// All peers together hold the whole budget.
+    Global,
+    /// This peer holds its share.
+    Peer,
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    total: u64,
+    per_peer: HashMap<IpAddr, u64>,
+}
+
+/// Bytes of request bodies held now, against the `[server.limits]` budget.
+#[derive(Debug, Default)]
+pub(crate) struct BodyBudget {
+    held: Mutex<Held>,
+    refused_global: AtomicU64,
+    refused_peer: AtomicU64,
+}
+
+/// The budget's caps, from the live config.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caps {
+    pub(crate) total: u64,
+    pub(crate) per_peer: u64,
+}
+
+impl BodyBudget {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reserves `bytes` for a body from `peer`, or says which cap is in the way.
+    pub(crate) fn reserve(self: &Arc<Self>, peer: IpAddr, bytes: u64, caps: Caps) -> Result<Reservation, Exhausted> {
+        let mut reservation = Reservation {
+            budget: self.clone(),
+            peer,
+            bytes: 0,
+        };
+        reservation.grow(bytes, caps)?;
+        Ok(reservation)
+    }
+
+    /// The Prometheus text of the budget.
+    pub(crate) fn render(&self) -> String {
+        format!(
+            "# HELP switchyard_body_buffered_bytes Request body bytes reserved in memory now.\n# TYPE switchyard_body_buffered_bytes gauge\nswitchyard_body_buffered_bytes {}\n\
+             # HELP switchyard_body_budget_refused_total Requests refused for want of body budget, by scope.\n# TYPE switchyard_body_budget_refused_total counter\n\
+             switchyard_body_budget_refused_total{{scope=\"global\"}} {}\nswitchyard_body_budget_refused_total{{scope=\"peer\"}} {}\n",
+            self.lock().total,
+            self.refused_global.load(Ordering::Relaxed),
+            self.refused_peer.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Reserved body bytes; dropping it gives them back.
+#[derive(Debug)]
+pub(crate) struct Reservation {
+    budget: Arc<BodyBudget>,
+    peer: IpAddr,
+    bytes: u64,
+}
+
+impl Reservation {
+    /// Reserves `more` bytes on top (a decompressed body), or says which cap is in the way.
+    pub(crate) fn grow(&mut self, more: u64, caps: Caps) -> Result<(), Exhausted> {
+        let mut held = self.budget.lock();
+        let peer_held = held.per_peer.get(&self.peer).copied().unwrap_or(0);
+        if peer_held + more > caps.per_peer {
+            self.budget.refused_peer.fetch_add(1, Ordering::Relaxed);
+            return Err(Exhausted::Peer);
+        }
+        if held.total + more > caps.total {
+            self.budget.refused_global.fetch_add(1, Ordering::Relaxed);
+            return Err(Exhausted::Global);
+        }
+        held.total += more;
+        *held.per_peer.entry(self.peer).or_default() += more;
+        self.bytes += more;
+        Ok(())
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if self.bytes == 0 {
+            return;
+        }
+        let mut held = self.budget.lock();
+        held.total -= self.bytes;
+        if let Some(n) = held.per_peer.get_mut(&self.peer) {
+            *n -= self.bytes;
+            if *n == 0 {
+                held.per_peer.remove(&self.peer);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_hold_their_share_and_all_of_them_the_total() {
+        let budget = Arc::new(BodyBudget::default());
+        let caps = Caps {
+            total: 100,
+            per_peer: 60,
+        };
+        let (a, b, c) = (
+            "10.0.0.1".parse().unwrap(),
+            "10.0.0.2".parse().unwrap(),
+            "10.0.0.3".parse().unwrap(),
+        );
+        let a1 = budget.reserve(a, 50, caps).unwrap();
+        assert_eq!(budget.reserve(a, 20, caps).unwrap_err(), Exhausted::Peer);
+        let mut b1 = budget.reserve(b, 40, caps).unwrap();
+        assert_eq!(budget.reserve(c, 20, caps).unwrap_err(), Exhausted::Global);
+        assert_eq!(b1.grow(20, caps).unwrap_err(), Exhausted::Global);
+        drop(a1);
+        b1.grow(20, caps).unwrap();
+        assert!(
+            budget.reserve(c, 40, caps).is_ok(),
+            "a dropped reservation frees its bytes"
+        );
+        drop(b1);
+        assert_eq!(budget.lock().total, 0);
+        assert!(budget.lock().per_peer.is_empty());
+    }
+}

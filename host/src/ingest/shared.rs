@@ -1,0 +1,143 @@
+//! State shared by all connections: the current pipeline, the in-flight limit, counters,
+//! reload status, the edge's registries (connections, body budget, rate buckets) and the
+//! handles the admin endpoints and the reload controller need.
+
+use super::budget::BodyBudget;
+use super::connections::Connections;
+use super::limiter::Buckets;
+use crate::metrics::Metrics;
+use crate::pipeline::Pipeline;
+use crate::reload::{Outcome, ReloadRequest, Status, Trigger};
+use crate::shutdown::Shutdown;
+use arc_swap::ArcSwap;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+/// State shared by all connections (see the module docs).
+pub struct Shared {
+    pipeline: ArcSwap<Pipeline>,
+    pub(crate) in_flight: Semaphore,
+    pub(crate) metrics: Metrics,
+    status: Mutex<Status>,
+    reloads: OnceLock<mpsc::Sender<ReloadRequest>>,
+    shutdown: OnceLock<Shutdown>,
+    delivery: crate::outbox::Delivery,
+    /// Replies carrying a MAC of request data, per source (see `limiter`).
+    pub(crate) signed_replies: Buckets,
+    /// Requests per source, for sources with a `rate_limit`.
+    pub(crate) rate_limits: Buckets,
+    /// Open client connections.
+    pub(crate) connections: Arc<Connections>,
+    /// Request bodies held in memory.
+    pub(crate) bodies: Arc<BodyBudget>,
+}
+
+impl Shared {
+    /// Wraps a pipeline and starts delivering its outbox (must run inside the tokio runtime).
+    pub fn new(pipeline: Pipeline) -> Shared {
+        let limit = pipeline.spec().server.max_in_flight;
+        let status = Status {
+            config_sha256: crate::reload::config_digest(&pipeline.spec().config_path).unwrap_or_default(),
+            last_reload: None,
+        };
+        let delivery = crate::outbox::Delivery::new(pipeline.outbox().clone());
+        delivery.configure(&pipeline);
+        Shared {
+            delivery,
+            pipeline: ArcSwap::from_pointee(pipeline),
+            in_flight: Semaphore::new(limit),
+            metrics: Metrics::default(),
+            status: Mutex::new(status),
+            reloads: OnceLock::new(),
+            shutdown: OnceLock::new(),
+            signed_replies: Buckets::default(),
+            rate_limits: Buckets::default(),
+            connections: Connections::new(super::connections::connection_ceiling()),
+            bodies: Arc::default(),
+        }
+    }
+
+    /// The pipeline requests start on now. In-flight requests keep the one they started with.
+    pub fn pipeline(&self) -> Arc<Pipeline> {
+        self.pipeline.load_full()
+    }
+
+    /// Replaces the pipeline for new requests (atomically); returns the previous one.
+    pub fn swap(&self, pipeline: Pipeline) -> Arc<Pipeline> {
+        self.delivery.configure(&pipeline);
+        self.pipeline.swap(Arc::new(pipeline))
+    }
+
+    /// The outbox's delivery service.
+    pub fn delivery(&self) -> &crate::outbox::Delivery {
+        &self.delivery
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The reload status.
+    pub fn status(&self) -> Status {
+        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn update_status(&self, f: impl FnOnce(&mut Status)) {
+        f(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// Connects the admin endpoints to the reload controller and websocket feeds to shutdown.
+    pub fn attach(&self, reloads: mpsc::Sender<ReloadRequest>, shutdown: Shutdown) {
+        let _ = self.reloads.set(reloads);
+        let _ = self.shutdown.set(shutdown);
+    }
+
+    /// Starts following a websocket feed (for feeds a reload added).
+    pub fn follow_feed(self: &Arc<Self>, id: String) {
+        let shutdown = self.shutdown.get().cloned().unwrap_or_default();
+        tokio::spawn(super::websocket::follow(id, self.clone(), shutdown));
+    }
+
+    /// After a plugin fault: if the faulting version breaks its rollback policy, asks the
+    /// controller (once per version) to take it back to its last good version.
+    pub fn check_plugin(&self, id: &str) {
+        let pipeline = self.pipeline();
+        let (Some(plugin), Some(policy)) = (
+            pipeline.plugin(id),
+            pipeline
+                .spec()
+                .plugins
+                .iter()
+                .find(|p| p.id == id)
+                .and_then(|p| p.rollback),
+        ) else {
+            return;
+        };
+        if plugin.health().breaks(&policy)
+            && plugin.health().claim_rollback()
+            && let Some(sender) = self.reloads.get()
+        {
+            let _ = sender.try_send(ReloadRequest {
+                trigger: Trigger::Rollback,
+                plugin: Some(id.to_string()),
+                reply: None,
+            });
+        }
+    }
+
+    /// Asks the controller for a reload and waits for its outcome.
+    pub async fn request_reload(&self, trigger: Trigger) -> Option<Outcome> {
+        let sender = self.reloads.get()?;
+        let (reply, outcome) = oneshot::channel();
+        sender
+            .send(ReloadRequest {
+                trigger,
+                plugin: None,
+                reply: Some(reply),
+            })
+            .await
+            .ok()?;
+        outcome.await.ok()
+    }
+}
