@@ -52,6 +52,17 @@ impl Config {
         self
     }
 
+    /// `[plugins.<id>]` for a .wasm at `path` (a guest built by the test, e.g. from WAT).
+    pub fn plugin_at(mut self, id: &str, path: &std::path::Path, kind: &str, lines: &[&str]) -> Config {
+        let mut text = format!(
+            "[plugins.{id}]\npath = {:?}\nkind = \"{kind}\"\n",
+            path.display().to_string()
+        );
+        append_lines(&mut text, lines);
+        self.plugins.push((id.to_string(), text));
+        self
+    }
+
     /// An HTTP source on `path` normalized by plugin `normalizer`, with extra lines.
     pub fn source(mut self, id: &str, path: &str, normalizer: &str, lines: &[&str]) -> Config {
         let mut text = format!("[[sources]]\nid = \"{id}\"\npath = \"{path}\"\nnormalizer = \"{normalizer}\"\n");

@@ -3,11 +3,20 @@
 //! `max_body_bytes` when it is chunked), so a flood of big or slow bodies is refused at the
 //! door (503 when the router is full, 429 when one peer holds its share) instead of growing the
 //! process until the kernel kills it. The reservation lives until the request is answered.
+//!
+//! The last eighth of the budget only takes bodies of up to [`SMALL_BODY_BYTES`]: a flood of
+//! big bodies from many addresses cannot stop the small pushes terminals and platforms send.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// Bodies up to this size may use the reserve (a face-terminal push, a FindFace event with
+/// its thumbnails by URL).
+pub(crate) const SMALL_BODY_BYTES: u64 = 64 << 10;
+/// The share of the budget kept for small bodies: 1/RESERVE_SHARE.
+const RESERVE_SHARE: u64 = 8;
 
 /// Why room for a body was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +94,13 @@ impl Reservation {
             self.budget.refused_peer.fetch_add(1, Ordering::Relaxed);
             return Err(Exhausted::Peer);
         }
-        if held.total + more > caps.total {
+        let total = self.bytes + more;
+        let room = if total <= SMALL_BODY_BYTES {
+            caps.total
+        } else {
+            caps.total - caps.total / RESERVE_SHARE
+        };
+        if held.total + more > room {
             self.budget.refused_global.fetch_add(1, Ordering::Relaxed);
             return Err(Exhausted::Global);
         }
@@ -117,8 +132,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn big_bodies_leave_the_reserve_to_small_ones() {
+        let budget = Arc::new(BodyBudget::default());
+        let caps = Caps {
+            total: 8 * SMALL_BODY_BYTES * 4,
+            per_peer: u64::MAX,
+        };
+        let peer = "10.0.0.1".parse().unwrap();
+        let big = SMALL_BODY_BYTES * 4;
+        let held: Vec<_> = (0..7).map(|_| budget.reserve(peer, big, caps).unwrap()).collect();
+        assert_eq!(budget.reserve(peer, big, caps).unwrap_err(), Exhausted::Global);
+        let small: Vec<_> = (0..4)
+            .map(|_| budget.reserve(peer, SMALL_BODY_BYTES, caps).unwrap())
+            .collect();
+        assert_eq!(budget.reserve(peer, 1, caps).unwrap_err(), Exhausted::Global);
+        drop((held, small));
+    }
+
+    #[test]
     fn peers_hold_their_share_and_all_of_them_the_total() {
         let budget = Arc::new(BodyBudget::default());
+        // Under SMALL_BODY_BYTES, the whole budget is open.
         let caps = Caps {
             total: 100,
             per_peer: 60,

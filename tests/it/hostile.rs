@@ -1,0 +1,253 @@
+//! Hostile senders and plugins, in process: a plugin that frames its own reply, a sender that
+//! hangs up mid-request, a source's rate limit, caps on plugin output, slow and oversized
+//! bodies. (Attacks that need the real binary under a lowered fd limit, or its RSS, are in
+//! `host/tests/hostile.rs`.)
+
+use router_tests::{Config, TestRouter, get, post_json, send, wat_guest};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The value of a counter line in /metrics (0 when absent).
+async fn metric(router: &TestRouter, line_prefix: &str) -> u64 {
+    let text = get(router.addr, "/metrics").await.expect("metrics").text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(line_prefix).map(|v| v.trim().parse().unwrap_or(0)))
+        .unwrap_or(0)
+}
+
+/// Reads one HTTP/1.1 response with a content-length body from a raw stream: (status, body).
+async fn read_response(stream: &mut tokio::net::TcpStream) -> (u16, String) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n");
+        if let Some(end) = head_end {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map(|v| v.trim().parse().expect("length"))
+                .expect("the router frames every answer with content-length");
+            if buf.len() >= end + 4 + length {
+                let status = head[9..12].parse().expect("status");
+                let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + length]).into_owned();
+                buf.drain(..end + 4 + length);
+                assert!(buf.is_empty(), "bytes left over after the answer: {buf:?}");
+                return (status, body);
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("answer in time")
+            .expect("read");
+        assert!(n > 0, "connection closed mid-answer");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A normalizer that sets `content-length` itself is refused as an invalid result: the sender
+/// gets a well-framed 500 on the same keep-alive connection, twice in a row, the request is
+/// quarantined with the reason, and the plugin's error is counted.
+#[tokio::test]
+async fn a_plugin_cannot_frame_the_reply() {
+    let guests = tempfile::tempdir().expect("tmp");
+    let framer = wat_guest("hostile_reply_framing", "normalizer", guests.path());
+    let config = Config::new()
+        .plugin_at("framer", &framer, "normalizer", &[])
+        .source("door", "/door", "framer", &[])
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
+    let router = TestRouter::start(&config).await;
+    let mut stream = tokio::net::TcpStream::connect(router.addr).await.expect("connect");
+    for _ in 0..2 {
+        stream
+            .write_all(b"POST /door HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}")
+            .await
+            .expect("write");
+        let (status, body) = read_response(&mut stream).await;
+        assert_eq!(status, 500, "{body}");
+        assert!(body.contains("\"quarantined\":true"), "{body}");
+    }
+    let kept = router.quarantined();
+    assert_eq!(kept.len(), 2);
+    assert!(
+        kept[0]
+            .reason
+            .contains("reply header `content-length` is the host's to set"),
+        "{}",
+        kept[0].reason
+    );
+    assert_eq!(
+        metric(
+            &router,
+            "switchyard_plugin_errors_total{plugin=\"framer\",kind=\"invalid_result\"}"
+        )
+        .await,
+        2
+    );
+    router.stop().await;
+}
+
+/// A sender that hangs up while its request is being processed: the request still runs to
+/// the end, its event is written, and the request and event are counted.
+#[tokio::test]
+async fn a_request_whose_sender_hung_up_is_still_finished_and_counted() {
+    let guests = tempfile::tempdir().expect("tmp");
+    let slow = wat_guest("hostile_slow_keep", "filter", guests.path());
+    let config = Config::new()
+        .plugin_at("slow", &slow, "filter", &["timeout_ms = 30000"])
+        .json_source("in", "/in")
+        .source("slow-in", "/slow", "normalize-json", &["filters = [\"slow\"]"])
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
+    let router = TestRouter::start(&config).await;
+    let body = br#"{"id": "gone-1", "device": "d1"}"#;
+    let mut stream = tokio::net::TcpStream::connect(router.addr).await.expect("connect");
+    let head = format!(
+        "POST /slow HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    stream.write_all(body).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    drop(stream);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while metric(&router, "switchyard_requests_total{source=\"slow-in\",status=\"200\"}").await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the request was never counted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(metric(&router, "switchyard_events_total").await, 1);
+    let events = router.jsonl("events.jsonl");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["vendor_event_id"], "gone-1");
+    router.stop().await;
+}
+
+/// `rate_limit = { per_second, burst }`: the burst passes, the next request gets 429 with
+/// Retry-After and is not kept (the sender retries); other sources are not affected.
+#[tokio::test]
+async fn a_source_over_its_rate_limit_gets_429() {
+    let config = Config::new()
+        .json_source("other", "/other")
+        .source(
+            "limited",
+            "/limited",
+            "normalize-json",
+            &["rate_limit = { per_second = 0.2, burst = 2 }"],
+        )
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
+    let router = TestRouter::start(&config).await;
+    for i in 0..2 {
+        let a = post_json(router.addr, "/limited", format!(r#"{{"id": "r{i}"}}"#)).await;
+        assert_eq!(a.status, 200, "{}", a.text());
+    }
+    let refused = post_json(router.addr, "/limited", r#"{"id": "r2"}"#).await;
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert!(refused.json()["error"].as_str().unwrap().contains("rate limit"));
+    let retry: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=5).contains(&retry), "{retry}");
+    assert_eq!(post_json(router.addr, "/other", r#"{"id": "o"}"#).await.status, 200);
+    assert!(router.quarantined().is_empty());
+    router.stop().await;
+}
+
+/// More events than `max_events_per_request`: the normalizer's result is invalid, nothing is
+/// written, the request is quarantined whole and the plugin's error counted.
+#[tokio::test]
+async fn more_events_than_the_cap_is_an_invalid_result() {
+    let config = Config::new()
+        .server("limits = { max_events_per_request = 5 }")
+        .plugin("findface", "normalize-findface", "normalizer", &[])
+        .source("ff", "/ff", "findface", &[])
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
+    let router = TestRouter::start(&config).await;
+    let small = post_json(router.addr, "/ff", router_tests::load::findface_batch(5)).await;
+    assert_eq!(small.status, 200, "{}", small.text());
+    let big = post_json(router.addr, "/ff", router_tests::load::findface_batch(6)).await;
+    assert_eq!(big.status, 500, "{}", big.text());
+    let kept = router.quarantined();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].reason.contains("max_events_per_request"), "{}", kept[0].reason);
+    assert_eq!(router.jsonl("events.jsonl").len(), 5);
+    assert_eq!(
+        metric(
+            &router,
+            "switchyard_plugin_errors_total{plugin=\"findface\",kind=\"invalid_result\"}"
+        )
+        .await,
+        1
+    );
+    router.stop().await;
+}
+
+/// A body that trickles is cut off with 408 once it falls behind the pace, kept (truncated) in
+/// the quarantine, while other senders are answered as usual.
+#[tokio::test]
+async fn a_trickling_body_gets_408_and_is_kept() {
+    let config = Config::new()
+        .server("limits = { body_timeout_ms = 1500 }")
+        .json_source("in", "/in")
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
+    let router = TestRouter::start(&config).await;
+    let mut slow = tokio::net::TcpStream::connect(router.addr).await.expect("connect");
+    slow.write_all(b"POST /in HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{\"id\":")
+        .await
+        .expect("write");
+    let trickle = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if slow.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+        (read_response(&mut slow).await, started.elapsed())
+    });
+    for i in 0..5 {
+        let a = post_json(router.addr, "/in", format!(r#"{{"id": "ok{i}"}}"#)).await;
+        assert_eq!(a.status, 200);
+    }
+    let ((status, body), took) = trickle.await.expect("trickler");
+    assert_eq!(status, 408, "{body}");
+    assert!(body.contains("too slowly"), "{body}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let kept = router.quarantined();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].truncated);
+    router.stop().await;
+}
+
+/// A body larger than the budget's room from one address is refused before it is read (429
+/// from the peer's share), with Retry-After; a small body still passes.
+#[tokio::test]
+async fn bodies_beyond_the_budget_are_refused_before_reading() {
+    let config = Config::new()
+        .server("limits = { max_buffered_body_bytes = 4194304, peer_buffered_body_bytes = 1048576 }")
+        .source("in", "/in", "normalize-json", &["max_body_bytes = 8388608"])
+        .plugin(
+            "normalize-json",
+            "normalize-json",
+            "normalizer",
+            &[router_tests::config::JSON_SETTINGS],
+        )
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
+    let router = TestRouter::start(&config).await;
+    let big = vec![b' '; 2 << 20];
+    let refused = send(router.addr, "POST", "/in", &[], big).await.expect("answer");
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert_eq!(refused.headers["retry-after"], "1");
+    assert!(refused.text().contains("request bodies"), "{}", refused.text());
+    assert_eq!(post_json(router.addr, "/in", r#"{"id": "small"}"#).await.status, 200);
+    assert!(metric(&router, "switchyard_body_budget_refused_total{scope=\"peer\"}").await >= 1);
+    router.stop().await;
+}
