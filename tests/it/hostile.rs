@@ -251,3 +251,43 @@ async fn bodies_beyond_the_budget_are_refused_before_reading() {
     assert!(metric(&router, "switchyard_body_budget_refused_total{scope=\"peer\"}").await >= 1);
     router.stop().await;
 }
+
+/// A connection that stalls in its request head, or idles after an answer, is closed after
+/// `header_timeout_ms` (the header-read timeout doubles as the keep-alive idle timeout).
+#[tokio::test]
+async fn stalled_heads_and_idle_connections_are_closed() {
+    let config = Config::new()
+        .server("limits = { header_timeout_ms = 300 }")
+        .json_source("in", "/in")
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
+    let router = TestRouter::start(&config).await;
+    let closed_within = |mut s: tokio::net::TcpStream| async move {
+        let started = std::time::Instant::now();
+        let mut buf = [0u8; 256];
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+                Ok(Ok(0) | Err(_)) => return started.elapsed(),
+                Ok(Ok(_)) => continue,
+                Err(_) => panic!("connection still open after 5 s"),
+            }
+        }
+    };
+    let mut stalled = tokio::net::TcpStream::connect(router.addr).await.expect("connect");
+    stalled
+        .write_all(b"POST /in HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .expect("write");
+    let took = closed_within(stalled).await;
+    assert!(took >= Duration::from_millis(250), "{took:?}");
+
+    let mut idle = tokio::net::TcpStream::connect(router.addr).await.expect("connect");
+    idle.write_all(b"POST /in HTTP/1.1\r\nhost: x\r\ncontent-length: 11\r\n\r\n{\"id\":\"i\"}\n")
+        .await
+        .expect("write");
+    assert_eq!(read_response(&mut idle).await.0, 200);
+    let took = closed_within(idle).await;
+    assert!(took >= Duration::from_millis(250), "{took:?}");
+    router.stop().await;
+}

@@ -29,12 +29,27 @@ pub(crate) fn free_port() -> u16 {
 /// Starts `switchyard run --config <config>` and returns once it logs that it listens; its log
 /// keeps being drained so the router never blocks on a full pipe.
 pub(crate) fn spawn_router(config: &Path) -> std::process::Child {
-    let mut child = bin()
+    let mut command = bin();
+    command.args(["run", "--config"]).arg(config);
+    wait_listening(command)
+}
+
+/// [`spawn_router`] with the open-file limit (soft and hard) lowered to `nofile`, as on a
+/// host with the default limit of a service manager (`prlimit`, util-linux).
+pub(crate) fn spawn_router_with_nofile(config: &Path, nofile: u64) -> std::process::Child {
+    let mut command = Command::new("prlimit");
+    command
+        .arg(format!("--nofile={nofile}:{nofile}"))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_switchyard"))
         .args(["run", "--config"])
-        .arg(config)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+        .arg(config);
+    wait_listening(command)
+}
+
+/// Starts `command` (a router) and returns once it logs that it listens.
+fn wait_listening(mut command: Command) -> std::process::Child {
+    let mut child = command.stderr(Stdio::piped()).spawn().expect("spawn");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !lines
