@@ -6,6 +6,7 @@ mod check;
 mod delivery;
 mod encoding;
 mod examples;
+mod fuzz;
 mod hostile;
 mod ingest;
 mod limits;

@@ -8,6 +8,7 @@
 )]
 
 pub mod config;
+pub mod fuzz;
 pub mod load;
 pub mod tmpfs;
 

@@ -275,22 +275,7 @@ async fn fail(
     e: ProcessError,
 ) -> Response<Full<Bytes>> {
     if let ProcessError::Plugin(error) = &e {
-        shared.metrics.plugin_error(error.plugin(), error.kind());
-        if let crate::plugin::Error::Contract { plugin, .. } = error
-            && let Some(p) = pipeline.plugin(plugin)
-        {
-            // An invalid result is a fault of the plugin version, like a trap.
-            p.health().fault();
-        }
-        if matches!(
-            error,
-            crate::plugin::Error::Trapped { .. }
-                | crate::plugin::Error::DeadlineExceeded { .. }
-                | crate::plugin::Error::ResourceLimit { .. }
-                | crate::plugin::Error::Contract { .. }
-        ) {
-            shared.check_plugin(error.plugin());
-        }
+        shared.plugin_failed(pipeline, error);
     }
     let error = Error::Process(e);
     if error.status().is_server_error() {

@@ -126,6 +126,26 @@ impl Shared {
         }
     }
 
+    /// Counts a plugin's failure (`switchyard_plugin_errors_total`) and, for faults (a trap,
+    /// a blown budget, an invalid result), checks the plugin's rollback policy.
+    pub(crate) fn plugin_failed(&self, pipeline: &Pipeline, error: &crate::plugin::Error) {
+        use crate::plugin::Error as E;
+        self.metrics.plugin_error(error.plugin(), error.kind());
+        if let E::Contract { plugin, .. } = error
+            && let Some(p) = pipeline.plugin(plugin)
+        {
+            // An invalid result is a fault of the plugin version, like a trap (the runtime
+            // counts the others itself).
+            p.health().fault();
+        }
+        if matches!(
+            error,
+            E::Trapped { .. } | E::DeadlineExceeded { .. } | E::ResourceLimit { .. } | E::Contract { .. }
+        ) {
+            self.check_plugin(error.plugin());
+        }
+    }
+
     /// Asks the controller for a reload and waits for its outcome.
     pub async fn request_reload(&self, trigger: Trigger) -> Option<Outcome> {
         let sender = self.reloads.get()?;

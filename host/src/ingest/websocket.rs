@@ -136,13 +136,12 @@ async fn frame(id: &str, shared: &Shared, url: &str, body: bytes::Bytes) {
     }
     match pipeline.process(&source, &request, AuthKind::UrlToken).await {
         Ok(p) => {
+            shared.metrics.events(p.emitted - p.duplicates, p.duplicates);
             tracing::info!(source = %id, delivery_id = %request.delivery_id, emitted = p.emitted, duplicates = p.duplicates, "Websocket frame processed.")
         }
         Err(e) => {
-            if let crate::pipeline::ProcessError::Plugin(fault) = &e
-                && !fault.is_client_error()
-            {
-                shared.check_plugin(fault.plugin());
+            if let crate::pipeline::ProcessError::Plugin(fault) = &e {
+                shared.plugin_failed(&pipeline, fault);
             }
             let error = Error::Process(e);
             tracing::warn!(source = %id, delivery_id = %request.delivery_id, error = %error, "Websocket frame failed; kept in quarantine.");
