@@ -10,7 +10,9 @@
 //! 4. the normalize stage alone, in this process: the FindFace normalizer compiled natively
 //!    (the plugin crate is an rlib) against the same crate as a WASM component through the
 //!    plugin runtime (instantiate, lower the request, run, lift and convert the events);
-//! 5. the cost of one Rust filter call per request (fresh instance + call).
+//! 5. the cost of one Rust filter call per request (fresh instance + call), and Python and
+//!    JavaScript where their toolchains are installed;
+//! 6. legitimate requests during each attack of SECURITY.md (`attacks.rs`).
 //!
 //! Results go into BENCHMARKS.md (`record_benchmarks`).
 
@@ -29,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use switchyard::plugin::{PluginKind as Kind, Reuse};
 
+mod attacks;
 mod process;
 mod receiver;
 mod wrk;
@@ -156,6 +159,9 @@ fn main() {
                 ),
             ));
         }
+    }
+    if part("attacks") {
+        rows.extend(attacks::run(&binary, scratch.path(), &config(Sink::File, ""), &runtime));
     }
     if other_build {
         println!("(another build was measured: BENCHMARKS.md left as it is)");

@@ -27,6 +27,15 @@ pub(crate) struct RouterProcess {
 
 impl RouterProcess {
     pub(crate) fn start(binary: &Path, scratch: &Path, config: &str) -> RouterProcess {
+        RouterProcess::spawn(binary, scratch, config, None)
+    }
+
+    /// [`RouterProcess::start`] under an open-file limit of `nofile` (soft and hard).
+    pub(crate) fn start_limited(binary: &Path, scratch: &Path, config: &str, nofile: u64) -> RouterProcess {
+        RouterProcess::spawn(binary, scratch, config, Some(nofile))
+    }
+
+    fn spawn(binary: &Path, scratch: &Path, config: &str, nofile: Option<u64>) -> RouterProcess {
         let dir = tempfile::tempdir_in(scratch).expect("router dir");
         let addr = free_port();
         let text = config
@@ -34,7 +43,15 @@ impl RouterProcess {
             .replace("{plugins}", &bench_plugins().display().to_string());
         let path = dir.path().join("router.toml");
         std::fs::write(&path, text).expect("config");
-        let child = Command::new("taskset")
+        let mut command = match nofile {
+            Some(n) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}")).args(["--", "taskset"]);
+                c
+            }
+            None => Command::new("taskset"),
+        };
+        let child = command
             .args(["-c", "0"])
             .arg(binary)
             .args(["run", "--no-watch", "--config"])
