@@ -140,7 +140,7 @@ async fn slowloris_under_a_low_fd_limit_does_not_starve_senders() {
                 if held.len() > 600 {
                     held.pop_front();
                 }
-                if n % 16 == 0 {
+                if n.is_multiple_of(16) {
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
             }

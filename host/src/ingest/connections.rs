@@ -32,7 +32,7 @@ pub(crate) fn connection_ceiling() -> usize {
     if soft < hard {
         // Bounded: some systems report an unlimited hard limit that the kernel's nr_open refuses.
         limit.current = Some(hard.min(1 << 20));
-        match setrlimit(Resource::Nofile, limit.clone()) {
+        match setrlimit(Resource::Nofile, limit) {
             Ok(()) => tracing::debug!(from = soft, to = ?limit.current, "Raised the open-file limit."),
             Err(e) => tracing::warn!(soft, hard, error = %e, "Could not raise the open-file limit."),
         }

@@ -138,7 +138,7 @@ fn start(attack: Attack, addr: SocketAddr, stop: Arc<AtomicBool>) -> Vec<tokio::
                 if held.len() > 3000 {
                     held.pop_front();
                 }
-                if n % 32 == 0 {
+                if n.is_multiple_of(32) {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }

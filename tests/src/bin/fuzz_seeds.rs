@@ -1,7 +1,7 @@
 //! Writes a fuzz target's seed inputs into a corpus directory: `fuzz-seeds <target> <dir>`
 //! (`scripts/fuzz.sh` runs it before the fuzzer; `--list` prints the targets).
 
-fn main() {
+fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [flag] if flag == "--list" => {
@@ -21,7 +21,8 @@ fn main() {
         }
         _ => {
             eprintln!("usage: fuzz-seeds <target> <corpus-dir> | fuzz-seeds --list");
-            std::process::exit(2);
+            return std::process::ExitCode::from(2);
         }
     }
+    std::process::ExitCode::SUCCESS
 }
