@@ -150,7 +150,9 @@ mod tests {
                 .contains("event_uid")
         );
         limits.max_event_bytes = 100;
-        let err = events("p", std::slice::from_ref(&event), &limits).unwrap_err().to_string();
+        let err = events("p", std::slice::from_ref(&event), &limits)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("max_event_bytes"), "{err}");
         limits.max_events_per_request = 1;
         let err = events("p", &[event.clone(), event], &limits).unwrap_err().to_string();

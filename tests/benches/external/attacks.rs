@@ -32,7 +32,9 @@ impl Attack {
     fn describe(self) -> &'static str {
         match self {
             Attack::None => "no attack (baseline)",
-            Attack::Slowloris => "slowloris: 3 000 half-sent request heads from 20 addresses, re-opened as they are closed",
+            Attack::Slowloris => {
+                "slowloris: 3 000 half-sent request heads from 20 addresses, re-opened as they are closed"
+            }
             Attack::SlowBodies => "300 bodies trickling at 10 bytes/s from 20 addresses",
             Attack::BigBodies => "150 connections from 10 addresses each sending 7 MB of an 8 MiB body, then stalling",
         }
@@ -40,7 +42,12 @@ impl Attack {
 }
 
 /// The result rows of this part.
-pub(crate) fn run(binary: &Path, scratch: &Path, config: &str, runtime: &tokio::runtime::Runtime) -> Vec<(String, String)> {
+pub(crate) fn run(
+    binary: &Path,
+    scratch: &Path,
+    config: &str,
+    runtime: &tokio::runtime::Runtime,
+) -> Vec<(String, String)> {
     raise_own_fd_limit();
     let mut rows = Vec::new();
     for attack in [Attack::None, Attack::Slowloris, Attack::SlowBodies, Attack::BigBodies] {
@@ -130,7 +137,9 @@ fn start(attack: Attack, addr: SocketAddr, stop: Arc<AtomicBool>) -> Vec<tokio::
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
                 if let Ok(mut s) = connect_from(from(n, 20), addr).await
-                    && s.write_all(b"POST /ingest/findface HTTP/1.1\r\nhost: x\r\n").await.is_ok()
+                    && s.write_all(b"POST /ingest/findface HTTP/1.1\r\nhost: x\r\n")
+                        .await
+                        .is_ok()
                 {
                     held.push_back(s);
                 }
