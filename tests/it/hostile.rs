@@ -291,3 +291,78 @@ async fn stalled_heads_and_idle_connections_are_closed() {
     assert!(took >= Duration::from_millis(250), "{took:?}");
     router.stop().await;
 }
+
+/// This machine's address on its default route, if it has one that is not loopback.
+fn non_loopback_ip() -> Option<std::net::IpAddr> {
+    // Connecting a UDP socket sends nothing; it only picks the route and its source address.
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket
+        .connect("192.0.2.1:9")
+        .or_else(|_| socket.connect("8.8.8.8:53"))
+        .ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// `/metrics` and `/admin/*` from a peer that is not loopback: refused (403) unless its
+/// address is in `[admin] allow`, or it bears the token of `[admin] token_env` (401 without
+/// it); `/healthz` answers anyone.
+#[tokio::test]
+async fn admin_endpoints_follow_the_access_rule_for_remote_peers() {
+    let Some(ip) = non_loopback_ip() else {
+        eprintln!("skipped: this machine has no non-loopback address to act as a remote peer");
+        return;
+    };
+    let bind = std::net::SocketAddr::new(ip, 0).to_string();
+    let base = Config::new()
+        .json_source("in", "/in")
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
+
+    let closed = TestRouter::start_on(&base, &bind).await;
+    for path in ["/metrics", "/admin/status"] {
+        let a = get(closed.addr, path).await.expect("answer");
+        assert_eq!(a.status, 403, "{path}: {}", a.text());
+        assert!(a.text().contains("[admin] allow"), "{}", a.text());
+    }
+    assert_eq!(get(closed.addr, "/healthz").await.expect("answer").status, 200);
+    closed.stop().await;
+
+    let listed = TestRouter::start_on(&format!("{base}\n[admin]\nallow = [\"{ip}/32\"]\n"), &bind).await;
+    assert_eq!(get(listed.addr, "/metrics").await.expect("answer").status, 200);
+    listed.stop().await;
+
+    // SAFETY: no other test reads or writes this variable.
+    unsafe { std::env::set_var("SWITCHYARD_TEST_ADMIN_TOKEN", "t0ken") };
+    let token = TestRouter::start_on(
+        &format!("{base}\n[admin]\ntoken_env = \"SWITCHYARD_TEST_ADMIN_TOKEN\"\n"),
+        &bind,
+    )
+    .await;
+    let without = get(token.addr, "/metrics").await.expect("answer");
+    assert_eq!(without.status, 401, "{}", without.text());
+    assert!(without.headers.contains_key("www-authenticate"));
+    let wrong = send(
+        token.addr,
+        "GET",
+        "/metrics",
+        &[("authorization", "Bearer nope")],
+        Vec::new(),
+    )
+    .await
+    .expect("answer");
+    assert_eq!(wrong.status, 401);
+    let right = send(
+        token.addr,
+        "GET",
+        "/metrics",
+        &[("authorization", "Bearer t0ken")],
+        Vec::new(),
+    )
+    .await
+    .expect("answer");
+    assert_eq!(right.status, 200);
+    assert!(right.text().contains("switchyard_requests_total"));
+    token.stop().await;
+}

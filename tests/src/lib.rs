@@ -76,6 +76,16 @@ impl TestRouter {
 
     /// Like [`TestRouter::start_with`], with binary files (plugins).
     pub async fn start_with_files(config: &str, files: &[(&str, Vec<u8>)]) -> TestRouter {
+        TestRouter::start_bound(config, files, "127.0.0.1:0").await
+    }
+
+    /// Like [`TestRouter::start`], listening on `bind` (e.g. a non-loopback address, to be
+    /// reached as a remote peer).
+    pub async fn start_on(config: &str, bind: &str) -> TestRouter {
+        TestRouter::start_bound(config, &[], bind).await
+    }
+
+    async fn start_bound(config: &str, files: &[(&str, Vec<u8>)], bind: &str) -> TestRouter {
         let dir = tempfile::tempdir().expect("tempdir");
         for (name, content) in files {
             std::fs::write(dir.path().join(name), content).expect("write file");
@@ -86,7 +96,7 @@ impl TestRouter {
         let path = dir.path().join("router.toml");
         std::fs::write(&path, &text).expect("write config");
         let spec = switchyard::config::load(&path).unwrap_or_else(|e| panic!("test config does not compile:\n{e}"));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = TcpListener::bind(bind).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let shutdown = Shutdown::new();
         let task = tokio::spawn(switchyard::run(spec, listener, shutdown.clone()));
