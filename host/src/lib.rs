@@ -103,7 +103,12 @@ pub async fn run_with(
     };
     hangups(reloads, shutdown.clone());
     // Logged once everything that reacts to changes is in place.
-    tracing::info!(%addr, sources = ?sources, "Router listening.");
+    tracing::info!(
+        %addr,
+        sources = ?sources,
+        max_connections = shared.connection_ceiling().min(shared.pipeline().spec().server.limits.max_connections),
+        "Router listening."
+    );
 
     for feed in shared.pipeline().feeds() {
         shared.follow_feed(feed.spec.id.clone());

@@ -155,6 +155,11 @@ impl Connections {
         })
     }
 
+    /// Connections the open-file limit leaves room for.
+    pub(crate) fn ceiling(&self) -> usize {
+        self.ceiling
+    }
+
     /// Connections open now.
     pub(crate) fn open(&self) -> usize {
         self.lock().open.len()
@@ -169,7 +174,7 @@ impl Connections {
              switchyard_connections_refused_total{{reason=\"peer_limit\"}} {}\nswitchyard_connections_refused_total{{reason=\"full\"}} {}\n\
              # HELP switchyard_connections_evicted_total Waiting connections closed to admit a new one.\n# TYPE switchyard_connections_evicted_total counter\nswitchyard_connections_evicted_total {}\n",
             self.open(),
-            self.ceiling,
+            self.ceiling(),
             self.refused_peer.load(Ordering::Relaxed),
             self.refused_full.load(Ordering::Relaxed),
             self.evicted.load(Ordering::Relaxed),

@@ -68,6 +68,12 @@ impl Shared {
         self.pipeline.swap(Arc::new(pipeline))
     }
 
+    /// Client connections the open-file limit leaves room for (`[server.limits]
+    /// max_connections` is capped at this).
+    pub fn connection_ceiling(&self) -> usize {
+        self.connections.ceiling()
+    }
+
     /// The outbox's delivery service.
     pub fn delivery(&self) -> &crate::outbox::Delivery {
         &self.delivery
