@@ -47,7 +47,8 @@ for target in "${targets[@]}"; do
     echo "== $target (${limit[*]})"
     log="target/fuzz/$target.log"
     status=0
-    RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$PWD/target/fuzz" cargo fuzz run --sanitizer none --fuzz-dir fuzz "$target" "$corpus" -- \
+    SWITCHYARD_FUZZ_CACHE="$PWD/target/fuzz/cache" RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$PWD/target/fuzz" \
+        cargo fuzz run --sanitizer none --fuzz-dir fuzz "$target" "$corpus" -- \
         "${limit[@]}" -max_len=65536 -timeout=10 -print_final_stats=1 \
         -artifact_prefix="target/fuzz/artifacts/$target/" >"$log" 2>&1 || status=$?
     grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' "$log" || true

@@ -1,4 +1,7 @@
 #![no_main]
 //! See `router_tests::fuzz` for what this target checks.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| router_tests::fuzz::run("config", data));
+libfuzzer_sys::fuzz_target!(
+    init: router_tests::fuzz::init("config"),
+    |data: &[u8]| router_tests::fuzz::run("config", data)
+);

@@ -68,54 +68,80 @@ pub fn body(data: &[u8]) {
     }
 }
 
-/// Loaded normalizers, one per vendor, and a runtime to drive them.
-struct Normalizers {
+/// The plugin runtime and a tokio runtime to drive it, shared by every normalizer target.
+struct Host {
+    plugins: Runtime,
     tokio: tokio::runtime::Runtime,
-    plugins: BTreeMap<&'static str, Arc<Plugin>>,
+    loaded: std::sync::Mutex<BTreeMap<String, Arc<Plugin>>>,
 }
 
-fn normalizers() -> &'static Normalizers {
-    static LOADED: OnceLock<Normalizers> = OnceLock::new();
-    LOADED.get_or_init(|| {
-        let runtime = Runtime::new().expect("plugin runtime");
-        let plugins = VENDORS
-            .iter()
-            .map(|(name, example, _)| {
-                let config = crate::workspace().join("examples").join(example).join("router.toml");
-                let spec = switchyard::config::load(&config).unwrap_or_else(|e| panic!("{}: {e}", config.display()));
-                let normalizer = &spec.sources[0].normalizer;
-                let p = spec
-                    .plugins
-                    .iter()
-                    .find(|p| &p.id == normalizer)
-                    .expect("the source's normalizer");
-                assert!(
-                    p.path.exists(),
-                    "{} missing: run `cargo xtask plugins` first",
-                    p.path.display()
-                );
-                let secrets = [("hmac".to_string(), Ok(PRESERVICA_SECRET.to_vec()))].into();
-                let plugin = runtime
-                    .load_with_secrets(
-                        name,
-                        &p.path,
-                        PluginKind::Normalizer,
-                        PluginLimits::DEFAULT,
-                        &p.settings,
-                        secrets,
-                    )
-                    .unwrap_or_else(|e| panic!("{e}"));
-                (*name, Arc::new(plugin))
-            })
-            .collect();
-        Normalizers {
-            tokio: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio"),
-            plugins,
-        }
+fn host() -> &'static Host {
+    static HOST: OnceLock<Host> = OnceLock::new();
+    HOST.get_or_init(|| Host {
+        // The fuzzer's instrumented Cranelift compiles slowly: `scripts/fuzz.sh` keeps compiled
+        // plugins in a cache directory across runs. (The test suite compiles in memory.)
+        plugins: Runtime::with_disk_cache(std::env::var_os("SWITCHYARD_FUZZ_CACHE").map(PathBuf::from))
+            .expect("plugin runtime"),
+        tokio: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio"),
+        loaded: Default::default(),
     })
+}
+
+/// `vendor`'s normalizer, loaded on first use with the settings of its example config.
+fn normalizer(vendor: &str) -> Arc<Plugin> {
+    let host = host();
+    let mut loaded = host.loaded.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(plugin) = loaded.get(vendor) {
+        return plugin.clone();
+    }
+    let (_, example, _) = VENDORS
+        .iter()
+        .find(|(name, ..)| *name == vendor)
+        .unwrap_or_else(|| panic!("no normalizer `{vendor}`"));
+    let config = crate::workspace().join("examples").join(example).join("router.toml");
+    let spec = switchyard::config::load(&config).unwrap_or_else(|e| panic!("{}: {e}", config.display()));
+    let id = &spec.sources[0].normalizer;
+    let p = spec
+        .plugins
+        .iter()
+        .find(|p| &p.id == id)
+        .expect("the source's normalizer");
+    assert!(
+        p.path.exists(),
+        "{} missing: run `cargo xtask plugins` first",
+        p.path.display()
+    );
+    let secrets = [("hmac".to_string(), Ok(PRESERVICA_SECRET.to_vec()))].into();
+    let plugin = host
+        .plugins
+        .load_with_secrets(
+            vendor,
+            &p.path,
+            PluginKind::Normalizer,
+            // A generous CPU budget: the fuzzer instruments the host side of each call (lowering,
+            // lifting), which the budget counts. A guest that loops still ends as a failure.
+            PluginLimits {
+                timeout_ms: 2_000,
+                ..PluginLimits::DEFAULT
+            },
+            &p.settings,
+            secrets,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plugin = Arc::new(plugin);
+    loaded.insert(vendor.to_string(), plugin.clone());
+    plugin
+}
+
+/// Work a target does once before fuzzing (outside libFuzzer's per-input timeout): loading
+/// and compiling a normalizer.
+pub fn init(target: &str) {
+    if let Some(vendor) = target.strip_prefix("normalize_") {
+        normalizer(vendor);
+    }
 }
 
 /// A capture (envelope or raw body) through `vendor`'s normalizer.
@@ -123,12 +149,8 @@ pub fn normalize(vendor: &str, data: &[u8]) {
     let Ok(request) = switchyard::capture::request_from(data, "fuzz") else {
         return;
     };
-    let loaded = normalizers();
-    let plugin = loaded
-        .plugins
-        .get(vendor)
-        .unwrap_or_else(|| panic!("no normalizer `{vendor}`"));
-    match loaded.tokio.block_on(plugin.normalize_request(&request)) {
+    let plugin = normalizer(vendor);
+    match host().tokio.block_on(plugin.normalize_request(&request)) {
         Ok(normalized) => {
             for event in &normalized.events {
                 assert!(!event.vendor.is_empty(), "{vendor}: an event without a vendor");
