@@ -90,6 +90,11 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
     if t.len() < 19 {
         return Err(err("too short".into()));
     }
+    // Every form accepted is ASCII; checking it first makes each byte offset below a char
+    // boundary (a stray `é` or U+FFFD at byte 10 would otherwise panic `split_at`).
+    if !t.is_ascii() {
+        return Err(err("not ASCII".into()));
+    }
     let (date, rest) = t.split_at(10);
     let mut parts = date.split('-');
     let (Some(y), Some(mo), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
@@ -222,6 +227,12 @@ mod tests {
             "2021-02-29T00:00:00Z",
             "2021-07-01X07:52:17",
             "2021-07-01T07:52:17+0",
+            // Non-ASCII where a byte offset is sliced (found by fuzzing the NoahFace
+            // normalizer: a percent-decoded `%A3` became U+FFFD inside the time).
+            "2018-12-2\u{FFFD}08:30:47",
+            "2018-12-22 08:30\u{FFFD}47",
+            "2018-12-22 08:30:47\u{e9}",
+            "2018-12-22 08:30:47.1\u{FFFD}",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
