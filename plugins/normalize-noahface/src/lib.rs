@@ -89,10 +89,12 @@ pub fn normalize_request(
     let mut event = map::event(object);
     event.warnings.extend(warnings);
     let reply = settings.message.as_ref().map(|template| {
-        let message = template
-            .replace("{firstname}", &first)
-            .replace("{lastname}", &last)
-            .replace("{type}", &kind);
+        let message = header_text(
+            &template
+                .replace("{firstname}", &first)
+                .replace("{lastname}", &last)
+                .replace("{type}", &kind),
+        );
         Reply {
             status: 200,
             headers: vec![
@@ -109,6 +111,13 @@ pub fn normalize_request(
         }
     });
     Ok((event, reply))
+}
+
+/// The sender's text made safe for a header value: control characters (CR, LF, DEL…), which
+/// the host refuses in a reply header, become spaces. Non-ASCII letters stay: the device shows
+/// names as they were enrolled.
+fn header_text(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 fn text(v: &Value, key: &str) -> String {

@@ -81,6 +81,11 @@ fn message_reply_and_bad_input() {
     let reply = reply.unwrap();
     assert_eq!(reply.headers[0].name, "X-NOAHFACE-MESSAGE");
     assert_eq!(reply.headers[0].value, "Thanks Samara");
+    // Names come from the sender: control characters (a header injection, or a DEL the host
+    // would refuse) become spaces; letters outside ASCII stay (found by fuzzing).
+    let hostile = POST.replace("\"Samara\"", "\"Zo\\u00eb\\r\\nX-Evil: 1\\u007f\"");
+    let (_, reply) = normalize_request("POST", "", hostile.as_bytes(), &settings).unwrap();
+    assert_eq!(reply.unwrap().headers[0].value, "Thanks Zo\u{eb}  X-Evil: 1 ");
     for (method, query, body, why) in [
         ("GET", "", "", "without query"),
         ("POST", "", "", "empty body"),
