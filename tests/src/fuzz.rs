@@ -202,9 +202,18 @@ pub fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
                 .collect()
         }
         "capture" => samples(),
+        // Each sample gzip'ed (selector 0), zlib'ed (1) and as is (2).
         "body" => samples()
             .into_iter()
-            .flat_map(|(p, bytes)| (0u8..3).map(move |sel| (p.clone(), [&[sel][..], &bytes].concat())))
+            .flat_map(|(p, bytes)| {
+                use std::io::Write;
+                let mut gz = flate2::write::GzEncoder::new(vec![0u8], flate2::Compression::default());
+                gz.write_all(&bytes).expect("gzip");
+                let mut zlib = flate2::write::ZlibEncoder::new(vec![1u8], flate2::Compression::default());
+                zlib.write_all(&bytes).expect("zlib");
+                let plain = [&[2u8][..], &bytes].concat();
+                [gz.finish().expect("gzip"), zlib.finish().expect("zlib"), plain].map(|seed| (p.clone(), seed))
+            })
             .collect(),
         vendor => {
             let prefixes = VENDORS
