@@ -8,7 +8,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::{free_port, spawn_router, try_http, workspace};
+use common::{free_port, spawn_router, try_http};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -77,23 +77,12 @@ async fn receiver() -> (u16, Log) {
 }
 
 fn write_config(dir: &Path, port: u16, receiver: u16) {
-    let config = format!(
-        r#"version = 1
-[server]
-listen = "127.0.0.1:{port}"
-dedup_window_secs = 0
-
-[plugins.n]
-path = "{plugin}"
-kind = "normalizer"
-settings = {{ vendor = "acme", fields = {{ vendor_event_id = "id" }} }}
-
-[[sources]]
-id = "in"
-path = "/in"
-normalizer = "n"
-
-[sinks.hook]
+    common::write_config(
+        dir,
+        port,
+        "dedup_window_secs = 0",
+        &format!(
+            r#"[sinks.hook]
 type = "webhook"
 url = "http://127.0.0.1:{receiver}/hook"
 concurrency = 1
@@ -105,11 +94,9 @@ type = "file"
 path = "events.jsonl"
 
 [[routes]]
-sinks = ["hook", "events"]
-"#,
-        plugin = workspace().join("target/plugins/normalize-json.wasm").display()
+sinks = ["hook", "events"]"#
+        ),
     );
-    std::fs::write(dir.join("router.toml"), config).expect("write config");
 }
 
 fn outbox_depth(port: u16) -> u64 {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{free_port, spawn_router_with_nofile, try_http, workspace};
+use common::{free_port, spawn_router_with_nofile, try_http};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
@@ -20,33 +20,12 @@ use tokio::net::{TcpSocket, TcpStream};
 const NOFILE: u64 = 256;
 
 fn write_config(dir: &Path, port: u16, limits: &str) {
-    let config = format!(
-        r#"version = 1
-[server]
-listen = "127.0.0.1:{port}"
-limits = {{ {limits} }}
-
-[plugins.n]
-path = "{plugin}"
-kind = "normalizer"
-settings = {{ vendor = "acme", fields = {{ vendor_event_id = "id" }} }}
-
-[[sources]]
-id = "in"
-path = "/in"
-normalizer = "n"
-max_body_bytes = 8388608
-
-[sinks.events]
-type = "file"
-path = "events.jsonl"
-
-[[routes]]
-sinks = ["events"]
-"#,
-        plugin = workspace().join("target/plugins/normalize-json.wasm").display()
+    common::write_config(
+        dir,
+        port,
+        &format!("limits = {{ {limits} }}"),
+        "[sinks.events]\ntype = \"file\"\npath = \"events.jsonl\"\n\n[[routes]]\nsinks = [\"events\"]",
     );
-    std::fs::write(dir.join("router.toml"), config).expect("write config");
 }
 
 /// Lets this test process open the attacker's many sockets.

@@ -17,6 +17,34 @@ pub(crate) fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
+/// Writes `dir/router.toml`: a router on 127.0.0.1:`port` with one JSON source `/in`
+/// (normalize-json, the event id in `id`, bodies up to 8 MiB), `[server]` lines `server`, and
+/// `sinks` — sink tables and the `[[routes]]` to them.
+pub(crate) fn write_config(dir: &Path, port: u16, server: &str, sinks: &str) {
+    let config = format!(
+        r#"version = 1
+[server]
+listen = "127.0.0.1:{port}"
+{server}
+
+[plugins.n]
+path = "{plugin}"
+kind = "normalizer"
+settings = {{ vendor = "acme", fields = {{ vendor_event_id = "id" }} }}
+
+[[sources]]
+id = "in"
+path = "/in"
+normalizer = "n"
+max_body_bytes = 8388608
+
+{sinks}
+"#,
+        plugin = workspace().join("target/plugins/normalize-json.wasm").display()
+    );
+    std::fs::write(dir.join("router.toml"), config).expect("write config");
+}
+
 /// A free port on 127.0.0.1.
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
