@@ -102,6 +102,14 @@ pub async fn run_with(
         None
     };
     hangups(reloads, shutdown.clone());
+    if let Some(name) = &shared.pipeline().spec().admin.token_env
+        && std::env::var(name).map_or(true, |t| t.is_empty())
+    {
+        tracing::warn!(
+            token_env = %name,
+            "The admin token variable is not set: only loopback peers and `[admin] allow` reach /metrics and /admin."
+        );
+    }
     // Logged once everything that reacts to changes is in place.
     tracing::info!(
         %addr,
