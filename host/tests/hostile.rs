@@ -131,18 +131,29 @@ async fn slowloris_under_a_low_fd_limit_does_not_starve_senders() {
     let latencies = legitimate_requests(port, 40).await;
 
     // One address past its cap: the connections beyond it are answered 429 at once.
-    let mut answers = Vec::new();
     let mut from_one = Vec::new();
     for _ in 0..48 {
         if let Ok(s) = connect_from(Ipv4Addr::new(127, 0, 0, 99), port).await {
             from_one.push(s);
         }
     }
-    for s in &mut from_one {
-        let mut buf = vec![0u8; 512];
-        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(300), s.read(&mut buf)).await {
-            answers.push(String::from_utf8_lossy(&buf[..n]).into_owned());
-        }
+    // Read every connection at once: the admitted ones stay silent (or are evicted), the
+    // refused ones have their answer waiting.
+    let reads: Vec<_> = from_one
+        .into_iter()
+        .map(|mut s| {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 512];
+                match tokio::time::timeout(Duration::from_secs(3), s.read(&mut buf)).await {
+                    Ok(Ok(n)) => String::from_utf8_lossy(&buf[..n]).into_owned(),
+                    _ => String::new(),
+                }
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for read in reads {
+        answers.push(read.await.expect("reader"));
     }
     let refused = answers.iter().filter(|a| a.starts_with("HTTP/1.1 429")).count();
     stop.store(true, Ordering::Relaxed);
