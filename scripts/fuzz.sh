@@ -24,6 +24,15 @@ if [ "${1:-}" = "--list" ]; then
     seeds --list
     exit
 fi
+# libFuzzer itself is C++, built by libfuzzer-sys.
+if ! command -v c++ >/dev/null 2>&1; then
+    echo "fuzz: installing g++ (libFuzzer is C++)" >&2
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq >&2
+    $SUDO apt-get install -y -qq --no-install-recommends g++ >&2
+fi
 if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
     cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
 fi
