@@ -114,7 +114,7 @@ pub async fn run_with(
     tracing::info!(
         %addr,
         sources = ?sources,
-        max_connections = shared.connection_ceiling().min(shared.pipeline().spec().server.limits.max_connections),
+        max_connections = shared.max_connections(),
         "Router listening."
     );
 

@@ -47,7 +47,7 @@ pub struct ServerSpec {
 }
 
 /// `[server.limits]`, every value with a default (see `config::edge`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EdgeLimits {
     /// From accept, or from the end of the previous reply, to a complete request head (so
     /// also the keep-alive idle timeout).

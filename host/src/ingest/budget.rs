@@ -48,6 +48,15 @@ pub(crate) struct Caps {
     pub(crate) per_peer: u64,
 }
 
+impl From<&crate::config::EdgeLimits> for Caps {
+    fn from(limits: &crate::config::EdgeLimits) -> Caps {
+        Caps {
+            total: limits.max_buffered_body_bytes,
+            per_peer: limits.peer_buffered_body_bytes,
+        }
+    }
+}
+
 impl BodyBudget {
     fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
         self.held.lock().unwrap_or_else(|p| p.into_inner())

@@ -116,7 +116,7 @@ impl Connections {
     /// Admits a connection from `peer` (evicting the longest-waiting one if the router is
     /// full), or says why not.
     pub(crate) fn admit(self: &Arc<Self>, peer: IpAddr, max: usize, per_peer: usize) -> Result<Conn, Refused> {
-        let max = max.min(self.ceiling);
+        let max = self.cap(max);
         let mut inner = self.lock();
         if inner.per_peer.get(&peer).copied().unwrap_or(0) >= per_peer {
             self.refused_peer.fetch_add(1, Ordering::Relaxed);
@@ -158,6 +158,12 @@ impl Connections {
     /// Connections the open-file limit leaves room for.
     pub(crate) fn ceiling(&self) -> usize {
         self.ceiling
+    }
+
+    /// The connections admitted at most: the configured `max_connections`, kept under the
+    /// open-file limit.
+    pub(crate) fn cap(&self, max_connections: usize) -> usize {
+        max_connections.min(self.ceiling)
     }
 
     /// Connections open now.

@@ -2,9 +2,10 @@
 
 use super::auth::{self, Refusal};
 use super::body::{BODY_RATE_GRACE, BodyError, Pace, read_paced};
-use super::budget::{Caps, Reservation};
+use super::budget::Reservation;
 use super::response::{Error, json};
 use super::shared::Shared;
+use crate::config::EdgeLimits;
 use crate::pipeline::{Pipeline, ProcessError, Source};
 use crate::plugin::Request;
 use crate::quarantine::{Entry, NotKept};
@@ -70,23 +71,26 @@ pub(crate) async fn handle(
 /// it does not say (chunked).
 fn reserve_body(
     shared: &Shared,
-    pipeline: &Pipeline,
+    limits: &EdgeLimits,
     source: &Source,
     req: &hyper::Request<Incoming>,
     remote: SocketAddr,
 ) -> Result<Reservation, Error> {
     use hyper::body::Body;
-    let limits = &pipeline.spec().server.limits;
     let cap = source.spec.max_body_bytes as u64;
     let bytes = req.body().size_hint().exact().map_or(cap, |n| n.min(cap));
-    let caps = Caps {
-        total: limits.max_buffered_body_bytes,
-        per_peer: limits.peer_buffered_body_bytes,
-    };
     shared
         .bodies
-        .reserve(remote.ip(), bytes, caps)
+        .reserve(remote.ip(), bytes, limits.into())
         .map_err(Error::BodyBudget)
+}
+
+/// Answers with `error` after keeping the start of a body that was cut off (too large, too
+/// slow) in the quarantine: it cannot be replayed, but its start shows what it was.
+async fn keep_cut(pipeline: &Pipeline, request: &mut Request, prefix: Bytes, error: Error) -> Response<Full<Bytes>> {
+    request.body = prefix.slice(..prefix.len().min(OVERSIZE_KEPT_BYTES));
+    let kept = keep(pipeline, request, &error, true).await;
+    error.to_response(&request.delivery_id, kept)
 }
 
 async fn ingest(
@@ -139,14 +143,14 @@ async fn ingest(
         tracing::debug!(source = %source.spec.id, %remote, error = %low, "Request refused: storage below the disk budget.");
         return Error::StorageLow(low).to_response(&delivery_id, false);
     }
-    let mut reservation = match reserve_body(&shared, &pipeline, &source, &req, remote) {
+    let limits = pipeline.spec().server.limits;
+    let mut reservation = match reserve_body(&shared, &limits, &source, &req, remote) {
         Ok(r) => r,
         Err(error) => {
             tracing::info!(source = %source.spec.id, %remote, error = %error, "Request refused: body budget.");
             return error.to_response(&delivery_id, false);
         }
     };
-    let limits = pipeline.spec().server.limits.clone();
     let mut request = Request {
         method: req.method().as_str().to_string(),
         path: path.clone(),
@@ -166,25 +170,22 @@ async fn ingest(
     match read_paced(req.into_body(), source.spec.max_body_bytes, Some(pace)).await {
         Ok(body) => request.body = body,
         Err(BodyError::TooLarge { limit, prefix }) => {
-            // A cut body cannot be replayed; its start is enough to see what it was.
-            request.body = prefix.slice(..prefix.len().min(OVERSIZE_KEPT_BYTES));
-            let error = Error::TooLarge { limit };
-            let kept = keep(&pipeline, &request, &error, true).await;
-            return error.to_response(&delivery_id, kept);
+            return keep_cut(&pipeline, &mut request, prefix, Error::TooLarge { limit }).await;
         }
         Err(BodyError::Read(reason)) => {
             tracing::info!(source = %source.spec.id, %remote, %reason, "Request body unreadable.");
             return Error::BadBody(reason).to_response(&delivery_id, false);
         }
-        Err(slow @ BodyError::TooSlow { .. }) => {
-            let reason = slow.to_string();
-            if let BodyError::TooSlow { prefix, .. } = slow {
-                request.body = prefix.slice(..prefix.len().min(OVERSIZE_KEPT_BYTES));
+        Err(BodyError::TooSlow { prefix, elapsed, pace }) => {
+            // The message says how much arrived in how long against which pace.
+            let reason = BodyError::TooSlow {
+                prefix: prefix.clone(),
+                elapsed,
+                pace,
             }
+            .to_string();
             tracing::info!(source = %source.spec.id, %remote, %reason, "Request body too slow.");
-            let error = Error::TooSlow(reason);
-            let kept = keep(&pipeline, &request, &error, true).await;
-            return error.to_response(&delivery_id, kept);
+            return keep_cut(&pipeline, &mut request, prefix, Error::TooSlow(reason)).await;
         }
     }
     let encoding = request
@@ -195,11 +196,7 @@ async fn ingest(
     if encoding.is_some() {
         match super::body::decode(encoding.as_deref(), request.body.clone(), source.spec.max_body_bytes) {
             Ok(decoded) => {
-                let caps = Caps {
-                    total: limits.max_buffered_body_bytes,
-                    per_peer: limits.peer_buffered_body_bytes,
-                };
-                if let Err(exhausted) = reservation.grow(decoded.len() as u64, caps) {
+                if let Err(exhausted) = reservation.grow(decoded.len() as u64, (&limits).into()) {
                     let error = Error::BodyBudget(exhausted);
                     tracing::info!(source = %source.spec.id, %remote, error = %error, "Request refused: body budget.");
                     return error.to_response(&delivery_id, false);

@@ -8,12 +8,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Challenge answers a source may get in a burst: a subscription is created once, and a retry
-/// or two must still pass.
-pub(crate) const SIGNED_REPLY_BURST: u32 = 5;
-/// …and how fast that allowance comes back.
-pub(crate) const SIGNED_REPLY_REFILL: Duration = Duration::from_secs(12);
-
 /// A bucket's shape: `burst` tokens, one more every `refill`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Rate {
@@ -22,10 +16,11 @@ pub(crate) struct Rate {
 }
 
 impl Rate {
-    /// The signing-challenge allowance of a source.
+    /// The signing-challenge allowance of a source: 5 answers in a burst (a subscription is
+    /// created once, and a retry or two must still pass), one more every 12 s.
     pub(crate) const SIGNED_REPLIES: Rate = Rate {
-        burst: SIGNED_REPLY_BURST,
-        refill: SIGNED_REPLY_REFILL,
+        burst: 5,
+        refill: Duration::from_secs(12),
     };
 }
 

@@ -44,7 +44,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
                 }
             },
         };
-        let limits = shared.pipeline().spec().server.limits.clone();
+        let limits = shared.pipeline().spec().server.limits;
         let conn = match shared
             .connections
             .admit(remote.ip(), limits.max_connections, limits.max_connections_per_peer)

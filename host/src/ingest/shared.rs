@@ -68,10 +68,10 @@ impl Shared {
         self.pipeline.swap(Arc::new(pipeline))
     }
 
-    /// Client connections the open-file limit leaves room for (`[server.limits]
-    /// max_connections` is capped at this).
-    pub fn connection_ceiling(&self) -> usize {
-        self.connections.ceiling()
+    /// Connections admitted at most under the current config and the open-file limit.
+    pub fn max_connections(&self) -> usize {
+        self.connections
+            .cap(self.pipeline().spec().server.limits.max_connections)
     }
 
     /// The outbox's delivery service.
