@@ -73,7 +73,7 @@ async fn a_receiver_down_for_a_while_gets_everything_when_it_is_back() {
         metrics.contains("switchyard_outbox_depth{sink=\"hook\"} 10"),
         "{metrics}"
     );
-    let failed = metric(
+    let failed = router_tests::metric_value(
         &metrics,
         "switchyard_delivery_attempts_total{sink=\"hook\",outcome=\"failed\"}",
     );
@@ -89,12 +89,6 @@ async fn a_receiver_down_for_a_while_gets_everything_when_it_is_back() {
     ids.dedup();
     assert_eq!(ids.len(), 10, "{ids:?}");
     router.stop().await;
-}
-
-fn metric(text: &str, name: &str) -> u64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).map(|v| v.trim().parse().unwrap_or(0)))
-        .unwrap_or(0)
 }
 
 #[tokio::test]

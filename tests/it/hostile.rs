@@ -10,9 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// The value of a counter line in /metrics (0 when absent).
 async fn metric(router: &TestRouter, line_prefix: &str) -> u64 {
     let text = get(router.addr, "/metrics").await.expect("metrics").text();
-    text.lines()
-        .find_map(|l| l.strip_prefix(line_prefix).map(|v| v.trim().parse().unwrap_or(0)))
-        .unwrap_or(0)
+    router_tests::metric_value(&text, line_prefix)
 }
 
 /// Reads one HTTP/1.1 response with a content-length body from a raw stream: (status, body).

@@ -264,6 +264,15 @@ pub async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Answer> {
     send(addr, "GET", path, &[], Bytes::new()).await
 }
 
+/// The value of the first `/metrics` line starting with `prefix` (a metric name with its
+/// labels), 0 when there is none.
+pub fn metric_value(metrics: &str, prefix: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix).map(|v| v.trim().parse().unwrap_or(0)))
+        .unwrap_or(0)
+}
+
 /// A request the mock sink received.
 #[derive(Debug, Clone)]
 pub struct Received {
