@@ -17,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod datadir;
+pub mod decision;
 pub mod dedup;
 pub mod disk;
 pub mod event;

@@ -13,6 +13,35 @@ pub struct Metrics {
     events: AtomicU64,
     duplicates: AtomicU64,
     rollbacks: AtomicU64,
+    decisions: Mutex<BTreeMap<(String, &'static str), u64>>,
+    decision_latency: Mutex<BTreeMap<String, Histogram>>,
+    /// Audit lines dropped (shared with the audit writer, see `decision::AuditLog`).
+    pub(crate) audit_dropped: std::sync::Arc<AtomicU64>,
+}
+
+/// Upper bounds (seconds) of the decision-latency buckets: fine below the 2 ms target, coarse
+/// up to the 10 s longest deadline.
+const DECISION_BUCKETS: [f64; 14] = [
+    0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// A Prometheus histogram with [`DECISION_BUCKETS`].
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    /// Observations per bucket (not cumulative; summed when rendered), then +Inf.
+    counts: [u64; DECISION_BUCKETS.len() + 1],
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        let index = DECISION_BUCKETS
+            .iter()
+            .position(|&le| seconds <= le)
+            .unwrap_or(DECISION_BUCKETS.len());
+        self.counts[index] += 1;
+        self.sum += seconds;
+    }
 }
 
 impl Metrics {
@@ -62,6 +91,33 @@ impl Metrics {
         self.duplicates.fetch_add(duplicates as u64, Ordering::Relaxed);
     }
 
+    /// Counts a door decision by source and outcome, and observes its latency.
+    pub fn decision(&self, source: &str, outcome: &'static str, latency: std::time::Duration) {
+        *self
+            .decisions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((source.to_string(), outcome))
+            .or_default() += 1;
+        self.decision_latency
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(source.to_string())
+            .or_default()
+            .observe(latency.as_secs_f64());
+    }
+
+    /// Decisions so far with this source and outcome.
+    pub fn decisions(&self, source: &str, outcome: &str) -> u64 {
+        self.decisions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|((s, o), _)| s == source && *o == outcome)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     /// Counts an automatic plugin rollback.
     pub fn rollback(&self) {
         self.rollbacks.fetch_add(1, Ordering::Relaxed);
@@ -89,6 +145,29 @@ impl Metrics {
                 "switchyard_plugin_errors_total{{plugin=\"{plugin}\",kind=\"{kind}\"}} {n}\n"
             ));
         }
+        out.push_str("# HELP switchyard_decisions_total Door decisions, by source and outcome (granted, denied, abstained by the decider; late, trapped, failed, overloaded: the fallback answered).\n# TYPE switchyard_decisions_total counter\n");
+        for ((source, outcome), n) in self.decisions.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            out.push_str(&format!(
+                "switchyard_decisions_total{{source=\"{source}\",outcome=\"{outcome}\"}} {n}\n"
+            ));
+        }
+        out.push_str("# HELP switchyard_decision_seconds From a complete terminal request to its ruling.\n# TYPE switchyard_decision_seconds histogram\n");
+        for (source, h) in self.decision_latency.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let mut cumulative = 0;
+            for (le, n) in DECISION_BUCKETS.iter().zip(h.counts.iter()) {
+                cumulative += n;
+                out.push_str(&format!(
+                    "switchyard_decision_seconds_bucket{{source=\"{source}\",le=\"{le}\"}} {cumulative}\n"
+                ));
+            }
+            cumulative += h.counts[DECISION_BUCKETS.len()];
+            out.push_str(&format!(
+                "switchyard_decision_seconds_bucket{{source=\"{source}\",le=\"+Inf\"}} {cumulative}\n\
+                 switchyard_decision_seconds_sum{{source=\"{source}\"}} {}\n\
+                 switchyard_decision_seconds_count{{source=\"{source}\"}} {cumulative}\n",
+                h.sum
+            ));
+        }
         let counters = [
             (
                 "switchyard_events_total",
@@ -104,6 +183,11 @@ impl Metrics {
                 "switchyard_plugin_rollbacks_total",
                 "Plugins rolled back to their previous version.",
                 &self.rollbacks,
+            ),
+            (
+                "switchyard_decision_audit_dropped_total",
+                "Decision audit lines dropped (queue full or write failed); the decisions were made.",
+                &self.audit_dropped,
             ),
         ];
         for (name, help, value) in counters {

@@ -70,7 +70,7 @@ pub async fn plugin_test(
         },
         PluginKind::Transform => json!({ "events": session.transform(&event_from(&bytes)?).await? }),
         PluginKind::Decider => {
-            let r = session.decide(&event_from(&bytes)?).await?;
+            let r = session.decide(&event_from(&bytes)?, &jiff::tz::TimeZone::UTC).await?;
             json!({ "ruling": { "decision": r.decision, "custom_tip": r.custom_tip, "details": r.details } })
         }
     };

@@ -169,7 +169,9 @@ fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
                 })
                 .collect();
             let rollback = rollback(cx, p.rollback.as_ref());
+            let roster = super::decision::roster(cx, p.roster.as_ref(), p.kind);
             PluginSpec {
+                roster,
                 id: id.get_ref().clone(),
                 secrets,
                 rollback,
@@ -243,7 +245,7 @@ pub fn toml_to_json(table: &toml::Table) -> serde_json::Value {
     serde_json::Value::Object(table.iter().map(|(k, v)| (k.clone(), value(v))).collect())
 }
 
-fn plugin_ref(
+pub(super) fn plugin_ref(
     cx: &mut Ctx,
     kinds: &BTreeMap<&str, PluginKind>,
     id: &Spanned<String>,
@@ -307,6 +309,7 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
                 }
             };
             let normalizer = plugin_ref(cx, kinds, &s.normalizer, PluginKind::Normalizer, "normalizer");
+            let decision = super::decision::decision(cx, s, kinds);
             let filters = s
                 .filters
                 .iter()
@@ -337,6 +340,7 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
                 methods,
                 rate_limit,
                 normalizer,
+                decision,
                 filters,
                 transforms,
                 auth,

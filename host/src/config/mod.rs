@@ -3,6 +3,7 @@
 //! Building live objects from the spec (reading plugins, secrets, sockets) is `pipeline`'s job.
 
 mod compile;
+mod decision;
 mod edge;
 mod error;
 mod raw;

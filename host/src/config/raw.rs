@@ -40,11 +40,19 @@
 //! secrets = { hmac = { env = "ACME_SECRET" } }   # keys for host.hmac-sha256, never values
 //! rollback = { max_failure_ratio = 0.5, min_calls = 10, window_secs = 300 }   # the default
 //!
+//! [plugins.door-policy]
+//! path = "target/plugins/decide-roster.wasm"
+//! kind = "decider"
+//! roster = { path = "roster.csv", key = "person_id" }   # CSV or JSON; site.roster-lookup
+//!
 //! [[sources]]
 //! id = "json"
 //! path = "/ingest/json"          # an HTTP path, or instead:
 //! # websocket = { url = "ws://omni/event-service/ws?endpoint_id=…", reconnect_max_secs = 30 }
 //! normalizer = "normalize-json"
+//! # decider = "door-policy"     # door decisions (the normalizer must export answer-api)
+//! # decision = { deadline_ms = 300, fallback = "deny", tip_on_fallback = "See reception",
+//! #              time_zone = "Europe/Berlin" }   # fallback: deny | grant | device
 //! filters = []                  # filter plugin ids, in order
 //! transforms = []               # transform plugin ids, in order
 //! auth = { type = "bearer", token_env = "JSON_TOKEN" }   # none | basic | bearer
@@ -159,6 +167,25 @@ pub(crate) struct RawPlugin {
     pub(crate) settings: Option<toml::Table>,
     pub(crate) secrets: Option<BTreeMap<String, Spanned<RawSecret>>>,
     pub(crate) rollback: Option<RawRollback>,
+    pub(crate) roster: Option<Spanned<RawRoster>>,
+}
+
+/// A decider's `roster = { path = "roster.csv", key = "person_id" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRoster {
+    pub(crate) path: Spanned<String>,
+    pub(crate) key: Option<Spanned<String>>,
+}
+
+/// A source's `decision = { deadline_ms = 300, fallback = "deny", … }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDecision {
+    pub(crate) deadline_ms: Option<Spanned<i64>>,
+    pub(crate) fallback: Option<super::spec::Fallback>,
+    pub(crate) tip_on_fallback: Option<Spanned<String>>,
+    pub(crate) time_zone: Option<Spanned<String>>,
 }
 
 /// A plugin's `rollback` table: when a newly loaded version is replaced by the previous one.
@@ -187,6 +214,8 @@ pub(crate) struct RawSource {
     pub(crate) path: Option<Spanned<String>>,
     pub(crate) websocket: Option<Spanned<RawWebsocket>>,
     pub(crate) normalizer: Spanned<String>,
+    pub(crate) decider: Option<Spanned<String>>,
+    pub(crate) decision: Option<Spanned<RawDecision>>,
     #[serde(default)]
     pub(crate) filters: Vec<Spanned<String>>,
     #[serde(default)]

@@ -156,6 +156,57 @@ pub struct PluginSpec {
     pub secrets: Vec<(String, SecretRef)>,
     /// When a reloaded version of it is replaced by the previous one (`None`: never).
     pub rollback: Option<crate::plugin::RollbackPolicy>,
+    /// The roster a decider reads (`site.roster-lookup`).
+    pub roster: Option<RosterSpec>,
+}
+
+/// A decider's `roster = { path = "roster.csv", key = "person_id" }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RosterSpec {
+    /// Absolute path of the CSV or JSON file.
+    pub path: PathBuf,
+    /// The column (or member) holding each entry's key.
+    pub key: String,
+}
+
+/// A source's door decisions: `decider = "…"` and `decision = { … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionSpec {
+    /// The decider plugin's id.
+    pub decider: String,
+    /// From the complete request to the ruling, wall-clock; past it the fallback answers.
+    pub deadline: std::time::Duration,
+    /// What answers when the decider cannot.
+    pub fallback: Fallback,
+    /// The terminal's text when the fallback answers.
+    pub tip_on_fallback: Option<String>,
+    /// The site's IANA time zone (`site.local-now`), checked against the compiled-in database.
+    pub time_zone: String,
+}
+
+/// `decision.fallback`: the answer when the decider is late, traps, fails or the router is
+/// overloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    /// Keep the door shut (the default: a door that opens for a crashed plugin is a hole).
+    Deny,
+    /// Open it (e.g. a canteen turnstile where a queue is worse than a stray guest).
+    Grant,
+    /// Answer as if there were no decider: the normalizer's own reply, the terminal's own
+    /// decision stands.
+    Device,
+}
+
+impl Fallback {
+    /// The router.toml word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fallback::Deny => "deny",
+            Fallback::Grant => "grant",
+            Fallback::Device => "device",
+        }
+    }
 }
 
 /// Where a secret comes from.
@@ -197,6 +248,8 @@ pub struct SourceSpec {
     pub websocket: Option<WebsocketSpec>,
     /// Normalizer plugin id.
     pub normalizer: String,
+    /// Its door decisions, when it names a `decider`.
+    pub decision: Option<DecisionSpec>,
     /// Filter plugin ids, in order.
     pub filters: Vec<String>,
     /// Transform plugin ids, in order.

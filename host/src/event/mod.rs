@@ -113,9 +113,62 @@ schema_enum!(
     Decision { Granted = "granted", Denied = "denied", Unknown = "unknown" }
 );
 schema_enum!(
-    /// Who made the access decision.
-    DecidedBy { Device = "device", Router = "router", VendorCloud = "vendor_cloud", Unknown = "unknown" }
+    /// Who made the access decision, as a normalizer reports it (the WIT `decided-by`).
+    DecidedByKind { Device = "device", Router = "router", VendorCloud = "vendor_cloud", Unknown = "unknown" }
 );
+
+/// Who made the access decision (`access.decided_by`): what the normalizer reported, or, on a
+/// source with a `decider`, the decider's plugin id, `fallback` (the source's fallback
+/// answered: the decider was late, trapped, failed or the router was overloaded) or `device`
+/// (`fallback = "device"`: the terminal's own decision stands). Decider ids cannot be one of
+/// the words (config rejects them), so the string alone tells them apart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DecidedBy {
+    /// A schema value reported by the normalizer.
+    Reported(DecidedByKind),
+    /// The source's fallback.
+    Fallback,
+    /// A decider plugin, by id.
+    Plugin(String),
+}
+
+impl DecidedBy {
+    /// The word `fallback`.
+    pub const FALLBACK: &'static str = "fallback";
+    /// The terminal decided.
+    pub const DEVICE: DecidedBy = DecidedBy::Reported(DecidedByKind::Device);
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DecidedBy::Reported(kind) => kind.as_str(),
+            DecidedBy::Fallback => Self::FALLBACK,
+            DecidedBy::Plugin(id) => id,
+        }
+    }
+
+    /// Whether `id` cannot name a decider (it would read as one of the reserved words).
+    pub fn is_reserved(id: &str) -> bool {
+        id == Self::FALLBACK || DecidedByKind::parse(id).is_some()
+    }
+}
+
+impl Serialize for DecidedBy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for DecidedBy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DecidedBy, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(match DecidedByKind::parse(&text) {
+            Some(kind) => DecidedBy::Reported(kind),
+            None if text == DecidedBy::FALLBACK => DecidedBy::Fallback,
+            None => DecidedBy::Plugin(text),
+        })
+    }
+}
 schema_enum!(
     /// How the person identified.
     AccessMethod { Face = "face", Card = "card", Qr = "qr", Pin = "pin", Passcode = "passcode", IdCard = "id_card",
@@ -280,6 +333,12 @@ pub struct Access {
     pub abnormal_raw: Option<i64>,
     pub custom_tip: Option<String>,
     pub method: Option<AccessMethod>,
+    /// Host-owned (not in the WIT record): why the decider (or fallback) ruled as it did.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Host-owned: from the complete request to the ruling, in milliseconds.
+    #[serde(default)]
+    pub decision_latency_ms: Option<f64>,
 }
 
 /// A device alarm.

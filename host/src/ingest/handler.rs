@@ -137,8 +137,12 @@ async fn ingest(
         .to_response(&delivery_id, false);
     }
     // The disk budget, before reading the body: below it nothing new is taken (the sender
-    // retries later) rather than failing halfway through a write.
-    if let Err(low) = pipeline.disk().check() {
+    // retries later) rather than failing halfway through a write. A door waiting on a
+    // decision is the exception: it is answered, and its (small) events are still committed
+    // while the disk has room.
+    if source.decider.is_none()
+        && let Err(low) = pipeline.disk().check()
+    {
         pipeline.disk().refused();
         tracing::debug!(source = %source.spec.id, %remote, error = %low, "Request refused: storage below the disk budget.");
         return Error::StorageLow(low).to_response(&delivery_id, false);
@@ -188,6 +192,8 @@ async fn ingest(
             return keep_cut(&pipeline, &mut request, prefix, Error::TooSlow(reason)).await;
         }
     }
+    // A decision's deadline counts from here: the terminal has sent everything.
+    let started = std::time::Instant::now();
     let encoding = request
         .headers
         .iter()
@@ -214,8 +220,72 @@ async fn ingest(
             }
         }
     }
+    if source.decider.is_some() {
+        return decide_then_deliver(shared, pipeline, source, request, auth_kind, reservation, started).await;
+    }
     let _permit = shared.in_flight.acquire().await;
-    match pipeline.process(&source, &request, auth_kind).await {
+    let result = pipeline.process(&source, &request, auth_kind).await;
+    conclude(&shared, &pipeline, &source, &request, result).await
+    // `reservation` lives to here: the body is held until the request is answered.
+}
+
+/// A source with a `decider`: the terminal is answered as soon as the ruling is rendered
+/// (normalizer, decider, `answer` — no disk, no network, no in-flight slot), and the rest —
+/// media, filters, transforms, the commit — goes on in the background. If that then fails,
+/// the request is quarantined like any other (the door was already answered).
+async fn decide_then_deliver(
+    shared: Arc<Shared>,
+    pipeline: Arc<Pipeline>,
+    source: Arc<Source>,
+    request: Request,
+    auth: crate::event::AuthKind,
+    reservation: Reservation,
+    started: std::time::Instant,
+) -> Response<Full<Bytes>> {
+    let mut front = match pipeline.front(&source, &request, auth, started).await {
+        Ok(front) => front,
+        Err(e) => return fail(&shared, &pipeline, &source, &request, e).await,
+    };
+    if let Some(decided) = &mut front.decision {
+        shared.decided(&pipeline, decided);
+        // Counted once; the background part only needs the record.
+        decided.fault = None;
+    }
+    let early = front.reply().filter(|_| !front.reply_carries_mac()).cloned();
+    let Some(reply) = early else {
+        // No reply of the normalizer's own: the summary needs the whole run.
+        let _permit = shared.in_flight.acquire().await;
+        let result = match pipeline.rest(&source, front, true).await {
+            Ok(processed) => pipeline.commit(&source, processed).await,
+            Err(e) => Err(e),
+        };
+        return conclude(&shared, &pipeline, &source, &request, result).await;
+    };
+    let background = shared.clone();
+    shared.background.spawn(async move {
+        let shared = background;
+        let _permit = shared.in_flight.acquire().await;
+        let _reservation = reservation;
+        let result = match pipeline.rest(&source, front, true).await {
+            Ok(processed) => pipeline.commit(&source, processed).await,
+            Err(e) => Err(e),
+        };
+        conclude(&shared, &pipeline, &source, &request, result).await;
+    });
+    reply_response(reply)
+}
+
+/// Logs and counts a processed request and builds its answer, or quarantines a failed one.
+async fn conclude(
+    shared: &Shared,
+    pipeline: &Pipeline,
+    source: &Source,
+    request: &Request,
+    result: Result<crate::pipeline::Processed, ProcessError>,
+) -> Response<Full<Bytes>> {
+    let delivery_id = &request.delivery_id;
+    let remote = request.remote_addr.as_deref().unwrap_or("-");
+    match result {
         Ok(processed) => {
             shared
                 .metrics
@@ -240,7 +310,7 @@ async fn ingest(
                     return Error::TooManyChallenges {
                         retry_after_secs: wait.as_secs().max(1),
                     }
-                    .to_response(&delivery_id, false);
+                    .to_response(delivery_id, false);
                 }
                 tracing::info!(source = %source.spec.id, %remote, delivery_id = %delivery_id, "Reply carries an HMAC of request data (a challenge answer).");
             }
@@ -259,9 +329,8 @@ async fn ingest(
                 ),
             }
         }
-        Err(e) => fail(&shared, &pipeline, &source, &request, e).await,
+        Err(e) => fail(shared, pipeline, source, request, e).await,
     }
-    // `reservation` lives to here: the body is held until the request is answered.
 }
 
 async fn fail(

@@ -82,10 +82,16 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
         tokio::spawn(run(served, conn, remote));
     }
     tracing::info!("Shutting down: draining open connections.");
-    if tokio::time::timeout(DRAIN_DEADLINE, graceful.shutdown()).await.is_err() {
+    let drained = tokio::time::timeout(DRAIN_DEADLINE, async {
+        graceful.shutdown().await;
+        // Requests answered early (door decisions) finish their delivery too.
+        shared.background.close();
+        shared.background.wait().await;
+    });
+    if drained.await.is_err() {
         tracing::warn!(
             deadline_secs = DRAIN_DEADLINE.as_secs(),
-            "Connections still open at the drain deadline; closing them."
+            "Connections (or deliveries after a door decision) still open at the drain deadline; closing them."
         );
     }
     Ok(())

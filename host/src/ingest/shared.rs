@@ -30,6 +30,11 @@ pub struct Shared {
     pub(crate) connections: Arc<Connections>,
     /// Request bodies held in memory.
     pub(crate) bodies: Arc<BodyBudget>,
+    /// Work that goes on after its sender was answered (delivery after a door decision);
+    /// shutdown waits for it.
+    pub(crate) background: tokio_util::task::TaskTracker,
+    /// The door-decision audit log.
+    audit: crate::decision::AuditLog,
 }
 
 impl Shared {
@@ -42,11 +47,19 @@ impl Shared {
         };
         let delivery = crate::outbox::Delivery::new(pipeline.outbox().clone());
         delivery.configure(&pipeline);
+        let metrics = Metrics::default();
+        let audit = crate::decision::AuditLog::open(
+            crate::decision::audit_dir(&pipeline.spec().server.data_dir),
+            crate::decision::AUDIT_FILE_BYTES,
+            metrics.audit_dropped.clone(),
+        );
         Shared {
+            background: tokio_util::task::TaskTracker::new(),
+            audit,
             delivery,
             pipeline: ArcSwap::from_pointee(pipeline),
             in_flight: Semaphore::new(limit),
-            metrics: Metrics::default(),
+            metrics,
             status: Mutex::new(status),
             reloads: OnceLock::new(),
             shutdown: OnceLock::new(),
@@ -137,18 +150,39 @@ impl Shared {
     pub(crate) fn plugin_failed(&self, pipeline: &Pipeline, error: &crate::plugin::Error) {
         use crate::plugin::Error as E;
         self.metrics.plugin_error(error.plugin(), error.kind());
-        if let E::Contract { plugin, .. } = error
+        if let E::Contract { plugin, .. } | E::Late { plugin, .. } = error
             && let Some(p) = pipeline.plugin(plugin)
         {
-            // An invalid result is a fault of the plugin version, like a trap (the runtime
-            // counts the others itself).
+            // An invalid result, or a decider cut off at its deadline, is a fault of the
+            // plugin version, like a trap (the runtime counts the others itself).
             p.health().fault();
         }
         if matches!(
             error,
-            E::Trapped { .. } | E::DeadlineExceeded { .. } | E::ResourceLimit { .. } | E::Contract { .. }
+            E::Trapped { .. }
+                | E::DeadlineExceeded { .. }
+                | E::ResourceLimit { .. }
+                | E::Contract { .. }
+                | E::Late { .. }
         ) {
             self.check_plugin(error.plugin());
+        }
+    }
+
+    /// Records a door decision: `/metrics`, the audit log, one log line, and the decider's
+    /// failure when the fallback answered because of it.
+    pub(crate) fn decided(&self, pipeline: &Pipeline, decided: &crate::decision::Decided) {
+        let r = &decided.record;
+        self.metrics.decision(&r.source, r.outcome.as_str(), r.latency());
+        self.audit.record(r);
+        if let Some(fault) = &decided.fault {
+            self.plugin_failed(pipeline, fault);
+        }
+        let (decision, decided_by, outcome) = (r.decision.as_str(), r.decided_by.as_str(), r.outcome.as_str());
+        if r.outcome.is_fallback() {
+            tracing::warn!(source = %r.source, delivery_id = %r.delivery_id, decision, decided_by, outcome, reason = ?r.reason, latency_ms = r.latency_ms, "Door decision by the fallback.");
+        } else {
+            tracing::info!(source = %r.source, delivery_id = %r.delivery_id, decision, decided_by, outcome, person_id = ?r.person_id, reason = ?r.reason, latency_ms = r.latency_ms, "Door decision.");
         }
     }
 

@@ -54,8 +54,35 @@ pub struct Source {
     /// Resolved authentication.
     pub auth: Auth,
     pub(crate) normalizer: Arc<Plugin>,
+    /// Its door decisions, when it names a `decider`.
+    pub(crate) decider: Option<Decider>,
     pub(crate) filters: Vec<Arc<Plugin>>,
     pub(crate) transforms: Vec<Arc<Plugin>>,
+}
+
+/// A source's decider, ready to call.
+#[derive(Debug, Clone)]
+pub(crate) struct Decider {
+    pub(crate) plugin: Arc<Plugin>,
+    pub(crate) spec: crate::config::DecisionSpec,
+    /// `spec.time_zone`, looked up once.
+    pub(crate) zone: jiff::tz::TimeZone,
+}
+
+/// Loads a decider's roster now (a broken one fails the build, so a reload keeps the old).
+fn plugin_roster(
+    plugin: &crate::config::PluginSpec,
+) -> Result<Option<Arc<crate::decision::Roster>>, crate::plugin::Error> {
+    let Some(roster) = &plugin.roster else {
+        return Ok(None);
+    };
+    crate::decision::Roster::load(&roster.path, &roster.key)
+        .map(|r| Some(Arc::new(r)))
+        .map_err(|e| crate::plugin::Error::Load {
+            plugin: plugin.id.clone(),
+            path: roster.path.display().to_string(),
+            reason: format!("{e:#}"),
+        })
 }
 
 /// A plugin's secrets, read now; a missing one is logged and left for the plugin to report.
@@ -117,8 +144,11 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
         let runtime = runtime.clone();
         let p = p.clone();
         tokio::task::spawn_blocking(move || {
-            let secrets = plugin_secrets(&p);
-            runtime.load_with_secrets(&p.id, &p.path, p.kind, p.limits, &p.settings, secrets)
+            let provisions = crate::plugin::Provisions {
+                secrets: plugin_secrets(&p),
+                roster: plugin_roster(&p)?,
+            };
+            runtime.load_with(&p.id, &p.path, p.kind, p.limits, &p.settings, provisions)
         })
     });
     let mut plugins = HashMap::new();
@@ -157,9 +187,31 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
     let mut sources = HashMap::new();
     let mut feeds = Vec::new();
     for s in &spec.sources {
+        let normalizer = get(&s.normalizer)?;
+        let decider = match &s.decision {
+            None => None,
+            Some(d) => {
+                if !normalizer.answers() {
+                    anyhow::bail!(
+                        "source `{}` names decider `{}`, but its normalizer `{}` does not export \
+                         `router:plugin/answer-api` (world `access-normalizer`), so it cannot put a ruling into its reply",
+                        s.id,
+                        d.decider,
+                        normalizer.id()
+                    );
+                }
+                Some(Decider {
+                    plugin: get(&d.decider)?,
+                    zone: jiff::tz::TimeZone::get(&d.time_zone)
+                        .map_err(|e| anyhow::anyhow!("source `{}`: time zone `{}`: {e}", s.id, d.time_zone))?,
+                    spec: d.clone(),
+                })
+            }
+        };
         let source = Source {
             auth: resolve_auth(s),
-            normalizer: get(&s.normalizer)?,
+            normalizer,
+            decider,
             filters: s.filters.iter().map(get).collect::<anyhow::Result<_>>()?,
             transforms: s.transforms.iter().map(get).collect::<anyhow::Result<_>>()?,
             spec: s.clone(),

@@ -3,6 +3,7 @@
 //! loading plugins, reading secrets, opening sinks), then shared read-only by all requests.
 
 mod build;
+mod decide;
 mod route;
 mod run;
 mod validate;
@@ -10,7 +11,7 @@ mod validate;
 pub(crate) use build::read_secret;
 pub use build::{Auth, Source, build, build_with};
 pub use route::matches;
-pub use run::{ProcessError, Processed, stamp};
+pub use run::{Front, ProcessError, Processed, stamp};
 
 use crate::blobs::BlobStore;
 use crate::config::{RouteSpec, RouterSpec};
@@ -84,6 +85,10 @@ impl Pipeline {
                 spec: s.spec.clone(),
                 auth: s.auth.clone(),
                 normalizer: swap(&s.normalizer),
+                decider: s.decider.as_ref().map(|d| build::Decider {
+                    plugin: swap(&d.plugin),
+                    ..d.clone()
+                }),
                 filters: s.filters.iter().map(swap).collect(),
                 transforms: s.transforms.iter().map(swap).collect(),
             })

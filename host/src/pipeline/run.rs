@@ -1,5 +1,7 @@
-//! Driving one request through its source's chain: normalize → host-owned fields and media →
-//! filters → transforms → routes → sinks. One plugin instance per stage per request.
+//! Driving one request through its source's chain: normalize → host-owned fields → decide (a
+//! source with a `decider`) → media → filters → transforms → routes → sinks. One plugin
+//! instance per stage per request. [`Pipeline::front`] ends where the reply is final, so a
+//! terminal waiting on a door decision can be answered before the rest runs.
 
 use super::{Pipeline, Source, matches};
 use crate::blobs::sniff_mime;
@@ -31,6 +33,28 @@ pub struct Processed {
     pub events: Vec<Arc<Event>>,
     /// The reply carries a MAC of request data (see `plugin::Normalized`).
     pub reply_carries_mac: bool,
+    /// The door decision, on a source with a `decider`.
+    pub decision: Option<crate::decision::Record>,
+}
+
+/// A request after its normalizer and decider: the reply is final from here on.
+#[derive(Debug)]
+pub struct Front {
+    normalized: crate::plugin::Normalized,
+    /// The door decision (a source with a `decider`, a request with an event).
+    pub decision: Option<crate::decision::Decided>,
+}
+
+impl Front {
+    /// The reply the sender gets, if the normalizer chose one.
+    pub fn reply(&self) -> Option<&Reply> {
+        self.normalized.reply.as_ref()
+    }
+
+    /// The reply carries a MAC of request data (see `plugin::Normalized`).
+    pub fn reply_carries_mac(&self) -> bool {
+        self.normalized.reply_carries_mac
+    }
 }
 
 /// Why a request could not be processed.
@@ -118,11 +142,38 @@ impl Pipeline {
         auth: AuthKind,
         store_media: bool,
     ) -> Result<Processed, ProcessError> {
+        let front = self.front(source, request, auth, std::time::Instant::now()).await?;
+        self.rest(source, front, store_media).await
+    }
+
+    /// The normalizer and, on a source with a `decider`, the decision and its reply; the
+    /// decision deadline counts from `started` (when the request was complete). Touches no
+    /// disk and no network.
+    pub async fn front(
+        &self,
+        source: &Source,
+        request: &Request,
+        auth: AuthKind,
+        started: std::time::Instant,
+    ) -> Result<Front, ProcessError> {
         let limits = &self.spec().server.limits;
         let mut normalized = source.normalizer.normalize_request(request).await?;
         super::validate::normalized(source.normalizer.id(), &normalized, limits)?;
-        let total = normalized.events.len();
         stamp(&mut normalized.events, request, auth);
+        let decision = self.decide(source, request, &mut normalized, started).await?;
+        Ok(Front { normalized, decision })
+    }
+
+    /// What follows the reply: media stored (or only hashed, with `store_media` false),
+    /// filters, transforms; the decision written again into the decided event.
+    pub async fn rest(&self, source: &Source, front: Front, store_media: bool) -> Result<Processed, ProcessError> {
+        let limits = &self.spec().server.limits;
+        let Front {
+            mut normalized,
+            decision,
+        } = front;
+        let decision = decision.map(|d| d.record);
+        let total = normalized.events.len();
         for (event_index, media_index, bytes) in std::mem::take(&mut normalized.media_content) {
             let hash = if store_media {
                 self.blobs.put(&bytes).await.map_err(ProcessError::Media)?
@@ -165,6 +216,15 @@ impl Pipeline {
             // Stamped by the host, so only the sizes can be wrong.
             super::validate::events(source.normalizer.id(), &events, limits)?;
         }
+        if let Some(record) = &decision
+            && !source.transforms.is_empty()
+        {
+            // Plugins see a decider's id as `router` and no reason or latency: the host's
+            // record is what the event keeps, whatever a transform did to its copy.
+            for event in events.iter_mut().filter(|e| e.event_uid == record.event_uid) {
+                record.apply(event);
+            }
+        }
         Ok(Processed {
             reply_carries_mac: normalized.reply_carries_mac,
             reply: normalized.reply,
@@ -174,12 +234,18 @@ impl Pipeline {
             routed: 0,
             duplicates: 0,
             events: events.into_iter().map(Arc::new).collect(),
+            decision,
         })
     }
 
     /// Processes a request end to end and hands the events to their sinks.
     pub async fn process(&self, source: &Source, request: &Request, auth: AuthKind) -> Result<Processed, ProcessError> {
-        let mut processed = self.transform_request(source, request, auth).await?;
+        let processed = self.transform_request(source, request, auth).await?;
+        self.commit(source, processed).await
+    }
+
+    /// Drops repeats, routes the events and commits them to their sinks (the outbox first).
+    pub async fn commit(&self, source: &Source, mut processed: Processed) -> Result<Processed, ProcessError> {
         let mut fresh = Vec::with_capacity(processed.events.len());
         // Content fingerprints of the kept events, computed once for dedup and webhook-ids.
         let mut prints = Vec::with_capacity(processed.events.len());

@@ -37,7 +37,22 @@ same_enum!(Gender <=> Gender { Male, Female, Unknown });
 same_enum!(MaskState <=> MaskState { Worn, NotWorn, Unknown, NotEnabled });
 same_enum!(MediaRole <=> MediaRole { FaceCrop, FullFrame, NormalizedFace, PlateCrop, AlarmPhoto, BestShot, Avatar, Sample });
 same_enum!(Decision <=> Decision { Granted, Denied, Unknown });
-same_enum!(DecidedBy <=> DecidedBy { Device, Router, VendorCloud, Unknown });
+same_enum!(DecidedBy <=> DecidedByKind { Device, Router, VendorCloud, Unknown });
+
+impl From<wit::DecidedBy> for ev::DecidedBy {
+    fn from(v: wit::DecidedBy) -> Self {
+        ev::DecidedBy::Reported(v.into())
+    }
+}
+impl From<ev::DecidedBy> for wit::DecidedBy {
+    /// A decider plugin and the fallback are the router's decisions, as plugins see them.
+    fn from(v: ev::DecidedBy) -> Self {
+        match v {
+            ev::DecidedBy::Reported(kind) => kind.into(),
+            ev::DecidedBy::Fallback | ev::DecidedBy::Plugin(_) => wit::DecidedBy::Router,
+        }
+    }
+}
 same_enum!(AccessMethod <=> AccessMethod { Face, Card, Qr, Pin, Passcode, IdCard, Button, Other });
 same_enum!(AlarmState <=> AlarmState { Raised, ClearFailed, Cleared });
 same_enum!(Transport <=> Transport { HttpPost, HttpPut, HttpGet, Websocket, SyncAuth });
@@ -93,7 +108,6 @@ into_conv!(
     wit::Vehicle => ev::Vehicle, ev::Vehicle => wit::Vehicle,
     wit::Bbox => ev::Bbox, ev::Bbox => wit::Bbox,
     wit::Decision => ev::Decision, ev::Decision => wit::Decision,
-    wit::DecidedBy => ev::DecidedBy, ev::DecidedBy => wit::DecidedBy,
     wit::AccessMethod => ev::AccessMethod, ev::AccessMethod => wit::AccessMethod,
     wit::AlarmState => ev::AlarmState, ev::AlarmState => wit::AlarmState,
     wit::Transport => ev::Transport, ev::Transport => wit::Transport,
@@ -119,9 +133,40 @@ same_record!(Attributes <=> Attributes {
 });
 same_record!(Bbox <=> Bbox { left, top, right, bottom });
 same_record!(Location <=> Location { lat, lon, accuracy_m, altitude_m });
-same_record!(Access <=> Access {
-    decision, decided_by, verify_mode_raw, entry_mode, entry_mode_raw, abnormal, abnormal_raw, custom_tip, method,
-});
+// `reason` and `decision_latency_ms` are the host's alone: plugins do not see them, and the
+// host sets them again after the stages that could have rewritten them (see `pipeline::decide`).
+impl From<wit::Access> for ev::Access {
+    fn from(v: wit::Access) -> Self {
+        ev::Access {
+            decision: v.decision.into(),
+            decided_by: v.decided_by.into(),
+            verify_mode_raw: v.verify_mode_raw,
+            entry_mode: v.entry_mode,
+            entry_mode_raw: v.entry_mode_raw,
+            abnormal: v.abnormal,
+            abnormal_raw: v.abnormal_raw,
+            custom_tip: v.custom_tip,
+            method: v.method.map(Into::into),
+            reason: None,
+            decision_latency_ms: None,
+        }
+    }
+}
+impl From<ev::Access> for wit::Access {
+    fn from(v: ev::Access) -> Self {
+        wit::Access {
+            decision: v.decision.into(),
+            decided_by: v.decided_by.into(),
+            verify_mode_raw: v.verify_mode_raw,
+            entry_mode: v.entry_mode,
+            entry_mode_raw: v.entry_mode_raw,
+            abnormal: v.abnormal,
+            abnormal_raw: v.abnormal_raw,
+            custom_tip: v.custom_tip,
+            method: v.method.map(Into::into),
+        }
+    }
+}
 same_record!(Alarm <=> Alarm { code, code_name, state, trace_id, description });
 same_record!(Repository <=> Repository { entity_ref, entity_type, trigger, identifiers });
 same_record!(Delivery <=> Delivery {
@@ -342,7 +387,7 @@ const HOST_OWNED_HEADERS: &[&str] = &[
 
 /// A normalizer's reply, checked: a final status (no 1xx: those switch protocols or promise
 /// another answer), and only valid, end-to-end headers.
-fn reply_from_wit(r: wit::Reply) -> Result<Reply, String> {
+pub(crate) fn reply_from_wit(r: wit::Reply) -> Result<Reply, String> {
     if !(200..=599).contains(&r.status) {
         return Err(format!(
             "reply status {} is not a final HTTP status (200–599)",
@@ -385,12 +430,32 @@ pub(crate) fn verdict_from_wit(v: wit::Verdict) -> Verdict {
     }
 }
 
+/// Longest `custom-tip` a decider may return: terminals show about ten characters, so a
+/// longer one is a bug, and it travels in a reply header for some vendors.
+pub(crate) const MAX_TIP_BYTES: usize = 256;
+
 pub(crate) fn ruling_from_wit(r: wit::Ruling) -> Result<Ruling, String> {
+    if let Some(tip) = &r.custom_tip
+        && tip.len() > MAX_TIP_BYTES
+    {
+        return Err(format!(
+            "ruling `custom-tip` is {} bytes, over {MAX_TIP_BYTES}",
+            tip.len()
+        ));
+    }
     Ok(Ruling {
         decision: r.decision.into(),
         custom_tip: r.custom_tip,
         details: json_object(&r.details, "details")?,
     })
+}
+
+pub(crate) fn ruling_to_wit(r: &Ruling) -> wit::Ruling {
+    wit::Ruling {
+        decision: r.decision.into(),
+        custom_tip: r.custom_tip.clone(),
+        details: r.details.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::bindings::HostBindings;
 use super::error::Error;
 use super::instance::Plugin;
-use super::state::{PluginState, Secrets};
+use super::state::{PluginState, Provisions};
 use super::types::{PluginKind, PluginLimits};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -99,18 +99,19 @@ impl Runtime {
         limits: PluginLimits,
         settings: &serde_json::Value,
     ) -> Result<Plugin, Error> {
-        self.load_with_secrets(id, path, kind, limits, settings, Secrets::new())
+        self.load_with(id, path, kind, limits, settings, Provisions::default())
     }
 
-    /// Like [`Runtime::load`], giving the plugin named secrets for `host.hmac-sha256`.
-    pub fn load_with_secrets(
+    /// Like [`Runtime::load`], giving the plugin named secrets for `host.hmac-sha256` and a
+    /// roster for `site.roster-lookup`.
+    pub fn load_with(
         &self,
         id: &str,
         path: &Path,
         kind: PluginKind,
         limits: PluginLimits,
         settings: &serde_json::Value,
-        secrets: Secrets,
+        provisions: Provisions,
     ) -> Result<Plugin, Error> {
         let load_err = |reason: String| Error::Load {
             plugin: id.to_string(),
@@ -131,7 +132,7 @@ impl Runtime {
             kind,
             limits,
             settings,
-            secrets,
+            provisions,
             crate::blobs::hex(&digest),
             pre,
             self.inner.engine.clone(),

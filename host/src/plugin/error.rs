@@ -76,6 +76,15 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// A decider had not ruled when its source's `decision.deadline_ms` ran out (it was
+    /// slow, or no plugin thread was free); it was cut off.
+    #[error("plugin `{plugin}` did not rule within the {deadline_ms:.1} ms decision deadline")]
+    Late {
+        /// Plugin id.
+        plugin: String,
+        /// What was left of the deadline when it was called.
+        deadline_ms: f64,
+    },
     /// The file could not be read, compiled or linked.
     #[error("cannot load plugin `{plugin}` from {path}: {reason}")]
     Load {
@@ -101,6 +110,7 @@ impl Error {
             | Error::DeadlineExceeded { plugin, .. }
             | Error::ResourceLimit { plugin, .. }
             | Error::Contract { plugin, .. }
+            | Error::Late { plugin, .. }
             | Error::Load { plugin, .. } => plugin,
         }
     }
@@ -117,6 +127,7 @@ impl Error {
             Error::DeadlineExceeded { .. } => "cpu_budget",
             Error::ResourceLimit { .. } => "memory_limit",
             Error::Contract { .. } => "invalid_result",
+            Error::Late { .. } => "late",
             Error::Load { .. } => "load",
         }
     }

@@ -106,6 +106,7 @@ mod tests {
             id: "p".into(),
             settings: "{}".into(),
             secrets,
+            roster: None,
         });
         PluginState::new(identity, 1 << 20)
     }

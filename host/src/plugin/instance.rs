@@ -2,11 +2,11 @@
 //! the pipeline calls (one stage of a request on the plugin threads). A call's instance is a
 //! [`Session`].
 
-use super::bindings::{decide_api, filter_api, normalize_api, transform_api};
+use super::bindings::{answer_api, decide_api, filter_api, normalize_api, transform_api};
 use super::error::Error;
 use super::session::{Guest, Session};
-use super::state::{Identity, PluginState, Secrets};
-use super::types::{Filtered, Normalized, PluginKind, PluginLimits, Request, Verdict};
+use super::state::{Identity, PluginState, Provisions};
+use super::types::{Filtered, Normalized, PluginKind, PluginLimits, Reply, Request, Ruling, Verdict};
 use crate::event::Event;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +17,8 @@ use wasmtime::{Engine, Store};
 pub(super) const MAX_WARM_IDLE: usize = 8;
 
 pub(super) enum Exports {
-    Normalize(normalize_api::GuestIndices),
+    /// A normalizer, and its `answer-api` when it exports one (world `access-normalizer`).
+    Normalize(normalize_api::GuestIndices, Option<answer_api::GuestIndices>),
     Filter(filter_api::GuestIndices),
     Transform(transform_api::GuestIndices),
     Decide(decide_api::GuestIndices),
@@ -67,7 +68,7 @@ impl Plugin {
         kind: PluginKind,
         limits: PluginLimits,
         settings: &serde_json::Value,
-        secrets: Secrets,
+        provisions: Provisions,
         sha256: String,
         pre: InstancePre<PluginState>,
         engine: Engine,
@@ -82,7 +83,10 @@ impl Plugin {
             ),
         };
         let exports = match kind {
-            PluginKind::Normalizer => Exports::Normalize(normalize_api::GuestIndices::new(&pre).map_err(missing)?),
+            PluginKind::Normalizer => Exports::Normalize(
+                normalize_api::GuestIndices::new(&pre).map_err(missing)?,
+                answer_api::GuestIndices::new(&pre).ok(),
+            ),
             PluginKind::Filter => Exports::Filter(filter_api::GuestIndices::new(&pre).map_err(missing)?),
             PluginKind::Transform => Exports::Transform(transform_api::GuestIndices::new(&pre).map_err(missing)?),
             PluginKind::Decider => Exports::Decide(decide_api::GuestIndices::new(&pre).map_err(missing)?),
@@ -90,7 +94,8 @@ impl Plugin {
         let identity = Arc::new(Identity {
             id: id.to_string(),
             settings: settings.to_string(),
-            secrets,
+            secrets: provisions.secrets,
+            roster: provisions.roster,
         });
         Ok(Plugin {
             health: Arc::default(),
@@ -124,6 +129,16 @@ impl Plugin {
     /// How this loaded version has behaved.
     pub fn health(&self) -> &super::health::Health {
         &self.health
+    }
+
+    /// Whether it can put a ruling into its reply (a normalizer exporting `answer-api`).
+    pub fn answers(&self) -> bool {
+        matches!(self.exports, Exports::Normalize(_, Some(_)))
+    }
+
+    /// Entries in its roster, if it has one.
+    pub fn roster_size(&self) -> Option<usize> {
+        self.identity.roster.as_ref().map(|r| r.len())
     }
 
     /// Hex sha256 of the .wasm file.
@@ -172,6 +187,56 @@ impl Plugin {
                 out.extend(session.transform(event).await?);
             }
             Ok(out)
+        })
+        .await
+    }
+
+    /// Rules on a request's event in one instance, on the plugin threads, with the site's
+    /// clock in `zone`. The call is cut off at `deadline` (wall-clock, from now) wherever it is
+    /// — waiting for a plugin thread, instantiating, or in the guest — and then reports
+    /// [`Error::Late`]; the instance is not reused.
+    pub async fn decide_event(
+        self: &Arc<Self>,
+        event: &Event,
+        zone: &jiff::tz::TimeZone,
+        deadline: std::time::Duration,
+    ) -> Result<Ruling, Error> {
+        let (plugin, event, zone) = (self.clone(), event.clone(), zone.clone());
+        let late = || Error::Late {
+            plugin: self.id().to_string(),
+            deadline_ms: deadline.as_secs_f64() * 1e3,
+        };
+        let until = tokio::time::Instant::now() + deadline;
+        // The inner cut-off stops the guest at its next epoch yield (every few ms); the outer
+        // one answers on time even when every plugin thread is busy and the work never starts.
+        let work = async move {
+            let late = Error::Late {
+                plugin: plugin.id().to_string(),
+                deadline_ms: deadline.as_secs_f64() * 1e3,
+            };
+            tokio::time::timeout_at(until, async {
+                let mut session = plugin.session().await?;
+                session.decide(&event, &zone).await
+            })
+            .await
+            .unwrap_or(Err(late))
+        };
+        tokio::time::timeout_at(until, super::pool::run(self.id(), work))
+            .await
+            .unwrap_or_else(|_| Err(late()))
+    }
+
+    /// Renders `ruling` as the reply to `request` whose first event is `event` (a normalizer
+    /// exporting `answer-api`), in one instance on the plugin threads.
+    pub async fn answer_request(
+        self: &Arc<Self>,
+        request: &Request,
+        event: &Event,
+        ruling: &Ruling,
+    ) -> Result<Reply, Error> {
+        let (plugin, request, event, ruling) = (self.clone(), request.clone(), event.clone(), ruling.clone());
+        super::pool::run(self.id(), async move {
+            plugin.session().await?.answer(&request, &event, &ruling).await
         })
         .await
     }

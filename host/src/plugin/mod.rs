@@ -18,6 +18,7 @@ mod host;
 mod instance;
 mod pool;
 mod session;
+mod site;
 mod state;
 mod types;
 
@@ -27,7 +28,7 @@ pub use error::Error;
 pub use health::{Health, RollbackPolicy};
 pub use instance::Plugin;
 pub use session::Session;
-pub use state::Secrets;
+pub use state::{Provisions, Secrets};
 pub use types::{
     Filtered, MAX_WARM_USES, Normalized, PluginKind, PluginLimits, Reply, Request, Reuse, Ruling, Verdict,
 };

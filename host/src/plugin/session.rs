@@ -2,19 +2,19 @@
 //! the classification of what went wrong. With `reuse = "warm"` an unspoiled instance goes back
 //! to its plugin's idle list when the session ends.
 
-use super::bindings::{decide_api, filter_api, normalize_api, transform_api};
+use super::bindings::{answer_api, decide_api, filter_api, normalize_api, transform_api};
 use super::convert;
 use super::cpu;
 use super::error::Error;
 use super::instance::{Exports, Live, MAX_WARM_IDLE, Plugin};
 use super::state::PluginState;
-use super::types::{MAX_WARM_USES, Normalized, PluginKind, Request, Reuse, Ruling, Verdict};
+use super::types::{MAX_WARM_USES, Normalized, PluginKind, Reply, Request, Reuse, Ruling, Verdict};
 use crate::event::Event;
 use std::sync::Arc;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
 pub(super) enum Guest {
-    Normalize(normalize_api::Guest),
+    Normalize(normalize_api::Guest, Option<answer_api::Guest>),
     Filter(filter_api::Guest),
     Transform(transform_api::Guest),
     Decide(decide_api::Guest),
@@ -78,7 +78,10 @@ impl<'p> Session<'p> {
             .map_err(|e| session.fault(e))?;
         let store = session.store();
         let guest = match &plugin.exports {
-            Exports::Normalize(ix) => ix.load(&mut *store, &instance).map(Guest::Normalize),
+            Exports::Normalize(ix, answer) => ix.load(&mut *store, &instance).and_then(|normalize| {
+                let answer = answer.as_ref().map(|a| a.load(&mut *store, &instance)).transpose()?;
+                Ok(Guest::Normalize(normalize, answer))
+            }),
             Exports::Filter(ix) => ix.load(&mut *store, &instance).map(Guest::Filter),
             Exports::Transform(ix) => ix.load(&mut *store, &instance).map(Guest::Transform),
             Exports::Decide(ix) => ix.load(&mut *store, &instance).map(Guest::Decide),
@@ -213,7 +216,7 @@ impl Session<'_> {
     pub async fn normalize(&mut self, request: &Request) -> Result<Normalized, Error> {
         self.plugin.health.call();
         self.arm(request.body.len());
-        let Some(Guest::Normalize(guest)) = &self.guest else {
+        let Some(Guest::Normalize(guest, _)) = &self.guest else {
             return Err(self.wrong_kind(PluginKind::Normalizer));
         };
         let guest = guest.clone();
@@ -286,10 +289,11 @@ impl Session<'_> {
         }
     }
 
-    /// Runs a decider on one event.
-    pub async fn decide(&mut self, event: &Event) -> Result<Ruling, Error> {
+    /// Runs a decider on one event, with the site's clock in `zone`.
+    pub async fn decide(&mut self, event: &Event, zone: &jiff::tz::TimeZone) -> Result<Ruling, Error> {
         self.plugin.health.call();
         self.arm(0);
+        self.store().data_mut().time_zone = zone.clone();
         let Some(Guest::Decide(guest)) = &self.guest else {
             return Err(self.wrong_kind(PluginKind::Decider));
         };
@@ -300,6 +304,40 @@ impl Session<'_> {
             Err(trap) => Err(self.fault(trap)),
             Ok(Err(e)) => Err(self.reported(e)),
             Ok(Ok(ruling)) => convert::ruling_from_wit(ruling).map_err(|reason| Error::Contract {
+                plugin: self.id(),
+                reason,
+            }),
+        }
+    }
+
+    /// Has a normalizer render `ruling` as the reply to `request` (whose first event is `event`).
+    pub async fn answer(&mut self, request: &Request, event: &Event, ruling: &Ruling) -> Result<Reply, Error> {
+        self.plugin.health.call();
+        self.arm(request.body.len());
+        let Some(Guest::Normalize(_, Some(guest))) = &self.guest else {
+            return Err(Error::Contract {
+                plugin: self.id(),
+                reason: "it does not export `router:plugin/answer-api` (world `access-normalizer`), so it cannot \
+                         put a ruling into its reply"
+                    .to_string(),
+            });
+        };
+        let guest = guest.clone();
+        let meter = self.meter();
+        let out = cpu::metered(
+            &meter,
+            guest.call_answer(
+                self.store(),
+                &convert::request_to_wit(request),
+                &convert::event_to_wit(event),
+                &convert::ruling_to_wit(ruling),
+            ),
+        )
+        .await;
+        match out {
+            Err(trap) => Err(self.fault(trap)),
+            Ok(Err(e)) => Err(self.reported(e)),
+            Ok(Ok(reply)) => convert::reply_from_wit(reply).map_err(|reason| Error::Contract {
                 plugin: self.id(),
                 reason,
             }),

@@ -10,6 +10,15 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 /// A plugin's secrets by name: the value, or why it is unavailable (never printed).
 pub type Secrets = std::collections::HashMap<String, Result<Vec<u8>, String>>;
 
+/// What a plugin is given besides its settings: secrets and, for deciders, a roster.
+#[derive(Debug, Default)]
+pub struct Provisions {
+    /// Keys for `host.hmac-sha256`.
+    pub secrets: Secrets,
+    /// The roster behind `site.roster-lookup`.
+    pub roster: Option<Arc<crate::decision::Roster>>,
+}
+
 /// What the host imports of one plugin need to know.
 pub(crate) struct Identity {
     pub(crate) id: String,
@@ -17,6 +26,8 @@ pub(crate) struct Identity {
     pub(crate) settings: String,
     /// Keys for `host.hmac-sha256`.
     pub(crate) secrets: Secrets,
+    /// The operator's roster for `site.roster-lookup` (deciders with `roster` in router.toml).
+    pub(crate) roster: Option<Arc<crate::decision::Roster>>,
 }
 
 impl std::fmt::Debug for Identity {
@@ -39,6 +50,8 @@ pub(crate) struct PluginState {
     pub(crate) deadline_hit: bool,
     /// HMACs computed for the guest in this session (to recognise them in its reply).
     pub(crate) macs: Vec<Vec<u8>>,
+    /// The site's zone for `site.local-now`, set before each decision (UTC otherwise).
+    pub(crate) time_zone: jiff::tz::TimeZone,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -55,6 +68,7 @@ impl PluginState {
             budget_ms: 0,
             deadline_hit: false,
             macs: Vec::new(),
+            time_zone: jiff::tz::TimeZone::UTC,
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
         }

@@ -26,8 +26,8 @@ mod bindings {
         path: "../../wit",
         world: "normalizer",
         with: {
-            "router:plugin/types@0.1.0": router_plugin_sdk::types,
-            "router:plugin/host@0.1.0": router_plugin_sdk::host,
+            "router:plugin/types@0.1.1": router_plugin_sdk::types,
+            "router:plugin/host@0.1.1": router_plugin_sdk::host,
         },
     });
 }

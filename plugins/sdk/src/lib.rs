@@ -15,7 +15,7 @@ mod bindings {
     });
 }
 
-pub use bindings::router::plugin::{host, types};
+pub use bindings::router::plugin::{host, site, types};
 pub use wit_bindgen;
 
 pub mod base64;

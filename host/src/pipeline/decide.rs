@@ -1,0 +1,163 @@
+//! The decision stage: between the normalizer and the reply of a source with a `decider`.
+//!
+//! The decider rules on the request's first event within what is left of the source's
+//! `decision.deadline_ms` (counted from the complete request, so waiting for a plugin thread
+//! counts); late, trapped, failed or never asked because the deadline had already passed, the
+//! source's fallback answers instead. The normalizer's `answer` then renders the ruling as
+//! its vendor's reply, and the decision is written into the event's `access`. Nothing here
+//! touches a disk or a network: the media, filters, transforms and the commit come after the
+//! reply has gone out.
+
+use super::build::Decider;
+use super::{Pipeline, ProcessError, Source};
+use crate::config::Fallback;
+use crate::decision::{Decided, Outcome, Record};
+use crate::event::{DecidedBy, Decision};
+use crate::plugin::{Normalized, Request, Ruling};
+use std::time::Instant;
+
+/// The ruling the fallback gives (`None` for `device`: the normalizer's reply stands).
+fn fallback_ruling(decider: &Decider) -> Option<Ruling> {
+    let decision = match decider.spec.fallback {
+        Fallback::Deny => Decision::Denied,
+        Fallback::Grant => Decision::Granted,
+        Fallback::Device => return None,
+    };
+    Some(Ruling {
+        decision,
+        custom_tip: decider.spec.tip_on_fallback.clone(),
+        details: serde_json::json!({}),
+    })
+}
+
+/// Takes the `reason` out of a ruling's details (it is recorded, not sent).
+fn take_reason(ruling: &mut Ruling) -> Option<String> {
+    let reason = ruling.details.as_object_mut()?.remove("reason")?;
+    Some(match reason {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+impl Pipeline {
+    /// Decides the request's first event and renders the ruling as the reply (see the module
+    /// docs). `None` when the source has no decider or the request no event.
+    pub(super) async fn decide(
+        &self,
+        source: &Source,
+        request: &Request,
+        normalized: &mut Normalized,
+        started: Instant,
+    ) -> Result<Option<Decided>, ProcessError> {
+        let (Some(decider), Some(event)) = (&source.decider, normalized.events.first()) else {
+            return Ok(None);
+        };
+        let remaining = decider.spec.deadline.saturating_sub(started.elapsed());
+        let asked = if remaining.is_zero() {
+            None
+        } else {
+            Some(decider.plugin.decide_event(event, &decider.zone, remaining).await)
+        };
+        let (outcome, ruling, decided_by, fault) = match asked {
+            Some(Ok(ruling)) if ruling.decision == Decision::Unknown => (Outcome::Abstained, Some(ruling), None, None),
+            Some(Ok(ruling)) => {
+                let outcome = if ruling.decision == Decision::Granted {
+                    Outcome::Granted
+                } else {
+                    Outcome::Denied
+                };
+                let by = DecidedBy::Plugin(decider.plugin.id().to_string());
+                (outcome, Some(ruling), Some(by), None)
+            }
+            Some(Err(error)) => (Outcome::of_error(&error), None, None, Some(error)),
+            None => (Outcome::Overloaded, None, None, None),
+        };
+        let latency = started.elapsed();
+        let event = &normalized.events[0];
+        let (mut ruling, decided_by, reason) = if outcome.is_fallback() {
+            let why = match &fault {
+                Some(e) => format!("{}: {e}", outcome.as_str()),
+                None => format!(
+                    "{}: the {} ms deadline had passed before the decider could be asked",
+                    outcome.as_str(),
+                    decider.spec.deadline.as_millis()
+                ),
+            };
+            match fallback_ruling(decider) {
+                Some(r) => (Some(r), DecidedBy::Fallback, Some(why)),
+                None => (None, DecidedBy::DEVICE, Some(why)),
+            }
+        } else {
+            let mut ruling = ruling.unwrap_or_else(|| Ruling {
+                decision: Decision::Unknown,
+                custom_tip: None,
+                details: serde_json::json!({}),
+            });
+            let reason = take_reason(&mut ruling);
+            let by = decided_by.unwrap_or_else(|| {
+                event
+                    .access
+                    .as_ref()
+                    .map_or(DecidedBy::Reported(crate::event::DecidedByKind::Unknown), |a| {
+                        a.decided_by.clone()
+                    })
+            });
+            // An abstention leaves the normalizer's reply as it is.
+            let ruling = (outcome != Outcome::Abstained).then_some(ruling);
+            (ruling, by, reason)
+        };
+        let decision = match &ruling {
+            Some(r) => r.decision,
+            // `device` and abstentions: what the terminal (or normalizer) recorded.
+            None => event.access.as_ref().map_or(Decision::Unknown, |a| a.decision),
+        };
+        let record = Record {
+            at: crate::clock::now_rfc3339(),
+            source: source.spec.id.clone(),
+            delivery_id: request.delivery_id.clone(),
+            event_uid: event.event_uid.clone(),
+            person_id: event.subject.as_ref().and_then(|s| s.person_id.clone()),
+            device_id: event.source.device_id.clone(),
+            decision,
+            decided_by,
+            outcome,
+            reason,
+            tip: ruling.as_ref().and_then(|r| r.custom_tip.clone()),
+            latency_ms: (latency.as_secs_f64() * 1e6).round() / 1e3,
+        };
+        if let Some(ruling) = &mut ruling {
+            let reply = source.normalizer.answer_request(request, event, ruling).await?;
+            let limits = &self.spec().server.limits;
+            if reply.body.len() > limits.max_reply_bytes {
+                return Err(ProcessError::Plugin(crate::plugin::Error::Contract {
+                    plugin: source.normalizer.id().to_string(),
+                    reason: format!(
+                        "answer body of {} bytes exceeds `limits.max_reply_bytes` ({})",
+                        reply.body.len(),
+                        limits.max_reply_bytes
+                    ),
+                }));
+            }
+            normalized.reply = Some(reply);
+        }
+        record.apply(&mut normalized.events[0]);
+        Ok(Some(Decided { record, fault }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reason_is_recorded_not_sent() {
+        let mut ruling = Ruling {
+            decision: Decision::Denied,
+            custom_tip: None,
+            details: serde_json::json!({ "reason": "outside-hours", "user_name": "Jane" }),
+        };
+        assert_eq!(take_reason(&mut ruling).as_deref(), Some("outside-hours"));
+        assert_eq!(ruling.details, serde_json::json!({ "user_name": "Jane" }));
+        assert_eq!(take_reason(&mut ruling), None);
+    }
+}
