@@ -3,6 +3,7 @@
 
 mod budgets;
 mod check;
+mod decisions;
 mod delivery;
 mod encoding;
 mod examples;

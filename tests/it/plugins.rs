@@ -13,6 +13,7 @@ const SHIPPED: &[(&str, PluginKind)] = &[
     ("normalize-omni", PluginKind::Normalizer),
     ("drop-unmatched", PluginKind::Filter),
     ("redact", PluginKind::Transform),
+    ("decide-roster", PluginKind::Decider),
 ];
 
 #[test]
@@ -26,7 +27,7 @@ fn shipped_plugins_import_only_the_router_interfaces() {
         assert!(!imports.is_empty(), "{name} imports at least the host interface");
         for import in &imports {
             assert!(
-                import.starts_with("router:plugin/") && import.ends_with("@0.1.0"),
+                import.starts_with("router:plugin/") && import.ends_with("@0.1.1"),
                 "{name} imports {import}"
             );
         }
@@ -51,6 +52,9 @@ fn shipped_plugins_load_as_their_kind() {
             )
             .expect("load");
         assert_eq!(plugin.sha256().len(), 64);
+        // The terminals' normalizers can render a door decision (world access-normalizer).
+        let answers = matches!(*name, "normalize-sensenebula" | "normalize-noahface");
+        assert_eq!(plugin.answers(), answers, "{name}");
     }
 }
 

@@ -117,7 +117,7 @@ fn normalizer(vendor: &str) -> Arc<Plugin> {
     let secrets = [("hmac".to_string(), Ok(PRESERVICA_SECRET.to_vec()))].into();
     let plugin = host
         .plugins
-        .load_with_secrets(
+        .load_with(
             vendor,
             &p.path,
             PluginKind::Normalizer,
@@ -128,7 +128,7 @@ fn normalizer(vendor: &str) -> Arc<Plugin> {
                 ..PluginLimits::DEFAULT
             },
             &p.settings,
-            secrets,
+            switchyard::plugin::Provisions { secrets, roster: None },
         )
         .unwrap_or_else(|e| panic!("{e}"));
     let plugin = Arc::new(plugin);

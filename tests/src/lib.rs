@@ -481,10 +481,19 @@ pub async fn https_receiver(answer: &'static [u8]) -> (SocketAddr, Arc<Mutex<Vec
 
 /// Builds a component from a WAT core module implementing `world` of `wit/`: the WIT type
 /// information is embedded and the module componentized, exactly as for Rust guests.
+///
+/// A guest whose exports name `@0.1.0` is built against the published 0.1.0 package
+/// (`tests/fixtures/wit-0.1.0`, a copy of `wit/` as 0.1.0 was released), so every such test
+/// also shows that plugins built for 0.1.0 still run on this host.
 pub fn wat_component(world: &str, wat_text: &str) -> Vec<u8> {
     let mut module = wat::parse_str(wat_text).unwrap_or_else(|e| panic!("bad WAT: {e}"));
     let mut resolve = wit_parser::Resolve::default();
-    let (pkg, _) = resolve.push_dir(workspace().join("wit")).expect("parse wit/");
+    let wit = if wat_text.contains("@0.1.0#") {
+        workspace().join("tests/fixtures/wit-0.1.0")
+    } else {
+        workspace().join("wit")
+    };
+    let (pkg, _) = resolve.push_dir(&wit).expect("parse the WIT package");
     let world = resolve.select_world(&[pkg], Some(world)).expect("world");
     wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8)
         .expect("embed");

@@ -20,6 +20,8 @@ pub const MAX_ROSTER_BYTES: u64 = 64 << 20;
 #[derive(Debug, Default)]
 pub struct Roster {
     path: PathBuf,
+    /// Hex sha256 of the file as read (a reload compares it to tell an edit).
+    sha256: String,
     entries: HashMap<String, Box<str>>,
 }
 
@@ -36,6 +38,7 @@ impl Roster {
             );
         }
         let bytes = std::fs::read(path).with_context(|| format!("reading roster {}", path.display()))?;
+        let sha256 = crate::blobs::digest(&bytes);
         // Spreadsheet exports start with a byte-order mark, which would become part of the
         // first column's name.
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -47,6 +50,7 @@ impl Roster {
         .with_context(|| format!("roster {}", path.display()))?;
         Ok(Roster {
             path: path.to_path_buf(),
+            sha256,
             entries,
         })
     }
@@ -64,6 +68,11 @@ impl Roster {
     /// Whether it has no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Hex sha256 of the file it was read from.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
     }
 
     /// The file it was read from.

@@ -30,11 +30,11 @@ fn fallback_ruling(decider: &Decider) -> Option<Ruling> {
     })
 }
 
-/// Takes the `reason` out of a ruling's details (it is recorded, not sent).
-fn take_reason(ruling: &mut Ruling) -> Option<String> {
-    let reason = ruling.details.as_object_mut()?.remove("reason")?;
-    Some(match reason {
-        serde_json::Value::String(s) => s,
+/// The `reason` in a ruling's details (recorded in the event; the normalizer may translate
+/// it for its vendor, e.g. SenseNebula's `verify_code`, but does not send it as is).
+fn reason_of(ruling: &Ruling) -> Option<String> {
+    Some(match ruling.details.get("reason")? {
+        serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     })
 }
@@ -74,7 +74,7 @@ impl Pipeline {
         };
         let latency = started.elapsed();
         let event = &normalized.events[0];
-        let (mut ruling, decided_by, reason) = if outcome.is_fallback() {
+        let (ruling, decided_by, reason) = if outcome.is_fallback() {
             let why = match &fault {
                 Some(e) => format!("{}: {e}", outcome.as_str()),
                 None => format!(
@@ -88,12 +88,12 @@ impl Pipeline {
                 None => (None, DecidedBy::DEVICE, Some(why)),
             }
         } else {
-            let mut ruling = ruling.unwrap_or_else(|| Ruling {
+            let ruling = ruling.unwrap_or_else(|| Ruling {
                 decision: Decision::Unknown,
                 custom_tip: None,
                 details: serde_json::json!({}),
             });
-            let reason = take_reason(&mut ruling);
+            let reason = reason_of(&ruling);
             let by = decided_by.unwrap_or_else(|| {
                 event
                     .access
@@ -125,7 +125,7 @@ impl Pipeline {
             tip: ruling.as_ref().and_then(|r| r.custom_tip.clone()),
             latency_ms: (latency.as_secs_f64() * 1e6).round() / 1e3,
         };
-        if let Some(ruling) = &mut ruling {
+        if let Some(ruling) = &ruling {
             let reply = source.normalizer.answer_request(request, event, ruling).await?;
             let limits = &self.spec().server.limits;
             if reply.body.len() > limits.max_reply_bytes {
@@ -150,14 +150,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_reason_is_recorded_not_sent() {
+    fn the_reason_is_read_from_the_details() {
         let mut ruling = Ruling {
             decision: Decision::Denied,
             custom_tip: None,
             details: serde_json::json!({ "reason": "outside-hours", "user_name": "Jane" }),
         };
-        assert_eq!(take_reason(&mut ruling).as_deref(), Some("outside-hours"));
-        assert_eq!(ruling.details, serde_json::json!({ "user_name": "Jane" }));
-        assert_eq!(take_reason(&mut ruling), None);
+        assert_eq!(reason_of(&ruling).as_deref(), Some("outside-hours"));
+        ruling.details = serde_json::json!({ "reason": 7 });
+        assert_eq!(reason_of(&ruling).as_deref(), Some("7"));
+        ruling.details = serde_json::json!({});
+        assert_eq!(reason_of(&ruling), None);
     }
 }

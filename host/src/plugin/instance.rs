@@ -136,9 +136,9 @@ impl Plugin {
         matches!(self.exports, Exports::Normalize(_, Some(_)))
     }
 
-    /// Entries in its roster, if it has one.
-    pub fn roster_size(&self) -> Option<usize> {
-        self.identity.roster.as_ref().map(|r| r.len())
+    /// Its roster, if it has one.
+    pub fn roster(&self) -> Option<&crate::decision::Roster> {
+        self.identity.roster.as_deref()
     }
 
     /// Hex sha256 of the .wasm file.

@@ -275,9 +275,11 @@ impl Controller {
 }
 
 /// Whether every plugin file still has the content the pipeline loaded.
+/// Every plugin file, and every decider's roster, is as it was loaded.
 fn plugins_unchanged(pipeline: &Pipeline) -> bool {
-    pipeline
-        .plugins()
-        .iter()
-        .all(|p| file_digest(p.path()).as_deref() == Some(p.sha256()))
+    pipeline.plugins().iter().all(|p| {
+        file_digest(p.path()).as_deref() == Some(p.sha256())
+            && p.roster()
+                .is_none_or(|r| file_digest(r.path()).as_deref() == Some(r.sha256()))
+    })
 }

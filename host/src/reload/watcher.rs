@@ -1,4 +1,4 @@
-//! Watches router.toml and the plugin files it references. Editors and build tools replace
+//! Watches router.toml and the plugin (and roster) files it references. Editors and build tools replace
 //! files by rename, so the *directories* are watched and events filtered by file name; the
 //! watch list is refreshed after every batch (a reload may reference new plugins). Changes are
 //! debounced, then sent as one reload request: the watcher never reloads anything itself.
@@ -29,6 +29,11 @@ fn watched_files(config: &Path, shared: &Shared) -> BTreeSet<PathBuf> {
         .map(|p| p.path().to_path_buf())
         .collect();
     files.insert(config.to_path_buf());
+    for plugin in &shared.pipeline().spec().plugins {
+        if let Some(roster) = &plugin.roster {
+            files.insert(roster.path.clone());
+        }
+    }
     for source in &shared.pipeline().spec().sources {
         for sample in &source.samples {
             files.insert(sample.request.clone());

@@ -9,10 +9,14 @@
 //! [plugins.normalize-noahface.settings]
 //! message = "Thanks {firstname}"   # optional X-NOAHFACE-MESSAGE shown on the device (local sync)
 //! ```
+//!
+//! On a source with a `decider` (world `access-normalizer`), `answer` puts the ruling's tip in
+//! `X-NOAHFACE-MESSAGE` (the `message` template when the ruling has none) and the decision in
+//! the JSON body.
 
 mod map;
 
-use router_plugin_sdk::types::{Event, Header, HttpRequest, Normalized, PluginError, Reply};
+use router_plugin_sdk::types::{Decision, Event, Header, HttpRequest, Normalized, PluginError, Reply, Ruling};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -20,7 +24,7 @@ use serde_json::{Map, Value};
 mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
-        world: "normalizer",
+        world: "access-normalizer",
         with: {
             "router:plugin/types@0.1.1": router_plugin_sdk::types,
             "router:plugin/host@0.1.1": router_plugin_sdk::host,
@@ -28,7 +32,7 @@ mod bindings {
     });
 }
 
-use bindings::exports::router::plugin::normalize_api::Guest;
+use bindings::exports::router::plugin::{answer_api, normalize_api::Guest};
 
 /// The plugin's settings.
 #[derive(Debug, Default, Deserialize)]
@@ -89,28 +93,62 @@ pub fn normalize_request(
     let mut event = map::event(object);
     event.warnings.extend(warnings);
     let reply = settings.message.as_ref().map(|template| {
-        let message = header_text(
-            &template
-                .replace("{firstname}", &first)
-                .replace("{lastname}", &last)
-                .replace("{type}", &kind),
-        );
-        Reply {
-            status: 200,
-            headers: vec![
-                Header {
-                    name: "X-NOAHFACE-MESSAGE".into(),
-                    value: message,
-                },
-                Header {
-                    name: "content-type".into(),
-                    value: "application/json".into(),
-                },
-            ],
-            body: br#"{"status":"accepted"}"#.to_vec(),
-        }
+        reply(
+            Some(&fill(template, &first, &last, &kind)),
+            br#"{"status":"accepted"}"#.to_vec(),
+        )
     });
     Ok((event, reply))
+}
+
+fn fill(template: &str, first: &str, last: &str, kind: &str) -> String {
+    template
+        .replace("{firstname}", first)
+        .replace("{lastname}", last)
+        .replace("{type}", kind)
+}
+
+fn reply(message: Option<&str>, body: Vec<u8>) -> Reply {
+    let mut headers = vec![Header {
+        name: "content-type".into(),
+        value: "application/json".into(),
+    }];
+    if let Some(message) = message {
+        headers.insert(
+            0,
+            Header {
+                name: "X-NOAHFACE-MESSAGE".into(),
+                value: header_text(message),
+            },
+        );
+    }
+    Reply {
+        status: 200,
+        headers,
+        body,
+    }
+}
+
+/// A ruling as NoahFace's local-sync reply: the tip (or the `message` template) in
+/// `X-NOAHFACE-MESSAGE`, which the device shows, and the decision in the body.
+pub fn answer(request: &HttpRequest, ruling: &Ruling, settings: &Settings) -> Reply {
+    let message = ruling.custom_tip.clone().or_else(|| {
+        let template = settings.message.as_ref()?;
+        let object = event_object(&request.method, &request.query, &request.body).ok()?.0;
+        Some(fill(
+            template,
+            &text(&object, "firstname"),
+            &text(&object, "lastname"),
+            &text(&object, "type"),
+        ))
+    });
+    let decision = match ruling.decision {
+        Decision::Granted => "granted",
+        Decision::Denied => "denied",
+        Decision::Unknown => "unknown",
+    };
+    let body = serde_json::json!({ "status": "accepted", "decision": decision }).to_string();
+    reply(message.as_deref(), body.into_bytes())
 }
 
 /// The sender's text made safe for a header value: control characters (CR, LF, DEL…), which
@@ -125,6 +163,13 @@ fn text(v: &Value, key: &str) -> String {
 }
 
 struct Plugin;
+
+impl answer_api::Guest for Plugin {
+    fn answer(request: HttpRequest, _event: Event, ruling: Ruling) -> Result<Reply, PluginError> {
+        let settings: Settings = router_plugin_sdk::settings::load()?;
+        Ok(answer(&request, &ruling, &settings))
+    }
+}
 
 impl Guest for Plugin {
     fn normalize(request: HttpRequest) -> Result<Normalized, PluginError> {

@@ -1,5 +1,5 @@
 use super::*;
-use router_plugin_sdk::types::{AccessMethod, Action, Category, Decision, TzSource};
+use router_plugin_sdk::types::{AccessMethod, Action, Category, Decision, HttpRequest, Ruling, TzSource};
 
 const POST: &str = include_str!("../../../tests/fixtures/samples/noahface-clockin-post.json");
 const DENIED: &str = include_str!("../../../tests/fixtures/samples/noahface-accessdenied-unrecognised.json");
@@ -98,4 +98,35 @@ fn message_reply_and_bad_input() {
             other => panic!("{other:?}"),
         }
     }
+}
+
+#[test]
+fn answer_puts_the_tip_in_the_message_header() {
+    let request = HttpRequest {
+        method: "POST".into(),
+        path: "/ingest/noahface".into(),
+        query: String::new(),
+        headers: Vec::new(),
+        body: POST.as_bytes().to_vec(),
+        remote_addr: None,
+        source_id: "noahface".into(),
+        delivery_id: "d".into(),
+        received_at: "2026-12-01T00:00:00Z".into(),
+    };
+    let ruling = |tip: Option<&str>| Ruling {
+        decision: Decision::Denied,
+        custom_tip: tip.map(str::to_string),
+        details: "{}".into(),
+    };
+    let settings = Settings {
+        message: Some("Thanks {firstname}".into()),
+    };
+    let reply = answer(&request, &ruling(Some("Not now\r\n")), &settings);
+    assert_eq!(reply.headers[0].name, "X-NOAHFACE-MESSAGE");
+    assert_eq!(reply.headers[0].value, "Not now  ");
+    assert_eq!(reply.body, br#"{"decision":"denied","status":"accepted"}"#);
+    let templated = answer(&request, &ruling(None), &settings);
+    assert_eq!(templated.headers[0].value, "Thanks Samara");
+    let silent = answer(&request, &ruling(None), &Settings::default());
+    assert!(silent.headers.iter().all(|h| h.name != "X-NOAHFACE-MESSAGE"));
 }

@@ -5,7 +5,8 @@
 //!   answered `{"code":200,"msg":"success","data":{}}` (anything else makes the device cache
 //!   and resend the record);
 //! - **remote authentication**: a flat body with `deviceSN` — the reply decides the door
-//!   (`data.pass`, `customtips`); until a decider plugin takes over, the policy comes from
+//!   (`data.pass`, `customtips`, `verify_code`). On a source with a `decider` the ruling
+//!   comes through `answer` (world `access-normalizer`); without one the policy comes from
 //!   settings and the event records the router's decision;
 //! - **heartbeat**: `GET` with no body every 30 s — answered 200, no event.
 //!
@@ -16,7 +17,7 @@
 
 mod map;
 
-use router_plugin_sdk::types::{Event, Header, HttpRequest, Normalized, PluginError, Reply};
+use router_plugin_sdk::types::{Action, Decision, Event, Header, HttpRequest, Normalized, PluginError, Reply, Ruling};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -24,7 +25,7 @@ use serde_json::{Value, json};
 mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
-        world: "normalizer",
+        world: "access-normalizer",
         with: {
             "router:plugin/types@0.1.1": router_plugin_sdk::types,
             "router:plugin/host@0.1.1": router_plugin_sdk::host,
@@ -32,7 +33,7 @@ mod bindings {
     });
 }
 
-use bindings::exports::router::plugin::normalize_api::Guest;
+use bindings::exports::router::plugin::{answer_api, normalize_api::Guest};
 
 /// The answer to remote-authentication requests (default: deny, no tip).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -104,7 +105,57 @@ pub fn handle(
     ))
 }
 
+/// `verify_code` of a remote-auth reply (VENDORS.md §3.4: 1 not activated, 2 success, 3 no
+/// permission, 4 match failed, 5 outside allowed time), from the ruling's `reason`.
+fn verify_code(decision: Decision, reason: Option<&str>) -> u8 {
+    match (decision, reason) {
+        (Decision::Granted, _) => 2,
+        (_, Some("outside-hours")) => 5,
+        (_, Some("stranger" | "low-score" | "not-recognised" | "match-failed")) => 4,
+        (_, Some("not-activated")) => 1,
+        _ => 3,
+    }
+}
+
+/// A ruling in the device's reply shape: `{code, msg, data{pass, customtips, …}}`. For a
+/// remote-auth request `data` also gets `verify_code` (from the ruling's `reason` unless the
+/// decider set it) and the ruling's other detail fields (`user_id`, `user_name`,
+/// `ic_number`, `verify_score`); a recognition push gets `pass` and `customtips`, which
+/// V1.0 firmware reads from the push acknowledgement (later firmware ignores them).
+pub fn answer(event: &Event, ruling: &Ruling) -> Result<Reply, PluginError> {
+    let details = match serde_json::from_str::<Value>(&ruling.details) {
+        Ok(Value::Object(map)) => map,
+        _ if ruling.details.trim().is_empty() => Default::default(),
+        _ => {
+            return Err(PluginError::InvalidInput(
+                "ruling `details` is not a JSON object".into(),
+            ));
+        }
+    };
+    let pass = ruling.decision == Decision::Granted;
+    let tip = ruling.custom_tip.clone().unwrap_or_default();
+    let mut data = serde_json::Map::new();
+    if event.action == Action::AccessRequest {
+        let reason = details.get("reason").and_then(Value::as_str);
+        data.insert("verify_code".into(), verify_code(ruling.decision, reason).into());
+        for (k, v) in details {
+            if !matches!(k.as_str(), "reason" | "pass" | "customtips") {
+                data.insert(k, v);
+            }
+        }
+    }
+    data.insert("pass".into(), pass.into());
+    data.insert("customtips".into(), tip.into());
+    Ok(reply(json!({ "code": 200, "msg": "success", "data": data })))
+}
+
 struct Plugin;
+
+impl answer_api::Guest for Plugin {
+    fn answer(_request: HttpRequest, event: Event, ruling: Ruling) -> Result<Reply, PluginError> {
+        answer(&event, &ruling)
+    }
+}
 
 impl Guest for Plugin {
     fn normalize(request: HttpRequest) -> Result<Normalized, PluginError> {

@@ -173,3 +173,78 @@ fn heartbeat_and_websocket_record() {
         Some("gO/i1UcxN3k=")
     );
 }
+
+fn ruling(decision: Decision, tip: Option<&str>, details: Value) -> Ruling {
+    Ruling {
+        decision,
+        custom_tip: tip.map(str::to_string),
+        details: details.to_string(),
+    }
+}
+
+#[test]
+fn answer_renders_a_ruling_in_the_remote_auth_shape() {
+    let (events, _) = handle(
+        "POST",
+        &sample("nebulapass-v13-remote-auth-request.json"),
+        None,
+        &Settings::default(),
+    )
+    .unwrap();
+    let granted = answer(
+        &events[0],
+        &ruling(
+            Decision::Granted,
+            Some("Welcome"),
+            json!({ "reason": "staff", "user_name": "Jane", "pass": false }),
+        ),
+    )
+    .unwrap();
+    let body: Value = serde_json::from_slice(&granted.body).unwrap();
+    assert_eq!(
+        body,
+        json!({ "code": 200, "msg": "success", "data": {
+            "pass": true, "customtips": "Welcome", "verify_code": 2, "user_name": "Jane" } }),
+        "the ruling decides `pass`; `reason` is not sent"
+    );
+    for (reason, code) in [
+        ("outside-hours", 5),
+        ("stranger", 4),
+        ("low-score", 4),
+        ("blocked", 3),
+        ("no-rule", 3),
+    ] {
+        let denied = answer(&events[0], &ruling(Decision::Denied, None, json!({ "reason": reason }))).unwrap();
+        let body: Value = serde_json::from_slice(&denied.body).unwrap();
+        assert_eq!(
+            (
+                &body["data"]["pass"],
+                &body["data"]["verify_code"],
+                &body["data"]["customtips"]
+            ),
+            (&json!(false), &json!(code), &json!("")),
+            "{reason}"
+        );
+    }
+    let bad = answer(&events[0], &ruling(Decision::Denied, None, json!([1])));
+    assert!(matches!(bad, Err(PluginError::InvalidInput(_))));
+}
+
+#[test]
+fn answer_to_a_push_carries_pass_and_tip_only() {
+    let (event, _) = push("nebulapass-v13-recognition-push.json");
+    let reply = answer(
+        &event,
+        &ruling(
+            Decision::Denied,
+            Some("Not now"),
+            json!({ "reason": "outside-hours", "user_name": "x" }),
+        ),
+    )
+    .unwrap();
+    let body: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(
+        body,
+        json!({ "code": 200, "msg": "success", "data": { "pass": false, "customtips": "Not now" } })
+    );
+}

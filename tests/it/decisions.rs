@@ -1,0 +1,473 @@
+//! Door decisions: a source's decider rules on the terminal's request and the normalizer
+//! renders the ruling in the vendor's reply shape; late, trapping and failing deciders get
+//! the fallback within the deadline; the roster follows its file; decisions go on while the
+//! webhook sink is down and while the disk budget refuses new work.
+
+use router_tests::{Config, MockSink, TestRouter, get, post_json, samples_dir, send, wat_guest};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const REMOTE_AUTH: &str = "nebulapass-v13-remote-auth-request.json";
+const PUSH: &str = "nebulapass-v13-recognition-push.json";
+/// The person in the remote-auth sample (the push's is `5`).
+const AUTH_PERSON: &str = "4bf5d479-f64e-4e35-907b-23a162b5d80f";
+
+const ROSTER: &str = "person_id,name,groups,status\n\
+    4bf5d479-f64e-4e35-907b-23a162b5d80f,Cohen,staff,\n\
+    5,Wang Wu,staff;night,active\n\
+    12345,Samara Smith,staff,\n";
+
+/// The settings of the roster decider in these tests: staff pass at any time.
+const POLICY: &str = r#"settings = { min_score = 0.8, categories = ["access", "recognition", "attendance"], tips = { not_listed = "Not registered", blocked = "Blocked" }, rules = [{ name = "staff", groups = ["staff"], tip = "Welcome {name}" }] }"#;
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(samples_dir().join(name)).expect("sample")
+}
+
+/// A SenseNebula terminal on `/ingest/sensenebula` whose decisions come from `decider` (a
+/// plugin declared by the caller), events to a file sink and `webhook` (if any).
+fn terminal(config: Config, decision: &str, webhook: Option<&str>) -> Config {
+    let mut config = config
+        .plugin("normalize-sensenebula", "normalize-sensenebula", "normalizer", &[])
+        .source(
+            "door",
+            "/ingest/sensenebula",
+            "normalize-sensenebula",
+            &[
+                r#"methods = ["GET", "POST"]"#,
+                r#"decider = "door-policy""#,
+                &format!("decision = {{ {decision} }}"),
+            ],
+        )
+        .file_sink("events", "events.jsonl");
+    let mut sinks = vec!["events"];
+    if let Some(url) = webhook {
+        config = config.webhook("hook", url, &[]);
+        sinks.push("hook");
+    }
+    config.route(&sinks)
+}
+
+/// The roster decider reading `{dir}/roster.csv`.
+fn roster_decider() -> Config {
+    Config::new().plugin(
+        "door-policy",
+        "decide-roster",
+        "decider",
+        &[r#"roster = { path = "{dir}/roster.csv" }"#, POLICY],
+    )
+}
+
+async fn metrics(router: &TestRouter) -> String {
+    get(router.addr, "/metrics").await.expect("metrics").text()
+}
+
+/// Waits until the file sink holds `n` events.
+async fn events(router: &TestRouter, n: usize) -> Vec<Value> {
+    for _ in 0..400 {
+        let lines = router.jsonl("events.jsonl");
+        if lines.len() >= n {
+            return lines;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("expected {n} events, got {:?}", router.jsonl("events.jsonl"));
+}
+
+#[tokio::test]
+async fn remote_auth_and_push_get_the_roster_plugins_decision_in_the_vendor_shape() {
+    let config = terminal(roster_decider(), "deadline_ms = 300, fallback = \"deny\"", None).to_string();
+    let router = TestRouter::start_with(&config, &[("roster.csv", ROSTER)]).await;
+
+    let auth = post_json(router.addr, "/ingest/sensenebula", sample(REMOTE_AUTH)).await;
+    assert_eq!(auth.status, 200, "{}", auth.text());
+    assert_eq!(
+        auth.json(),
+        json!({ "code": 200, "msg": "success", "data": {
+            "pass": true, "customtips": "Welcome Cohen", "verify_code": 2,
+            "user_id": AUTH_PERSON, "user_name": "Cohen" } })
+    );
+    let push = post_json(router.addr, "/ingest/sensenebula", sample(PUSH)).await;
+    assert_eq!(
+        push.json(),
+        json!({ "code": 200, "msg": "success", "data": { "pass": true, "customtips": "Welcome Wang Wu" } })
+    );
+    // A stranger to the roster: denied, with the vendor's "no permission" code.
+    let stranger = String::from_utf8(sample(REMOTE_AUTH))
+        .unwrap()
+        .replace(AUTH_PERSON, "nobody");
+    let denied = post_json(router.addr, "/ingest/sensenebula", stranger).await.json();
+    assert_eq!(
+        (
+            &denied["data"]["pass"],
+            &denied["data"]["verify_code"],
+            &denied["data"]["customtips"]
+        ),
+        (&json!(false), &json!(3), &json!("Not registered"))
+    );
+    // The heartbeat has no event, so nothing to decide: the plain 200.
+    let heartbeat = get(router.addr, "/ingest/sensenebula").await.expect("heartbeat");
+    assert_eq!(heartbeat.json()["data"], json!({}));
+
+    let events = events(&router, 3).await;
+    let access: Vec<&Value> = events.iter().map(|e| &e["access"]).collect();
+    for (a, decision, reason) in [
+        (access[0], "granted", "staff"),
+        (access[1], "granted", "staff"),
+        (access[2], "denied", "not-listed"),
+    ] {
+        assert_eq!(a["decision"], decision, "{a}");
+        assert_eq!(a["decided_by"], "door-policy", "{a}");
+        assert_eq!(a["reason"], reason, "{a}");
+        let latency = a["decision_latency_ms"].as_f64().expect("latency recorded");
+        assert!(latency > 0.0 && latency < 300.0, "{a}");
+    }
+    assert_eq!(access[0]["custom_tip"], "Welcome Cohen");
+    assert_eq!(events[0]["delivery"]["transport"], "sync_auth");
+
+    let text = metrics(&router).await;
+    let count = |outcome: &str| {
+        router_tests::metric_value(
+            &text,
+            &format!("switchyard_decisions_total{{source=\"door\",outcome=\"{outcome}\"}}"),
+        )
+    };
+    assert_eq!((count("granted"), count("denied")), (2, 1), "{text}");
+    assert_eq!(
+        router_tests::metric_value(&text, "switchyard_decision_seconds_count{source=\"door\"}"),
+        3
+    );
+    assert_eq!(
+        router_tests::metric_value(&text, "switchyard_decision_seconds_bucket{source=\"door\",le=\"+Inf\"}"),
+        3
+    );
+    // Every decision is in the audit log, which `switchyard decisions tail` reads.
+    let audit = audit_lines(&router, 3).await;
+    assert_eq!(audit[0]["person_id"], AUTH_PERSON);
+    assert_eq!(audit[2]["outcome"], "denied");
+    assert_eq!(audit[2]["reason"], "not-listed");
+}
+
+async fn audit_lines(router: &TestRouter, n: usize) -> Vec<Value> {
+    let path = router.data().join("decisions").join("decisions.jsonl");
+    for _ in 0..200 {
+        let lines = router_tests::read_jsonl(&path);
+        if lines.len() >= n {
+            return lines;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("expected {n} audit lines in {}", path.display());
+}
+
+#[tokio::test]
+async fn the_noahface_sample_gets_the_decision_in_its_message_header() {
+    let config = roster_decider()
+        .plugin("normalize-noahface", "normalize-noahface", "normalizer", &[])
+        .source(
+            "clock",
+            "/ingest/noahface",
+            "normalize-noahface",
+            &[r#"decider = "door-policy""#],
+        )
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
+    let router = TestRouter::start_with(&config, &[("roster.csv", ROSTER)]).await;
+    let answer = post_json(router.addr, "/ingest/noahface", sample("noahface-clockin-post.json")).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.headers["x-noahface-message"], "Welcome Samara Smith");
+    assert_eq!(answer.json()["decision"], "granted");
+    let events = events(&router, 1).await;
+    assert_eq!(events[0]["access"]["decided_by"], "door-policy");
+    assert_eq!(events[0]["access"]["decision"], "granted");
+    assert_eq!(events[0]["category"], "attendance");
+}
+
+/// A decider that spins (or traps) named `door-policy`, from `tests/wat`.
+fn wat_decider(name: &str, dir: &std::path::Path) -> Config {
+    let path = wat_guest(name, "decider", dir);
+    Config::new().plugin_at("door-policy", &path, "decider", &["timeout_ms = 5000"])
+}
+
+#[tokio::test]
+async fn a_slow_decider_gets_the_fallback_within_the_deadline() {
+    let guests = tempfile::tempdir().expect("tmp");
+    let config = terminal(
+        wat_decider("decide_slow", guests.path()),
+        r#"deadline_ms = 150, fallback = "deny", tip_on_fallback = "See reception""#,
+        None,
+    )
+    .to_string();
+    let router = TestRouter::start(&config).await;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let answer = post_json(router.addr, "/ingest/sensenebula", sample(REMOTE_AUTH)).await;
+        let took = started.elapsed();
+        assert_eq!(
+            answer.json(),
+            json!({ "code": 200, "msg": "success", "data": {
+                "pass": false, "customtips": "See reception", "verify_code": 3 } })
+        );
+        // The deadline is a promise to the person at the door: the fallback answers within
+        // it (plus rendering and the local round trip), never after the decider gives up.
+        assert!(
+            took >= Duration::from_millis(140) && took <= Duration::from_millis(170),
+            "answered after {took:?}"
+        );
+    }
+    let events = events(&router, 3).await;
+    let a = &events[0]["access"];
+    assert_eq!(
+        (&a["decision"], &a["decided_by"]),
+        (&json!("denied"), &json!("fallback"))
+    );
+    assert!(a["reason"].as_str().unwrap().starts_with("late: "), "{a}");
+    let text = metrics(&router).await;
+    assert_eq!(
+        router_tests::metric_value(&text, "switchyard_decisions_total{source=\"door\",outcome=\"late\"}"),
+        3,
+        "{text}"
+    );
+    assert_eq!(
+        router_tests::metric_value(
+            &text,
+            "switchyard_plugin_errors_total{plugin=\"door-policy\",kind=\"late\"}"
+        ),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_trapping_decider_gets_the_fallback() {
+    let guests = tempfile::tempdir().expect("tmp");
+    let config = terminal(
+        wat_decider("decide_trap", guests.path()),
+        r#"deadline_ms = 300, fallback = "grant", tip_on_fallback = "Hello""#,
+        None,
+    )
+    .to_string();
+    let router = TestRouter::start(&config).await;
+    let answer = post_json(router.addr, "/ingest/sensenebula", sample(REMOTE_AUTH)).await;
+    assert_eq!(answer.json()["data"]["pass"], true);
+    assert_eq!(answer.json()["data"]["customtips"], "Hello");
+    let events = events(&router, 1).await;
+    let a = &events[0]["access"];
+    assert_eq!(
+        (&a["decision"], &a["decided_by"]),
+        (&json!("granted"), &json!("fallback"))
+    );
+    assert!(a["reason"].as_str().unwrap().starts_with("trapped: "), "{a}");
+    let text = metrics(&router).await;
+    assert_eq!(
+        router_tests::metric_value(&text, "switchyard_decisions_total{source=\"door\",outcome=\"trapped\"}"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_device_fallback_leaves_the_normalizers_answer() {
+    let guests = tempfile::tempdir().expect("tmp");
+    let config = terminal(
+        wat_decider("decide_trap", guests.path()),
+        r#"fallback = "device""#,
+        None,
+    )
+    .to_string();
+    let router = TestRouter::start(&config).await;
+    let push = post_json(router.addr, "/ingest/sensenebula", sample(PUSH)).await;
+    assert_eq!(push.json(), json!({ "code": 200, "msg": "success", "data": {} }));
+    let events = events(&router, 1).await;
+    let a = &events[0]["access"];
+    // The terminal let the person through; that stands, marked as the device's decision.
+    assert_eq!(
+        (&a["decision"], &a["decided_by"]),
+        (&json!("granted"), &json!("device"))
+    );
+    assert!(a["reason"].as_str().unwrap().starts_with("trapped: "), "{a}");
+}
+
+#[tokio::test]
+async fn a_roster_edit_applies_on_reload_and_a_broken_one_is_refused() {
+    let config = terminal(roster_decider(), "fallback = \"deny\"", None).to_string();
+    let router = TestRouter::start_with(&config, &[("roster.csv", ROSTER)]).await;
+    let ask = || async {
+        post_json(router.addr, "/ingest/sensenebula", sample(REMOTE_AUTH))
+            .await
+            .json()
+    };
+    assert_eq!(ask().await["data"]["pass"], true);
+
+    let roster = router.config_path().with_file_name("roster.csv");
+    let replace = |text: &str| {
+        let tmp = roster.with_extension("tmp");
+        std::fs::write(&tmp, text).expect("write roster");
+        std::fs::rename(&tmp, &roster).expect("rename roster");
+    };
+    let before = router.status().await;
+    replace(&ROSTER.replace("Cohen,staff,", "Cohen,staff,blocked"));
+    let outcome = router.wait_reload(&before).await;
+    assert_eq!(outcome["outcome"], "applied", "{outcome}");
+    let blocked = ask().await;
+    assert_eq!(
+        (&blocked["data"]["pass"], &blocked["data"]["customtips"]),
+        (&json!(false), &json!("Blocked"))
+    );
+
+    // A duplicate key: the reload is refused with the line named, the running roster stays.
+    let before = router.status().await;
+    replace(&format!("{ROSTER}5,Again,staff,\n"));
+    let outcome = router.wait_reload(&before).await;
+    assert_eq!(outcome["outcome"], "rejected", "{outcome}");
+    assert!(outcome.to_string().contains("key `5` appears twice"), "{outcome}");
+    assert_eq!(ask().await["data"]["pass"], false, "still the blocked roster");
+}
+
+#[tokio::test]
+async fn decisions_go_on_while_the_webhook_sink_is_down_and_nothing_is_lost() {
+    let mock = MockSink::failing(usize::MAX, 503).await;
+    let config = terminal(roster_decider(), "fallback = \"deny\"", Some(&mock.url())).to_string();
+    let router = TestRouter::start_with(&config, &[("roster.csv", ROSTER)]).await;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let answer = post_json(router.addr, "/ingest/sensenebula", sample(REMOTE_AUTH)).await;
+        assert_eq!(answer.json()["data"]["pass"], true);
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+    for _ in 0..200 {
+        if mock.attempts() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        mock.attempts() > 0 && mock.received().is_empty(),
+        "the sink was tried and refused"
+    );
+    mock.heal();
+    let delivered = mock.wait_for(5).await;
+    let first: Value = serde_json::from_slice(&delivered[0].body).expect("event");
+    assert_eq!(first["access"]["decided_by"], "door-policy");
+}
+
+#[tokio::test]
+async fn decisions_go_on_while_the_disk_budget_refuses_new_work() {
+    // A budget no disk can meet: every other source is refused (503); the door is answered and
+    // its events still committed.
+    let config = terminal(roster_decider(), "fallback = \"deny\"", None)
+        .server("min_free_bytes = 9000000000000000000")
+        .json_source("json", "/json")
+        .to_string();
+    let router = TestRouter::start_with(&config, &[("roster.csv", ROSTER)]).await;
+    let other = post_json(router.addr, "/json", r#"{"id": "1"}"#).await;
+    assert_eq!(other.status, 503, "{}", other.text());
+    let door = post_json(router.addr, "/ingest/sensenebula", sample(REMOTE_AUTH)).await;
+    assert_eq!(door.json()["data"]["pass"], true);
+    assert_eq!(events(&router, 1).await[0]["access"]["decision"], "granted");
+}
+
+#[tokio::test]
+async fn a_decider_needs_a_normalizer_that_can_answer() {
+    let config = roster_decider()
+        .json_source("json", "/json")
+        .to_string()
+        .replace(
+            "normalizer = \"normalize-json\"",
+            "normalizer = \"normalize-json\"\ndecider = \"door-policy\"",
+        )
+        .replace("{plugins}", &router_tests::plugins_dir().display().to_string());
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = config.replace("{dir}", &dir.path().display().to_string());
+    std::fs::write(dir.path().join("roster.csv"), ROSTER).expect("roster");
+    let path = dir.path().join("router.toml");
+    let spec = switchyard::config::load_str(&config, &path).expect("compiles");
+    let runtime = switchyard::plugin::Runtime::new().expect("runtime");
+    let err = switchyard::pipeline::build(spec, &runtime)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("normalizer `normalize-json` does not export `router:plugin/answer-api`"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn decision_settings_are_checked() {
+    let base = |source_lines: &str, plugin_lines: &str| {
+        format!(
+            "version = 1\n[plugins.n]\npath = \"n.wasm\"\nkind = \"normalizer\"\n\
+             [plugins.fallback]\npath = \"d.wasm\"\nkind = \"decider\"\n{plugin_lines}\n\
+             [[sources]]\nid = \"s\"\npath = \"/s\"\nnormalizer = \"n\"\n{source_lines}\n"
+        )
+    };
+    let cases = [
+        (
+            base("decision = { deadline_ms = 300 }", ""),
+            "`decision` needs `decider",
+        ),
+        (
+            base("decider = \"fallback\"", ""),
+            "a decider cannot be called `fallback`",
+        ),
+        (
+            base("decider = \"n\"", ""),
+            "`decider` needs a decider plugin, but `n` is a normalizer",
+        ),
+        (
+            base("decider = \"fallback\"\ndecision = { deadline_ms = 0 }", ""),
+            "`decision.deadline_ms` must be between 1 and 10000",
+        ),
+        (
+            base(
+                "decider = \"fallback\"\ndecision = { time_zone = \"Mars/Olympus\" }",
+                "",
+            ),
+            "not an IANA time zone",
+        ),
+        (
+            base("decider = \"fallback\"\ndecision = { fallback = \"maybe\" }", ""),
+            "unknown variant `maybe`",
+        ),
+        (
+            base("", "").replace(
+                "kind = \"normalizer\"\n",
+                "kind = \"normalizer\"\nroster = { path = \"r.csv\" }\n",
+            ),
+            "only decider plugins import",
+        ),
+    ];
+    for (text, want) in cases {
+        let err = switchyard::config::load_str(&text, std::path::Path::new("/tmp/router.toml"))
+            .err()
+            .unwrap_or_else(|| panic!("accepted:\n{text}"))
+            .to_string();
+        assert!(err.contains(want), "{want}\n{err}");
+    }
+}
+
+#[tokio::test]
+async fn many_terminals_at_once_each_get_their_decision() {
+    let config = terminal(roster_decider(), "deadline_ms = 2000", None).to_string();
+    let router = TestRouter::start_with(&config, &[("roster.csv", ROSTER)]).await;
+    let addr = router.addr;
+    let senders: Vec<_> = (0..16)
+        .map(|i| {
+            tokio::spawn(async move {
+                let body = String::from_utf8(sample(REMOTE_AUTH))
+                    .unwrap()
+                    .replace(AUTH_PERSON, if i % 2 == 0 { AUTH_PERSON } else { "stranger" });
+                let answer = send(addr, "POST", "/ingest/sensenebula", &[], body)
+                    .await
+                    .expect("send");
+                (i, answer.json()["data"]["pass"].clone())
+            })
+        })
+        .collect();
+    for sender in senders {
+        let (i, pass) = sender.await.expect("sender");
+        assert_eq!(pass, json!(i % 2 == 0), "sender {i}");
+    }
+    assert_eq!(events(&router, 16).await.len(), 16);
+}
