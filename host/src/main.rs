@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use std::process::ExitCode;
-use switchyard::cli::{Args, Command, DlqCommand, PluginCommand, Progress, TerminalCommand};
+use switchyard::cli::{Args, Command, DecisionsCommand, DlqCommand, PluginCommand, Progress, TerminalCommand};
 use switchyard::{Shutdown, config, plugin::PluginLimits, telemetry};
 
 #[tokio::main]
@@ -85,6 +85,29 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::json!({ "purged": purged }));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Decisions {
+            command:
+                DecisionsCommand::Tail {
+                    config,
+                    lines,
+                    follow,
+                    json,
+                },
+        } => {
+            let print = |r: &switchyard::decision::Record| {
+                if json {
+                    println!("{}", serde_json::to_string(r).unwrap_or_default());
+                } else {
+                    println!("{}", r.line());
+                }
+            };
+            let (records, position) = switchyard::cli::decisions_tail(&config, lines)?;
+            records.iter().for_each(print);
+            if follow {
+                switchyard::cli::decisions_follow(&config, position, print).await?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Terminal {
             command:
                 TerminalCommand::Subscribe {
@@ -111,6 +134,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     timeout_ms,
                     timeout_ms_per_mib,
                     max_memory_bytes,
+                    roster,
+                    roster_key,
+                    time_zone,
                 },
         } => {
             let limits = PluginLimits {
@@ -119,7 +145,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 max_memory_bytes,
                 ..PluginLimits::DEFAULT
             };
-            let report = switchyard::cli::plugin_test(&plugin, &input, &settings, &source_id, limits).await?;
+            let site = switchyard::cli::SiteOptions {
+                roster: roster.map(|path| (path, roster_key)),
+                time_zone,
+            };
+            let report =
+                switchyard::cli::plugin_test_with(&plugin, &input, &settings, &source_id, limits, &site).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }

@@ -190,18 +190,41 @@ async fn omni_example() {
 #[tokio::test]
 async fn sensenebula_example() {
     let alarms = MockSink::start().await;
-    let (config, sample) = example("sensenebula", &[("http://127.0.0.1:9000/alarms", &alarms.url())]);
-    let router = TestRouter::start(&config).await;
-    let answer = post_json(router.addr, "/ingest/sensenebula", sample).await;
-    assert_eq!(
-        answer.json(),
-        serde_json::json!({"code": 200, "msg": "success", "data": {}})
+    let roster = workspace().join("examples/sensenebula/roster.csv");
+    let roster_line = format!(
+        "roster = {{ path = {:?}, key = \"person_id\" }}",
+        roster.display().to_string()
     );
-    let auth =
-        std::fs::read(router_tests::samples_dir().join("nebulapass-v13-remote-auth-request.json")).expect("sample");
+    let (config, sample) = example(
+        "sensenebula",
+        &[
+            ("http://127.0.0.1:9000/alarms", &alarms.url()),
+            ("roster = { path = \"roster.csv\", key = \"person_id\" }", &roster_line),
+        ],
+    );
+    let router = TestRouter::start(&config).await;
+    // Wang Wu (staff and security: always one rule open) is let in; the recognition push's
+    // acknowledgement carries the roster plugin's ruling.
+    let answer = post_json(router.addr, "/ingest/sensenebula", sample).await.json();
+    assert_eq!(
+        (answer["code"].clone(), answer["msg"].clone()),
+        (serde_json::json!(200), serde_json::json!("success"))
+    );
+    assert_eq!(answer["data"]["pass"], true, "{answer}");
+    let tip = answer["data"]["customtips"].as_str().expect("tip").to_string();
+    assert!(tip == "Welcome Wang Wu" || tip == "Hello Wang Wu", "{tip}");
+    // A stranger at the remote-auth address: denied by the roster plugin, in the vendor shape.
+    let auth = std::fs::read_to_string(router_tests::samples_dir().join("nebulapass-v13-remote-auth-request.json"))
+        .expect("sample")
+        .replace("4bf5d479-f64e-4e35-907b-23a162b5d80f", "someone-else");
     let decision = post_json(router.addr, "/ingest/sensenebula/auth", auth).await.json();
-    assert_eq!(decision["data"]["customtips"], "Please see reception");
-    assert_eq!(router.jsonl("access.jsonl").len(), 2);
+    assert_eq!(decision["data"]["pass"], false);
+    assert_eq!(decision["data"]["customtips"], "Not registered");
+    assert_eq!(decision["data"]["verify_code"], 3);
+    let events = router.jsonl("access.jsonl");
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1]["access"]["decided_by"], "door-policy");
+    assert_eq!(events[1]["access"]["reason"], "not-listed");
     router.stop().await;
 }
 

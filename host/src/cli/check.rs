@@ -17,14 +17,36 @@ pub async fn check(path: &Path, load_plugins: bool) -> (String, bool) {
             Err(e) => return (format!("error: {e:#}"), false),
         };
         let mut problems = Vec::new();
+        let mut loaded_plugins = std::collections::HashMap::new();
         for p in &spec.plugins {
             let (runtime, p) = (runtime.clone(), p.clone());
-            let loaded =
-                tokio::task::spawn_blocking(move || runtime.load(&p.id, &p.path, p.kind, p.limits, &p.settings)).await;
+            let loaded = tokio::task::spawn_blocking(move || {
+                if let Some(roster) = &p.roster {
+                    crate::decision::Roster::load(&roster.path, &roster.key)
+                        .map_err(|e| format!("plugin `{}`: {e:#}", p.id))?;
+                }
+                runtime
+                    .load(&p.id, &p.path, p.kind, p.limits, &p.settings)
+                    .map_err(|e| e.to_string())
+            })
+            .await;
             match loaded {
-                Ok(Ok(_)) => {}
+                Ok(Ok(plugin)) => {
+                    loaded_plugins.insert(plugin.id().to_string(), plugin);
+                }
                 Ok(Err(e)) => problems.push(format!("error: {e}")),
                 Err(e) => problems.push(format!("error: plugin loader panicked: {e}")),
+            }
+        }
+        for source in spec.sources.iter().filter(|s| s.decision.is_some()) {
+            if let Some(normalizer) = loaded_plugins.get(&source.normalizer)
+                && !normalizer.answers()
+            {
+                problems.push(format!(
+                    "error: source `{}` has a decider, but its normalizer `{}` does not export \
+                     `router:plugin/answer-api` (world `access-normalizer`), so it cannot put a ruling into its reply",
+                    source.id, source.normalizer
+                ));
             }
         }
         if !problems.is_empty() {

@@ -1,7 +1,8 @@
-//! The command line: `run`, `check`, `replay`, `dlq`, `terminal`, `plugin test`. Runtime flags
+//! The command line: `run`, `check`, `replay`, `dlq`, `decisions`, `terminal`, `plugin test`. Runtime flags
 //! only; the pipeline's shape lives in router.toml.
 
 mod check;
+mod decisions;
 mod dlq;
 mod plugin_test;
 mod progress;
@@ -14,8 +15,9 @@ use std::path::PathBuf;
 
 pub use crate::tls::TlsOptions;
 pub use check::check;
+pub use decisions::{decisions_follow, decisions_tail};
 pub use dlq::{DlqFilter, DlqReplaySummary, dlq_list, dlq_purge, dlq_replay, dlq_table};
-pub use plugin_test::plugin_test;
+pub use plugin_test::{SiteOptions, plugin_test, plugin_test_with};
 pub use progress::Progress;
 pub use replay::{ReplaySummary, replay};
 pub use terminal::terminal_subscribe;
@@ -77,6 +79,12 @@ pub enum Command {
         #[command(subcommand)]
         command: DlqCommand,
     },
+    /// Door decisions, from the audit log (`<data_dir>/decisions/`).
+    Decisions {
+        /// What to show.
+        #[command(subcommand)]
+        command: DecisionsCommand,
+    },
     /// Access-terminal tools.
     Terminal {
         /// What to do with a terminal.
@@ -133,6 +141,26 @@ pub enum DlqCommand {
     },
 }
 
+/// `switchyard decisions …`.
+#[derive(Debug, Subcommand)]
+pub enum DecisionsCommand {
+    /// Print the latest decisions, oldest first; with --follow, keep printing new ones.
+    Tail {
+        /// The config file (for its data dir).
+        #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
+        config: PathBuf,
+        /// How many of the latest to print.
+        #[arg(long, short = 'n', default_value_t = 20)]
+        lines: usize,
+        /// Keep printing decisions as they are made (until interrupted).
+        #[arg(long, short)]
+        follow: bool,
+        /// One JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// `switchyard terminal …`.
 #[derive(Debug, Subcommand)]
 pub enum TerminalCommand {
@@ -186,5 +214,14 @@ pub enum PluginCommand {
         /// Memory cap.
         #[arg(long, default_value_t = 64 << 20)]
         max_memory_bytes: u64,
+        /// A decider's roster (CSV or JSON), for `site.roster-lookup`.
+        #[arg(long)]
+        roster: Option<PathBuf>,
+        /// The roster's key column.
+        #[arg(long, default_value = "person_id")]
+        roster_key: String,
+        /// A decider's site time zone (IANA name) for `site.local-now`; default UTC.
+        #[arg(long)]
+        time_zone: Option<String>,
     },
 }

@@ -8,6 +8,15 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use std::path::Path;
 
+/// What a decider under test sees through `site`.
+#[derive(Debug, Clone, Default)]
+pub struct SiteOptions {
+    /// A roster file and its key column (`--roster`, `--roster-key`).
+    pub roster: Option<(std::path::PathBuf, String)>,
+    /// The IANA zone of `site.local-now` (`--time-zone`; UTC when absent).
+    pub time_zone: Option<String>,
+}
+
 /// Runs the plugin and returns the JSON report.
 pub async fn plugin_test(
     plugin: &Path,
@@ -16,7 +25,27 @@ pub async fn plugin_test(
     source_id: &str,
     limits: PluginLimits,
 ) -> anyhow::Result<Value> {
+    plugin_test_with(plugin, input, settings, source_id, limits, &SiteOptions::default()).await
+}
+
+/// [`plugin_test`], giving a decider a roster and a time zone.
+pub async fn plugin_test_with(
+    plugin: &Path,
+    input: &Path,
+    settings: &str,
+    source_id: &str,
+    limits: PluginLimits,
+    site: &SiteOptions,
+) -> anyhow::Result<Value> {
     let settings = parse_settings(settings)?;
+    let zone = match &site.time_zone {
+        None => jiff::tz::TimeZone::UTC,
+        Some(name) => jiff::tz::TimeZone::get(name).with_context(|| format!("time zone `{name}`"))?,
+    };
+    let roster = match &site.roster {
+        None => None,
+        Some((path, key)) => Some(std::sync::Arc::new(crate::decision::Roster::load(path, key)?)),
+    };
     let runtime = Runtime::new()?;
     let mut last = None;
     let mut loaded = None;
@@ -26,7 +55,11 @@ pub async fn plugin_test(
         PluginKind::Transform,
         PluginKind::Decider,
     ] {
-        match runtime.load("test", plugin, kind, limits, &settings) {
+        let provisions = crate::plugin::Provisions {
+            secrets: Default::default(),
+            roster: roster.clone().filter(|_| kind == PluginKind::Decider),
+        };
+        match runtime.load_with("test", plugin, kind, limits, &settings, provisions) {
             Ok(p) => {
                 loaded = Some(p);
                 break;
@@ -70,7 +103,7 @@ pub async fn plugin_test(
         },
         PluginKind::Transform => json!({ "events": session.transform(&event_from(&bytes)?).await? }),
         PluginKind::Decider => {
-            let r = session.decide(&event_from(&bytes)?, &jiff::tz::TimeZone::UTC).await?;
+            let r = session.decide(&event_from(&bytes)?, &zone).await?;
             json!({ "ruling": { "decision": r.decision, "custom_tip": r.custom_tip, "details": r.details } })
         }
     };

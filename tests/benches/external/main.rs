@@ -12,7 +12,8 @@
 //!    plugin runtime (instantiate, lower the request, run, lift and convert the events);
 //! 5. the cost of one Rust filter call per request (fresh instance + call), and Python and
 //!    JavaScript where their toolchains are installed;
-//! 6. legitimate requests during each attack of SECURITY.md (`attacks.rs`).
+//! 6. legitimate requests during each attack of SECURITY.md (`attacks.rs`);
+//! 7. door-decision latency at 1 000 requests/s with the roster decider (`decisions.rs`).
 //!
 //! Results go into BENCHMARKS.md (`record_benchmarks`).
 
@@ -32,6 +33,7 @@ use std::time::{Duration, Instant};
 use switchyard::plugin::{PluginKind as Kind, Reuse};
 
 mod attacks;
+mod decisions;
 mod process;
 mod receiver;
 mod wrk;
@@ -162,6 +164,9 @@ fn main() {
     }
     if part("attacks") {
         rows.extend(attacks::run(&binary, scratch.path(), &config(Sink::File, ""), &runtime));
+    }
+    if part("decisions") {
+        rows.extend(decisions::run(&binary, scratch.path(), &runtime));
     }
     if other_build {
         println!("(another build was measured: BENCHMARKS.md left as it is)");
