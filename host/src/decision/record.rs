@@ -105,7 +105,7 @@ impl Record {
         if self.outcome == Outcome::Abstained {
             return;
         }
-        let access = event.access.get_or_insert_with(|| Access {
+        let access = event.access.get_or_insert(Access {
             decision: Decision::Unknown,
             decided_by: DecidedBy::Reported(DecidedByKind::Unknown),
             verify_mode_raw: None,

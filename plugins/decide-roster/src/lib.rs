@@ -88,7 +88,7 @@ impl Guest for Plugin {
             weekday: now.weekday,
             minute: now.minute_of_day,
         };
-        Ok(policy.decide(&event, clock, |key| router_plugin_sdk::site::roster_lookup(key)))
+        Ok(policy.decide(&event, clock, router_plugin_sdk::site::roster_lookup))
     }
 }
 
