@@ -163,3 +163,58 @@ pub struct Decided {
     /// Why the decider did not rule, when the fallback answered because of it.
     pub fault: Option<crate::plugin::Error>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decided_by_is_one_string_and_reads_back() {
+        for (by, text) in [
+            (DecidedBy::Plugin("door-policy".into()), "door-policy"),
+            (DecidedBy::Fallback, "fallback"),
+            (DecidedBy::DEVICE, "device"),
+            (DecidedBy::Reported(DecidedByKind::VendorCloud), "vendor_cloud"),
+        ] {
+            let json = serde_json::to_string(&by).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<DecidedBy>(&json).unwrap(), by);
+        }
+        assert!(DecidedBy::is_reserved("router") && DecidedBy::is_reserved("fallback"));
+        assert!(!DecidedBy::is_reserved("door-policy"));
+    }
+
+    #[test]
+    fn applying_a_decision_fills_access_and_an_abstention_leaves_it() {
+        let mut event = crate::dedup::tests::event("k", "01J", 0.5);
+        event.access = None;
+        let mut record = Record {
+            at: "2026-12-01T00:00:00Z".into(),
+            source: "door".into(),
+            delivery_id: "d".into(),
+            event_uid: event.event_uid.clone(),
+            person_id: None,
+            device_id: None,
+            decision: Decision::Denied,
+            decided_by: DecidedBy::Fallback,
+            outcome: Outcome::Late,
+            reason: Some("late: …".into()),
+            tip: Some("See reception".into()),
+            latency_ms: 300.2,
+        };
+        record.outcome = Outcome::Abstained;
+        record.apply(&mut event);
+        assert!(event.access.is_none());
+        record.outcome = Outcome::Late;
+        record.apply(&mut event);
+        let a = event.access.as_ref().unwrap();
+        assert_eq!((a.decision, &a.decided_by), (Decision::Denied, &DecidedBy::Fallback));
+        assert_eq!(a.custom_tip.as_deref(), Some("See reception"));
+        assert_eq!(a.decision_latency_ms, Some(300.2));
+        assert!(
+            record.line().contains("door denied by fallback (late) in 300.20 ms"),
+            "{}",
+            record.line()
+        );
+    }
+}

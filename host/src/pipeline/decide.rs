@@ -126,7 +126,10 @@ impl Pipeline {
             latency_ms: (latency.as_secs_f64() * 1e6).round() / 1e3,
         };
         if let Some(ruling) = &ruling {
-            let reply = source.normalizer.answer_request(request, event, ruling).await?;
+            let reply = source
+                .normalizer
+                .answer_request(request, event, ruling, outcome.is_fallback())
+                .await?;
             let limits = &self.spec().server.limits;
             if reply.body.len() > limits.max_reply_bytes {
                 return Err(ProcessError::Plugin(crate::plugin::Error::Contract {

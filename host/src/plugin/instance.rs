@@ -227,13 +227,19 @@ impl Plugin {
     }
 
     /// Renders `ruling` as the reply to `request` whose first event is `event` (a normalizer
-    /// exporting `answer-api`), in one instance on the plugin threads.
+    /// exporting `answer-api`), in one instance — on the plugin threads, or with `here` on the
+    /// caller's thread: a fallback must not queue behind the plugin work that made the decider
+    /// late (rendering a reply takes tens of microseconds).
     pub async fn answer_request(
         self: &Arc<Self>,
         request: &Request,
         event: &Event,
         ruling: &Ruling,
+        here: bool,
     ) -> Result<Reply, Error> {
+        if here {
+            return self.session().await?.answer(request, event, ruling).await;
+        }
         let (plugin, request, event, ruling) = (self.clone(), request.clone(), event.clone(), ruling.clone());
         super::pool::run(self.id(), async move {
             plugin.session().await?.answer(&request, &event, &ruling).await

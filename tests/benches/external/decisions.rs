@@ -1,9 +1,10 @@
 //! Part `decisions`: door-decision latency. The release router (core 0) serves a SenseNebula
 //! terminal source whose decider is `decide-roster` with a 10 000-entry roster; this process
 //! (core 1) sends requests at a fixed 1 000 per second, each on a new connection like a
-//! terminal, for [`SECS`] seconds, and measures each answer's latency. Three runs: recognition
-//! pushes without a decider (the baseline: a plain push), remote-auth requests and pushes with
-//! the roster decider. Reported: p50/p99/max, how many were answered, and the router's own
+//! terminal, for [`SECS`] seconds, and measures each answer's latency. Runs: recognition
+//! pushes without a decider (the baseline: a plain push, answered after the file sink's
+//! fdatasync), remote-auth requests and pushes with the roster decider (answered before the
+//! commit), and remote-auth with warm instances. Reported: p50/p99/max, how many were answered, and the router's own
 //! mean decision time (`switchyard_decision_seconds`).
 
 use crate::process::RouterProcess;
@@ -21,11 +22,12 @@ const ROSTER: usize = 10_000;
 /// Distinct people asking (cycled), spread over the roster.
 const PEOPLE: usize = 1000;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Run {
     PlainPush,
     RemoteAuth,
     DecidedPush,
+    RemoteAuthWarm,
 }
 
 impl Run {
@@ -34,11 +36,17 @@ impl Run {
             Run::PlainPush => "recognition push, no decider (baseline)",
             Run::RemoteAuth => "remote-auth request → decide-roster (10 000-entry roster)",
             Run::DecidedPush => "recognition push → decide-roster (10 000-entry roster)",
+            Run::RemoteAuthWarm => "remote-auth request → decide-roster, `reuse = \"warm\"` for both plugins",
         }
     }
 }
 
-fn config(roster: &Path, decider: bool) -> String {
+fn config(roster: &Path, decider: bool, warm: bool) -> String {
+    let reuse = if warm {
+        r#"reuse = "warm""#
+    } else {
+        r#"reuse = "fresh""#
+    };
     let mut source = vec![r#"methods = ["GET", "POST"]"#.to_string()];
     if decider {
         source.push(r#"decider = "door-policy""#.into());
@@ -49,12 +57,13 @@ fn config(roster: &Path, decider: bool) -> String {
         .server("listen = \"{listen}\"")
         .server("dedup_window_secs = 0")
         .server("min_free_bytes = 0")
-        .plugin("normalize-sensenebula", "normalize-sensenebula", "normalizer", &[])
+        .plugin("normalize-sensenebula", "normalize-sensenebula", "normalizer", &[reuse])
         .plugin(
             "door-policy",
             "decide-roster",
             "decider",
             &[
+                reuse,
                 &format!("roster = {{ path = {:?} }}", roster.display().to_string()),
                 r#"settings = { min_score = 0.8, rules = [{ name = "staff", groups = ["staff"], days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], hours = ["00:00-24:00"], tip = "Welcome {name}" }] }"#,
             ],
@@ -68,7 +77,7 @@ fn config(roster: &Path, decider: bool) -> String {
 /// Request bodies: the recorded sample with the person replaced by roster members.
 fn bodies(run: Run) -> Vec<Bytes> {
     let (file, person) = match run {
-        Run::RemoteAuth => (
+        Run::RemoteAuth | Run::RemoteAuthWarm => (
             "nebulapass-v13-remote-auth-request.json",
             "\"4bf5d479-f64e-4e35-907b-23a162b5d80f\"",
         ),
@@ -91,9 +100,9 @@ pub(crate) fn run(binary: &Path, scratch: &Path, runtime: &tokio::runtime::Runti
     std::fs::write(&roster, csv).expect("roster");
     let mut rows = Vec::new();
     let mut baseline_p50 = 0.0;
-    for run in [Run::PlainPush, Run::RemoteAuth, Run::DecidedPush] {
+    for run in [Run::PlainPush, Run::RemoteAuth, Run::DecidedPush, Run::RemoteAuthWarm] {
         let decider = !matches!(run, Run::PlainPush);
-        let router = RouterProcess::start(binary, scratch, &config(&roster, decider));
+        let router = RouterProcess::start(binary, scratch, &config(&roster, decider, run == Run::RemoteAuthWarm));
         let (mut latencies, granted, total) = runtime.block_on(open_loop(router.addr, bodies(run), decider));
         let metrics = runtime
             .block_on(router_tests::get(router.addr, "/metrics"))
