@@ -221,11 +221,12 @@ async fn sensenebula_example() {
     assert_eq!(decision["data"]["pass"], false);
     assert_eq!(decision["data"]["customtips"], "Not registered");
     assert_eq!(decision["data"]["verify_code"], 3);
-    let events = router.jsonl("access.jsonl");
+    // The terminal is answered before the commit; stopping waits for the deliveries.
+    let dir = router.stop().await;
+    let events = router_tests::read_jsonl(&dir.path().join("data/access.jsonl"));
     assert_eq!(events.len(), 2);
     assert_eq!(events[1]["access"]["decided_by"], "door-policy");
     assert_eq!(events[1]["access"]["reason"], "not-listed");
-    router.stop().await;
 }
 
 #[tokio::test]

@@ -255,10 +255,7 @@ async fn decide_then_deliver(
     let Some(reply) = early else {
         // No reply of the normalizer's own: the summary needs the whole run.
         let _permit = shared.in_flight.acquire().await;
-        let result = match pipeline.rest(&source, front, true).await {
-            Ok(processed) => pipeline.commit(&source, processed).await,
-            Err(e) => Err(e),
-        };
+        let result = pipeline.finish(&source, front).await;
         return conclude(&shared, &pipeline, &source, &request, result).await;
     };
     let background = shared.clone();
@@ -266,10 +263,7 @@ async fn decide_then_deliver(
         let shared = background;
         let _permit = shared.in_flight.acquire().await;
         let _reservation = reservation;
-        let result = match pipeline.rest(&source, front, true).await {
-            Ok(processed) => pipeline.commit(&source, processed).await,
-            Err(e) => Err(e),
-        };
+        let result = pipeline.finish(&source, front).await;
         conclude(&shared, &pipeline, &source, &request, result).await;
     });
     reply_response(reply)

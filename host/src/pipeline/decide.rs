@@ -12,7 +12,7 @@ use super::build::Decider;
 use super::{Pipeline, ProcessError, Source};
 use crate::config::Fallback;
 use crate::decision::{Decided, Outcome, Record};
-use crate::event::{DecidedBy, Decision};
+use crate::event::{DecidedBy, Decision, Event};
 use crate::plugin::{Normalized, Request, Ruling};
 use std::time::Instant;
 
@@ -39,6 +39,72 @@ fn reason_of(ruling: &Ruling) -> Option<String> {
     })
 }
 
+/// What a decision came to, before the reply.
+struct Ruled {
+    outcome: Outcome,
+    /// The ruling the normalizer renders; `None` leaves its own reply (an abstention, or
+    /// `fallback = "device"`).
+    ruling: Option<Ruling>,
+    decided_by: DecidedBy,
+    reason: Option<String>,
+    /// The decider's failure behind a fallback.
+    fault: Option<crate::plugin::Error>,
+}
+
+/// Turns the decider's answer (`None`: never asked, the deadline had passed) into the
+/// decision: the plugin's ruling, an abstention, or the source's fallback.
+fn ruled(decider: &Decider, event: &Event, asked: Option<Result<Ruling, crate::plugin::Error>>) -> Ruled {
+    let (outcome, why, fault) = match asked {
+        Some(Ok(ruling)) => {
+            let (outcome, decided_by) = match ruling.decision {
+                // An abstention: whoever the normalizer said decided, still did.
+                Decision::Unknown => (
+                    Outcome::Abstained,
+                    event
+                        .access
+                        .as_ref()
+                        .map_or(DecidedBy::Reported(crate::event::DecidedByKind::Unknown), |a| {
+                            a.decided_by.clone()
+                        }),
+                ),
+                Decision::Granted => (Outcome::Granted, DecidedBy::Plugin(decider.plugin.id().to_string())),
+                Decision::Denied => (Outcome::Denied, DecidedBy::Plugin(decider.plugin.id().to_string())),
+            };
+            return Ruled {
+                outcome,
+                reason: reason_of(&ruling),
+                ruling: (outcome != Outcome::Abstained).then_some(ruling),
+                decided_by,
+                fault: None,
+            };
+        }
+        Some(Err(error)) => {
+            let outcome = Outcome::of_error(&error);
+            (outcome, format!("{}: {error}", outcome.as_str()), Some(error))
+        }
+        None => (
+            Outcome::Overloaded,
+            format!(
+                "overloaded: the {} ms deadline had passed before the decider could be asked",
+                decider.spec.deadline.as_millis()
+            ),
+            None,
+        ),
+    };
+    let ruling = fallback_ruling(decider);
+    Ruled {
+        outcome,
+        decided_by: if ruling.is_some() {
+            DecidedBy::Fallback
+        } else {
+            DecidedBy::DEVICE
+        },
+        ruling,
+        reason: Some(why),
+        fault,
+    }
+}
+
 impl Pipeline {
     /// Decides the request's first event and renders the ruling as the reply (see the module
     /// docs). `None` when the source has no decider or the request no event.
@@ -58,54 +124,15 @@ impl Pipeline {
         } else {
             Some(decider.plugin.decide_event(event, &decider.zone, remaining).await)
         };
-        let (outcome, ruling, decided_by, fault) = match asked {
-            Some(Ok(ruling)) if ruling.decision == Decision::Unknown => (Outcome::Abstained, Some(ruling), None, None),
-            Some(Ok(ruling)) => {
-                let outcome = if ruling.decision == Decision::Granted {
-                    Outcome::Granted
-                } else {
-                    Outcome::Denied
-                };
-                let by = DecidedBy::Plugin(decider.plugin.id().to_string());
-                (outcome, Some(ruling), Some(by), None)
-            }
-            Some(Err(error)) => (Outcome::of_error(&error), None, None, Some(error)),
-            None => (Outcome::Overloaded, None, None, None),
-        };
         let latency = started.elapsed();
         let event = &normalized.events[0];
-        let (ruling, decided_by, reason) = if outcome.is_fallback() {
-            let why = match &fault {
-                Some(e) => format!("{}: {e}", outcome.as_str()),
-                None => format!(
-                    "{}: the {} ms deadline had passed before the decider could be asked",
-                    outcome.as_str(),
-                    decider.spec.deadline.as_millis()
-                ),
-            };
-            match fallback_ruling(decider) {
-                Some(r) => (Some(r), DecidedBy::Fallback, Some(why)),
-                None => (None, DecidedBy::DEVICE, Some(why)),
-            }
-        } else {
-            let ruling = ruling.unwrap_or_else(|| Ruling {
-                decision: Decision::Unknown,
-                custom_tip: None,
-                details: serde_json::json!({}),
-            });
-            let reason = reason_of(&ruling);
-            let by = decided_by.unwrap_or_else(|| {
-                event
-                    .access
-                    .as_ref()
-                    .map_or(DecidedBy::Reported(crate::event::DecidedByKind::Unknown), |a| {
-                        a.decided_by.clone()
-                    })
-            });
-            // An abstention leaves the normalizer's reply as it is.
-            let ruling = (outcome != Outcome::Abstained).then_some(ruling);
-            (ruling, by, reason)
-        };
+        let Ruled {
+            outcome,
+            ruling,
+            decided_by,
+            reason,
+            fault,
+        } = ruled(decider, event, asked);
         let decision = match &ruling {
             Some(r) => r.decision,
             // `device` and abstentions: what the terminal (or normalizer) recorded.

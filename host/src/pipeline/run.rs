@@ -238,6 +238,13 @@ impl Pipeline {
         })
     }
 
+    /// What follows the reply of a request answered early: [`Pipeline::rest`], then
+    /// [`Pipeline::commit`].
+    pub async fn finish(&self, source: &Source, front: Front) -> Result<Processed, ProcessError> {
+        let processed = self.rest(source, front, true).await?;
+        self.commit(source, processed).await
+    }
+
     /// Processes a request end to end and hands the events to their sinks.
     pub async fn process(&self, source: &Source, request: &Request, auth: AuthKind) -> Result<Processed, ProcessError> {
         let processed = self.transform_request(source, request, auth).await?;
