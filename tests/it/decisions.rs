@@ -159,6 +159,33 @@ async fn remote_auth_and_push_get_the_roster_plugins_decision_in_the_vendor_shap
     assert_eq!(audit[0]["person_id"], AUTH_PERSON);
     assert_eq!(audit[2]["outcome"], "denied");
     assert_eq!(audit[2]["reason"], "not-listed");
+    let (latest, end) = switchyard::cli::decisions_tail(&router.config_path(), 2).expect("tail");
+    assert_eq!(latest.len(), 2);
+    assert_eq!(latest[1].outcome, switchyard::decision::Outcome::Denied);
+    assert!(
+        latest[1].line().contains("door denied by door-policy (denied)"),
+        "{}",
+        latest[1].line()
+    );
+    // --follow prints the decisions made after it started.
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let config = router.config_path();
+    let follow = tokio::spawn(async move {
+        switchyard::cli::decisions_follow(&config, end, |r| {
+            let _ = seen_tx.send(r.clone());
+        })
+        .await
+    });
+    post_json(router.addr, "/ingest/sensenebula", sample(PUSH)).await;
+    let next = tokio::time::timeout(Duration::from_secs(10), seen.recv())
+        .await
+        .expect("followed in time")
+        .expect("a record");
+    assert_eq!(
+        (next.person_id.as_deref(), next.outcome),
+        (Some("5"), switchyard::decision::Outcome::Granted)
+    );
+    follow.abort();
 }
 
 async fn audit_lines(router: &TestRouter, n: usize) -> Vec<Value> {

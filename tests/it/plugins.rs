@@ -124,6 +124,54 @@ async fn plugin_test_runs_a_filter_and_a_transform_on_an_event() {
     assert_eq!(redacted["events"][0]["subject"]["id_document_number"], "***");
 }
 
+/// A decider under `plugin test` reads the roster and clock it is given, as in the router.
+#[tokio::test]
+async fn plugin_test_gives_a_decider_its_roster_and_time_zone() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            router_tests::workspace().join("tests/golden/vendors/nebulapass-v13-remote-auth-request.json"),
+        )
+        .expect("golden"),
+    )
+    .expect("json");
+    let event = dir_file(dir.path(), "event.json", &golden["events"][0].to_string());
+    let roster = dir_file(
+        dir.path(),
+        "roster.csv",
+        "person_id,name,groups\n4bf5d479-f64e-4e35-907b-23a162b5d80f,Cohen,staff\n",
+    );
+    let settings = r#"{"rules": [{"name": "staff", "groups": ["staff"], "tip": "Hi {name}"}]}"#;
+    let limits = PluginLimits {
+        timeout_ms: 1000,
+        ..PluginLimits::DEFAULT
+    };
+    let decider = plugins_dir().join("decide-roster.wasm");
+    let site = switchyard::cli::SiteOptions {
+        roster: Some((roster, "person_id".into())),
+        time_zone: Some("Asia/Shanghai".into()),
+    };
+    let granted = switchyard::cli::plugin_test_with(&decider, &event, settings, "t", limits, &site)
+        .await
+        .expect("decide");
+    assert_eq!(granted["plugin"]["kind"], "decider");
+    assert_eq!(granted["ruling"]["decision"], "granted");
+    assert_eq!(granted["ruling"]["custom_tip"], "Hi Cohen");
+    // Without the roster the same person is not listed.
+    let denied = switchyard::cli::plugin_test(&decider, &event, settings, "t", limits)
+        .await
+        .expect("decide");
+    assert_eq!(denied["ruling"]["details"]["reason"], "not-listed");
+    let bad_zone = switchyard::cli::SiteOptions {
+        time_zone: Some("Nowhere/Else".into()),
+        ..site
+    };
+    let err = switchyard::cli::plugin_test_with(&decider, &event, settings, "t", limits, &bad_zone)
+        .await
+        .expect_err("bad zone");
+    assert!(format!("{err:#}").contains("Nowhere/Else"), "{err:#}");
+}
+
 #[tokio::test]
 async fn bad_plugin_settings_are_reported_by_name() {
     let dir = tempfile::tempdir().expect("tmp");

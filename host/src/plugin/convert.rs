@@ -477,6 +477,30 @@ mod tests {
     }
 
     #[test]
+    fn rulings_keep_tips_short_and_details_an_object() {
+        let ruling = |tip: &str, details: &str| wit::Ruling {
+            decision: wit::Decision::Granted,
+            custom_tip: Some(tip.to_string()),
+            details: details.to_string(),
+        };
+        let ok = ruling_from_wit(ruling("Welcome", r#"{"reason": "staff"}"#)).unwrap();
+        assert_eq!(ok.details["reason"], "staff");
+        assert!(
+            ruling_from_wit(ruling("Welcome", "")).is_ok(),
+            "empty details mean {{}}"
+        );
+        let long = ruling_from_wit(ruling(&"x".repeat(MAX_TIP_BYTES + 1), "{}")).unwrap_err();
+        assert!(long.contains("custom-tip"), "{long}");
+        let list = ruling_from_wit(ruling("ok", "[1]")).unwrap_err();
+        assert!(list.contains("`details` must be a JSON object"), "{list}");
+        let back = ruling_to_wit(&ok);
+        assert_eq!(
+            (back.decision, back.details.as_str()),
+            (wit::Decision::Granted, r#"{"reason":"staff"}"#)
+        );
+    }
+
+    #[test]
     fn replies_may_not_frame_themselves() {
         let ok = reply_from_wit(reply(
             200,
