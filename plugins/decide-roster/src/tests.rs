@@ -1,6 +1,6 @@
 use super::*;
 use router_plugin_sdk::event::blank;
-use router_plugin_sdk::types::{Action, Category, Decision, MatchInfo, PersonType, Subject, SubjectKind};
+use router_plugin_sdk::types::{Action, Category, Decision, PersonType, SubjectKind};
 use serde_json::{Value, json};
 
 fn settings(value: Value) -> Settings {
@@ -35,33 +35,15 @@ fn roster(key: &str) -> Option<String> {
 
 fn person(id: Option<&str>, score: Option<f64>) -> Event {
     let mut e = blank("sensenebula_pass", Category::Access, Action::AccessRequest);
-    e.subject = Some(Subject {
-        kind: SubjectKind::Person,
-        person_id: id.map(str::to_string),
-        external_id: None,
-        display_name: None,
-        first_name: None,
-        last_name: None,
-        employee_number: None,
-        card_number: None,
-        id_document_number: None,
-        person_type: PersonType::Employee,
-        person_type_raw: None,
-        groups: Vec::new(),
-    });
+    let subject = router_plugin_sdk::paths::subject(&mut e, true).expect("created");
+    subject.kind = SubjectKind::Person;
+    subject.person_id = id.map(str::to_string);
+    subject.person_type = PersonType::Employee;
     if let Some(score) = score {
-        e.match_ = Some(MatchInfo {
-            matched: Some(true),
-            score: Some(score),
-            score_raw: None,
-            candidates: Vec::new(),
-            liveness: router_plugin_sdk::types::Liveness::Unknown,
-            liveness_score: None,
-            quality: None,
-            track_id: None,
-            track_start: None,
-            track_end: None,
-        });
+        router_plugin_sdk::event::set_score(&mut e, score);
+        router_plugin_sdk::paths::matching(&mut e, true)
+            .expect("created")
+            .matched = Some(true);
     }
     e
 }
