@@ -103,7 +103,7 @@ pub async fn plugin_test_with(
         },
         PluginKind::Transform => json!({ "events": session.transform(&event_from(&bytes)?).await? }),
         PluginKind::Decider => {
-            let r = session.decide(&event_from(&bytes)?, &zone).await?;
+            let r = session.decide(&event_from(&bytes)?, &zone, None).await?;
             json!({ "ruling": { "decision": r.decision, "custom_tip": r.custom_tip, "details": r.details } })
         }
     };

@@ -13,8 +13,14 @@ use super::{Pipeline, ProcessError, Source};
 use crate::config::Fallback;
 use crate::decision::{Decided, Outcome, Record};
 use crate::event::{DecidedBy, Decision, Event};
-use crate::plugin::{Normalized, Request, Ruling};
+use crate::plugin::{Normalized, Place, Request, Ruling};
 use std::time::Instant;
+
+/// Where a decision's plugin work runs (normalizer, decider, `answer`): on the request's own
+/// task, never queued behind other requests' plugin work on the plugin threads — a door's
+/// few tens of microseconds of guest time must not wait for a 100-event batch, and a
+/// fallback must not queue behind the work that made the decider late.
+pub(super) const DECISION_PLACE: Place = Place::Caller;
 
 /// The ruling the fallback gives (`None` for `device`: the normalizer's reply stands).
 fn fallback_ruling(decider: &Decider) -> Option<Ruling> {
@@ -122,7 +128,12 @@ impl Pipeline {
         let asked = if remaining.is_zero() {
             None
         } else {
-            Some(decider.plugin.decide_event(event, &decider.zone, remaining).await)
+            Some(
+                decider
+                    .plugin
+                    .decide_event(event, &decider.zone, remaining, DECISION_PLACE)
+                    .await,
+            )
         };
         let latency = started.elapsed();
         let event = &normalized.events[0];
@@ -155,7 +166,7 @@ impl Pipeline {
         if let Some(ruling) = &ruling {
             let reply = source
                 .normalizer
-                .answer_request(request, event, ruling, outcome.is_fallback())
+                .answer_request(request, event, ruling, DECISION_PLACE)
                 .await?;
             let limits = &self.spec().server.limits;
             if reply.body.len() > limits.max_reply_bytes {

@@ -157,7 +157,12 @@ impl Pipeline {
         started: std::time::Instant,
     ) -> Result<Front, ProcessError> {
         let limits = &self.spec().server.limits;
-        let mut normalized = source.normalizer.normalize_request(request).await?;
+        let place = if source.decider.is_some() {
+            super::decide::DECISION_PLACE
+        } else {
+            crate::plugin::Place::Pool
+        };
+        let mut normalized = source.normalizer.normalize_request_at(request, place).await?;
         super::validate::normalized(source.normalizer.id(), &normalized, limits)?;
         stamp(&mut normalized.events, request, auth);
         let decision = self.decide(source, request, &mut normalized, started).await?;

@@ -148,11 +148,19 @@ impl Plugin {
 
     /// Normalizes one request in a fresh instance, on the plugin threads (see `pool`).
     pub async fn normalize_request(self: &Arc<Self>, request: &Request) -> Result<Normalized, Error> {
+        self.normalize_request_at(request, super::pool::Place::Pool).await
+    }
+
+    /// [`Plugin::normalize_request`] at `place`.
+    pub async fn normalize_request_at(
+        self: &Arc<Self>,
+        request: &Request,
+        place: super::pool::Place,
+    ) -> Result<Normalized, Error> {
         let (plugin, request) = (self.clone(), request.clone());
-        super::pool::run(
-            self.id(),
-            async move { plugin.session().await?.normalize(&request).await },
-        )
+        super::pool::run_at(place, self.id(), async move {
+            plugin.session().await?.normalize(&request).await
+        })
         .await
     }
 
@@ -191,57 +199,51 @@ impl Plugin {
         .await
     }
 
-    /// Rules on a request's event in one instance, on the plugin threads, with the site's
-    /// clock in `zone`. The call is cut off at `deadline` (wall-clock, from now) wherever it is
-    /// — waiting for a plugin thread, instantiating, or in the guest — and then reports
-    /// [`Error::Late`]; the instance is not reused.
+    /// Rules on a request's event in one instance at `place`, with the site's clock in
+    /// `zone`. The call is cut off at `deadline` (wall-clock, from now) wherever it is —
+    /// waiting for a plugin thread, instantiating, or in the guest (at its next epoch yield) —
+    /// and then reports [`Error::Late`]; the instance is not reused.
     pub async fn decide_event(
         self: &Arc<Self>,
         event: &Event,
         zone: &jiff::tz::TimeZone,
         deadline: std::time::Duration,
+        place: super::pool::Place,
     ) -> Result<Ruling, Error> {
         let (plugin, event, zone) = (self.clone(), event.clone(), zone.clone());
-        let late = || Error::Late {
-            plugin: self.id().to_string(),
-            deadline_ms: deadline.as_secs_f64() * 1e3,
+        let late = {
+            let (plugin, deadline_ms) = (self.id().to_string(), deadline.as_secs_f64() * 1e3);
+            move || Error::Late { plugin, deadline_ms }
         };
         let until = tokio::time::Instant::now() + deadline;
-        // The inner cut-off stops the guest at its next epoch yield (every few ms); the outer
-        // one answers on time even when every plugin thread is busy and the work never starts.
+        // The guest is interrupted at the deadline by the epoch callback (exact whatever the
+        // executor does with timers); the timeouts cover the time outside the guest —
+        // instantiation, and waiting for a plugin thread that never came free.
+        let inner_late = late.clone();
         let work = async move {
-            let late = Error::Late {
-                plugin: plugin.id().to_string(),
-                deadline_ms: deadline.as_secs_f64() * 1e3,
-            };
             tokio::time::timeout_at(until, async {
                 let mut session = plugin.session().await?;
-                session.decide(&event, &zone).await
+                session.decide(&event, &zone, Some(until.into_std())).await
             })
             .await
-            .unwrap_or(Err(late))
+            .unwrap_or_else(|_| Err(inner_late()))
         };
-        tokio::time::timeout_at(until, super::pool::run(self.id(), work))
+        tokio::time::timeout_at(until, super::pool::run_at(place, self.id(), work))
             .await
             .unwrap_or_else(|_| Err(late()))
     }
 
     /// Renders `ruling` as the reply to `request` whose first event is `event` (a normalizer
-    /// exporting `answer-api`), in one instance — on the plugin threads, or with `here` on the
-    /// caller's thread: a fallback must not queue behind the plugin work that made the decider
-    /// late (rendering a reply takes tens of microseconds).
+    /// exporting `answer-api`), in one instance at `place`.
     pub async fn answer_request(
         self: &Arc<Self>,
         request: &Request,
         event: &Event,
         ruling: &Ruling,
-        here: bool,
+        place: super::pool::Place,
     ) -> Result<Reply, Error> {
-        if here {
-            return self.session().await?.answer(request, event, ruling).await;
-        }
         let (plugin, request, event, ruling) = (self.clone(), request.clone(), event.clone(), ruling.clone());
-        super::pool::run(self.id(), async move {
+        super::pool::run_at(place, self.id(), async move {
             plugin.session().await?.answer(&request, &event, &ruling).await
         })
         .await

@@ -27,6 +27,7 @@ pub use engine::Runtime;
 pub use error::Error;
 pub use health::{Health, RollbackPolicy};
 pub use instance::Plugin;
+pub use pool::Place;
 pub use session::Session;
 pub use state::{Provisions, Secrets};
 pub use types::{

@@ -34,6 +34,29 @@ fn pool() -> Option<&'static tokio::runtime::Runtime> {
     .as_ref()
 }
 
+/// Where a stage of plugin work runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// On the plugin threads (the default: guests do not hold up I/O).
+    Pool,
+    /// On the caller's thread: for a terminal waiting on a door decision, whose few
+    /// tens of microseconds of guest work must not queue behind other requests' plugin work
+    /// (the guest still yields to tokio at every epoch tick).
+    Caller,
+}
+
+/// Runs one stage of plugin work at `place` and waits for it.
+pub(crate) async fn run_at<T, F>(place: Place, plugin: &str, work: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+{
+    match place {
+        Place::Pool => run(plugin, work).await,
+        Place::Caller => work.await,
+    }
+}
+
 /// Runs one stage of plugin work (a session and its calls) on the plugin threads and waits
 /// for it. `plugin` names the plugin in the error if the work panicked.
 pub(crate) async fn run<T, F>(plugin: &str, work: F) -> Result<T, Error>

@@ -62,6 +62,10 @@ impl<'p> Session<'p> {
                 state.deadline_hit = true;
                 return Ok(UpdateDeadline::Interrupt);
             }
+            if state.wall_deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                state.late_hit = true;
+                return Ok(UpdateDeadline::Interrupt);
+            }
             Ok(UpdateDeadline::Yield(1))
         });
         let mut session = Session {
@@ -138,6 +142,8 @@ impl Session<'_> {
         state.budget_ms = cpu::budget_ms(limits.timeout_ms, limits.timeout_ms_per_mib, input_bytes);
         state.cpu.reset();
         state.deadline_hit = false;
+        state.wall_deadline = None;
+        state.late_hit = false;
         state.limits.limit_hit = false;
         store.set_epoch_deadline(1);
     }
@@ -157,6 +163,12 @@ impl Session<'_> {
         self.spoiled = true;
         self.plugin.health.fault();
         let state = self.state();
+        if state.late_hit {
+            return Error::Late {
+                plugin: self.id(),
+                deadline_ms: state.late_after_ms,
+            };
+        }
         if state.deadline_hit || matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
             Error::DeadlineExceeded {
                 plugin: self.id(),
@@ -289,11 +301,23 @@ impl Session<'_> {
         }
     }
 
-    /// Runs a decider on one event, with the site's clock in `zone`.
-    pub async fn decide(&mut self, event: &Event, zone: &jiff::tz::TimeZone) -> Result<Ruling, Error> {
+    /// Runs a decider on one event, with the site's clock in `zone`; with `deadline`, the
+    /// guest is interrupted there (at the next epoch tick) and the call reports
+    /// [`Error::Late`].
+    pub async fn decide(
+        &mut self,
+        event: &Event,
+        zone: &jiff::tz::TimeZone,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Ruling, Error> {
         self.plugin.health.call();
         self.arm(0);
-        self.store().data_mut().time_zone = zone.clone();
+        let state = self.store().data_mut();
+        state.time_zone = zone.clone();
+        state.wall_deadline = deadline;
+        state.late_after_ms = deadline.map_or(0.0, |d| {
+            d.saturating_duration_since(std::time::Instant::now()).as_secs_f64() * 1e3
+        });
         let Some(Guest::Decide(guest)) = &self.guest else {
             return Err(self.wrong_kind(PluginKind::Decider));
         };

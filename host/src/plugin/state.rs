@@ -48,6 +48,13 @@ pub(crate) struct PluginState {
     pub(crate) budget_ms: u64,
     /// Set when the epoch callback interrupted the guest: tells a deadline from other traps.
     pub(crate) deadline_hit: bool,
+    /// A wall-clock cut-off for the current call (a decider's decision deadline), checked at
+    /// every epoch tick like the CPU budget: exact whatever the executor does with timers.
+    pub(crate) wall_deadline: Option<std::time::Instant>,
+    /// Set when the epoch callback interrupted the guest at `wall_deadline`.
+    pub(crate) late_hit: bool,
+    /// What was left of the decision deadline when the call started (for the error).
+    pub(crate) late_after_ms: f64,
     /// HMACs computed for the guest in this session (to recognise them in its reply).
     pub(crate) macs: Vec<Vec<u8>>,
     /// The site's zone for `site.local-now`, set before each decision (UTC otherwise).
@@ -67,6 +74,9 @@ impl PluginState {
             cpu: Arc::default(),
             budget_ms: 0,
             deadline_hit: false,
+            wall_deadline: None,
+            late_hit: false,
+            late_after_ms: 0.0,
             macs: Vec::new(),
             time_zone: jiff::tz::TimeZone::UTC,
             wasi: WasiCtx::builder().build(),
