@@ -511,3 +511,37 @@ async fn many_terminals_at_once_each_get_their_decision() {
     }
     assert_eq!(events(&router, 16).await.len(), 16);
 }
+
+/// A reload's self-test runs the door source's samples through the new decider too: one that
+/// traps would answer every door by the fallback, so the reload is refused.
+#[tokio::test]
+async fn a_decider_failing_on_a_sample_is_refused_at_reload() {
+    let guests = tempfile::tempdir().expect("tmp");
+    let with_decider = |decider: Config| {
+        terminal(decider, "fallback = \"deny\"", None).to_string().replace(
+            "decider = \"door-policy\"",
+            "decider = \"door-policy\"\nsamples = [\"{dir}/auth.json\"]",
+        )
+    };
+    let auth = String::from_utf8(sample(REMOTE_AUTH)).unwrap();
+    let router = TestRouter::start_with(
+        &with_decider(roster_decider()),
+        &[("roster.csv", ROSTER), ("auth.json", &auth)],
+    )
+    .await;
+    let before = router.status().await;
+    router.write_config(&with_decider(wat_decider("decide_trap", guests.path())));
+    let outcome = router.wait_reload(&before).await;
+    assert_eq!(outcome["outcome"], "rejected", "{outcome}");
+    assert!(
+        outcome.to_string().contains("the decider failed (trapped:"),
+        "{outcome}"
+    );
+    let answer = post_json(router.addr, "/ingest/sensenebula", sample(REMOTE_AUTH))
+        .await
+        .json();
+    assert_eq!(
+        answer["data"]["customtips"], "Welcome Cohen",
+        "the running decider stays"
+    );
+}

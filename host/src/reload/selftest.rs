@@ -5,13 +5,18 @@ use crate::event::AuthKind;
 use crate::pipeline::Pipeline;
 use serde_json::Value;
 
-/// Replaces per-run values (event ids, delivery ids, receive times, first-sighting ids) with
-/// placeholders such as `<event_uid>`, so normalized output compares across runs.
+/// Replaces per-run values (event ids, delivery ids, receive times, first-sighting ids,
+/// decision latencies) with placeholders such as `<event_uid>`, so normalized output compares
+/// across runs.
 pub fn mask_volatile(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if matches!(k.as_str(), "event_uid" | "received_at" | "delivery_id" | "duplicate_of") && !v.is_null() {
+                if matches!(
+                    k.as_str(),
+                    "event_uid" | "received_at" | "delivery_id" | "duplicate_of" | "decision_latency_ms"
+                ) && !v.is_null()
+                {
                     *v = Value::String(format!("<{k}>"));
                 } else {
                     mask_volatile(v);
@@ -40,6 +45,21 @@ pub async fn self_test(pipeline: &Pipeline) -> anyhow::Result<usize> {
                 .transform_request_with(live, &request, AuthKind::None, false)
                 .await
                 .map_err(|e| anyhow::anyhow!("source `{}`: sample {name} failed: {e}", source.id))?;
+            // A decider that traps or fails on a sample would answer every door by the
+            // fallback: refuse it now. (Lateness is left to the deadline: a reload on a busy
+            // machine is not a broken plugin.)
+            if let Some(decision) = &processed.decision
+                && matches!(
+                    decision.outcome,
+                    crate::decision::Outcome::Trapped | crate::decision::Outcome::Failed
+                )
+            {
+                anyhow::bail!(
+                    "source `{}`: sample {name}: the decider failed ({})",
+                    source.id,
+                    decision.reason.as_deref().unwrap_or("no reason")
+                );
+            }
             if let Some(expect) = &sample.expect {
                 let text = tokio::fs::read_to_string(expect).await.map_err(|e| {
                     anyhow::anyhow!("source `{}`: expected output {}: {e}", source.id, expect.display())
