@@ -157,11 +157,11 @@ async fn plugin_test_gives_a_decider_its_roster_and_time_zone() {
     assert_eq!(granted["plugin"]["kind"], "decider");
     assert_eq!(granted["ruling"]["decision"], "granted");
     assert_eq!(granted["ruling"]["custom_tip"], "Hi Cohen");
-    // Without the roster the same person is not listed.
+    // Without a roster nobody can be listed (`site.roster-size` is 0), and the reason says so.
     let denied = switchyard::cli::plugin_test(&decider, &event, settings, "t", limits)
         .await
         .expect("decide");
-    assert_eq!(denied["ruling"]["details"]["reason"], "not-listed");
+    assert_eq!(denied["ruling"]["details"]["reason"], "no-roster");
     let bad_zone = switchyard::cli::SiteOptions {
         time_zone: Some("Nowhere/Else".into()),
         ..site

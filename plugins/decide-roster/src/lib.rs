@@ -7,7 +7,8 @@
 //!
 //! 1. no one recognised (no subject, a stranger, `match.matched = false`, no key) → deny, `stranger`;
 //! 2. `match.score` below `min_score` → deny, `low-score`;
-//! 3. the key is not in the roster → deny, `not-listed`;
+//! 3. no roster is loaded (none configured, or empty) → deny, `no-roster`; the key is not in
+//!    the roster → deny, `not-listed`;
 //! 4. the entry's status column says `blocked` (or `inactive`, `disabled`, `suspended`) → deny, `blocked`;
 //! 5. no rule names the person or one of their groups → deny, `no-rule`;
 //! 6. a rule covering them is open now → grant, the rule's name as the reason, its tip;
@@ -30,7 +31,8 @@
 //! status_column = "status"     # roster column; blocked / inactive / disabled / suspended deny
 //! name_column = "name"         # `{name}` in tips
 //! tips = { stranger = "Unknown face", low_score = "Please retry", not_listed = "Not registered",
-//!          blocked = "Access blocked", no_rule = "No access", outside_hours = "Not now" }
+//!          no_roster = "See reception", blocked = "Access blocked", no_rule = "No access",
+//!          outside_hours = "Not now" }
 //!
 //! [[plugins.door-policy.settings.rules]]
 //! name = "staff-weekdays"
@@ -88,7 +90,8 @@ impl Guest for Plugin {
             weekday: now.weekday,
             minute: now.minute_of_day,
         };
-        Ok(policy.decide(&event, clock, router_plugin_sdk::site::roster_lookup))
+        let size = router_plugin_sdk::site::roster_size();
+        Ok(policy.decide(&event, clock, size, router_plugin_sdk::site::roster_lookup))
     }
 }
 

@@ -280,8 +280,15 @@ impl Policy {
         }
     }
 
-    /// Rules on `event` at `clock`; `lookup` returns a roster entry (JSON text) by key.
-    pub fn decide(&self, event: &Event, clock: Clock, lookup: impl Fn(&str) -> Option<String>) -> Ruling {
+    /// Rules on `event` at `clock`; `lookup` returns a roster entry (JSON text) by key, from a
+    /// roster of `roster_size` entries (0: none is loaded, so nobody can be listed).
+    pub fn decide(
+        &self,
+        event: &Event,
+        clock: Clock,
+        roster_size: u32,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Ruling {
         if !self.categories.contains(&event.category) {
             return Ruling {
                 decision: Decision::Unknown,
@@ -302,6 +309,10 @@ impl Policy {
             && score < min
         {
             return self.deny("low_score", json!({ "user_id": key }));
+        }
+        if roster_size == 0 {
+            // Not the person's fault: the operator named no roster, or an empty one.
+            return self.deny("no_roster", json!({ "user_id": key }));
         }
         let Some(entry) = lookup(&key).and_then(|text| serde_json::from_str::<Value>(&text).ok()) else {
             return self.deny("not_listed", json!({ "user_id": key }));

@@ -54,7 +54,7 @@ const TUESDAY_9: Clock = Clock {
 };
 
 fn rule(event: &Event, clock: Clock) -> (Decision, Option<String>, Value) {
-    let r = policy().decide(event, clock, roster);
+    let r = policy().decide(event, clock, 5, roster);
     (r.decision, r.custom_tip, serde_json::from_str(&r.details).unwrap())
 }
 
@@ -174,9 +174,14 @@ fn other_categories_are_left_to_the_normalizer() {
     .unwrap();
     let mut event = person(Some("p-1"), None);
     event.category = Category::Attendance;
-    assert_eq!(clock_in.decide(&event, TUESDAY_9, roster).decision, Decision::Granted);
     assert_eq!(
-        clock_in.decide(&person(Some("p-1"), None), TUESDAY_9, roster).decision,
+        clock_in.decide(&event, TUESDAY_9, 5, roster).decision,
+        Decision::Granted
+    );
+    assert_eq!(
+        clock_in
+            .decide(&person(Some("p-1"), None), TUESDAY_9, 5, roster)
+            .decision,
         Decision::Unknown
     );
 }
@@ -190,7 +195,17 @@ fn the_lookup_key_follows_match_on() {
     .unwrap();
     let mut event = person(Some("p-404"), None);
     event.subject.as_mut().unwrap().card_number = Some("p-1".into());
-    assert_eq!(policy.decide(&event, TUESDAY_9, roster).decision, Decision::Granted);
+    assert_eq!(policy.decide(&event, TUESDAY_9, 5, roster).decision, Decision::Granted);
+}
+
+#[test]
+fn without_a_roster_nobody_is_listed_and_the_reason_says_so() {
+    let r = policy().decide(&person(Some("p-1"), Some(0.95)), TUESDAY_9, 0, roster);
+    assert_eq!(r.decision, Decision::Denied);
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.details).unwrap()["reason"],
+        "no-roster"
+    );
 }
 
 #[test]
