@@ -58,6 +58,50 @@ fn shipped_plugins_load_as_their_kind() {
     }
 }
 
+/// One .wasm behind several plugin ids, loaded in parallel (as a pipeline build does): it is
+/// compiled once, and the disk cache is written once without collisions.
+#[tokio::test]
+async fn one_file_behind_many_ids_is_compiled_once() {
+    let cache = tempfile::tempdir().expect("tmp");
+    let runtime = Runtime::with_disk_cache(Some(cache.path().to_path_buf())).expect("runtime");
+    let path = plugins_dir().join("drop-unmatched.wasm");
+    let loads: Vec<_> = (0..6)
+        .map(|i| {
+            let (runtime, path) = (runtime.clone(), path.clone());
+            tokio::task::spawn_blocking(move || {
+                runtime.load(
+                    &format!("filter-{i}"),
+                    &path,
+                    PluginKind::Filter,
+                    PluginLimits::DEFAULT,
+                    &serde_json::json!({}),
+                )
+            })
+        })
+        .collect();
+    for load in loads {
+        load.await.expect("join").expect("load");
+    }
+    assert_eq!(runtime.compiles(), 1);
+    let files: Vec<_> = std::fs::read_dir(cache.path()).expect("cache dir").collect();
+    assert_eq!(files.len(), 1, "one compiled file, no temp files left: {files:?}");
+    // A core module is refused every time it is loaded, with the hint.
+    let core = cache.path().join("core.wasm");
+    std::fs::write(&core, wat::parse_str("(module)").expect("wat")).expect("write");
+    for _ in 0..2 {
+        let err = runtime
+            .load(
+                "core",
+                &core,
+                PluginKind::Filter,
+                PluginLimits::DEFAULT,
+                &serde_json::json!({}),
+            )
+            .expect_err("a core module");
+        assert!(err.to_string().contains("not a component"), "{err}");
+    }
+}
+
 #[tokio::test]
 async fn plugin_test_runs_a_normalizer_on_a_captured_body() {
     let settings = r#"{"vendor": "noahface", "category": "attendance", "fields": {"vendor_event_id": "eventid", "action": "type", "occurred_at": "utc"}}"#;

@@ -13,20 +13,26 @@ use std::process::Command;
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "plugin";
+const USAGE: &str = "usage: cargo xtask plugins [--out DIR] [--only NAME]... (NAME: a folder of plugins/)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
     match args.first().map(String::as_str) {
         Some("plugins") => {
-            let out = match args.get(1).map(String::as_str) {
-                Some("--out") => PathBuf::from(args.get(2).context("--out needs a directory")?),
-                Some(other) => bail!("unknown argument `{other}`; usage: cargo xtask plugins [--out DIR]"),
-                None => root.join("target/plugins"),
-            };
-            build_plugins(&root, &out)
+            let mut out = root.join("target/plugins");
+            let mut only = Vec::new();
+            let mut rest = args[1..].iter();
+            while let Some(arg) = rest.next() {
+                match arg.as_str() {
+                    "--out" => out = PathBuf::from(rest.next().context("--out needs a directory")?),
+                    "--only" => only.push(rest.next().context("--only needs a plugin folder name")?.clone()),
+                    other => bail!("unknown argument `{other}`; {USAGE}"),
+                }
+            }
+            build_plugins(&root, &out, &only)
         }
-        _ => bail!("usage: cargo xtask plugins [--out DIR]"),
+        _ => bail!("{USAGE}"),
     }
 }
 
@@ -97,8 +103,18 @@ fn toolchain(root: &Path) -> Result<Toolchain> {
     })
 }
 
-fn build_plugins(root: &Path, out: &Path) -> Result<()> {
-    let crates = plugin_crates(root)?;
+/// Builds the plugin crates (all, or the folders named in `only`) into components in `out`.
+fn build_plugins(root: &Path, out: &Path, only: &[String]) -> Result<()> {
+    let mut crates = plugin_crates(root)?;
+    if let Some(unknown) = only.iter().find(|name| !crates.contains_key(*name)) {
+        bail!(
+            "no plugin `{unknown}` (plugins: {})",
+            crates.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if !only.is_empty() {
+        crates.retain(|name, _| only.contains(name));
+    }
     let tc = toolchain(root)?;
     let target_dir = root.join("target/wasm");
     for package in crates.values() {

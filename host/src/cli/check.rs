@@ -12,7 +12,9 @@ pub async fn check(path: &Path, load_plugins: bool) -> (String, bool) {
         Err(errors) => return (errors.to_string(), false),
     };
     if load_plugins {
-        let runtime = match Runtime::new() {
+        // The router's own compile cache: a check after a build compiles each file once, and
+        // the router started next finds it compiled.
+        let runtime = match Runtime::with_disk_cache(Some(spec.server.data_dir.join("cache"))) {
             Ok(r) => r,
             Err(e) => return (format!("error: {e:#}"), false),
         };

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -30,6 +30,9 @@ const POOL_TABLES: u32 = 2000;
 /// against it, and the per-store limiter enforces the plugin's own, smaller cap.
 pub const MAX_PLUGIN_MEMORY_BYTES: u64 = 1 << 30;
 
+/// One file content's compile: filled once, by the first load; later loads wait for it.
+type CacheSlot = Arc<OnceLock<Result<Component, String>>>;
+
 /// The plugin runtime: one per router process, cheap to clone.
 #[derive(Clone)]
 pub struct Runtime {
@@ -40,7 +43,11 @@ struct Inner {
     engine: Engine,
     linker: Linker<PluginState>,
     /// Compiled components by sha256 of their bytes: reloads recompile only changed files.
-    cache: Mutex<HashMap<[u8; 32], Component>>,
+    /// Each slot is filled once: loads of the same content (one .wasm behind several plugin
+    /// ids, loaded in parallel) wait for the one compile instead of each compiling it.
+    cache: Mutex<HashMap<[u8; 32], CacheSlot>>,
+    /// Components compiled (or read from the disk cache) so far.
+    compiles: AtomicU64,
     /// Where compiled code is kept across restarts (`<data_dir>/cache`). Python and JS
     /// components take seconds to compile and milliseconds to load from here.
     disk_cache: Option<PathBuf>,
@@ -82,6 +89,7 @@ impl Runtime {
                 engine,
                 linker,
                 cache: Mutex::new(HashMap::new()),
+                compiles: AtomicU64::new(0),
                 disk_cache: dir,
                 engine_tag,
                 _ticker: ticker,
@@ -140,22 +148,33 @@ impl Runtime {
     }
 
     fn compile(&self, bytes: &[u8], digest: [u8; 32]) -> Result<Component, String> {
-        if let Some(hit) = self.cache().get(&digest) {
-            return Ok(hit.clone());
+        let slot = self.cache().entry(digest).or_default().clone();
+        let compiled = slot.get_or_init(|| {
+            if is_core_module(bytes) {
+                return Err(
+                    "this is a core wasm module, not a component; build it with `cargo xtask plugins` \
+                            (or `wasm-tools component new`) to make a component"
+                        .to_string(),
+                );
+            }
+            self.inner.compiles.fetch_add(1, Ordering::Relaxed);
+            match &self.inner.disk_cache {
+                Some(dir) => self.compile_cached(dir, bytes, &digest),
+                None => Component::new(&self.inner.engine, bytes).map_err(|e| format!("{e:#}")),
+            }
+        });
+        if compiled.is_err() {
+            // A failure is not cached: the next load (after a fix elsewhere, e.g. disk space
+            // for the cache) tries again.
+            self.cache().remove(&digest);
         }
-        if is_core_module(bytes) {
-            return Err(
-                "this is a core wasm module, not a component; build it with `cargo xtask plugins` \
-                        (or `wasm-tools component new`) to make a component"
-                    .to_string(),
-            );
-        }
-        let component = match &self.inner.disk_cache {
-            Some(dir) => self.compile_cached(dir, bytes, &digest)?,
-            None => Component::new(&self.inner.engine, bytes).map_err(|e| format!("{e:#}"))?,
-        };
-        self.cache().insert(digest, component.clone());
-        Ok(component)
+        compiled.clone()
+    }
+
+    /// Components compiled (or read from the disk cache) by this runtime: once per file
+    /// content, however many plugin ids use it.
+    pub fn compiles(&self) -> u64 {
+        self.inner.compiles.load(Ordering::Relaxed)
     }
 
     /// The path of a component's compiled code in the disk cache.
@@ -180,7 +199,13 @@ impl Runtime {
         // The cache only saves time: failing to write it is logged, never fatal.
         let written = component.serialize().map_err(|e| e.to_string()).and_then(|code| {
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+            // Unique per writer: another process sharing the data dir may write the same file.
+            static WRITES: AtomicU64 = AtomicU64::new(0);
+            let tmp = path.with_extension(format!(
+                "tmp{}-{}",
+                std::process::id(),
+                WRITES.fetch_add(1, Ordering::Relaxed)
+            ));
             std::fs::write(&tmp, code)
                 .and_then(|()| std::fs::rename(&tmp, &path))
                 .map_err(|e| e.to_string())
@@ -191,7 +216,7 @@ impl Runtime {
         Ok(component)
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Component>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], CacheSlot>> {
         // A panic while holding this lock cannot leave the map inconsistent (inserts are atomic).
         self.inner.cache.lock().unwrap_or_else(|poison| poison.into_inner())
     }
