@@ -107,17 +107,6 @@ impl Metrics {
             .observe(latency.as_secs_f64());
     }
 
-    /// Decisions so far with this source and outcome.
-    pub fn decisions(&self, source: &str, outcome: &str) -> u64 {
-        self.decisions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|((s, o), _)| s == source && *o == outcome)
-            .map(|(_, n)| n)
-            .sum()
-    }
-
     /// Counts an automatic plugin rollback.
     pub fn rollback(&self) {
         self.rollbacks.fetch_add(1, Ordering::Relaxed);

@@ -23,10 +23,7 @@ pub async fn check(path: &Path, load_plugins: bool) -> (String, bool) {
         for p in &spec.plugins {
             let (runtime, p) = (runtime.clone(), p.clone());
             let loaded = tokio::task::spawn_blocking(move || {
-                if let Some(roster) = &p.roster {
-                    crate::decision::Roster::load(&roster.path, &roster.key)
-                        .map_err(|e| format!("plugin `{}`: {e:#}", p.id))?;
-                }
+                crate::pipeline::plugin_roster(&p).map_err(|e| e.to_string())?;
                 runtime
                     .load(&p.id, &p.path, p.kind, p.limits, &p.settings)
                     .map_err(|e| e.to_string())
@@ -40,15 +37,11 @@ pub async fn check(path: &Path, load_plugins: bool) -> (String, bool) {
                 Err(e) => problems.push(format!("error: plugin loader panicked: {e}")),
             }
         }
-        for source in spec.sources.iter().filter(|s| s.decision.is_some()) {
-            if let Some(normalizer) = loaded_plugins.get(&source.normalizer)
+        for source in &spec.sources {
+            if let (Some(decision), Some(normalizer)) = (&source.decision, loaded_plugins.get(&source.normalizer))
                 && !normalizer.answers()
             {
-                problems.push(format!(
-                    "error: source `{}` has a decider, but its normalizer `{}` does not export \
-                     `router:plugin/answer-api` (world `access-normalizer`), so it cannot put a ruling into its reply",
-                    source.id, source.normalizer
-                ));
+                problems.push(format!("error: {}", crate::pipeline::cannot_answer(source, decision)));
             }
         }
         if !problems.is_empty() {

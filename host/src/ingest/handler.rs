@@ -242,14 +242,12 @@ async fn decide_then_deliver(
     reservation: Reservation,
     started: std::time::Instant,
 ) -> Response<Full<Bytes>> {
-    let mut front = match pipeline.front(&source, &request, auth, started).await {
+    let front = match pipeline.front(&source, &request, auth, started).await {
         Ok(front) => front,
         Err(e) => return fail(&shared, &pipeline, &source, &request, e).await,
     };
-    if let Some(decided) = &mut front.decision {
+    if let Some(decided) = &front.decision {
         shared.decided(&pipeline, decided);
-        // Counted once; the background part only needs the record.
-        decided.fault = None;
     }
     let early = front.reply().filter(|_| !front.reply_carries_mac()).cloned();
     let Some(reply) = early else {

@@ -69,8 +69,18 @@ pub(crate) struct Decider {
     pub(crate) zone: jiff::tz::TimeZone,
 }
 
+/// Why `source` cannot have its decider: its normalizer does not render rulings (the build
+/// and `switchyard check` say the same).
+pub(crate) fn cannot_answer(source: &SourceSpec, decision: &crate::config::DecisionSpec) -> String {
+    format!(
+        "source `{}` names decider `{}`, but its normalizer `{}` does not export \
+         `router:plugin/answer-api` (world `access-normalizer`), so it cannot put a ruling into its reply",
+        source.id, decision.decider, source.normalizer
+    )
+}
+
 /// Loads a decider's roster now (a broken one fails the build, so a reload keeps the old).
-fn plugin_roster(
+pub(crate) fn plugin_roster(
     plugin: &crate::config::PluginSpec,
 ) -> Result<Option<Arc<crate::decision::Roster>>, crate::plugin::Error> {
     let Some(roster) = &plugin.roster else {
@@ -192,13 +202,7 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
             None => None,
             Some(d) => {
                 if !normalizer.answers() {
-                    anyhow::bail!(
-                        "source `{}` names decider `{}`, but its normalizer `{}` does not export \
-                         `router:plugin/answer-api` (world `access-normalizer`), so it cannot put a ruling into its reply",
-                        s.id,
-                        d.decider,
-                        normalizer.id()
-                    );
+                    anyhow::bail!("{}", cannot_answer(s, d));
                 }
                 Some(Decider {
                     plugin: get(&d.decider)?,

@@ -168,17 +168,7 @@ impl Pipeline {
                 .normalizer
                 .answer_request(request, event, ruling, DECISION_PLACE)
                 .await?;
-            let limits = &self.spec().server.limits;
-            if reply.body.len() > limits.max_reply_bytes {
-                return Err(ProcessError::Plugin(crate::plugin::Error::Contract {
-                    plugin: source.normalizer.id().to_string(),
-                    reason: format!(
-                        "answer body of {} bytes exceeds `limits.max_reply_bytes` ({})",
-                        reply.body.len(),
-                        limits.max_reply_bytes
-                    ),
-                }));
-            }
+            super::validate::reply(source.normalizer.id(), &reply, &self.spec().server.limits)?;
             normalized.reply = Some(reply);
         }
         record.apply(&mut normalized.events[0]);

@@ -8,8 +8,8 @@ mod route;
 mod run;
 mod validate;
 
-pub(crate) use build::read_secret;
 pub use build::{Auth, Source, build, build_with};
+pub(crate) use build::{cannot_answer, plugin_roster, read_secret};
 pub use route::matches;
 pub use run::{Front, ProcessError, Processed, stamp};
 

@@ -20,17 +20,8 @@ fn contract(plugin: &str, reason: String) -> plugin::Error {
 /// A normalizer's result, before the host stamps its fields.
 pub(super) fn normalized(plugin: &str, n: &Normalized, limits: &EdgeLimits) -> Result<(), plugin::Error> {
     count(plugin, n.events.len(), limits)?;
-    if let Some(reply) = &n.reply
-        && reply.body.len() > limits.max_reply_bytes
-    {
-        return Err(contract(
-            plugin,
-            format!(
-                "reply body of {} bytes exceeds `limits.max_reply_bytes` ({})",
-                reply.body.len(),
-                limits.max_reply_bytes
-            ),
-        ));
+    if let Some(reply) = &n.reply {
+        self::reply(plugin, reply, limits)?;
     }
     for (index, event) in n.events.iter().enumerate() {
         if !event.schema.is_empty() && event.schema != SCHEMA {
@@ -40,6 +31,22 @@ pub(super) fn normalized(plugin: &str, n: &Normalized, limits: &EdgeLimits) -> R
             ));
         }
         vendor(plugin, index, event)?;
+    }
+    Ok(())
+}
+
+/// A reply a normalizer chose, from `normalize` or from `answer`: its body must fit
+/// `max_reply_bytes` (its framing is checked where it is converted, `plugin::convert`).
+pub(super) fn reply(plugin: &str, reply: &plugin::Reply, limits: &EdgeLimits) -> Result<(), plugin::Error> {
+    if reply.body.len() > limits.max_reply_bytes {
+        return Err(contract(
+            plugin,
+            format!(
+                "reply body of {} bytes exceeds `limits.max_reply_bytes` ({})",
+                reply.body.len(),
+                limits.max_reply_bytes
+            ),
+        ));
     }
     Ok(())
 }

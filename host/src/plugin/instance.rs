@@ -211,26 +211,22 @@ impl Plugin {
         place: super::pool::Place,
     ) -> Result<Ruling, Error> {
         let (plugin, event, zone) = (self.clone(), event.clone(), zone.clone());
-        let late = {
-            let (plugin, deadline_ms) = (self.id().to_string(), deadline.as_secs_f64() * 1e3);
-            move || Error::Late { plugin, deadline_ms }
-        };
         let until = tokio::time::Instant::now() + deadline;
-        // The guest is interrupted at the deadline by the epoch callback (exact whatever the
-        // executor does with timers); the timeouts cover the time outside the guest —
-        // instantiation, and waiting for a plugin thread that never came free.
-        let inner_late = late.clone();
+        // The guest itself is interrupted at the deadline by the epoch callback, wherever it
+        // runs and whatever the executor does with timers; this timeout covers the time
+        // outside the guest (waiting for a plugin thread, instantiating).
         let work = async move {
-            tokio::time::timeout_at(until, async {
-                let mut session = plugin.session().await?;
-                session.decide(&event, &zone, Some(until.into_std())).await
-            })
-            .await
-            .unwrap_or_else(|_| Err(inner_late()))
+            let mut session = plugin.session().await?;
+            session.decide(&event, &zone, Some(until.into_std())).await
         };
         tokio::time::timeout_at(until, super::pool::run_at(place, self.id(), work))
             .await
-            .unwrap_or_else(|_| Err(late()))
+            .unwrap_or_else(|_| {
+                Err(Error::Late {
+                    plugin: self.id().to_string(),
+                    deadline_ms: deadline.as_secs_f64() * 1e3,
+                })
+            })
     }
 
     /// Renders `ruling` as the reply to `request` whose first event is `event` (a normalizer
