@@ -71,6 +71,14 @@ pub async fn run_with(
     let _lock = datadir::lock(&spec.server.data_dir)?;
     let runtime = plugin::Runtime::with_disk_cache(Some(spec.server.data_dir.join("cache")))?;
     let pipeline = pipeline::build(spec, &runtime).await?;
+    // The sources' samples run now, as on every reload: a config whose plugins fail them
+    // would fail real requests, so the router does not start on it.
+    let samples = reload::self_test(&pipeline)
+        .await
+        .map_err(|e| anyhow::anyhow!("self-test failed, not starting: {e:#}"))?;
+    if samples > 0 {
+        tracing::info!(samples, "Self-test passed.");
+    }
     let addr = listener.local_addr()?;
     let sources: Vec<String> = pipeline
         .spec()

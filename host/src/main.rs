@@ -124,35 +124,71 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&answer)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Plugin {
-            command:
-                PluginCommand::Test {
-                    plugin,
-                    input,
-                    settings,
-                    source_id,
-                    timeout_ms,
-                    timeout_ms_per_mib,
-                    max_memory_bytes,
-                    roster,
-                    roster_key,
-                    time_zone,
-                },
+        Command::Plugin { command } => plugin(command).await,
+    }
+}
+
+/// `switchyard plugin …`.
+async fn plugin(command: PluginCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        PluginCommand::New { name, kind, lang, dir } => {
+            println!("{}", switchyard::cli::plugin_new(&name, &kind, &lang, dir.as_deref())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginCommand::Build { dir } => {
+            let path = tokio::task::spawn_blocking(move || switchyard::cli::plugin_build(&dir)).await??;
+            println!("built {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginCommand::Inspect { plugin } => {
+            print!("{}", switchyard::cli::plugin_inspect(&plugin)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginCommand::Test {
+            plugin,
+            input,
+            settings,
+            config,
+            plugin_id,
+            expect,
+            bless,
+            watch,
+            source_id,
+            timeout_ms,
+            timeout_ms_per_mib,
+            max_memory_bytes,
+            roster,
+            roster_key,
+            time_zone,
         } => {
-            let limits = PluginLimits {
+            let mut base = switchyard::cli::TestCase::new(
+                plugin.as_deref().unwrap_or(std::path::Path::new("")),
+                input.as_deref().unwrap_or(std::path::Path::new("")),
+                serde_json::json!({}),
+            );
+            base.source_id = source_id;
+            base.limits = PluginLimits {
                 timeout_ms,
                 timeout_ms_per_mib,
                 max_memory_bytes,
                 ..PluginLimits::DEFAULT
             };
-            let site = switchyard::cli::SiteOptions {
+            base.site = switchyard::cli::SiteOptions {
                 roster: roster.map(|path| (path, roster_key)),
                 time_zone,
             };
-            let report =
-                switchyard::cli::plugin_test_with(&plugin, &input, &settings, &source_id, limits, &site).await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(ExitCode::SUCCESS)
+            let args = switchyard::cli::TestArgs {
+                plugin,
+                input,
+                settings,
+                config: config.zip(plugin_id),
+                expect,
+                bless,
+                watch,
+                base: Some(base),
+            };
+            let passed = switchyard::cli::plugin_test_command(&args).await?;
+            Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
 }

@@ -25,22 +25,46 @@ const DECISION_BUCKETS: [f64; 14] = [
     0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-/// A Prometheus histogram with [`DECISION_BUCKETS`].
-#[derive(Debug, Default, Clone)]
-struct Histogram {
+/// A Prometheus histogram over fixed bucket bounds (seconds).
+#[derive(Debug, Clone)]
+pub(crate) struct Histogram {
+    bounds: &'static [f64],
     /// Observations per bucket (not cumulative; summed when rendered), then +Inf.
-    counts: [u64; DECISION_BUCKETS.len() + 1],
+    counts: Vec<u64>,
     sum: f64,
 }
 
 impl Histogram {
-    fn observe(&mut self, seconds: f64) {
-        let index = DECISION_BUCKETS
+    pub(crate) fn new(bounds: &'static [f64]) -> Histogram {
+        Histogram {
+            bounds,
+            counts: vec![0; bounds.len() + 1],
+            sum: 0.0,
+        }
+    }
+
+    pub(crate) fn observe(&mut self, seconds: f64) {
+        let index = self
+            .bounds
             .iter()
             .position(|&le| seconds <= le)
-            .unwrap_or(DECISION_BUCKETS.len());
+            .unwrap_or(self.bounds.len());
         self.counts[index] += 1;
         self.sum += seconds;
+    }
+
+    /// Appends `<name>_bucket`, `_sum` and `_count` lines with `labels` (`key="value",…`).
+    pub(crate) fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let mut cumulative = 0;
+        for (le, n) in self.bounds.iter().zip(self.counts.iter()) {
+            cumulative += n;
+            out.push_str(&format!("{name}_bucket{{{labels},le=\"{le}\"}} {cumulative}\n"));
+        }
+        cumulative += self.counts[self.bounds.len()];
+        out.push_str(&format!(
+            "{name}_bucket{{{labels},le=\"+Inf\"}} {cumulative}\n{name}_sum{{{labels}}} {}\n{name}_count{{{labels}}} {cumulative}\n",
+            self.sum
+        ));
     }
 }
 
@@ -103,7 +127,7 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(source.to_string())
-            .or_default()
+            .or_insert_with(|| Histogram::new(&DECISION_BUCKETS))
             .observe(latency.as_secs_f64());
     }
 
@@ -142,20 +166,7 @@ impl Metrics {
         }
         out.push_str("# HELP switchyard_decision_seconds From a complete terminal request to its ruling.\n# TYPE switchyard_decision_seconds histogram\n");
         for (source, h) in self.decision_latency.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let mut cumulative = 0;
-            for (le, n) in DECISION_BUCKETS.iter().zip(h.counts.iter()) {
-                cumulative += n;
-                out.push_str(&format!(
-                    "switchyard_decision_seconds_bucket{{source=\"{source}\",le=\"{le}\"}} {cumulative}\n"
-                ));
-            }
-            cumulative += h.counts[DECISION_BUCKETS.len()];
-            out.push_str(&format!(
-                "switchyard_decision_seconds_bucket{{source=\"{source}\",le=\"+Inf\"}} {cumulative}\n\
-                 switchyard_decision_seconds_sum{{source=\"{source}\"}} {}\n\
-                 switchyard_decision_seconds_count{{source=\"{source}\"}} {cumulative}\n",
-                h.sum
-            ));
+            h.render(&mut out, "switchyard_decision_seconds", &format!("source=\"{source}\""));
         }
         let counters = [
             (

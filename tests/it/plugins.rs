@@ -27,7 +27,7 @@ fn shipped_plugins_import_only_the_router_interfaces() {
         assert!(!imports.is_empty(), "{name} imports at least the host interface");
         for import in &imports {
             assert!(
-                import.starts_with("router:plugin/") && import.ends_with("@0.1.1"),
+                import.starts_with("router:plugin/") && import.ends_with("@0.1.2"),
                 "{name} imports {import}"
             );
         }

@@ -35,6 +35,26 @@ sinks = ["file"]
     )
 }
 
+/// `config` without the plugin's settings line.
+fn without_settings(config: &str) -> String {
+    config
+        .lines()
+        .filter(|l| !l.starts_with("settings = "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A component-level custom section (id 0): appending one changes a component's bytes, not
+/// its behaviour.
+fn custom_section(name: &str, payload: &[u8]) -> Vec<u8> {
+    let mut body = vec![u8::try_from(name.len()).expect("short name")];
+    body.extend_from_slice(name.as_bytes());
+    body.extend_from_slice(payload);
+    let mut out = vec![0, u8::try_from(body.len()).expect("short section")];
+    out.extend_from_slice(&body);
+    out
+}
+
 async fn start(vendor: &str) -> TestRouter {
     // The plugin lives next to the config, where the tests replace it.
     let wasm = std::fs::read(plugins_dir().join("normalize-json.wasm")).expect("plugin");
@@ -140,12 +160,14 @@ async fn broken_configs_and_plugins_keep_the_old_pipeline() {
 async fn a_plugin_swapped_mid_stream_affects_new_requests_only() {
     let router = start("json").await;
     assert_eq!(vendor_of_next_event(&router, "before").await, "json");
-    // Replace the normalizer by a different component (FindFace's) under the same id.
+    // Replace the normalizer by a different component (FindFace's) under the same id, with
+    // its own settings (none: FindFace's normalizer refuses the JSON normalizer's ones).
     std::fs::copy(
         plugins_dir().join("normalize-findface.wasm"),
         router.config_path().with_file_name("n.wasm"),
     )
     .expect("swap");
+    router.write_config(&without_settings(&config("json")));
     let (_, outcome) = admin_reload(&router).await;
     assert_eq!(outcome["outcome"], "applied", "{outcome}");
     assert_eq!(vendor_of_next_event(&router, "after").await, "findface");
@@ -331,7 +353,10 @@ async fn a_rebuilt_plugin_is_picked_up_by_the_watcher() {
     let before = router.status().await;
     let plugin = router.config_path().with_file_name("n.wasm");
     let tmp = plugin.with_extension("wasm.tmp");
-    std::fs::copy(plugins_dir().join("normalize-findface.wasm"), &tmp).expect("build");
+    // A rebuild: other bytes (here one more custom section), same settings.
+    let mut rebuilt = std::fs::read(&plugin).expect("plugin");
+    rebuilt.extend_from_slice(&custom_section("rebuilt", b"2"));
+    std::fs::write(&tmp, &rebuilt).expect("build");
     std::fs::rename(&tmp, &plugin).expect("replace");
     let outcome = router.wait_reload(&before).await;
     assert_eq!(
@@ -339,6 +364,14 @@ async fn a_rebuilt_plugin_is_picked_up_by_the_watcher() {
         (Some("applied"), Some("watcher")),
         "{outcome}"
     );
-    assert_eq!(vendor_of_next_event(&router, "after").await, "findface");
+    let status = router.status().await;
+    let loaded = status["plugins"]
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["id"] == "n"))
+        .expect("plugin n in status");
+    let digest: [u8; 32] = sha2::Digest::digest(&rebuilt).into();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(loaded["sha256"], hex.as_str(), "{status}");
+    assert_eq!(vendor_of_next_event(&router, "after").await, "json");
     router.stop().await;
 }

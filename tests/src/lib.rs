@@ -488,8 +488,12 @@ pub async fn https_receiver(answer: &'static [u8]) -> (SocketAddr, Arc<Mutex<Vec
 pub fn wat_component(world: &str, wat_text: &str) -> Vec<u8> {
     let mut module = wat::parse_str(wat_text).unwrap_or_else(|e| panic!("bad WAT: {e}"));
     let mut resolve = wit_parser::Resolve::default();
+    // Guests exporting older names are built against that version's WIT (kept as fixtures):
+    // the router must go on loading them.
     let wit = if wat_text.contains("@0.1.0#") {
         workspace().join("tests/fixtures/wit-0.1.0")
+    } else if wat_text.contains("@0.1.1#") {
+        workspace().join("tests/fixtures/wit-0.1.1")
     } else {
         workspace().join("wit")
     };

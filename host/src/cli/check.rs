@@ -18,25 +18,8 @@ pub async fn check(path: &Path, load_plugins: bool) -> (String, bool) {
             Ok(r) => r,
             Err(e) => return (format!("error: {e:#}"), false),
         };
-        let mut problems = Vec::new();
-        let mut loaded_plugins = std::collections::HashMap::new();
-        for p in &spec.plugins {
-            let (runtime, p) = (runtime.clone(), p.clone());
-            let loaded = tokio::task::spawn_blocking(move || {
-                crate::pipeline::plugin_roster(&p).map_err(|e| e.to_string())?;
-                runtime
-                    .load(&p.id, &p.path, p.kind, p.limits, &p.settings)
-                    .map_err(|e| e.to_string())
-            })
-            .await;
-            match loaded {
-                Ok(Ok(plugin)) => {
-                    loaded_plugins.insert(plugin.id().to_string(), plugin);
-                }
-                Ok(Err(e)) => problems.push(format!("error: {e}")),
-                Err(e) => problems.push(format!("error: plugin loader panicked: {e}")),
-            }
-        }
+        let (loaded_plugins, problems) = crate::pipeline::load_plugins(&spec, &runtime).await;
+        let mut problems: Vec<String> = problems.into_iter().map(|e| format!("error: {e}")).collect();
         for source in &spec.sources {
             if let (Some(decision), Some(normalizer)) = (&source.decision, loaded_plugins.get(&source.normalizer))
                 && !normalizer.answers()

@@ -4,6 +4,7 @@
 mod check;
 mod decisions;
 mod dlq;
+mod plugin_kit;
 mod plugin_test;
 mod progress;
 mod replay;
@@ -17,7 +18,8 @@ pub use crate::tls::TlsOptions;
 pub use check::check;
 pub use decisions::{decisions_follow, decisions_tail};
 pub use dlq::{DlqFilter, DlqReplaySummary, dlq_list, dlq_purge, dlq_replay, dlq_table};
-pub use plugin_test::{SiteOptions, plugin_test, plugin_test_with};
+pub use plugin_kit::{TestArgs, plugin_build, plugin_inspect, plugin_new, plugin_test_command};
+pub use plugin_test::{SiteOptions, TestCase, parse_settings, plugin_test, plugin_test_with, run_case};
 pub use progress::Progress;
 pub use replay::{ReplaySummary, replay};
 pub use terminal::terminal_subscribe;
@@ -189,19 +191,68 @@ pub enum TerminalCommand {
 /// `switchyard plugin …`.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// Run one plugin on a captured input and print the result as JSON.
-    ///
-    /// For a normalizer, INPUT is a request envelope (`{"http": {...}, "raw_body": "..."}`,
-    /// as in the vendor samples) or any other file, posted as the body. For filters,
-    /// transforms and deciders, INPUT is one router.event/v1 JSON object.
-    Test {
-        /// The plugin component (.wasm).
+    /// Write a new plugin project (outside this repository): source, WIT, sample input,
+    /// settings, a router.toml snippet and a README.
+    New {
+        /// The plugin's name: its id in router.toml and its file name (a-z, 0-9, `-`, `_`).
+        name: String,
+        /// normalizer, filter, transform or decider.
+        #[arg(long)]
+        kind: String,
+        /// rust, python, js or c.
+        #[arg(long)]
+        lang: String,
+        /// Where to write it (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Build the plugin project in DIR (or the one around it) into its component, with the
+    /// toolchain its language needs (installed when missing).
+    Build {
+        /// A directory in the project.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Show what a component is: kind, router:plugin version, exports, imports (WASI
+    /// included), whether it checks its settings, size.
+    Inspect {
+        /// The component (.wasm).
         plugin: PathBuf,
-        /// The input file.
-        input: PathBuf,
+    },
+    /// Run one plugin on an input and print the result as JSON.
+    ///
+    /// In a project made by `plugin new`, with no arguments: the project's component on its
+    /// sample with its settings.toml, compared with samples/expected.json. For a normalizer,
+    /// INPUT is a request envelope (`{"http": {...}, "raw_body": "..."}`, as in the vendor
+    /// samples) or any other file, posted as the body. For filters, transforms and deciders,
+    /// INPUT is one router.event/v1 JSON object, a normalizer's report (`plugin test` output)
+    /// or events.jsonl lines (a file sink's output): each event is run.
+    Test {
+        /// The plugin component (.wasm); default: the project's.
+        plugin: Option<PathBuf>,
+        /// The input file; default: the project's sample.
+        input: Option<PathBuf>,
         /// The plugin's settings as a JSON object, or `@file.json`/`@file.toml`.
-        #[arg(long, default_value = "{}")]
-        settings: String,
+        #[arg(long)]
+        settings: Option<String>,
+        /// Load the plugin as this router config does (file, kind, limits, settings, secrets,
+        /// roster); needs --plugin.
+        #[arg(long, requires = "plugin_id")]
+        config: Option<PathBuf>,
+        /// The plugin id in --config.
+        #[arg(long = "plugin", id = "plugin_id", requires = "config")]
+        plugin_id: Option<String>,
+        /// Compare the output (without the component's path and hash, per-run values
+        /// masked) with this JSON file; exit 1 when it differs.
+        #[arg(long)]
+        expect: Option<PathBuf>,
+        /// Write the expected output file from this run instead of comparing.
+        #[arg(long)]
+        bless: bool,
+        /// Rerun on every change of the component, the input or (in a project) the sources,
+        /// rebuilding first.
+        #[arg(long)]
+        watch: bool,
         /// The source id the request pretends to come from.
         #[arg(long, default_value = "test")]
         source_id: String,

@@ -24,13 +24,15 @@ const DEFAULT_MAX_MEMORY_BYTES: i64 = PluginLimits::DEFAULT.max_memory_bytes as 
 /// One wasm page: no plugin can run in less.
 const MIN_MEMORY_BYTES: i64 = 64 << 10;
 
-pub(super) struct Ctx {
+pub(super) struct Ctx<'t> {
     problems: Vec<Problem>,
+    /// The config text, for line numbers the built router quotes later (a plugin's `path`).
+    text: &'t str,
     base: PathBuf,
     broken_plugins: BTreeSet<String>,
 }
 
-impl Ctx {
+impl Ctx<'_> {
     pub(super) fn err(&mut self, message: impl Into<String>, span: Range<usize>) {
         self.problems.push(Problem::at(message, span));
     }
@@ -47,6 +49,11 @@ impl Ctx {
                 default
             }
         }
+    }
+
+    /// The 1-based line of a byte offset in the config.
+    pub(super) fn line_of(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())].matches('\n').count() + 1
     }
 
     pub(super) fn resolve(&self, path: &str) -> PathBuf {
@@ -77,7 +84,7 @@ impl Ctx {
 }
 
 /// Compiles a parsed config into a [`RouterSpec`], or returns every problem found.
-pub(crate) fn compile(raw: RawConfig, config_path: &Path) -> Result<RouterSpec, Vec<Problem>> {
+pub(crate) fn compile(raw: RawConfig, text: &str, config_path: &Path) -> Result<RouterSpec, Vec<Problem>> {
     let base = config_path.parent().map(Path::to_path_buf).unwrap_or_default();
     let base = if base.as_os_str().is_empty() {
         PathBuf::from(".")
@@ -86,6 +93,7 @@ pub(crate) fn compile(raw: RawConfig, config_path: &Path) -> Result<RouterSpec, 
     };
     let mut cx = Ctx {
         problems: Vec::new(),
+        text,
         base,
         broken_plugins: raw.broken_plugins.clone(),
     };
@@ -129,7 +137,7 @@ pub(crate) fn compile(raw: RawConfig, config_path: &Path) -> Result<RouterSpec, 
     }
 }
 
-fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
+fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
     raw.plugins
         .iter()
         .map(|(id, p)| {
@@ -176,6 +184,7 @@ fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
                 secrets,
                 rollback,
                 path: cx.resolve(p.path.get_ref()),
+                path_line: cx.line_of(p.path.span().start),
                 kind: p.kind,
                 limits: PluginLimits {
                     timeout_ms,
@@ -197,7 +206,7 @@ fn plugins(cx: &mut Ctx, raw: &RawConfig) -> Vec<PluginSpec> {
 /// taken back: enough calls not to judge on one bad input, soon enough to limit the damage.
 const DEFAULT_ROLLBACK: (f64, i64, i64) = (0.5, 10, 300);
 
-fn rollback(cx: &mut Ctx, raw: Option<&super::raw::RawRollback>) -> Option<crate::plugin::RollbackPolicy> {
+fn rollback(cx: &mut Ctx<'_>, raw: Option<&super::raw::RawRollback>) -> Option<crate::plugin::RollbackPolicy> {
     let (ratio, calls, window) = DEFAULT_ROLLBACK;
     let Some(raw) = raw else {
         return Some(crate::plugin::RollbackPolicy {
@@ -246,7 +255,7 @@ pub fn toml_to_json(table: &toml::Table) -> serde_json::Value {
 }
 
 pub(super) fn plugin_ref(
-    cx: &mut Ctx,
+    cx: &mut Ctx<'_>,
     kinds: &BTreeMap<&str, PluginKind>,
     id: &Spanned<String>,
     want: PluginKind,
@@ -276,7 +285,7 @@ pub(super) fn plugin_ref(
     id.get_ref().clone()
 }
 
-fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) -> Vec<SourceSpec> {
+fn sources(cx: &mut Ctx<'_>, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) -> Vec<SourceSpec> {
     let mut ids = BTreeSet::new();
     let mut paths = BTreeSet::new();
     raw.sources
@@ -368,7 +377,7 @@ fn sources(cx: &mut Ctx, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) ->
 /// also GET and PUT, SenseNebula heartbeats GET.
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
-fn methods(cx: &mut Ctx, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
+fn methods(cx: &mut Ctx<'_>, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
     let Some(raw) = raw else {
         return vec!["POST".to_string()];
     };
@@ -394,7 +403,7 @@ fn methods(cx: &mut Ctx, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<Str
     out
 }
 
-fn http_path(cx: &mut Ctx, path: &Spanned<String>, seen: &mut BTreeSet<String>) -> String {
+fn http_path(cx: &mut Ctx<'_>, path: &Spanned<String>, seen: &mut BTreeSet<String>) -> String {
     let text = path.get_ref();
     if !text.starts_with('/') || text.contains(['?', '#', ' ']) {
         cx.err(
@@ -415,7 +424,7 @@ fn http_path(cx: &mut Ctx, path: &Spanned<String>, seen: &mut BTreeSet<String>) 
 /// so reconnect attempts stay frequent.
 const DEFAULT_RECONNECT_MAX_SECS: i64 = 30;
 
-fn websocket(cx: &mut Ctx, w: &Spanned<super::raw::RawWebsocket>) -> WebsocketSpec {
+fn websocket(cx: &mut Ctx<'_>, w: &Spanned<super::raw::RawWebsocket>) -> WebsocketSpec {
     let w = w.get_ref();
     let url = match w.url.get_ref().parse::<hyper::Uri>() {
         Ok(u) if u.scheme_str() == Some("ws") && u.host().is_some() => u,
@@ -458,7 +467,7 @@ pub fn normalize_path(path: &str) -> String {
 }
 
 pub(super) fn secret(
-    cx: &mut Ctx,
+    cx: &mut Ctx<'_>,
     env: &Option<String>,
     file: &Option<String>,
     what: &str,
@@ -479,7 +488,7 @@ pub(super) fn secret(
     }
 }
 
-fn auth(cx: &mut Ctx, a: &Spanned<RawAuth>) -> AuthSpec {
+fn auth(cx: &mut Ctx<'_>, a: &Spanned<RawAuth>) -> AuthSpec {
     let span = a.span();
     match a.get_ref() {
         RawAuth::None => AuthSpec::None,
@@ -502,7 +511,7 @@ fn auth(cx: &mut Ctx, a: &Spanned<RawAuth>) -> AuthSpec {
     }
 }
 
-fn routes(cx: &mut Ctx, raw: &RawConfig, sinks: &BTreeSet<&str>, sources: &BTreeSet<&str>) -> Vec<RouteSpec> {
+fn routes(cx: &mut Ctx<'_>, raw: &RawConfig, sinks: &BTreeSet<&str>, sources: &BTreeSet<&str>) -> Vec<RouteSpec> {
     raw.routes
         .iter()
         .enumerate()

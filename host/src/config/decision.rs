@@ -21,7 +21,7 @@ const DEFAULT_ROSTER_KEY: &str = "person_id";
 const MAX_TIP_BYTES: usize = 256;
 
 /// Compiles a plugin's `roster`: deciders only (nothing else can read it).
-pub(super) fn roster(cx: &mut Ctx, raw: Option<&Spanned<RawRoster>>, kind: PluginKind) -> Option<RosterSpec> {
+pub(super) fn roster(cx: &mut Ctx<'_>, raw: Option<&Spanned<RawRoster>>, kind: PluginKind) -> Option<RosterSpec> {
     let raw = raw?;
     if kind != PluginKind::Decider {
         cx.err(
@@ -52,7 +52,7 @@ pub(super) fn roster(cx: &mut Ctx, raw: Option<&Spanned<RawRoster>>, kind: Plugi
 }
 
 /// Compiles a source's `decider` and `decision`.
-pub(super) fn decision(cx: &mut Ctx, s: &RawSource, kinds: &BTreeMap<&str, PluginKind>) -> Option<DecisionSpec> {
+pub(super) fn decision(cx: &mut Ctx<'_>, s: &RawSource, kinds: &BTreeMap<&str, PluginKind>) -> Option<DecisionSpec> {
     let Some(decider) = &s.decider else {
         if let Some(d) = &s.decision {
             cx.err(

@@ -34,8 +34,8 @@ const DEFAULT_MAX_EVENT_BYTES: i64 = 1 << 20;
 const DEFAULT_MAX_REPLY_BYTES: i64 = 1 << 20;
 
 /// Compiles `[server.limits]`.
-pub(super) fn limits(cx: &mut Ctx, raw: Option<&RawLimits>) -> EdgeLimits {
-    let ms = |cx: &mut Ctx, v: Option<&Spanned<i64>>, name: &str, default: i64| {
+pub(super) fn limits(cx: &mut Ctx<'_>, raw: Option<&RawLimits>) -> EdgeLimits {
+    let ms = |cx: &mut Ctx<'_>, v: Option<&Spanned<i64>>, name: &str, default: i64| {
         Duration::from_millis(cx.int(v, name, default, 100, 3_600_000) as u64)
     };
     let max_buffered_body_bytes = cx.int(
@@ -112,7 +112,7 @@ pub(super) fn limits(cx: &mut Ctx, raw: Option<&RawLimits>) -> EdgeLimits {
 }
 
 /// Compiles `[admin]`.
-pub(super) fn admin(cx: &mut Ctx, raw: Option<&Spanned<RawAdmin>>) -> AdminSpec {
+pub(super) fn admin(cx: &mut Ctx<'_>, raw: Option<&Spanned<RawAdmin>>) -> AdminSpec {
     let Some(raw) = raw.map(Spanned::get_ref) else {
         return AdminSpec::default();
     };
@@ -140,7 +140,7 @@ pub(super) fn admin(cx: &mut Ctx, raw: Option<&Spanned<RawAdmin>>) -> AdminSpec 
 }
 
 /// Compiles a source's `rate_limit`.
-pub(super) fn rate_limit(cx: &mut Ctx, raw: Option<&Spanned<RawRateLimit>>) -> Option<RateLimit> {
+pub(super) fn rate_limit(cx: &mut Ctx<'_>, raw: Option<&Spanned<RawRateLimit>>) -> Option<RateLimit> {
     let raw = raw?.get_ref();
     let per_second = *raw.per_second.get_ref();
     if !(per_second.is_finite() && per_second > 0.0 && per_second <= 1e6) {

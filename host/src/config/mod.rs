@@ -27,7 +27,7 @@ pub fn load(path: &Path) -> Result<RouterSpec, Errors> {
 /// Parses and compiles config text; `path` names it in errors and anchors relative paths.
 pub fn load_str(text: &str, path: &Path) -> Result<RouterSpec, Errors> {
     let (raw, mut problems) = raw::parse(text).map_err(|errs| Errors::new(path, text, errs))?;
-    match compile(raw, path) {
+    match compile(raw, text, path) {
         Ok(spec) if problems.is_empty() => Ok(spec),
         Ok(_) => Err(Errors::new(path, text, problems)),
         Err(more) => {

@@ -23,7 +23,7 @@ const DEFAULT_QUARANTINE_MAX_ENTRIES: i64 = 100_000;
 /// A quarter of the total: one noisy source cannot take the room the others need.
 const DEFAULT_QUARANTINE_SOURCE_MAX_BYTES: i64 = 256 << 20;
 
-pub(super) fn server(cx: &mut Ctx, raw: &RawConfig) -> ServerSpec {
+pub(super) fn server(cx: &mut Ctx<'_>, raw: &RawConfig) -> ServerSpec {
     let s = raw.server.as_ref().map(Spanned::get_ref);
     let listen = match s.and_then(|s| s.listen.as_ref()) {
         Some(l) => l.get_ref().parse().unwrap_or_else(|e| {
@@ -78,7 +78,7 @@ pub(super) fn server(cx: &mut Ctx, raw: &RawConfig) -> ServerSpec {
     }
 }
 
-fn quarantine(cx: &mut Ctx, raw: Option<&RawQuarantine>) -> Limits {
+fn quarantine(cx: &mut Ctx<'_>, raw: Option<&RawQuarantine>) -> Limits {
     let max_bytes = cx.int(
         raw.and_then(|q| q.max_bytes.as_ref()),
         "quarantine.max_bytes",

@@ -15,7 +15,7 @@ const DEFAULT_WEBHOOK_MAX_BACKOFF_MS: i64 = 600_000;
 const DEFAULT_WEBHOOK_MAX_AGE_SECS: i64 = 86_400;
 const DEFAULT_WEBHOOK_CONCURRENCY: i64 = 16;
 
-pub(super) fn sinks(cx: &mut Ctx, raw: &RawConfig, data_dir: &Path) -> Vec<SinkSpec> {
+pub(super) fn sinks(cx: &mut Ctx<'_>, raw: &RawConfig, data_dir: &Path) -> Vec<SinkSpec> {
     raw.sinks
         .iter()
         .map(|(id, s)| {

@@ -146,6 +146,8 @@ pub struct PluginSpec {
     pub id: String,
     /// Absolute path of the .wasm component.
     pub path: PathBuf,
+    /// The line of `path` in the config file, for messages about the file.
+    pub path_line: usize,
     /// Which world it implements.
     pub kind: PluginKind,
     /// CPU and memory budgets.

@@ -94,6 +94,9 @@ pub(crate) async fn handle(
         let pipeline = shared.pipeline();
         text.push_str(&pipeline.disk().render());
         text.push_str(&pipeline.quarantine().render());
+        text.push_str(&crate::plugin::render_stats(
+            pipeline.plugins().into_iter().map(|p| (p.id(), p.stats())),
+        ));
         let mut response = Response::new(Full::new(Bytes::from(text)));
         response.headers_mut().insert(
             hyper::header::CONTENT_TYPE,

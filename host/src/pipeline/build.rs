@@ -80,7 +80,7 @@ pub(crate) fn cannot_answer(source: &SourceSpec, decision: &crate::config::Decis
 }
 
 /// Loads a decider's roster now (a broken one fails the build, so a reload keeps the old).
-pub(crate) fn plugin_roster(
+fn plugin_roster(
     plugin: &crate::config::PluginSpec,
 ) -> Result<Option<Arc<crate::decision::Roster>>, crate::plugin::Error> {
     let Some(roster) = &plugin.roster else {
@@ -140,6 +140,80 @@ fn resolve_auth(source: &SourceSpec) -> Auth {
     })
 }
 
+/// Loads every plugin of `spec` at once (on blocking threads) and proves each one
+/// ([`prove_plugin`]); returns the loaded ones and one message per broken one. Shared by the
+/// build and `switchyard check`, so both report the same problems in the same words.
+pub(crate) async fn load_plugins(spec: &RouterSpec, runtime: &Runtime) -> (HashMap<String, Arc<Plugin>>, Vec<String>) {
+    let loads = spec.plugins.iter().map(|p| {
+        let runtime = runtime.clone();
+        let p = p.clone();
+        let config = spec.config_path.clone();
+        tokio::spawn(async move {
+            let loaded = tokio::task::spawn_blocking({
+                let p = p.clone();
+                move || {
+                    let provisions = crate::plugin::Provisions {
+                        secrets: plugin_secrets(&p),
+                        roster: plugin_roster(&p)?,
+                    };
+                    runtime.load_with(&p.id, &p.path, p.kind, p.limits, &p.settings, provisions)
+                }
+            })
+            .await
+            .map_err(|join| format!("plugin loader panicked: {join}"))?;
+            let plugin = Arc::new(loaded.map_err(|e| explain_load(&config, &p, e))?);
+            prove_plugin(&config, &p, &plugin).await?;
+            Ok::<_, String>(plugin)
+        })
+    });
+    let mut plugins = HashMap::new();
+    let mut errors = Vec::new();
+    for load in futures_join(loads).await {
+        match load {
+            Ok(Ok(plugin)) => {
+                plugins.insert(plugin.id().to_string(), plugin);
+            }
+            Ok(Err(e)) => errors.push(e),
+            Err(join) => errors.push(format!("plugin loader panicked: {join}")),
+        }
+    }
+    (plugins, errors)
+}
+
+/// A load error with where the plugin is configured and, for a missing file, how to make it.
+fn explain_load(config: &std::path::Path, p: &crate::config::PluginSpec, e: crate::plugin::Error) -> String {
+    let at = format!("{}:{}", config.display(), p.path_line);
+    if !p.path.exists() {
+        return format!(
+            "{e}\n  --> {at} (`path` of plugin `{}`)\n  = help: build it first: `cargo xtask plugins` builds this \
+             repository's plugins into target/plugins/, `switchyard plugin build` builds a plugin project made by \
+             `switchyard plugin new`",
+            p.id
+        );
+    }
+    format!("{e}\n  --> {at}")
+}
+
+/// Proves a loaded plugin before it serves: one instance (its imports link and its exports
+/// have this router's types) and its own settings check (`setup-api.validate-settings`, WIT
+/// 0.1.2). A plugin that fails here would fail every request.
+async fn prove_plugin(
+    config: &std::path::Path,
+    p: &crate::config::PluginSpec,
+    plugin: &Arc<Plugin>,
+) -> Result<(), String> {
+    match plugin.probe().await {
+        Ok(_) => Ok(()),
+        Err(e @ crate::plugin::Error::BadSettings { .. }) => Err(format!(
+            "{e}\n  --> {}:{} (`[plugins.{}.settings]`)",
+            config.display(),
+            p.path_line,
+            p.id
+        )),
+        Err(e) => Err(format!("{e}\n  --> {}:{}", config.display(), p.path_line)),
+    }
+}
+
 /// Builds a pipeline. Every plugin is loaded even after a failure, so the error lists all
 /// broken plugins at once.
 pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeline> {
@@ -150,28 +224,7 @@ pub async fn build(spec: RouterSpec, runtime: &Runtime) -> anyhow::Result<Pipeli
 /// table (when its settings did not change), so a retry that straddles a reload is still
 /// recognised.
 pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&Pipeline>) -> anyhow::Result<Pipeline> {
-    let loads = spec.plugins.iter().map(|p| {
-        let runtime = runtime.clone();
-        let p = p.clone();
-        tokio::task::spawn_blocking(move || {
-            let provisions = crate::plugin::Provisions {
-                secrets: plugin_secrets(&p),
-                roster: plugin_roster(&p)?,
-            };
-            runtime.load_with(&p.id, &p.path, p.kind, p.limits, &p.settings, provisions)
-        })
-    });
-    let mut plugins = HashMap::new();
-    let mut errors = Vec::new();
-    for load in futures_join(loads).await {
-        match load {
-            Ok(Ok(plugin)) => {
-                plugins.insert(plugin.id().to_string(), Arc::new(plugin));
-            }
-            Ok(Err(e)) => errors.push(e.to_string()),
-            Err(join) => errors.push(format!("plugin loader panicked: {join}")),
-        }
-    }
+    let (plugins, errors) = load_plugins(&spec, runtime).await;
     if !errors.is_empty() {
         anyhow::bail!("{}", errors.join("\n"));
     }

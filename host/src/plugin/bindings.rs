@@ -10,7 +10,7 @@ wasmtime::component::bindgen!({
 });
 
 pub(crate) use exports::router::plugin::answer_api;
-pub(crate) use exports::router::plugin::{decide_api, filter_api, normalize_api, transform_api};
+pub(crate) use exports::router::plugin::{decide_api, filter_api, normalize_api, setup_api, transform_api};
 pub(crate) use router::plugin::host as wit_host;
 pub(crate) use router::plugin::site as wit_site;
 pub(crate) use router::plugin::types as wit;

@@ -51,6 +51,8 @@ struct Inner {
     /// Where compiled code is kept across restarts (`<data_dir>/cache`). Python and JS
     /// components take seconds to compile and milliseconds to load from here.
     disk_cache: Option<PathBuf>,
+    /// Call statistics by plugin id, kept across reloads.
+    stats: super::stats::Registry,
     /// Hex digest of the engine's compatibility hash: compiled code is only valid for the
     /// same wasmtime version and engine settings, so it is part of every cache file name.
     engine_tag: String,
@@ -91,6 +93,7 @@ impl Runtime {
                 cache: Mutex::new(HashMap::new()),
                 compiles: AtomicU64::new(0),
                 disk_cache: dir,
+                stats: super::stats::Registry::default(),
                 engine_tag,
                 _ticker: ticker,
             }),
@@ -129,11 +132,20 @@ impl Runtime {
         let bytes = std::fs::read(path).map_err(|e| load_err(format!("{e}")))?;
         let digest: [u8; 32] = Sha256::digest(&bytes).into();
         let component = self.compile(&bytes, digest).map_err(load_err)?;
-        let pre = self
-            .inner
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| load_err(format!("{e:#}")))?;
+        let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
+            let versions = super::abi_versions(&component, &self.inner.engine);
+            let foreign: Vec<&String> = versions.iter().filter(|v| !v.starts_with("0.1.")).collect();
+            if foreign.is_empty() {
+                load_err(format!("{e:#}"))
+            } else {
+                load_err(format!(
+                    "it was built against router:plugin@{}, which this router does not support \
+                     (it supports {}); rebuild it against this router's wit/ ({e:#})",
+                    foreign.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", @"),
+                    super::SUPPORTED_ABI
+                ))
+            }
+        })?;
         Plugin::new(
             id,
             path,
@@ -144,6 +156,7 @@ impl Runtime {
             crate::blobs::hex(&digest),
             pre,
             self.inner.engine.clone(),
+            self.inner.stats.of(id),
         )
     }
 

@@ -45,11 +45,14 @@ pub enum Error {
         reason: String,
     },
     /// The guest trapped (panic, `unreachable`, out-of-bounds access…).
-    #[error("plugin `{plugin}` trapped: {message}")]
+    #[error("plugin `{plugin}` trapped in {call}: {message}")]
     Trapped {
         /// Plugin id.
         plugin: String,
-        /// The trap and its wasm backtrace.
+        /// The export that was running (`normalize`, `filter`…, `instantiate`).
+        call: &'static str,
+        /// The guest's own last words when it left any (a panic message, the end of its
+        /// stderr), then the trap and the named frames of its backtrace.
         message: String,
     },
     /// The guest ran past its CPU budget and was interrupted.

@@ -51,7 +51,12 @@ impl Host for PluginState {
             Level::Debug => tracing::debug!(plugin, "{message}"),
             Level::Info => tracing::info!(plugin, "{message}"),
             Level::Warn => tracing::warn!(plugin, "{message}"),
-            Level::Error => tracing::error!(plugin, "{message}"),
+            Level::Error => {
+                tracing::error!(plugin, "{message}");
+                // Quoted in the trap report if the call dies next (a Rust panic logs its
+                // message here just before it aborts).
+                self.output.last_error = Some(message);
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 //! the pipeline calls (one stage of a request on the plugin threads). A call's instance is a
 //! [`Session`].
 
-use super::bindings::{answer_api, decide_api, filter_api, normalize_api, transform_api};
+use super::bindings::{answer_api, decide_api, filter_api, normalize_api, setup_api, transform_api};
 use super::error::Error;
 use super::session::{Guest, Session};
 use super::state::{Identity, PluginState, Provisions};
@@ -33,7 +33,11 @@ pub struct Plugin {
     pub(super) limits: PluginLimits,
     pub(super) pre: InstancePre<PluginState>,
     pub(super) exports: Exports,
+    /// `setup-api`, when the guest exports it (0.1.2 and later).
+    pub(super) setup: Option<setup_api::GuestIndices>,
     pub(super) engine: Engine,
+    /// Call statistics of this plugin id (shared with its earlier and later versions).
+    pub(super) stats: Arc<super::stats::Stats>,
     pub(super) health: Arc<super::health::Health>,
     /// Idle instances for `Reuse::Warm`.
     pub(super) warm: std::sync::Mutex<Vec<Live>>,
@@ -43,6 +47,7 @@ pub struct Plugin {
 pub(super) struct Live {
     pub(super) store: Store<PluginState>,
     pub(super) guest: Guest,
+    pub(super) setup: Option<setup_api::Guest>,
     /// Requests it has served.
     pub(super) uses: u32,
 }
@@ -72,6 +77,7 @@ impl Plugin {
         sha256: String,
         pre: InstancePre<PluginState>,
         engine: Engine,
+        stats: Arc<super::stats::Stats>,
     ) -> Result<Plugin, Error> {
         let missing = |e: wasmtime::Error| Error::Load {
             plugin: id.to_string(),
@@ -98,6 +104,8 @@ impl Plugin {
             roster: provisions.roster,
         });
         Ok(Plugin {
+            setup: setup_api::GuestIndices::new(&pre).ok(),
+            stats,
             health: Arc::default(),
             identity,
             kind,
@@ -129,6 +137,29 @@ impl Plugin {
     /// How this loaded version has behaved.
     pub fn health(&self) -> &super::health::Health {
         &self.health
+    }
+
+    /// Its call statistics (`/metrics`).
+    pub fn stats(&self) -> &super::stats::Stats {
+        &self.stats
+    }
+
+    /// Whether it exports `setup-api` (built against `router:plugin` 0.1.2 or later).
+    pub fn validates_settings(&self) -> bool {
+        self.setup.is_some()
+    }
+
+    /// Proves the plugin works before it serves: instantiates it once in a fresh store (its
+    /// imports link, its exports have this host's types) and has it check its settings
+    /// (`setup-api.validate-settings`). Returns whether the settings were checked. Run at
+    /// `switchyard check`, startup and every reload.
+    pub async fn probe(self: &Arc<Self>) -> Result<bool, Error> {
+        let plugin = self.clone();
+        super::pool::run(self.id(), async move {
+            let mut session = Session::open_fresh(&plugin).await?;
+            session.validate_settings().await
+        })
+        .await
     }
 
     /// Whether it can put a ruling into its reply (a normalizer exporting `answer-api`).

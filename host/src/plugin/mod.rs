@@ -16,10 +16,12 @@ mod error;
 mod health;
 mod host;
 mod instance;
+mod output;
 mod pool;
 mod session;
 mod site;
 mod state;
+mod stats;
 mod types;
 
 pub use engine::MAX_PLUGIN_MEMORY_BYTES;
@@ -30,6 +32,28 @@ pub use instance::Plugin;
 pub use pool::Place;
 pub use session::Session;
 pub use state::{Provisions, Secrets};
+pub use stats::{Outcome as CallOutcome, Stats, render as render_stats};
 pub use types::{
     Filtered, MAX_WARM_USES, Normalized, PluginKind, PluginLimits, Reply, Request, Reuse, Ruling, Verdict,
 };
+
+/// The plugin ABI versions this host binds, for messages about a guest built for another.
+pub const SUPPORTED_ABI: &str = "router:plugin@0.1.x: 0.1.0, 0.1.1, 0.1.2";
+
+/// The `router:plugin` versions a component names in its imports and exports (`0.2.0`…).
+pub(crate) fn abi_versions(component: &wasmtime::component::Component, engine: &wasmtime::Engine) -> Vec<String> {
+    let ty = component.component_type();
+    let names = ty
+        .imports(engine)
+        .map(|(name, _)| name.to_string())
+        .chain(ty.exports(engine).map(|(name, _)| name.to_string()));
+    let mut versions: Vec<String> = names
+        .filter_map(|name| {
+            let rest = name.strip_prefix("router:plugin/")?;
+            Some(rest.split_once('@')?.1.to_string())
+        })
+        .collect();
+    versions.sort();
+    versions.dedup();
+    versions
+}

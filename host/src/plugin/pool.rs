@@ -71,6 +71,7 @@ where
         Ok(result) => result,
         Err(e) => Err(Error::Trapped {
             plugin: plugin.to_string(),
+            call: "host",
             message: format!("the host panicked while running it: {e}"),
         }),
     }

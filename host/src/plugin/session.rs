@@ -2,12 +2,13 @@
 //! the classification of what went wrong. With `reuse = "warm"` an unspoiled instance goes back
 //! to its plugin's idle list when the session ends.
 
-use super::bindings::{answer_api, decide_api, filter_api, normalize_api, transform_api};
+use super::bindings::{answer_api, decide_api, filter_api, normalize_api, setup_api, transform_api};
 use super::convert;
 use super::cpu;
 use super::error::Error;
 use super::instance::{Exports, Live, MAX_WARM_IDLE, Plugin};
 use super::state::PluginState;
+use super::stats::Outcome;
 use super::types::{MAX_WARM_USES, Normalized, PluginKind, Reply, Request, Reuse, Ruling, Verdict};
 use crate::event::Event;
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub struct Session<'p> {
     /// Always `Some` until dropped (taken then to return it to the warm pool).
     store: Option<Store<PluginState>>,
     guest: Option<Guest>,
+    /// `setup-api` (guests built against 0.1.2 or later).
+    setup: Option<setup_api::Guest>,
     /// Requests this instance served before this one.
     uses: u32,
     /// A trap, deadline or resource limit hit this instance: never reuse it.
@@ -43,11 +46,17 @@ impl<'p> Session<'p> {
                     plugin,
                     store: Some(live.store),
                     guest: Some(live.guest),
+                    setup: live.setup,
                     uses: live.uses,
                     spoiled: false,
                 });
             }
         }
+        Session::open_fresh(plugin).await
+    }
+
+    /// A session on a new store and instance of `plugin`.
+    pub(super) async fn open_fresh(plugin: &'p Plugin) -> Result<Session<'p>, Error> {
         let mut store = Store::new(
             &plugin.engine,
             PluginState::new(plugin.identity.clone(), plugin.limits.max_memory_bytes),
@@ -72,14 +81,19 @@ impl<'p> Session<'p> {
             plugin,
             store: Some(store),
             guest: None,
+            setup: None,
             uses: 0,
             spoiled: false,
         };
         session.arm(0);
         let meter = session.meter();
-        let instance = cpu::metered(&meter, plugin.pre.instantiate_async(session.store()))
-            .await
-            .map_err(|e| session.fault(e))?;
+        let instance = match cpu::metered(&meter, plugin.pre.instantiate_async(session.store())).await {
+            Ok(instance) => instance,
+            Err(e) => {
+                let said = session.store().data_mut().output.drain(&plugin.identity.id);
+                return Err(session.fault("instantiate", e, said));
+            }
+        };
         let store = session.store();
         let guest = match &plugin.exports {
             Exports::Normalize(ix, answer) => ix.load(&mut *store, &instance).and_then(|normalize| {
@@ -90,7 +104,29 @@ impl<'p> Session<'p> {
             Exports::Transform(ix) => ix.load(&mut *store, &instance).map(Guest::Transform),
             Exports::Decide(ix) => ix.load(&mut *store, &instance).map(Guest::Decide),
         };
-        session.guest = Some(guest.map_err(|e| session.fault(e))?);
+        // A type mismatch between the guest's exports and this host's WIT (an ABI break) is
+        // found here, by the typed lookups, before any call.
+        let guest = match guest {
+            Ok(guest) => guest,
+            Err(e) => {
+                session.spoiled = true;
+                return Err(Error::Contract {
+                    plugin: plugin.identity.id.clone(),
+                    reason: format!(
+                        "its exports do not match this router's `router:plugin` ABI ({}): {e:#}",
+                        super::SUPPORTED_ABI
+                    ),
+                });
+            }
+        };
+        session.guest = Some(guest);
+        session.setup = match &plugin.setup {
+            Some(ix) => Some(ix.load(session.store(), &instance).map_err(|e| Error::Contract {
+                plugin: plugin.identity.id.clone(),
+                reason: format!("its `setup-api` does not match this router's ABI: {e:#}"),
+            })?),
+            None => None,
+        };
         Ok(session)
     }
 }
@@ -114,6 +150,7 @@ impl Drop for Session<'_> {
             idle.push(Live {
                 store,
                 guest,
+                setup: self.setup.take(),
                 uses: self.uses + 1,
             });
         }
@@ -157,9 +194,9 @@ impl Session<'_> {
         self.plugin.identity.id.clone()
     }
 
-    /// Classifies a wasmtime error: deadline, resource limit, or another trap. The instance
-    /// is spoiled either way.
-    fn fault(&mut self, e: wasmtime::Error) -> Error {
+    /// Classifies a wasmtime error from `call`: deadline, resource limit, or another trap,
+    /// quoting what the guest said before it (`said`). The instance is spoiled either way.
+    fn fault(&mut self, call: &'static str, e: wasmtime::Error, said: super::output::Said) -> Error {
         self.spoiled = true;
         self.plugin.health.fault();
         let state = self.state();
@@ -180,11 +217,41 @@ impl Session<'_> {
                 limit_bytes: self.plugin.limits.max_memory_bytes,
             }
         } else {
+            let trap = super::output::describe_trap(&e);
             Error::Trapped {
                 plugin: self.id(),
-                message: format!("{e:?}"),
+                call,
+                message: match said.message {
+                    Some(guest) => format!("{guest} ({trap})"),
+                    None => trap,
+                },
             }
         }
+    }
+
+    /// Ends a call: logs the guest's output, turns its result into ours (`convert` for a
+    /// success), and counts the call in the plugin's statistics (`outcome` of a success).
+    fn settle<W, T>(
+        &mut self,
+        call: &'static str,
+        started: std::time::Instant,
+        out: wasmtime::Result<Result<W, super::bindings::wit::PluginError>>,
+        convert: impl FnOnce(&mut Self, W) -> Result<T, Error>,
+        outcome: impl FnOnce(&T) -> super::stats::Outcome,
+    ) -> Result<T, Error> {
+        let id = self.id();
+        let said = self.store().data_mut().output.drain(&id);
+        let result = match out {
+            Err(trap) => Err(self.fault(call, trap, said)),
+            Ok(Err(e)) => Err(self.reported(e)),
+            Ok(Ok(value)) => convert(self, value),
+        };
+        let counted = match &result {
+            Ok(value) => outcome(value),
+            Err(e) => super::stats::Outcome::of(e),
+        };
+        self.plugin.stats.call(call, counted, started.elapsed());
+        result
     }
 
     fn reported(&self, e: super::bindings::wit::PluginError) -> Error {
@@ -224,6 +291,18 @@ impl Session<'_> {
         }
     }
 
+    /// Asks the guest to check its settings (`setup-api.validate-settings`); `Ok(false)` when
+    /// it predates that export (built against `router:plugin` 0.1.0/0.1.1).
+    pub async fn validate_settings(&mut self) -> Result<bool, Error> {
+        self.arm(0);
+        let Some(setup) = self.setup.clone() else {
+            return Ok(false);
+        };
+        let (meter, started) = (self.meter(), std::time::Instant::now());
+        let out = cpu::metered(&meter, setup.call_validate_settings(self.store())).await;
+        self.settle("validate-settings", started, out, |_, ()| Ok(true), |_| Outcome::Ok)
+    }
+
     /// Runs a normalizer on a request.
     pub async fn normalize(&mut self, request: &Request) -> Result<Normalized, Error> {
         self.plugin.health.call();
@@ -232,28 +311,30 @@ impl Session<'_> {
             return Err(self.wrong_kind(PluginKind::Normalizer));
         };
         let guest = guest.clone();
-        let meter = self.meter();
+        let (meter, started) = (self.meter(), std::time::Instant::now());
         let out = cpu::metered(
             &meter,
             guest.call_normalize(self.store(), &convert::request_to_wit(request)),
         )
         .await;
-        match out {
-            Err(trap) => Err(self.fault(trap)),
-            Ok(Err(e)) => Err(self.reported(e)),
-            Ok(Ok(normalized)) => {
+        self.settle(
+            "normalize",
+            started,
+            out,
+            |session, normalized| {
                 let mut normalized = convert::normalized_from_wit(normalized).map_err(|reason| Error::Contract {
-                    plugin: self.id(),
+                    plugin: session.id(),
                     reason,
                 })?;
-                let macs = std::mem::take(&mut self.store().data_mut().macs);
+                let macs = std::mem::take(&mut session.store().data_mut().macs);
                 normalized.reply_carries_mac = normalized
                     .reply
                     .as_ref()
                     .is_some_and(|reply| super::host::reply_carries(reply, &macs));
                 Ok(normalized)
-            }
-        }
+            },
+            |_| Outcome::Ok,
+        )
     }
 
     /// Runs a filter on one event.
@@ -264,13 +345,22 @@ impl Session<'_> {
             return Err(self.wrong_kind(PluginKind::Filter));
         };
         let guest = guest.clone();
-        let meter = self.meter();
+        let (meter, started) = (self.meter(), std::time::Instant::now());
         let out = cpu::metered(&meter, guest.call_filter(self.store(), &convert::event_to_wit(event))).await;
-        match out {
-            Err(trap) => Err(self.fault(trap)),
-            Ok(Err(e)) => Err(self.reported(e)),
-            Ok(Ok(verdict)) => Ok(convert::verdict_from_wit(verdict)),
+        let verdict = self.settle(
+            "filter",
+            started,
+            out,
+            |_, verdict| Ok(convert::verdict_from_wit(verdict)),
+            |verdict| match verdict {
+                Verdict::Keep => Outcome::Ok,
+                Verdict::Drop(_) => Outcome::Drop,
+            },
+        )?;
+        if let Verdict::Drop(reason) = &verdict {
+            self.plugin.stats.drop_reason(reason);
         }
+        Ok(verdict)
     }
 
     /// Runs a transform on one event.
@@ -281,24 +371,28 @@ impl Session<'_> {
             return Err(self.wrong_kind(PluginKind::Transform));
         };
         let guest = guest.clone();
-        let meter = self.meter();
+        let (meter, started) = (self.meter(), std::time::Instant::now());
         let out = cpu::metered(
             &meter,
             guest.call_transform(self.store(), &convert::event_to_wit(event)),
         )
         .await;
-        match out {
-            Err(trap) => Err(self.fault(trap)),
-            Ok(Err(e)) => Err(self.reported(e)),
-            Ok(Ok(events)) => events
-                .into_iter()
-                .map(|e| convert::event_from_wit(e).map(|(event, _)| event))
-                .collect::<Result<_, _>>()
-                .map_err(|reason| Error::Contract {
-                    plugin: self.id(),
-                    reason,
-                }),
-        }
+        self.settle(
+            "transform",
+            started,
+            out,
+            |session, events| {
+                events
+                    .into_iter()
+                    .map(|e| convert::event_from_wit(e).map(|(event, _)| event))
+                    .collect::<Result<_, _>>()
+                    .map_err(|reason| Error::Contract {
+                        plugin: session.id(),
+                        reason,
+                    })
+            },
+            |_| Outcome::Ok,
+        )
     }
 
     /// Runs a decider on one event, with the site's clock in `zone`; with `deadline`, the
@@ -322,16 +416,20 @@ impl Session<'_> {
             return Err(self.wrong_kind(PluginKind::Decider));
         };
         let guest = guest.clone();
-        let meter = self.meter();
+        let (meter, started) = (self.meter(), std::time::Instant::now());
         let out = cpu::metered(&meter, guest.call_decide(self.store(), &convert::event_to_wit(event))).await;
-        match out {
-            Err(trap) => Err(self.fault(trap)),
-            Ok(Err(e)) => Err(self.reported(e)),
-            Ok(Ok(ruling)) => convert::ruling_from_wit(ruling).map_err(|reason| Error::Contract {
-                plugin: self.id(),
-                reason,
-            }),
-        }
+        self.settle(
+            "decide",
+            started,
+            out,
+            |session, ruling| {
+                convert::ruling_from_wit(ruling).map_err(|reason| Error::Contract {
+                    plugin: session.id(),
+                    reason,
+                })
+            },
+            |_| Outcome::Ok,
+        )
     }
 
     /// Has a normalizer render `ruling` as the reply to `request` (whose first event is `event`).
@@ -347,7 +445,7 @@ impl Session<'_> {
             });
         };
         let guest = guest.clone();
-        let meter = self.meter();
+        let (meter, started) = (self.meter(), std::time::Instant::now());
         let out = cpu::metered(
             &meter,
             guest.call_answer(
@@ -358,13 +456,17 @@ impl Session<'_> {
             ),
         )
         .await;
-        match out {
-            Err(trap) => Err(self.fault(trap)),
-            Ok(Err(e)) => Err(self.reported(e)),
-            Ok(Ok(reply)) => convert::reply_from_wit(reply).map_err(|reason| Error::Contract {
-                plugin: self.id(),
-                reason,
-            }),
-        }
+        self.settle(
+            "answer",
+            started,
+            out,
+            |session, reply| {
+                convert::reply_from_wit(reply).map_err(|reason| Error::Contract {
+                    plugin: session.id(),
+                    reason,
+                })
+            },
+            |_| Outcome::Ok,
+        )
     }
 }

@@ -1,7 +1,8 @@
 //! Per-store state: the plugin's identity and settings for host imports, its resource limits,
 //! and a deny-all WASI context (components built by componentize-py/-js import WASI; linking
-//! it with no preopens, no env, no network and no stdio lets them load without granting any
-//! capability).
+//! it with no preopens, no env, no network and no stdin lets them load without granting any
+//! capability). stdout and stderr go to capped in-memory captures (`output`), which the
+//! session writes to the router log after every call.
 
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
@@ -59,12 +60,19 @@ pub(crate) struct PluginState {
     pub(crate) macs: Vec<Vec<u8>>,
     /// The site's zone for `site.local-now`, set before each decision (UTC otherwise).
     pub(crate) time_zone: jiff::tz::TimeZone,
+    /// The guest's stdout/stderr and last logged error.
+    pub(crate) output: super::output::Output,
     wasi: WasiCtx,
     table: ResourceTable,
 }
 
 impl PluginState {
     pub(crate) fn new(identity: Arc<Identity>, max_memory_bytes: u64) -> PluginState {
+        let output = super::output::Output::default();
+        let wasi = WasiCtx::builder()
+            .stdout(output.stdout.clone())
+            .stderr(output.stderr.clone())
+            .build();
         PluginState {
             identity,
             limits: Limits {
@@ -79,7 +87,8 @@ impl PluginState {
             late_after_ms: 0.0,
             macs: Vec::new(),
             time_zone: jiff::tz::TimeZone::UTC,
-            wasi: WasiCtx::builder().build(),
+            output,
+            wasi,
             table: ResourceTable::new(),
         }
     }

@@ -55,9 +55,9 @@ mod bindings {
         path: "../../wit",
         world: "decider",
         with: {
-            "router:plugin/types@0.1.1": router_plugin_sdk::types,
-            "router:plugin/host@0.1.1": router_plugin_sdk::host,
-            "router:plugin/site@0.1.1": router_plugin_sdk::site,
+            "router:plugin/types@0.1.2": router_plugin_sdk::types,
+            "router:plugin/host@0.1.2": router_plugin_sdk::host,
+            "router:plugin/site@0.1.2": router_plugin_sdk::site,
         },
     });
 }
@@ -92,6 +92,12 @@ impl Guest for Plugin {
         };
         let size = router_plugin_sdk::site::roster_size();
         Ok(policy.decide(&event, clock, size, router_plugin_sdk::site::roster_lookup))
+    }
+}
+
+impl bindings::exports::router::plugin::setup_api::Guest for Plugin {
+    fn validate_settings() -> Result<(), PluginError> {
+        router_plugin_sdk::settings::validate(Policy::new)
     }
 }
 

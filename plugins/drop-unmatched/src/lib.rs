@@ -21,8 +21,8 @@ mod bindings {
         path: "../../wit",
         world: "filter",
         with: {
-            "router:plugin/types@0.1.1": router_plugin_sdk::types,
-            "router:plugin/host@0.1.1": router_plugin_sdk::host,
+            "router:plugin/types@0.1.2": router_plugin_sdk::types,
+            "router:plugin/host@0.1.2": router_plugin_sdk::host,
         },
     });
 }
@@ -115,6 +115,12 @@ impl Guest for Plugin {
     fn filter(event: Event) -> Result<Verdict, PluginError> {
         let rule = Rule::new(router_plugin_sdk::settings::load()?)?;
         Ok(rule.judge(&event))
+    }
+}
+
+impl bindings::exports::router::plugin::setup_api::Guest for Plugin {
+    fn validate_settings() -> Result<(), PluginError> {
+        router_plugin_sdk::settings::validate(Rule::new)
     }
 }
 

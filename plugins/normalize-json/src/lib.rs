@@ -30,8 +30,8 @@ mod bindings {
         path: "../../wit",
         world: "normalizer",
         with: {
-            "router:plugin/types@0.1.1": router_plugin_sdk::types,
-            "router:plugin/host@0.1.1": router_plugin_sdk::host,
+            "router:plugin/types@0.1.2": router_plugin_sdk::types,
+            "router:plugin/host@0.1.2": router_plugin_sdk::host,
         },
     });
 }
@@ -73,6 +73,12 @@ impl Guest for Plugin {
         let settings: Settings = router_plugin_sdk::settings::load()?;
         let events = mapping::normalize(&settings, &request.body, &request.source_id)?;
         Ok(Normalized { events, reply: None })
+    }
+}
+
+impl bindings::exports::router::plugin::setup_api::Guest for Plugin {
+    fn validate_settings() -> Result<(), PluginError> {
+        router_plugin_sdk::settings::validate::<Settings, _>(Ok)
     }
 }
 

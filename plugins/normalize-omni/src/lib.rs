@@ -21,8 +21,8 @@ mod bindings {
         path: "../../wit",
         world: "normalizer",
         with: {
-            "router:plugin/types@0.1.1": router_plugin_sdk::types,
-            "router:plugin/host@0.1.1": router_plugin_sdk::host,
+            "router:plugin/types@0.1.2": router_plugin_sdk::types,
+            "router:plugin/host@0.1.2": router_plugin_sdk::host,
         },
     });
 }
@@ -61,6 +61,12 @@ impl Guest for Plugin {
             events: normalize_body(&request.body)?,
             reply: None,
         })
+    }
+}
+
+impl bindings::exports::router::plugin::setup_api::Guest for Plugin {
+    fn validate_settings() -> Result<(), PluginError> {
+        router_plugin_sdk::settings::validate_none()
     }
 }
 

@@ -27,8 +27,8 @@ mod bindings {
         path: "../../wit",
         world: "access-normalizer",
         with: {
-            "router:plugin/types@0.1.1": router_plugin_sdk::types,
-            "router:plugin/host@0.1.1": router_plugin_sdk::host,
+            "router:plugin/types@0.1.2": router_plugin_sdk::types,
+            "router:plugin/host@0.1.2": router_plugin_sdk::host,
         },
     });
 }
@@ -170,6 +170,12 @@ impl Guest for Plugin {
             events,
             reply: Some(reply),
         })
+    }
+}
+
+impl bindings::exports::router::plugin::setup_api::Guest for Plugin {
+    fn validate_settings() -> Result<(), PluginError> {
+        router_plugin_sdk::settings::validate::<Settings, _>(Ok)
     }
 }
 

@@ -24,8 +24,8 @@ mod bindings {
         path: "../../wit",
         world: "transform",
         with: {
-            "router:plugin/types@0.1.1": router_plugin_sdk::types,
-            "router:plugin/host@0.1.1": router_plugin_sdk::host,
+            "router:plugin/types@0.1.2": router_plugin_sdk::types,
+            "router:plugin/host@0.1.2": router_plugin_sdk::host,
         },
     });
 }
@@ -222,6 +222,12 @@ impl Guest for Plugin {
         let redactor = Redactor::new(router_plugin_sdk::settings::load()?)?;
         redactor.apply(&mut event)?;
         Ok(vec![event])
+    }
+}
+
+impl bindings::exports::router::plugin::setup_api::Guest for Plugin {
+    fn validate_settings() -> Result<(), PluginError> {
+        router_plugin_sdk::settings::validate(Redactor::new)
     }
 }
 

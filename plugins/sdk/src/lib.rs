@@ -8,7 +8,9 @@
 #[expect(missing_docs, reason = "wit-bindgen generated code")]
 mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        // `wit` is a link to the repository's `wit/` (cargo packages it as files), so the
+        // crate builds on its own: from crates.io, or vendored by `switchyard plugin new`.
+        path: "wit",
         world: "guest-sdk",
         generate_all,
         additional_derives: [PartialEq],
@@ -23,6 +25,7 @@ pub mod event;
 pub mod json;
 pub mod media;
 pub mod names;
+pub mod panic;
 pub mod paths;
 pub mod query;
 pub mod reader;

@@ -1,0 +1,107 @@
+//! `switchyard plugin build`: builds a project made by `plugin new` into its component with
+//! the toolchain its language needs, installing a missing one where it can.
+
+use crate::manifest::Project;
+use crate::{Lang, componentize, toolchain};
+use anyhow::{Context, bail};
+use std::process::Command;
+
+/// The Rust guest target: no WASI, so a Rust plugin imports nothing but `router:plugin`.
+const RUST_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Builds `project`; returns the component's path.
+pub fn build(project: &Project) -> anyhow::Result<std::path::PathBuf> {
+    let component = match project.lang {
+        Lang::Rust => rust(project)?,
+        Lang::Python => python(project)?,
+        Lang::Js => js(project)?,
+        Lang::C => crate::c::build(project)?,
+    };
+    componentize::write_if_changed(&project.output, &component)?;
+    Ok(project.output.clone())
+}
+
+fn rust(project: &Project) -> anyhow::Result<Vec<u8>> {
+    let tc = toolchain::rust_guest()?;
+    let target_dir = project.dir.join("target");
+    let mut cmd = Command::new(&tc.cargo);
+    cmd.current_dir(&project.dir)
+        .args([
+            "rustc",
+            "--lib",
+            "--crate-type",
+            "cdylib",
+            "--release",
+            "--target",
+            RUST_TARGET,
+        ])
+        .env("RUSTC", &tc.rustc)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        // An outer cargo's settings (a `cargo run` of switchyard) must not reach the guest.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_MANIFEST_DIR");
+    if tc.build_std {
+        // Debian's rustc-web ships std as source: build it (a nightly flag, hence bootstrap).
+        cmd.arg("-Zbuild-std=std,panic_abort").env("RUSTC_BOOTSTRAP", "1");
+    }
+    toolchain::run(&mut cmd).context("cargo could not build the plugin (its messages are above)")?;
+    let core = target_dir
+        .join(RUST_TARGET)
+        .join("release")
+        .join(format!("{}.wasm", project.name.replace('-', "_")));
+    let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
+    componentize::componentize(&module, None)
+}
+
+fn python(project: &Project) -> anyhow::Result<Vec<u8>> {
+    let tool = toolchain::componentize_py()?;
+    let out = project.dir.join("build/.componentize-py.wasm");
+    std::fs::create_dir_all(project.dir.join("build"))?;
+    toolchain::run(
+        Command::new(tool)
+            .current_dir(&project.dir)
+            .args(["-d", "wit", "-w", project.kind.as_str(), "componentize", "app", "-o"])
+            .arg(&out),
+    )
+    .context("componentize-py could not build app.py (its messages are above)")?;
+    take(&out)
+}
+
+fn js(project: &Project) -> anyhow::Result<Vec<u8>> {
+    let tool = toolchain::componentize_js()?;
+    let out = project.dir.join("build/.componentize-js.wasm");
+    std::fs::create_dir_all(project.dir.join("build"))?;
+    // wasi:http is left out: the router links WASI deny-all and has no HTTP for guests.
+    toolchain::run(
+        Command::new(tool)
+            .current_dir(&project.dir)
+            .args([
+                "--wit",
+                "wit",
+                "--world-name",
+                project.kind.as_str(),
+                "-d",
+                "http",
+                "fetch-event",
+                "-o",
+            ])
+            .arg(&out)
+            .arg("app.js"),
+    )
+    .context("componentize-js could not build app.js (its messages are above)")?;
+    take(&out)
+}
+
+/// Reads and removes a tool's output file.
+pub(crate) fn take(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let _ = std::fs::remove_file(path);
+    if bytes.is_empty() {
+        bail!("{} is empty", path.display());
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,238 @@
+//! `switchyard plugin new`: writes a standalone plugin project — source in the chosen
+//! language, the WIT, a sample input, the plugin's settings, a router.toml snippet and a
+//! README with the three commands (build, test, load) — that builds outside this repository.
+
+use crate::{Kind, Lang, manifest, wit};
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+
+/// The Rust guest SDK's sources, vendored into Rust projects (`vendor/router-plugin-sdk`).
+const SDK_SOURCES: [(&str, &str); 14] = [
+    ("lib.rs", include_str!("../../sdk/src/lib.rs")),
+    ("base64.rs", include_str!("../../sdk/src/base64.rs")),
+    ("event.rs", include_str!("../../sdk/src/event.rs")),
+    ("json.rs", include_str!("../../sdk/src/json.rs")),
+    ("media.rs", include_str!("../../sdk/src/media.rs")),
+    ("names.rs", include_str!("../../sdk/src/names.rs")),
+    ("panic.rs", include_str!("../../sdk/src/panic.rs")),
+    ("paths.rs", include_str!("../../sdk/src/paths.rs")),
+    ("query.rs", include_str!("../../sdk/src/query.rs")),
+    ("reader.rs", include_str!("../../sdk/src/reader.rs")),
+    ("settings.rs", include_str!("../../sdk/src/settings.rs")),
+    ("time.rs", include_str!("../../sdk/src/time.rs")),
+    ("url.rs", include_str!("../../sdk/src/url.rs")),
+    ("Cargo.toml", include_str!("../templates/rust/sdk-Cargo.toml")),
+];
+
+fn source(kind: Kind, lang: Lang) -> (&'static str, &'static str) {
+    match (lang, kind) {
+        (Lang::Rust, Kind::Normalizer) => ("src/lib.rs", include_str!("../templates/rust/normalizer.rs")),
+        (Lang::Rust, Kind::Filter) => ("src/lib.rs", include_str!("../templates/rust/filter.rs")),
+        (Lang::Rust, Kind::Transform) => ("src/lib.rs", include_str!("../templates/rust/transform.rs")),
+        (Lang::Rust, Kind::Decider) => ("src/lib.rs", include_str!("../templates/rust/decider.rs")),
+        (Lang::Python, Kind::Normalizer) => ("app.py", include_str!("../templates/python/normalizer.py")),
+        (Lang::Python, Kind::Filter) => ("app.py", include_str!("../templates/python/filter.py")),
+        (Lang::Python, Kind::Transform) => ("app.py", include_str!("../templates/python/transform.py")),
+        (Lang::Python, Kind::Decider) => ("app.py", include_str!("../templates/python/decider.py")),
+        (Lang::Js, Kind::Normalizer) => ("app.js", include_str!("../templates/js/normalizer.js")),
+        (Lang::Js, Kind::Filter) => ("app.js", include_str!("../templates/js/filter.js")),
+        (Lang::Js, Kind::Transform) => ("app.js", include_str!("../templates/js/transform.js")),
+        (Lang::Js, Kind::Decider) => ("app.js", include_str!("../templates/js/decider.js")),
+        (Lang::C, Kind::Normalizer) => ("app.c", include_str!("../templates/c/normalizer.c")),
+        (Lang::C, Kind::Filter) => ("app.c", include_str!("../templates/c/filter.c")),
+        (Lang::C, Kind::Transform) => ("app.c", include_str!("../templates/c/transform.c")),
+        (Lang::C, Kind::Decider) => ("app.c", include_str!("../templates/c/decider.c")),
+    }
+}
+
+/// The settings each kind's template reads, as a TOML table (`settings.toml`).
+fn settings(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Normalizer => "vendor = \"acme\"\n",
+        Kind::Filter => "min_score = 0.8\n",
+        Kind::Transform => "site = \"north-gate\"\ntag = \"building-a\"\n",
+        Kind::Decider => "allow = [\"p-17\"]\ngrant_tip = \"Welcome\"\ndeny_tip = \"Not registered\"\n",
+    }
+}
+
+fn sample(kind: Kind, lang: Lang) -> &'static str {
+    match kind {
+        // C has no JSON parser at hand: its normalizer template reads a form-encoded push.
+        Kind::Normalizer if lang == Lang::C => include_str!("../templates/c/request.json"),
+        Kind::Normalizer => include_str!("../templates/common/request.json"),
+        Kind::Filter | Kind::Transform => include_str!("../templates/common/event.json"),
+        Kind::Decider => include_str!("../templates/common/access-event.json"),
+    }
+}
+
+/// Checks a plugin name: it becomes the plugin id in router.toml, the Rust crate name and the
+/// component's file name.
+pub fn check_name(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !ok {
+        bail!("plugin name `{name}` must be 1–64 characters of a-z, 0-9, `-` and `_`, starting with a letter");
+    }
+    Ok(())
+}
+
+/// Writes a new project for plugin `name` into `dir` (which must not exist or be empty);
+/// returns the files written, relative to `dir`.
+pub fn new_project(dir: &Path, name: &str, kind: Kind, lang: Lang) -> anyhow::Result<Vec<PathBuf>> {
+    check_name(name)?;
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        bail!("{} already exists and is not empty", dir.display());
+    }
+    let dir = std::path::absolute(dir)?;
+    let fill = |text: &str| {
+        text.replace("{{name}}", name)
+            .replace("{{crate}}", &name.replace('-', "_"))
+            .replace("{{kind}}", kind.as_str())
+            .replace("{{wit_version}}", wit::VERSION)
+            .replace("{{sdk_version}}", wit::VERSION)
+            .replace(
+                "{{output}}",
+                &dir.join("build").join(format!("{name}.wasm")).display().to_string(),
+            )
+            .replace("{{dir}}", &dir.display().to_string())
+    };
+    let mut files: Vec<(PathBuf, String)> = vec![
+        (manifest::FILE.into(), manifest::Project::text(name, kind, lang)),
+        (
+            "settings.toml".into(),
+            format!(
+                "# This plugin's settings: `[plugins.{name}.settings]` in router.toml.\n{}",
+                settings(kind)
+            ),
+        ),
+        ("samples/input.json".into(), fill(sample(kind, lang))),
+        ("router-snippet.toml".into(), fill(&snippet(kind))),
+        ("README.md".into(), fill(&readme(kind, lang))),
+        (
+            ".gitignore".into(),
+            include_str!("../templates/common/gitignore").to_string(),
+        ),
+    ];
+    let (path, text) = source(kind, lang);
+    files.push((path.into(), fill(text)));
+    match lang {
+        Lang::Rust => {
+            files.push(("Cargo.toml".into(), fill(include_str!("../templates/rust/Cargo.toml"))));
+            for (file, text) in SDK_SOURCES {
+                let at = if file == "Cargo.toml" {
+                    file.to_string()
+                } else {
+                    format!("src/{file}")
+                };
+                files.push((PathBuf::from("vendor/router-plugin-sdk").join(at), fill(text)));
+            }
+        }
+        Lang::Python => {
+            files.push((
+                "switchyard_kit.py".into(),
+                include_str!("../templates/python/switchyard_kit.py").to_string(),
+            ));
+        }
+        Lang::Js => {
+            files.push((
+                "switchyard-kit.js".into(),
+                fill(include_str!("../templates/js/switchyard-kit.js")),
+            ));
+            files.push(("types/router-plugin.d.ts".into(), crate::typings::typescript(kind)?));
+            files.push((
+                "package.json".into(),
+                fill(include_str!("../templates/js/package.json")),
+            ));
+        }
+        Lang::C => {
+            files.push((
+                "switchyard_kit.h".into(),
+                include_str!("../templates/c/switchyard_kit.h").to_string(),
+            ));
+        }
+    }
+    for (path, text) in &files {
+        let at = dir.join(path);
+        std::fs::create_dir_all(at.parent().expect("a file in the project"))?;
+        std::fs::write(&at, text).with_context(|| format!("writing {}", at.display()))?;
+    }
+    wit::write(&dir.join("wit"))?;
+    if lang == Lang::Rust {
+        wit::write(&dir.join("vendor/router-plugin-sdk/wit"))?;
+    }
+    let mut written: Vec<PathBuf> = files.into_iter().map(|(p, _)| p).collect();
+    written.extend(wit::FILES.iter().map(|(f, _)| PathBuf::from("wit").join(f)));
+    written.sort();
+    Ok(written)
+}
+
+fn snippet(kind: Kind) -> String {
+    let plugin = format!(
+        "# Paste into router.toml (then `switchyard check`).\n[plugins.{{{{name}}}}]\npath = \"{{{{output}}}}\"\nkind = \"{}\"\n\n[plugins.{{{{name}}}}.settings]\n{}",
+        kind.as_str(),
+        settings(kind)
+    );
+    let usage = match kind {
+        Kind::Normalizer => "\n# A source that uses it:\n[[sources]]\nid = \"{{name}}\"\npath = \"/ingest/{{name}}\"\nnormalizer = \"{{name}}\"\n".to_string(),
+        Kind::Filter => "\n# Then name it in a source: filters = [\"{{name}}\"]\n".to_string(),
+        Kind::Transform => "\n# Then name it in a source: transforms = [\"{{name}}\"]\n".to_string(),
+        Kind::Decider => "\n# An operator roster it can read (optional): roster = { path = \"roster.csv\", key = \"person_id\" }\n\
+                          # Then name it in a source whose normalizer answers terminals (world access-normalizer):\n\
+                          # decider = \"{{name}}\"\n# decision = { deadline_ms = 300, fallback = \"deny\" }\n"
+            .to_string(),
+    };
+    plugin + &usage
+}
+
+fn readme(kind: Kind, lang: Lang) -> String {
+    let (language, toolchain, source, unit) = match lang {
+        Lang::Rust => (
+            "Rust",
+            "cargo with the wasm32-unknown-unknown target (rustup's, or Debian's rustc-web: `plugin build` finds or installs one)",
+            "src/lib.rs",
+            "\n`cargo test` runs the unit tests in src/lib.rs on your machine.\n",
+        ),
+        Lang::Python => (
+            "Python",
+            "componentize-py (installed from PyPI by `plugin build` when missing)",
+            "app.py",
+            "",
+        ),
+        Lang::Js => (
+            "JavaScript",
+            "componentize-js (installed from npm by `plugin build` when missing; needs Node.js)",
+            "app.js",
+            "\nTypings of every WIT type are in types/router-plugin.d.ts (`// @ts-check` works).\n",
+        ),
+        Lang::C => (
+            "C",
+            "wit-bindgen's C generator, clang, lld and wasi-libc (`plugin build` installs what is missing)",
+            "app.c",
+            "",
+        ),
+    };
+    format!(
+        "# {{{{name}}}} — a switchyard {kind} in {language}\n\n\
+         Made by `switchyard plugin new`. The code is in `{source}`; the plugin's settings in\n\
+         `settings.toml`; a sample input in `samples/`.\n\n\
+         ```sh\n\
+         switchyard plugin build            # → build/{{{{name}}}}.wasm\n\
+         switchyard plugin test             # runs samples/input.json with settings.toml, compares with samples/expected.json\n\
+         switchyard plugin test --bless     # (re)writes samples/expected.json from the current output\n\
+         switchyard plugin test --watch     # rebuilds and reruns on every edit\n\
+         switchyard plugin inspect build/{{{{name}}}}.wasm\n\
+         ```\n\
+         {unit}\n\
+         To load it, paste `router-snippet.toml` into router.toml and run `switchyard check`: the\n\
+         router instantiates the plugin once and asks it to validate its settings, so a typo in them\n\
+         fails there, not on the first request. A failure's message (an exception, a panic, anything\n\
+         printed to stdout/stderr) appears in the router's log tagged with the plugin id.\n\n\
+         Toolchain: {toolchain}.\n\
+         The author guide is docs/plugins/ in the switchyard repository.\n",
+        kind = kind.as_str()
+    )
+}
