@@ -135,8 +135,9 @@ async fn plugin(command: PluginCommand) -> anyhow::Result<ExitCode> {
             println!("{}", switchyard::cli::plugin_new(&name, &kind, &lang, dir.as_deref())?);
             Ok(ExitCode::SUCCESS)
         }
-        PluginCommand::Build { dir } => {
-            let path = tokio::task::spawn_blocking(move || switchyard::cli::plugin_build(&dir)).await??;
+        PluginCommand::Build { dir, target_dir } => {
+            let path = tokio::task::spawn_blocking(move || switchyard::cli::plugin_build(&dir, target_dir.as_deref()))
+                .await??;
             println!("built {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -186,6 +187,8 @@ async fn plugin(command: PluginCommand) -> anyhow::Result<ExitCode> {
                 bless,
                 watch,
                 base: Some(base),
+                project: None,
+                cache: None,
             };
             let passed = switchyard::cli::plugin_test_command(&args).await?;
             Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -369,7 +369,7 @@ async fn a_rebuilt_plugin_is_picked_up_by_the_watcher() {
         .as_array()
         .and_then(|all| all.iter().find(|p| p["id"] == "n"))
         .expect("plugin n in status");
-    let digest: [u8; 32] = sha2::Digest::digest(&rebuilt).into();
+    let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&rebuilt).into();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(loaded["sha256"], hex.as_str(), "{status}");
     assert_eq!(vendor_of_next_event(&router, "after").await, "json");

@@ -63,6 +63,13 @@ impl Config {
         self
     }
 
+    /// TOML written elsewhere (a plugin project's `router-snippet.toml`), as it is.
+    pub fn snippet(mut self, text: &str) -> Config {
+        self.plugins
+            .push((format!("snippet-{}", self.plugins.len()), text.to_string()));
+        self
+    }
+
     /// An HTTP source on `path` normalized by plugin `normalizer`, with extra lines.
     pub fn source(mut self, id: &str, path: &str, normalizer: &str, lines: &[&str]) -> Config {
         let mut text = format!("[[sources]]\nid = \"{id}\"\npath = \"{path}\"\nnormalizer = \"{normalizer}\"\n");

@@ -486,8 +486,6 @@ pub async fn https_receiver(answer: &'static [u8]) -> (SocketAddr, Arc<Mutex<Vec
 /// (`tests/fixtures/wit-0.1.0`, a copy of `wit/` as 0.1.0 was released), so every such test
 /// also shows that plugins built for 0.1.0 still run on this host.
 pub fn wat_component(world: &str, wat_text: &str) -> Vec<u8> {
-    let mut module = wat::parse_str(wat_text).unwrap_or_else(|e| panic!("bad WAT: {e}"));
-    let mut resolve = wit_parser::Resolve::default();
     // Guests exporting older names are built against that version's WIT (kept as fixtures):
     // the router must go on loading them.
     let wit = if wat_text.contains("@0.1.0#") {
@@ -497,7 +495,15 @@ pub fn wat_component(world: &str, wat_text: &str) -> Vec<u8> {
     } else {
         workspace().join("wit")
     };
-    let (pkg, _) = resolve.push_dir(&wit).expect("parse the WIT package");
+    wat_component_with(world, wat_text, &wit)
+}
+
+/// [`wat_component`] against the WIT package in `wit` (a variant a test wrote, e.g. a future
+/// version or a changed record).
+pub fn wat_component_with(world: &str, wat_text: &str, wit: &Path) -> Vec<u8> {
+    let mut module = wat::parse_str(wat_text).unwrap_or_else(|e| panic!("bad WAT: {e}"));
+    let mut resolve = wit_parser::Resolve::default();
+    let (pkg, _) = resolve.push_dir(wit).expect("parse the WIT package");
     let world = resolve.select_world(&[pkg], Some(world)).expect("world");
     wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8)
         .expect("embed");

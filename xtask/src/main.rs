@@ -1,7 +1,7 @@
 //! Project automation that needs more than a shell line.
 //!
 //! `cargo xtask plugins [--out DIR]`: makes sure a wasm32 guest toolchain exists
-//! (`scripts/guest-toolchain.sh`), builds every plugin crate under `plugins/` for
+//! (`scripts/guest-toolchain.sh`, through the plugin kit), builds every plugin crate under `plugins/` for
 //! `wasm32-unknown-unknown` in one cargo invocation (std is compiled once per target dir),
 //! then turns each core module into a component with `wit-component` — in-process, so no
 //! external `wasm-tools` binary is needed — and writes `target/plugins/<name>.wasm`.
@@ -74,35 +74,6 @@ fn plugin_crates(root: &Path) -> Result<BTreeMap<String, String>> {
     Ok(crates)
 }
 
-struct Toolchain {
-    cargo: String,
-    rustc: String,
-    build_std: bool,
-}
-
-fn toolchain(root: &Path) -> Result<Toolchain> {
-    let output = Command::new("bash")
-        .arg(root.join("scripts/guest-toolchain.sh"))
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("running scripts/guest-toolchain.sh")?;
-    if !output.status.success() {
-        bail!("scripts/guest-toolchain.sh failed: no wasm32 guest toolchain (see its messages above)");
-    }
-    let text = String::from_utf8(output.stdout)?;
-    let get = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
-            .map(str::to_string)
-            .with_context(|| format!("guest-toolchain.sh printed no {key}"))
-    };
-    Ok(Toolchain {
-        cargo: get("GUEST_CARGO")?,
-        rustc: get("GUEST_RUSTC")?,
-        build_std: get("GUEST_BUILD_STD")? == "1",
-    })
-}
-
 /// Builds the plugin crates (all, or the folders named in `only`) into components in `out`.
 fn build_plugins(root: &Path, out: &Path, only: &[String]) -> Result<()> {
     let mut crates = plugin_crates(root)?;
@@ -115,7 +86,7 @@ fn build_plugins(root: &Path, out: &Path, only: &[String]) -> Result<()> {
     if !only.is_empty() {
         crates.retain(|name, _| only.contains(name));
     }
-    let tc = toolchain(root)?;
+    let tc = router_plugin_kit::toolchain::rust_guest()?;
     let target_dir = root.join("target/wasm");
     for package in crates.values() {
         build_one(root, &tc, &target_dir, package)?;
@@ -127,15 +98,11 @@ fn build_plugins(root: &Path, out: &Path, only: &[String]) -> Result<()> {
             .join(PROFILE)
             .join(format!("{}.wasm", package.replace('-', "_")));
         let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
-        let component = wit_component::ComponentEncoder::default()
-            .module(&module)
-            .and_then(|e| e.validate(true).encode())
+        let component = router_plugin_kit::componentize::componentize(&module, None)
             .with_context(|| format!("componentizing {}", core.display()))?;
         let dest = out.join(format!("{name}.wasm"));
-        // Rewrite only on change: the router's hot reload watches these files.
-        if std::fs::read(&dest).ok().as_deref() != Some(component.as_slice()) {
-            std::fs::write(&dest, &component).with_context(|| format!("writing {}", dest.display()))?;
-        }
+        // Rewritten only on change, atomically: the router's hot reload watches these files.
+        router_plugin_kit::componentize::write_if_changed(&dest, &component)?;
         eprintln!("plugin {name}: {} ({} bytes)", dest.display(), component.len());
     }
     Ok(())
@@ -143,7 +110,12 @@ fn build_plugins(root: &Path, out: &Path, only: &[String]) -> Result<()> {
 
 /// Builds one plugin as a wasm cdylib. All plugins share `target_dir`, so std (with
 /// build-std) and common dependencies compile once.
-fn build_one(root: &Path, tc: &Toolchain, target_dir: &Path, package: &str) -> Result<()> {
+fn build_one(
+    root: &Path,
+    tc: &router_plugin_kit::toolchain::RustGuest,
+    target_dir: &Path,
+    package: &str,
+) -> Result<()> {
     let mut cmd = Command::new(&tc.cargo);
     cmd.current_dir(root)
         .args([

@@ -212,6 +212,10 @@ pub enum PluginCommand {
         /// A directory in the project.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Cargo's target directory for a Rust project (default: CARGO_TARGET_DIR, else the
+        /// project's target/); several projects sharing one build their dependencies once.
+        #[arg(long)]
+        target_dir: Option<PathBuf>,
     },
     /// Show what a component is: kind, router:plugin version, exports, imports (WASI
     /// included), whether it checks its settings, size.

@@ -37,11 +37,14 @@ pub fn plugin_new(name: &str, kind: &str, lang: &str, dir: Option<&Path>) -> any
     ))
 }
 
-/// `plugin build [DIR]`: builds the project around `dir` (blocking: toolchains run as
-/// child processes); returns the component's path.
-pub fn plugin_build(dir: &Path) -> anyhow::Result<PathBuf> {
+/// `plugin build [DIR] [--target-dir T]`: builds the project around `dir` (blocking:
+/// toolchains run as child processes); returns the component's path.
+pub fn plugin_build(dir: &Path, target_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     let project = Project::find(dir)?;
-    router_plugin_kit::build::build(&project)
+    let options = router_plugin_kit::build::Options {
+        target_dir: target_dir.map(Path::to_path_buf),
+    };
+    router_plugin_kit::build::build(&project, &options)
 }
 
 /// `plugin inspect FILE`: what the component is.
@@ -70,6 +73,12 @@ pub struct TestArgs {
     pub watch: bool,
     /// The base case (limits, source id, site options) the flags described.
     pub base: Option<TestCase>,
+    /// Where to look for the project when no plugin is named (default: the current
+    /// directory).
+    pub project: Option<PathBuf>,
+    /// Where compiled components are kept between runs (default: the user's cache,
+    /// `~/.cache/switchyard/compiled`; a router's is `<data_dir>/cache`).
+    pub cache: Option<PathBuf>,
 }
 
 /// Where `plugin test` keeps compiled components between runs.
@@ -90,7 +99,7 @@ struct Resolved {
 
 fn resolve(args: &TestArgs) -> anyhow::Result<Resolved> {
     let project = if args.plugin.is_none() && args.config.is_none() {
-        Some(Project::find(Path::new("."))?)
+        Some(Project::find(args.project.as_deref().unwrap_or(Path::new(".")))?)
     } else {
         None
     };
@@ -163,7 +172,7 @@ fn comparable(report: &Value) -> Value {
 
 /// Runs `plugin test`: prints the report and returns whether it passed (matches `--expect`).
 pub async fn plugin_test_command(args: &TestArgs) -> anyhow::Result<bool> {
-    let runtime = Runtime::with_disk_cache(Some(compile_cache()))?;
+    let runtime = Runtime::with_disk_cache(Some(args.cache.clone().unwrap_or_else(compile_cache)))?;
     if !args.watch {
         let resolved = resolve(args)?;
         return once(&resolved, args.bless, &runtime).await;
@@ -181,7 +190,7 @@ pub async fn plugin_test_command(args: &TestArgs) -> anyhow::Result<bool> {
                 && sources_changed(project)
             {
                 let dir = project.dir.clone();
-                match tokio::task::spawn_blocking(move || plugin_build(&dir)).await? {
+                match tokio::task::spawn_blocking(move || plugin_build(&dir, None)).await? {
                     Ok(path) => eprintln!("built {}", path.display()),
                     Err(e) => {
                         eprintln!("build failed: {e:#}");

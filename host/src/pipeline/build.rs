@@ -205,7 +205,7 @@ async fn prove_plugin(
     match plugin.probe().await {
         Ok(_) => Ok(()),
         Err(e @ crate::plugin::Error::BadSettings { .. }) => Err(format!(
-            "{e}\n  --> {}:{} (`[plugins.{}.settings]`)",
+            "{e}\n  --> {}:{} (the `settings` of `[plugins.{}]`)",
             config.display(),
             p.path_line,
             p.id

@@ -132,20 +132,27 @@ impl Runtime {
         let bytes = std::fs::read(path).map_err(|e| load_err(format!("{e}")))?;
         let digest: [u8; 32] = Sha256::digest(&bytes).into();
         let component = self.compile(&bytes, digest).map_err(load_err)?;
-        let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
-            let versions = super::abi_versions(&component, &self.inner.engine);
-            let foreign: Vec<&String> = versions.iter().filter(|v| !v.starts_with("0.1.")).collect();
-            if foreign.is_empty() {
-                load_err(format!("{e:#}"))
-            } else {
-                load_err(format!(
-                    "it was built against router:plugin@{}, which this router does not support \
-                     (it supports {}); rebuild it against this router's wit/ ({e:#})",
-                    foreign.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", @"),
-                    super::SUPPORTED_ABI
-                ))
-            }
-        })?;
+        // A guest built for a `router:plugin` version this host does not bind fails below
+        // with a missing import or export; say which versions would work instead.
+        let versions = super::abi_versions(&component, &self.inner.engine);
+        let foreign: Vec<&str> = versions
+            .iter()
+            .map(String::as_str)
+            .filter(|v| !v.starts_with("0.1."))
+            .collect();
+        if !foreign.is_empty() {
+            return Err(load_err(format!(
+                "it was built against router:plugin@{}, which this router does not support (it supports {}); \
+                 rebuild it against this router's wit/",
+                foreign.join(", @"),
+                super::SUPPORTED_ABI
+            )));
+        }
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| load_err(format!("{e:#}")))?;
         Plugin::new(
             id,
             path,

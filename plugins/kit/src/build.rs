@@ -9,10 +9,18 @@ use std::process::Command;
 /// The Rust guest target: no WASI, so a Rust plugin imports nothing but `router:plugin`.
 const RUST_TARGET: &str = "wasm32-unknown-unknown";
 
+/// How to build.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Cargo's target directory for Rust projects (`--target-dir`; else `CARGO_TARGET_DIR`,
+    /// else the project's `target/`). Projects sharing one build their dependencies once.
+    pub target_dir: Option<std::path::PathBuf>,
+}
+
 /// Builds `project`; returns the component's path.
-pub fn build(project: &Project) -> anyhow::Result<std::path::PathBuf> {
+pub fn build(project: &Project, options: &Options) -> anyhow::Result<std::path::PathBuf> {
     let component = match project.lang {
-        Lang::Rust => rust(project)?,
+        Lang::Rust => rust(project, options)?,
         Lang::Python => python(project)?,
         Lang::Js => js(project)?,
         Lang::C => crate::c::build(project)?,
@@ -21,9 +29,13 @@ pub fn build(project: &Project) -> anyhow::Result<std::path::PathBuf> {
     Ok(project.output.clone())
 }
 
-fn rust(project: &Project) -> anyhow::Result<Vec<u8>> {
+fn rust(project: &Project, options: &Options) -> anyhow::Result<Vec<u8>> {
     let tc = toolchain::rust_guest()?;
-    let target_dir = project.dir.join("target");
+    let target_dir = options
+        .target_dir
+        .clone()
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(Into::into))
+        .unwrap_or_else(|| project.dir.join("target"));
     let mut cmd = Command::new(&tc.cargo);
     cmd.current_dir(&project.dir)
         .args([

@@ -1,0 +1,313 @@
+//! Plugin kits, as a new author uses them: `switchyard plugin new` in each language and for
+//! each kind, `plugin build` (the language's own toolchain, installed when missing), `plugin
+//! test` against a golden file, the project's router.toml snippet loaded by a running router,
+//! a settings typo failing `switchyard check`, and a panic or exception whose message reaches
+//! the quarantine entry. Slow by nature (Python and JavaScript components take tens of
+//! seconds to build): one test per language, its kinds in turn.
+
+use router_tests::{Config, TestRouter, post_json, samples_dir};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const KINDS: [&str; 4] = ["normalizer", "filter", "transform", "decider"];
+
+/// The router's remote-auth sample: a SenseNebula terminal asking whether to open.
+const REMOTE_AUTH: &str = "nebulapass-v13-remote-auth-request.json";
+
+/// `plugin new` + `plugin build`; returns the project directory.
+async fn scaffold(root: &Path, lang: &str, kind: &str) -> PathBuf {
+    let name = format!("{lang}-{kind}");
+    let dir = root.join(&name);
+    let told = switchyard::cli::plugin_new(&name, kind, lang, Some(&dir)).expect("plugin new");
+    assert!(told.contains("switchyard plugin build"), "{told}");
+    build(&dir).await;
+    dir
+}
+
+async fn build(dir: &Path) {
+    let dir = dir.to_path_buf();
+    // Rust projects of one test share a target dir: the SDK and wit-bindgen build once.
+    let shared = dir.parent().expect("root").join("target");
+    let built = tokio::task::spawn_blocking(move || switchyard::cli::plugin_build(&dir, Some(&shared)))
+        .await
+        .expect("join")
+        .unwrap_or_else(|e| panic!("plugin build: {e:#}"));
+    assert!(built.exists(), "{}", built.display());
+}
+
+/// `plugin test` in the project: `--bless` records the golden file, then a plain run matches it.
+async fn golden(dir: &Path) -> Value {
+    let args = |bless| switchyard::cli::TestArgs {
+        project: Some(dir.to_path_buf()),
+        bless,
+        cache: Some(compile_cache(dir)),
+        ..Default::default()
+    };
+    assert!(switchyard::cli::plugin_test_command(&args(true)).await.expect("bless"));
+    assert!(switchyard::cli::plugin_test_command(&args(false)).await.expect("test"));
+    let text = std::fs::read_to_string(dir.join("samples/expected.json")).expect("expected.json");
+    serde_json::from_str(&text).expect("golden JSON")
+}
+
+/// One data dir for all the routers and checks of a language's test (one at a time), so a
+/// 12–19 MB Python or JavaScript component is compiled once per build, not once per use.
+fn shared_data(dir: &Path) -> PathBuf {
+    dir.parent().expect("root").join("data")
+}
+
+fn compile_cache(dir: &Path) -> PathBuf {
+    shared_data(dir).join("cache")
+}
+
+/// The project's router.toml snippet, in a config that feeds the plugin real requests (its
+/// events written to `events.jsonl` in the project).
+fn router_config(dir: &Path, kind: &str) -> String {
+    let snippet = std::fs::read_to_string(dir.join("router-snippet.toml")).expect("snippet");
+    let id = dir.file_name().and_then(|n| n.to_str()).expect("name");
+    let config = Config::new()
+        .server("dedup_window_secs = 0")
+        .server(&format!("data_dir = {:?}", shared_data(dir).display().to_string()))
+        .snippet(&snippet);
+    let config = match kind {
+        "normalizer" => config,
+        "filter" => config.json_source("in", "/in").source(
+            "filtered",
+            "/filtered",
+            "normalize-json",
+            &[&format!("filters = [\"{id}\"]")],
+        ),
+        "transform" => config.json_source("in", "/in").source(
+            "stamped",
+            "/stamped",
+            "normalize-json",
+            &[&format!("transforms = [\"{id}\"]")],
+        ),
+        _ => config
+            .plugin("normalize-sensenebula", "normalize-sensenebula", "normalizer", &[])
+            .source(
+                "door",
+                "/ingest/sensenebula",
+                "normalize-sensenebula",
+                &[
+                    &format!("decider = \"{id}\""),
+                    "decision = { deadline_ms = 2000, fallback = \"grant\", tip_on_fallback = \"fallback\" }",
+                ],
+            ),
+    };
+    config
+        .file_sink("events", &events_file(dir).display().to_string())
+        .route(&["events"])
+        .to_string()
+}
+
+fn events_file(dir: &Path) -> PathBuf {
+    dir.join("events.jsonl")
+}
+
+/// Loads the project's plugin in a running router and sends it one real request.
+async fn serve(dir: &Path, kind: &str, lang: &str) {
+    let router = TestRouter::start(&router_config(dir, kind)).await;
+    let id = dir.file_name().and_then(|n| n.to_str()).expect("name").to_string();
+    match kind {
+        "normalizer" => {
+            let sample: Value =
+                serde_json::from_slice(&std::fs::read(dir.join("samples/input.json")).expect("sample")).expect("JSON");
+            let body = sample["raw_body"].as_str().expect("raw_body").to_string();
+            let content_type = sample["http"]["headers"]["content-type"]
+                .as_str()
+                .expect("content type");
+            let answer = router_tests::send(
+                router.addr,
+                "POST",
+                &format!("/ingest/{id}"),
+                &[("content-type", content_type)],
+                body,
+            )
+            .await
+            .expect("post");
+            assert_eq!(answer.status, 200, "{lang}: {}", answer.text());
+            let events = router_tests::read_jsonl(&events_file(dir));
+            assert!(!events.is_empty(), "{lang}");
+            assert_eq!(
+                events[0]["vendor"], "acme",
+                "{lang}: the snippet's settings reached the plugin"
+            );
+            assert_eq!(events[0]["subject"]["person_id"], "p-17", "{lang}");
+        }
+        "filter" => {
+            let answer = post_json(router.addr, "/filtered", r#"{"id": "f-1", "device": "d"}"#).await;
+            assert_eq!(answer.status, 200, "{lang}: {}", answer.text());
+            let metrics = router_tests::get(router.addr, "/metrics")
+                .await
+                .expect("metrics")
+                .text();
+            assert_eq!(
+                router_tests::metric_value(
+                    &metrics,
+                    &format!("switchyard_plugin_calls_total{{plugin=\"{id}\",call=\"filter\",outcome=\"ok\"}}")
+                ),
+                1,
+                "{lang}: {metrics}"
+            );
+        }
+        "transform" => {
+            let answer = post_json(router.addr, "/stamped", r#"{"id": "t-1", "device": "d"}"#).await;
+            assert_eq!(answer.status, 200, "{lang}: {}", answer.text());
+            let events = router_tests::read_jsonl(&events_file(dir));
+            assert_eq!(events[0]["source"]["site"], "north-gate", "{lang}: {}", events[0]);
+        }
+        _ => {
+            let sample = std::fs::read(samples_dir().join(REMOTE_AUTH)).expect("sample");
+            let answer = post_json(router.addr, "/ingest/sensenebula", sample).await;
+            assert_eq!(answer.status, 200, "{lang}: {}", answer.text());
+            // The sample's person is not in `allow = ["p-17"]`: the plugin denies, with its tip
+            // (the fallback would have granted, with another).
+            let reply = answer.json();
+            assert_eq!(reply["data"]["pass"], false, "{lang}: {reply}");
+            assert_eq!(reply["data"]["customtips"], "Not registered", "{lang}: {reply}");
+        }
+    }
+    router.stop().await;
+}
+
+/// A typo in the plugin's settings fails `switchyard check`, naming the plugin and the key.
+async fn typo_fails_check(dir: &Path, kind: &str, lang: &str) {
+    let id = dir.file_name().and_then(|n| n.to_str()).expect("name");
+    let config = router_config(dir, kind).replace(
+        &format!("[plugins.{id}.settings]\n"),
+        &format!("[plugins.{id}.settings]\ncolour = \"blue\"\n"),
+    );
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("router.toml");
+    std::fs::write(
+        &path,
+        config.replace("{plugins}", &router_tests::plugins_dir().display().to_string()),
+    )
+    .expect("config");
+    let (report, ok) = switchyard::cli::check(&path, true).await;
+    assert!(!ok, "{lang} {kind}: {report}");
+    assert!(
+        report.contains(&format!("plugin `{id}` has invalid settings")) && report.contains("colour"),
+        "{lang} {kind}: {report}"
+    );
+}
+
+/// Makes the filter fail on every event the way the language fails, rebuilds it, and checks
+/// that the guest's own message is in the quarantine entry of the request it failed.
+async fn failure_reaches_quarantine(dir: &Path, lang: &str, edit: (&str, &str, &str), message: &str) {
+    let (file, anchor, insert) = edit;
+    let path = dir.join(file);
+    let source = std::fs::read_to_string(&path).expect("source");
+    assert!(
+        source.contains(anchor),
+        "{lang}: the template changed; anchor {anchor:?} is gone"
+    );
+    std::fs::write(&path, source.replacen(anchor, &format!("{anchor}{insert}"), 1)).expect("edit");
+    build(dir).await;
+    let router = TestRouter::start(&router_config(dir, "filter")).await;
+    let answer = post_json(router.addr, "/filtered", r#"{"id": "boom", "device": "d"}"#).await;
+    assert_eq!(answer.status, 500, "{lang}: {}", answer.text());
+    // The shared data dir's quarantine: the one entry of this failure is the newest.
+    let entries = switchyard::quarantine::Quarantine::new(&shared_data(dir))
+        .list()
+        .expect("entries");
+    let entry = entries
+        .iter()
+        .find(|e| e.path == "/filtered")
+        .expect("the failed request was quarantined");
+    assert_eq!(entry.status, 500, "{lang}");
+    assert!(entry.reason.contains(message), "{lang}: {}", entry.reason);
+    router.stop().await;
+}
+
+async fn every_kind(lang: &str) -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().expect("tmp");
+    let mut filter = PathBuf::new();
+    for kind in KINDS {
+        let dir = scaffold(root.path(), lang, kind).await;
+        let expected = golden(&dir).await;
+        match kind {
+            "normalizer" => assert_eq!(
+                expected["events"][0]["subject"]["person_id"], "p-17",
+                "{lang}: {expected}"
+            ),
+            "filter" => assert_eq!(expected["verdict"], "keep", "{lang}: {expected}"),
+            "transform" => assert_eq!(
+                expected["events"][0]["source"]["site"], "north-gate",
+                "{lang}: {expected}"
+            ),
+            // The sample's person is in the template's `allow`.
+            _ => assert_eq!(expected["ruling"]["decision"], "granted", "{lang}: {expected}"),
+        }
+        serve(&dir, kind, lang).await;
+        typo_fails_check(&dir, kind, lang).await;
+        if kind == "filter" {
+            filter = dir;
+        }
+    }
+    (root, filter)
+}
+
+#[tokio::test]
+async fn rust_kit_scaffolds_build_test_load_and_report_panics() {
+    let (_root, filter) = every_kind("rust").await;
+    failure_reaches_quarantine(
+        &filter,
+        "rust",
+        (
+            "src/lib.rs",
+            "fn filter(event: Event) -> Result<Verdict, PluginError> {\n",
+            "        let none: Option<u8> = None;\n        none.expect(\"boom from rust\");\n",
+        ),
+        "panicked at src/lib.rs",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn python_kit_scaffolds_build_test_load_and_report_exceptions() {
+    let (_root, filter) = every_kind("python").await;
+    failure_reaches_quarantine(
+        &filter,
+        "python",
+        (
+            "app.py",
+            "    def filter(self, event: types.Event) -> types.Verdict:\n",
+            "        raise RuntimeError(\"boom from python\")\n",
+        ),
+        "RuntimeError: boom from python",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn javascript_kit_scaffolds_build_test_load_and_report_exceptions() {
+    let (_root, filter) = every_kind("js").await;
+    failure_reaches_quarantine(
+        &filter,
+        "js",
+        (
+            "app.js",
+            "  filter: guard((event) => {\n",
+            "    throw new Error('boom from js');\n",
+        ),
+        "Error: boom from js",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn c_kit_scaffolds_build_test_load_and_report_aborts() {
+    let (_root, filter) = every_kind("c").await;
+    failure_reaches_quarantine(
+        &filter,
+        "c",
+        (
+            "app.c",
+            "  bool ok = rule(&min_score, err);\n",
+            "  fprintf(stderr, \"boom from c\\n\");\n  abort();\n",
+        ),
+        "boom from c",
+    )
+    .await;
+}
