@@ -323,6 +323,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn watch_rebuilds_when_a_source_is_newer_than_the_component() {
+        let root = tempfile::tempdir().expect("tmp");
+        let dir = root.path().join("p");
+        router_plugin_kit::scaffold::new_project(&dir, "p", Kind::Filter, Lang::Python).expect("new");
+        let project = Project::find(&dir).expect("project");
+        assert!(sources_changed(&project), "never built");
+        let sources = source_files(&project);
+        assert!(sources.contains(&dir.join("app.py")) && sources.contains(&dir.join("switchyard_kit.py")));
+        assert!(!sources.iter().any(|f| f.starts_with(dir.join("build"))), "{sources:?}");
+        std::fs::create_dir_all(dir.join("build")).expect("build dir");
+        std::fs::write(&project.output, b"component").expect("output");
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+        std::fs::File::options()
+            .write(true)
+            .open(&project.output)
+            .and_then(|f| f.set_modified(later))
+            .expect("mtime");
+        assert!(!sources_changed(&project), "built after every source");
+        std::fs::File::options()
+            .write(true)
+            .open(dir.join("app.py"))
+            .and_then(|f| f.set_modified(later + std::time::Duration::from_secs(1)))
+            .expect("mtime");
+        assert!(sources_changed(&project), "an edited source");
+    }
+
+    #[test]
     fn differences_name_the_path() {
         let a = serde_json::json!({"verdict": "keep", "events": [{"x": 1}]});
         let b = serde_json::json!({"verdict": "drop", "events": [{"x": 2}]});

@@ -93,7 +93,7 @@ pub fn new_project(dir: &Path, name: &str, kind: Kind, lang: Lang) -> anyhow::Re
             .replace("{{crate}}", &name.replace('-', "_"))
             .replace("{{kind}}", kind.as_str())
             .replace("{{wit_version}}", wit::VERSION)
-            .replace("{{sdk_version}}", wit::VERSION)
+            .replace("{{sdk_version}}", env!("CARGO_PKG_VERSION"))
             .replace(
                 "{{output}}",
                 &dir.join("build").join(format!("{name}.wasm")).display().to_string(),
@@ -235,4 +235,83 @@ fn readme(kind: Kind, lang: Lang) -> String {
          The author guide is docs/plugins/ in the switchyard repository.\n",
         kind = kind.as_str()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vendored_sdk_is_the_whole_sdk_as_it_is() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk/src");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .expect("sdk/src")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = SDK_SOURCES
+            .iter()
+            .map(|(f, _)| f.to_string())
+            .filter(|f| f != "Cargo.toml")
+            .collect();
+        embedded.sort();
+        assert_eq!(embedded, on_disk, "add new SDK files to SDK_SOURCES");
+        for (file, text) in SDK_SOURCES.iter().filter(|(f, _)| *f != "Cargo.toml") {
+            assert_eq!(
+                *text,
+                std::fs::read_to_string(format!("{dir}/{file}")).expect("read"),
+                "{file}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_language_and_kind_gets_a_complete_project() {
+        let root = tempfile::tempdir().expect("tmp");
+        for lang in Lang::ALL {
+            for kind in Kind::ALL {
+                let dir = root.path().join(format!("{}-{}", lang.as_str(), kind.as_str()));
+                let files = new_project(&dir, "my-plugin", kind, lang).expect("new project");
+                for common in [
+                    manifest::FILE,
+                    "settings.toml",
+                    "samples/input.json",
+                    "router-snippet.toml",
+                    "README.md",
+                ] {
+                    assert!(files.contains(&PathBuf::from(common)), "{lang:?} {kind:?}: {common}");
+                }
+                let project = manifest::Project::find(&dir).expect("manifest");
+                assert_eq!((project.kind, project.lang), (kind, lang));
+                let snippet = std::fs::read_to_string(dir.join("router-snippet.toml")).expect("snippet");
+                assert!(snippet.contains(&format!("kind = \"{}\"", kind.as_str())), "{snippet}");
+                assert!(
+                    snippet.contains(&dir.join("build/my-plugin.wasm").display().to_string()),
+                    "{snippet}"
+                );
+                for file in &files {
+                    let text = std::fs::read_to_string(dir.join(file)).expect("written");
+                    for placeholder in [
+                        "{{name}}",
+                        "{{crate}}",
+                        "{{kind}}",
+                        "{{wit_version}}",
+                        "{{sdk_version}}",
+                        "{{output}}",
+                        "{{dir}}",
+                    ] {
+                        assert!(
+                            !text.contains(placeholder),
+                            "{lang:?} {kind:?}: {} keeps {placeholder}",
+                            file.display()
+                        );
+                    }
+                }
+            }
+        }
+        let err =
+            new_project(&root.path().join("rust-filter"), "again", Kind::Filter, Lang::Rust).expect_err("not empty");
+        assert!(err.to_string().contains("not empty"), "{err}");
+        assert!(check_name("Bad Name").is_err());
+    }
 }

@@ -35,7 +35,7 @@ pub fn typescript(kind: Kind) -> anyhow::Result<String> {
                 let _ = writeln!(out, "export interface {pascal} {{");
                 for f in &r.fields {
                     write_docs(&mut out, f.docs.contents.as_deref(), "  ");
-                    let optional = matches!(option_inner(&resolve, &f.ty), Some(_));
+                    let optional = option_inner(&resolve, &f.ty).is_some();
                     let _ = writeln!(
                         out,
                         "  {}{}: {};",
