@@ -120,6 +120,12 @@ fn resolve(args: &TestArgs) -> anyhow::Result<Resolved> {
             case
         }
         (None, None, Some(p)) => {
+            anyhow::ensure!(
+                p.output.exists() || args.watch,
+                "{} is not built yet: run `switchyard plugin build` in {} first (or `plugin test --watch`, which builds)",
+                p.output.display(),
+                p.dir.display()
+            );
             let mut case = args
                 .base
                 .clone()
@@ -321,6 +327,19 @@ fn sources_changed(project: &Project) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn testing_an_unbuilt_project_says_how_to_build_it() {
+        let root = tempfile::tempdir().expect("tmp");
+        let dir = root.path().join("p");
+        router_plugin_kit::scaffold::new_project(&dir, "p", Kind::Filter, Lang::Rust).expect("new");
+        let args = TestArgs {
+            project: Some(dir.clone()),
+            ..Default::default()
+        };
+        let err = resolve(&args).err().expect("not built");
+        assert!(err.to_string().contains("run `switchyard plugin build`"), "{err}");
+    }
 
     #[test]
     fn watch_rebuilds_when_a_source_is_newer_than_the_component() {
