@@ -9,9 +9,8 @@
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-const TARGET: &str = "wasm32-unknown-unknown";
+use router_plugin_kit::toolchain::RUST_TARGET as TARGET;
 const PROFILE: &str = "plugin";
 const USAGE: &str = "usage: cargo xtask plugins [--out DIR] [--only NAME]... (NAME: a folder of plugins/)";
 
@@ -116,32 +115,8 @@ fn build_one(
     target_dir: &Path,
     package: &str,
 ) -> Result<()> {
-    let mut cmd = Command::new(&tc.cargo);
-    cmd.current_dir(root)
-        .args([
-            "rustc",
-            "--locked",
-            "--lib",
-            "--crate-type",
-            "cdylib",
-            "--profile",
-            PROFILE,
-            "--target",
-            TARGET,
-        ])
-        .args(["--package", package])
-        .env("RUSTC", &tc.rustc)
-        .env("CARGO_TARGET_DIR", target_dir)
-        // Settings of the outer (host) cargo must not leak into the guest build.
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTC_WRAPPER")
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .env_remove("CARGO_BUILD_TARGET");
-    if tc.build_std {
-        // Debian's rustc-web ships std as source only: build it (nightly flag, hence bootstrap).
-        cmd.arg("-Zbuild-std=std,panic_abort").env("RUSTC_BOOTSTRAP", "1");
-    }
+    let mut cmd = tc.cdylib(root, target_dir);
+    cmd.args(["--locked", "--profile", PROFILE, "--package", package]);
     let status = cmd.status().with_context(|| format!("running {}", tc.cargo))?;
     if !status.success() {
         bail!("building plugin {package} for {TARGET} failed");

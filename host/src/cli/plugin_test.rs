@@ -84,16 +84,7 @@ impl TestCase {
             id: id.to_string(),
             input: input.to_path_buf(),
             settings: p.settings.clone(),
-            secrets: p
-                .secrets
-                .iter()
-                .map(|(name, secret)| {
-                    (
-                        name.clone(),
-                        crate::pipeline::read_secret(secret).map(String::into_bytes),
-                    )
-                })
-                .collect(),
+            secrets: crate::pipeline::plugin_secrets(p),
             source_id: spec
                 .sources
                 .iter()

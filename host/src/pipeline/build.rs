@@ -96,7 +96,7 @@ fn plugin_roster(
 }
 
 /// A plugin's secrets, read now; a missing one is logged and left for the plugin to report.
-fn plugin_secrets(plugin: &crate::config::PluginSpec) -> crate::plugin::Secrets {
+pub(crate) fn plugin_secrets(plugin: &crate::config::PluginSpec) -> crate::plugin::Secrets {
     plugin
         .secrets
         .iter()
@@ -180,18 +180,23 @@ pub(crate) async fn load_plugins(spec: &RouterSpec, runtime: &Runtime) -> (HashM
     (plugins, errors)
 }
 
+/// `--> router.toml:N`: where plugin `p` is configured (the line of its `path`).
+fn configured_at(config: &std::path::Path, p: &crate::config::PluginSpec) -> String {
+    format!("  --> {}:{}", config.display(), p.path_line)
+}
+
 /// A load error with where the plugin is configured and, for a missing file, how to make it.
 fn explain_load(config: &std::path::Path, p: &crate::config::PluginSpec, e: crate::plugin::Error) -> String {
-    let at = format!("{}:{}", config.display(), p.path_line);
+    let at = configured_at(config, p);
     if !p.path.exists() {
         return format!(
-            "{e}\n  --> {at} (`path` of plugin `{}`)\n  = help: build it first: `cargo xtask plugins` builds this \
+            "{e}\n{at} (`path` of plugin `{}`)\n  = help: build it first: `cargo xtask plugins` builds this \
              repository's plugins into target/plugins/, `switchyard plugin build` builds a plugin project made by \
              `switchyard plugin new`",
             p.id
         );
     }
-    format!("{e}\n  --> {at}")
+    format!("{e}\n{at}")
 }
 
 /// Proves a loaded plugin before it serves: one instance (its imports link and its exports
@@ -202,15 +207,13 @@ async fn prove_plugin(
     p: &crate::config::PluginSpec,
     plugin: &Arc<Plugin>,
 ) -> Result<(), String> {
+    let at = configured_at(config, p);
     match plugin.probe().await {
         Ok(_) => Ok(()),
-        Err(e @ crate::plugin::Error::BadSettings { .. }) => Err(format!(
-            "{e}\n  --> {}:{} (the `settings` of `[plugins.{}]`)",
-            config.display(),
-            p.path_line,
-            p.id
-        )),
-        Err(e) => Err(format!("{e}\n  --> {}:{}", config.display(), p.path_line)),
+        Err(e @ crate::plugin::Error::BadSettings { .. }) => {
+            Err(format!("{e}\n{at} (the `settings` of `[plugins.{}]`)", p.id))
+        }
+        Err(e) => Err(format!("{e}\n{at}")),
     }
 }
 

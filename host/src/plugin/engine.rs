@@ -138,7 +138,7 @@ impl Runtime {
         let foreign: Vec<&str> = versions
             .iter()
             .map(String::as_str)
-            .filter(|v| !v.starts_with("0.1."))
+            .filter(|v| !router_plugin_kit::wit::is_supported(v))
             .collect();
         if !foreign.is_empty() {
             return Err(load_err(format!(
@@ -170,7 +170,7 @@ impl Runtime {
     fn compile(&self, bytes: &[u8], digest: [u8; 32]) -> Result<Component, String> {
         let slot = self.cache().entry(digest).or_default().clone();
         let compiled = slot.get_or_init(|| {
-            if is_core_module(bytes) {
+            if router_plugin_kit::componentize::is_core_module(bytes) {
                 return Err(
                     "this is a core wasm module, not a component; build it with `cargo xtask plugins` \
                             (or `wasm-tools component new`) to make a component"
@@ -240,12 +240,6 @@ impl Runtime {
         // A panic while holding this lock cannot leave the map inconsistent (inserts are atomic).
         self.inner.cache.lock().unwrap_or_else(|poison| poison.into_inner())
     }
-}
-
-/// A core module has preamble `\0asm` + version 1; a component shares the magic but has
-/// version `0d 00` and layer `01 00`.
-fn is_core_module(bytes: &[u8]) -> bool {
-    bytes.len() >= 8 && &bytes[..4] == b"\0asm" && bytes[4..8] == [1, 0, 0, 0]
 }
 
 fn config(pooling: bool) -> Config {

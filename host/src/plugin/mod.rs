@@ -38,22 +38,15 @@ pub use types::{
 };
 
 /// The plugin ABI versions this host binds, for messages about a guest built for another.
-pub const SUPPORTED_ABI: &str = "router:plugin@0.1.x: 0.1.0, 0.1.1, 0.1.2";
+pub const SUPPORTED_ABI: &str = router_plugin_kit::wit::SUPPORTED;
 
 /// The `router:plugin` versions a component names in its imports and exports (`0.2.0`…).
 pub(crate) fn abi_versions(component: &wasmtime::component::Component, engine: &wasmtime::Engine) -> Vec<String> {
     let ty = component.component_type();
-    let names = ty
+    let names: Vec<String> = ty
         .imports(engine)
         .map(|(name, _)| name.to_string())
-        .chain(ty.exports(engine).map(|(name, _)| name.to_string()));
-    let mut versions: Vec<String> = names
-        .filter_map(|name| {
-            let rest = name.strip_prefix("router:plugin/")?;
-            Some(rest.split_once('@')?.1.to_string())
-        })
+        .chain(ty.exports(engine).map(|(name, _)| name.to_string()))
         .collect();
-    versions.sort();
-    versions.dedup();
-    versions
+    router_plugin_kit::wit::versions(names.iter().map(String::as_str))
 }

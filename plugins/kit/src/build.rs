@@ -6,9 +6,6 @@ use crate::{Lang, componentize, toolchain};
 use anyhow::{Context, bail};
 use std::process::Command;
 
-/// The Rust guest target: no WASI, so a Rust plugin imports nothing but `router:plugin`.
-const RUST_TARGET: &str = "wasm32-unknown-unknown";
-
 /// How to build.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -36,33 +33,11 @@ fn rust(project: &Project, options: &Options) -> anyhow::Result<Vec<u8>> {
         .clone()
         .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(Into::into))
         .unwrap_or_else(|| project.dir.join("target"));
-    let mut cmd = Command::new(&tc.cargo);
-    cmd.current_dir(&project.dir)
-        .args([
-            "rustc",
-            "--lib",
-            "--crate-type",
-            "cdylib",
-            "--release",
-            "--target",
-            RUST_TARGET,
-        ])
-        .env("RUSTC", &tc.rustc)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        // An outer cargo's settings (a `cargo run` of switchyard) must not reach the guest.
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTC_WRAPPER")
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("CARGO_MANIFEST_DIR");
-    if tc.build_std {
-        // Debian's rustc-web ships std as source: build it (a nightly flag, hence bootstrap).
-        cmd.arg("-Zbuild-std=std,panic_abort").env("RUSTC_BOOTSTRAP", "1");
-    }
+    let mut cmd = tc.cdylib(&project.dir, &target_dir);
+    cmd.arg("--release");
     toolchain::run(&mut cmd).context("cargo could not build the plugin (its messages are above)")?;
     let core = target_dir
-        .join(RUST_TARGET)
+        .join(toolchain::RUST_TARGET)
         .join("release")
         .join(format!("{}.wasm", project.name.replace('-', "_")));
     let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;

@@ -16,7 +16,8 @@ pub fn componentize(module: &[u8], adapter: Option<&[u8]>) -> anyhow::Result<Vec
     encoder.encode().context("turning the core module into a component")
 }
 
-/// Whether `bytes` is a core module (not yet a component).
+/// Whether `bytes` is a core module (not yet a component): preamble `\0asm` + version 1; a
+/// component shares the magic but has version `0d 00` and layer `01 00`.
 pub fn is_core_module(bytes: &[u8]) -> bool {
     bytes.len() >= 8 && &bytes[..4] == b"\0asm" && bytes[4..8] == [1, 0, 0, 0]
 }

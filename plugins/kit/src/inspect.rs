@@ -69,23 +69,12 @@ pub fn inspect(bytes: &[u8]) -> anyhow::Result<Report> {
     let exports = list(&world.exports);
     let imports = list(&world.imports);
     let exported = |interface: &str| {
-        exports.iter().any(|(name, _)| {
-            name.strip_prefix("router:plugin/")
-                .is_some_and(|n| n.split('@').next() == Some(interface))
-        })
+        exports
+            .iter()
+            .any(|(name, _)| crate::wit::split_name(name).is_some_and(|(i, _)| i == interface))
     };
     let kind = Kind::ALL.into_iter().find(|k| exported(k.interface()));
-    let mut abi: Vec<String> = exports
-        .iter()
-        .chain(imports.iter())
-        .filter_map(|(name, _)| {
-            name.strip_prefix("router:plugin/")?
-                .split_once('@')
-                .map(|(_, v)| v.to_string())
-        })
-        .collect();
-    abi.sort();
-    abi.dedup();
+    let abi = crate::wit::versions(exports.iter().chain(imports.iter()).map(|(name, _)| name.as_str()));
     Ok(Report {
         bytes: bytes.len(),
         kind,
@@ -116,7 +105,7 @@ impl fmt::Display for Report {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let supported = self.abi.iter().all(|v| v.starts_with("0.1."));
+        let supported = self.abi.iter().all(|v| crate::wit::is_supported(v));
         writeln!(
             f,
             "abi:       {abi}{}",

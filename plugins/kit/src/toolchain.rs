@@ -29,6 +29,36 @@ pub struct RustGuest {
     pub build_std: bool,
 }
 
+/// The Rust guest target: no WASI, so a Rust plugin imports nothing but `router:plugin`.
+pub const RUST_TARGET: &str = "wasm32-unknown-unknown";
+
+impl RustGuest {
+    /// `cargo rustc --lib --crate-type cdylib --target wasm32-unknown-unknown` run in `dir`
+    /// into `target_dir`, with this toolchain's rustc (and std built from source where it
+    /// must be); the caller adds the profile and package. A plugin crate stays an rlib
+    /// natively, because component export names are not valid native linker symbols.
+    pub fn cdylib(&self, dir: &Path, target_dir: &Path) -> Command {
+        let mut cmd = Command::new(&self.cargo);
+        cmd.current_dir(dir)
+            .args(["rustc", "--lib", "--crate-type", "cdylib", "--target", RUST_TARGET])
+            .env("RUSTC", &self.rustc)
+            .env("CARGO_TARGET_DIR", target_dir)
+            // An outer cargo's settings (`cargo xtask`, a `cargo run` of switchyard) must not
+            // reach the guest build.
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("RUSTC_WRAPPER")
+            .env_remove("RUSTC_WORKSPACE_WRAPPER")
+            .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("CARGO_MANIFEST_DIR");
+        if self.build_std {
+            // Debian's rustc-web ships std as source: build it (a nightly flag, hence bootstrap).
+            cmd.arg("-Zbuild-std=std,panic_abort").env("RUSTC_BOOTSTRAP", "1");
+        }
+        cmd
+    }
+}
+
 /// Finds or installs the Rust guest toolchain (messages go to stderr).
 pub fn rust_guest() -> anyhow::Result<RustGuest> {
     let script = std::env::temp_dir().join(format!("switchyard-guest-toolchain-{}.sh", std::process::id()));

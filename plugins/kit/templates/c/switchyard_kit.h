@@ -72,28 +72,41 @@ static inline char *sy_settings(void) {
   return text;
 }
 
-/* The value text of top-level member `key` in a flat JSON object, or NULL. Good for the
- * settings the router hands over (a TOML table turned into JSON); not a general JSON parser. */
-static inline const char *sy_member(const char *json, const char *key) {
-  size_t n = strlen(key);
-  int depth = 0;
-  for (const char *p = json; *p; p++) {
-    if (*p == '{' || *p == '[') depth++;
-    else if (*p == '}' || *p == ']') depth--;
+/* Steps `*cursor` to the next top-level member of the settings object (`*depth` starts at
+ * 0): its key (`*key`, `*len`, without the quotes) and the text of its value (`*value`).
+ * False at the end. Good for the settings the router hands over (a TOML table turned into
+ * JSON); not a general JSON parser. */
+static inline bool sy_next_member(const char **cursor, int *depth, const char **key, size_t *len,
+                                  const char **value) {
+  for (const char *p = *cursor; *p; p++) {
+    if (*p == '{' || *p == '[') (*depth)++;
+    else if (*p == '}' || *p == ']') (*depth)--;
     else if (*p == '"') {
       const char *start = ++p;
       while (*p && *p != '"') p += (*p == '\\' && p[1]) ? 2 : 1;
-      if (!*p) return NULL;
-      if (depth == 1 && (size_t)(p - start) == n && memcmp(start, key, n) == 0) {
-        const char *q = p + 1;
+      if (!*p) return false;
+      const char *q = p + 1;
+      while (*q == ' ') q++;
+      if (*depth == 1 && *q == ':') {
+        q++;
         while (*q == ' ') q++;
-        if (*q == ':') {
-          q++;
-          while (*q == ' ') q++;
-          return q;
-        }
+        *key = start;
+        *len = (size_t)(p - start);
+        *value = *cursor = q;
+        return true;
       }
     }
+  }
+  return false;
+}
+
+/* The value text of top-level member `key`, or NULL. */
+static inline const char *sy_member(const char *json, const char *key) {
+  size_t n = strlen(key), len;
+  int depth = 0;
+  const char *cursor = json, *name, *value;
+  while (sy_next_member(&cursor, &depth, &name, &len, &value)) {
+    if (len == n && memcmp(name, key, n) == 0) return value;
   }
   return NULL;
 }
@@ -145,27 +158,17 @@ static inline bool sy_setting_list_has(const char *json, const char *key, const 
 /* NULL when every top-level key of the settings is in `allowed` (NULL-terminated); else the
  * first unknown key (free it). */
 static inline char *sy_settings_only(const char *json, const char *const *allowed) {
+  size_t n;
   int depth = 0;
-  for (const char *p = json; *p; p++) {
-    if (*p == '{' || *p == '[') depth++;
-    else if (*p == '}' || *p == ']') depth--;
-    else if (*p == '"') {
-      const char *start = ++p;
-      while (*p && *p != '"') p += (*p == '\\' && p[1]) ? 2 : 1;
-      if (!*p) return NULL;
-      const char *q = p + 1;
-      while (*q == ' ') q++;
-      if (depth == 1 && *q == ':') {
-        size_t n = (size_t)(p - start);
-        bool known = false;
-        for (const char *const *a = allowed; *a; a++) known |= strlen(*a) == n && memcmp(*a, start, n) == 0;
-        if (!known) {
-          char *key = malloc(n + 1);
-          memcpy(key, start, n);
-          key[n] = '\0';
-          return key;
-        }
-      }
+  const char *cursor = json, *name, *value;
+  while (sy_next_member(&cursor, &depth, &name, &n, &value)) {
+    bool known = false;
+    for (const char *const *a = allowed; *a; a++) known |= strlen(*a) == n && memcmp(*a, name, n) == 0;
+    if (!known) {
+      char *key = malloc(n + 1);
+      memcpy(key, name, n);
+      key[n] = '\0';
+      return key;
     }
   }
   return NULL;
