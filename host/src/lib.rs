@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod blobs;
 pub mod capture;
 pub mod cli;
@@ -111,17 +112,24 @@ pub async fn run_with(
         None
     };
     hangups(reloads, shutdown.clone());
-    if let Some(name) = &shared.pipeline().spec().admin.token_env
-        && std::env::var(name).map_or(true, |t| t.is_empty())
-    {
+    let console = admin::bind(&shared.pipeline().spec().admin).await?;
+    let console_addr = console.as_ref().and_then(|l| l.local_addr().ok());
+    if let Some(listener) = console {
+        if let Some(a) = console_addr {
+            let _ = shared.console().address.set(a);
+        }
+        tokio::spawn(admin::serve(listener, shared.clone(), shutdown.clone()));
+    }
+    tokio::spawn(admin::sampler(shared.clone(), shutdown.clone()));
+    if shared.pipeline().spec().admin.expects_token() && shared.pipeline().spec().admin.token().is_none() {
         tracing::warn!(
-            token_env = %name,
-            "The admin token variable is not set: only loopback peers and `[admin] allow` reach /metrics and /admin."
+            "The admin token (`admin.token_env` / `admin.token_file`) is not set or empty: only loopback peers and `[admin] allow` reach the console, /metrics and /admin."
         );
     }
     // Logged once everything that reacts to changes is in place.
     tracing::info!(
         %addr,
+        console = %console_addr.map_or_else(|| "off".to_string(), |a| format!("http://{a}/ui")),
         sources = ?sources,
         max_connections = shared.max_connections(),
         "Router listening."

@@ -53,6 +53,25 @@ impl Histogram {
         self.sum += seconds;
     }
 
+    /// The bucket bound under which a share `q` (0–1) of the observations fell (the upper
+    /// bound of the bucket holding the quantile; +Inf's is reported as the last bound), or
+    /// `None` before any observation.
+    pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
+        let total: u64 = self.counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = (q * total as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, n) in self.counts.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return Some(self.bounds[i.min(self.bounds.len() - 1)]);
+            }
+        }
+        self.bounds.last().copied()
+    }
+
     /// Appends `<name>_bucket`, `_sum` and `_count` lines with `labels` (`key="value",…`).
     pub(crate) fn render(&self, out: &mut String, name: &str, labels: &str) {
         let mut cumulative = 0;

@@ -383,6 +383,44 @@ impl Quarantine {
         Ok(entries)
     }
 
+    /// The newest `limit` pending entries (`source`'s only if given), newest first. Entry
+    /// names are ULIDs, so the names alone order them and only those shown are read.
+    pub fn newest(&self, source: Option<&str>, limit: usize) -> anyhow::Result<Vec<Entry>> {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return Ok(Vec::new());
+        };
+        let mut paths: Vec<PathBuf> = dir
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        paths.sort();
+        let mut entries = Vec::new();
+        for p in paths.iter().rev() {
+            if entries.len() == limit {
+                break;
+            }
+            // An entry replayed or deleted meanwhile is skipped.
+            let Ok(bytes) = std::fs::read(p) else { continue };
+            let entry: Entry = serde_json::from_slice(&bytes)?;
+            if source.is_none_or(|s| entry.source_id.as_deref() == Some(s)) {
+                entries.push(entry);
+            }
+        }
+        Ok(entries)
+    }
+
+    /// One pending entry by delivery id.
+    pub fn get(&self, delivery_id: &str) -> anyhow::Result<Option<Entry>> {
+        if delivery_id.is_empty() || !delivery_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(None);
+        }
+        match std::fs::read(self.dir.join(format!("{delivery_id}.json"))) {
+            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Pending entries and their bytes.
     pub fn usage(&self) -> (u64, u64) {
         let ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());

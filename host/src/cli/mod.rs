@@ -22,6 +22,7 @@ pub use plugin_kit::{TestArgs, plugin_build, plugin_inspect, plugin_new, plugin_
 pub use plugin_test::{SiteOptions, TestCase, parse_settings, plugin_test, plugin_test_with, run_case};
 pub use progress::Progress;
 pub use replay::{ReplaySummary, replay};
+pub(crate) use replay::request_of;
 pub use terminal::terminal_subscribe;
 
 /// switchyard — a WebAssembly-pluggable event router.

@@ -74,7 +74,8 @@ pub async fn replay(
     Ok(summary)
 }
 
-fn request_of(entry: &Entry) -> anyhow::Result<Request> {
+/// The request a quarantine entry kept, as it arrived (same delivery id).
+pub(crate) fn request_of(entry: &Entry) -> anyhow::Result<Request> {
     Ok(Request {
         method: entry.method.clone(),
         path: entry.path.clone(),

@@ -136,7 +136,36 @@ pub(super) fn admin(cx: &mut Ctx<'_>, raw: Option<&Spanned<RawAdmin>>) -> AdminS
             Some(name.to_string())
         }
     });
-    AdminSpec { allow, token_env }
+    let token_file = raw.token_file.as_ref().and_then(|t| {
+        let path = t.get_ref().trim();
+        if path.is_empty() {
+            cx.err("`admin.token_file` must name a file holding the token", t.span());
+            None
+        } else {
+            Some(cx.resolve(path))
+        }
+    });
+    let (listen, listen_chosen) = match &raw.listen {
+        None => (AdminSpec::default().listen, false),
+        Some(l) if l.get_ref() == "off" => (None, true),
+        Some(l) => match l.get_ref().parse() {
+            Ok(addr) => (Some(addr), true),
+            Err(e) => {
+                cx.err(
+                    format!("`admin.listen` must be an address like \"127.0.0.1:8081\" or \"off\": {e}"),
+                    l.span(),
+                );
+                (None, true)
+            }
+        },
+    };
+    AdminSpec {
+        allow,
+        token_env,
+        token_file,
+        listen,
+        listen_chosen,
+    }
 }
 
 /// Compiles a source's `rate_limit`.

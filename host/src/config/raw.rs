@@ -135,6 +135,8 @@ pub(crate) struct RawAdmin {
     #[serde(default)]
     pub(crate) allow: Vec<Spanned<String>>,
     pub(crate) token_env: Option<Spanned<String>>,
+    pub(crate) token_file: Option<Spanned<String>>,
+    pub(crate) listen: Option<Spanned<String>>,
 }
 
 /// A source's `rate_limit = { per_second = 50, burst = 100 }`.

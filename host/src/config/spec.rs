@@ -72,14 +72,61 @@ pub struct EdgeLimits {
     pub max_reply_bytes: usize,
 }
 
-/// `[admin]`: besides loopback clients, who may use `/metrics` and `/admin/*`.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// `[admin]`: besides loopback clients, who may use `/metrics` and `/admin/*`, and where the
+/// console listens.
+#[derive(Debug, Clone, PartialEq)]
 pub struct AdminSpec {
     /// Peer addresses or networks allowed without a token.
     pub allow: Vec<Cidr>,
     /// The environment variable holding a bearer token that admits any peer.
     pub token_env: Option<String>,
+    /// A file holding that token (first line), for secrets mounted as files.
+    pub token_file: Option<std::path::PathBuf>,
+    /// Where the operator console and the admin API listen (`admin.listen`); `None` when
+    /// `"off"`.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Whether `listen` was written in router.toml (a default address that is taken is a
+    /// warning; a chosen one that is taken stops the start).
+    pub listen_chosen: bool,
 }
+
+impl AdminSpec {
+    /// The admin token: from `token_env`, else `token_file`; `None` when neither is set or
+    /// the value is empty.
+    pub fn token(&self) -> Option<String> {
+        let from_env = self.token_env.as_deref().and_then(|n| std::env::var(n).ok());
+        let from_file = || {
+            self.token_file
+                .as_deref()
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .and_then(|t| t.lines().next().map(str::to_string))
+        };
+        from_env
+            .or_else(from_file)
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// Whether a token is configured (set or not).
+    pub fn expects_token(&self) -> bool {
+        self.token_env.is_some() || self.token_file.is_some()
+    }
+}
+
+impl Default for AdminSpec {
+    fn default() -> AdminSpec {
+        AdminSpec {
+            allow: Vec::new(),
+            token_env: None,
+            token_file: None,
+            listen: Some(DEFAULT_ADMIN_LISTEN.parse().expect("valid default")),
+            listen_chosen: false,
+        }
+    }
+}
+
+/// Where the console listens unless `admin.listen` says otherwise: loopback only.
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:8081";
 
 /// An address or network (`10.0.0.0/8`, `2001:db8::/32`, `192.168.1.5`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -40,7 +40,7 @@ pub(crate) async fn handle(
     let path = req.uri().path().to_string();
     match path.as_str() {
         "/healthz" => return json(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
-        "/metrics" | "/admin/status" | "/admin/reload" => return super::admin::handle(&shared, req, remote).await,
+        "/metrics" | "/admin/status" | "/admin/reload" => return crate::admin::legacy(&shared, req, remote).await,
         _ => {}
     }
     // On a task of its own: a sender that hangs up mid-request drops this future, and the
@@ -52,7 +52,7 @@ pub(crate) async fn handle(
             .map(|s| s.spec.id.clone())
             .unwrap_or_else(|| "-".to_string());
         let response = ingest(shared.clone(), req, remote, path).await;
-        shared.metrics.request(&source, response.status().as_u16());
+        shared.answered(&source, response.status().as_u16());
         response
     });
     match task.await {
@@ -279,9 +279,7 @@ async fn conclude(
     let remote = request.remote_addr.as_deref().unwrap_or("-");
     match result {
         Ok(processed) => {
-            shared
-                .metrics
-                .events(processed.emitted - processed.duplicates, processed.duplicates);
+            shared.observed(pipeline, request, &processed);
             tracing::info!(
                 source = %source.spec.id,
                 delivery_id = %delivery_id,
@@ -335,6 +333,7 @@ async fn fail(
     if let ProcessError::Plugin(error) = &e {
         shared.plugin_failed(pipeline, error);
     }
+    shared.failed(&e);
     let error = Error::Process(e);
     if error.status().is_server_error() {
         tracing::error!(source = %source.spec.id, delivery_id = %request.delivery_id, error = %error, "Request failed; kept in quarantine.");

@@ -3,21 +3,22 @@
 //! answered with a status and a message naming the problem, and the raw request is kept in
 //! the quarantine. This module must not know what the plugins do.
 
-mod admin;
 mod auth;
 mod body;
 mod budget;
 mod connections;
 mod handler;
-mod limiter;
+pub(crate) mod limiter;
 mod response;
 mod server;
 mod shared;
 mod websocket;
 
 pub use auth::check as check_auth;
+pub(crate) use auth::constant_time_eq;
 pub use body::{BODY_RATE_GRACE, BodyError, DecodeError, Pace, decode, read_capped, read_paced};
 pub use response::Error;
+pub(crate) use response::json;
 pub use server::serve;
 pub use shared::Shared;
 pub use websocket::follow;

@@ -35,6 +35,8 @@ pub struct Shared {
     pub(crate) background: tokio_util::task::TaskTracker,
     /// The door-decision audit log.
     audit: crate::decision::AuditLog,
+    /// What the operator console shows.
+    console: Arc<crate::admin::Console>,
 }
 
 impl Shared {
@@ -53,7 +55,9 @@ impl Shared {
             crate::decision::AUDIT_FILE_BYTES,
             metrics.audit_dropped.clone(),
         );
+        let config_text = std::fs::read_to_string(&pipeline.spec().config_path).unwrap_or_default();
         Shared {
+            console: Arc::new(crate::admin::Console::new(config_text)),
             background: tokio_util::task::TaskTracker::new(),
             audit,
             delivery,
@@ -97,6 +101,48 @@ impl Shared {
         &self.metrics
     }
 
+    /// The operator console's state.
+    pub fn console(&self) -> &Arc<crate::admin::Console> {
+        &self.console
+    }
+
+    /// Accounts for a processed request: event counters, the console's tail and flow.
+    pub(crate) fn observed(&self, pipeline: &Pipeline, request: &crate::plugin::Request, processed: &crate::pipeline::Processed) {
+        self.metrics
+            .events(processed.emitted - processed.duplicates, processed.duplicates);
+        let flow = &self.console.flow.counters;
+        for (route, hits) in pipeline.routes().iter().zip(&processed.route_hits) {
+            if *hits > 0 {
+                flow.add(&format!("route:{}", route.name), u64::from(*hits), 0);
+            }
+        }
+        for (sink, n) in &processed.sink_events {
+            flow.add(&format!("sink:{sink}"), u64::from(*n), 0);
+        }
+        self.console
+            .tail
+            .publish(&request.source_id, request, &processed.events, processed.timings.clone());
+    }
+
+    /// Accounts for a request that failed (the flow's failure counts).
+    pub(crate) fn failed(&self, error: &crate::pipeline::ProcessError) {
+        if let crate::pipeline::ProcessError::Sink { sink, .. } = error {
+            self.console.flow.counters.add(&format!("sink:{sink}"), 0, 1);
+        }
+    }
+
+    /// Counts an answered request of a source (`/metrics` and the console's flow).
+    pub(crate) fn answered(&self, source: &str, status: u16) {
+        self.metrics.request(source, status);
+        if source != "-" {
+            let failed = status >= 400;
+            self.console
+                .flow
+                .counters
+                .add(&format!("source:{source}"), u64::from(!failed), u64::from(failed));
+        }
+    }
+
     /// The reload status.
     pub fn status(&self) -> Status {
         self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -110,6 +156,11 @@ impl Shared {
     pub fn attach(&self, reloads: mpsc::Sender<ReloadRequest>, shutdown: Shutdown) {
         let _ = self.reloads.set(reloads);
         let _ = self.shutdown.set(shutdown);
+    }
+
+    /// The router's shutdown signal.
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.get().cloned().unwrap_or_default()
     }
 
     /// Starts following a websocket feed (for feeds a reload added).
@@ -150,6 +201,7 @@ impl Shared {
     pub(crate) fn plugin_failed(&self, pipeline: &Pipeline, error: &crate::plugin::Error) {
         use crate::plugin::Error as E;
         self.metrics.plugin_error(error.plugin(), error.kind());
+        self.console.plugin_failed(error.plugin(), error.kind(), error.to_string());
         if let E::Contract { plugin, .. } | E::Late { plugin, .. } = error
             && let Some(p) = pipeline.plugin(plugin)
         {
@@ -175,6 +227,7 @@ impl Shared {
         let r = &decided.record;
         self.metrics.decision(&r.source, r.outcome.as_str(), r.latency());
         self.audit.record(r);
+        self.console.decided(r);
         if let Some(fault) = &decided.fault {
             self.plugin_failed(pipeline, fault);
         }

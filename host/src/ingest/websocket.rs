@@ -136,14 +136,17 @@ async fn frame(id: &str, shared: &Shared, url: &str, body: bytes::Bytes) {
     }
     match pipeline.process(&source, &request, AuthKind::UrlToken).await {
         Ok(p) => {
-            shared.metrics.events(p.emitted - p.duplicates, p.duplicates);
+            shared.observed(&pipeline, &request, &p);
+            shared.answered(id, 200);
             tracing::info!(source = %id, delivery_id = %request.delivery_id, emitted = p.emitted, duplicates = p.duplicates, "Websocket frame processed.")
         }
         Err(e) => {
             if let crate::pipeline::ProcessError::Plugin(fault) = &e {
                 shared.plugin_failed(&pipeline, fault);
             }
+            shared.failed(&e);
             let error = Error::Process(e);
+            shared.answered(id, error.status().as_u16());
             tracing::warn!(source = %id, delivery_id = %request.delivery_id, error = %error, "Websocket frame failed; kept in quarantine.");
             keep(&pipeline, &request, &error, false).await;
         }

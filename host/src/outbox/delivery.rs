@@ -166,6 +166,25 @@ impl Delivery {
         }
     }
 
+    /// Every sink's (delivered, failed attempts) so far.
+    pub fn counters(&self) -> HashMap<String, (u64, u64)> {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.stats
+            .all()
+            .into_iter()
+            .map(|(id, c)| {
+                let failed = c.retried.load(Relaxed) + c.dead_lettered.load(Relaxed);
+                (id, (c.delivered.load(Relaxed), failed))
+            })
+            .collect()
+    }
+
+    /// Every sink's counters and the outbox's depths: what the console's Sinks view shows.
+    pub async fn sinks(&self) -> (std::collections::BTreeMap<String, Arc<super::stats::SinkCounters>>, std::collections::BTreeMap<String, store::Depth>) {
+        let depths = self.store.read(store::depths).await.unwrap_or_default();
+        (self.stats.all(), depths)
+    }
+
     /// Prometheus text: queue depths, dead letters, attempts and commit counters.
     pub async fn render_metrics(&self) -> String {
         let depths = self.store.read(store::depths).await.unwrap_or_else(|e| {

@@ -222,6 +222,7 @@ impl Dispatcher {
                     tracing::warn!(sink = %self.sink_id, error = %error, "Delivery failing; events stay in the outbox and are retried.");
                 }
                 self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                self.counters.failed(&error.to_string());
                 let next = now + delay.as_millis() as i64;
                 tracing::debug!(sink = %self.sink_id, webhook_id = %item.webhook_id, attempts = item.attempts, error = %error, retry_in_ms = delay.as_millis() as u64, "Delivery failed; will retry.");
                 item.next_ms = next;
@@ -231,6 +232,7 @@ impl Dispatcher {
             }
             None => {
                 self.counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                self.counters.failed(&error.to_string());
                 tracing::error!(sink = %self.sink_id, webhook_id = %item.webhook_id, attempts = item.attempts, error = %error, "Delivery given up; event moved to the dead letters (`switchyard dlq list`).");
                 self.store.bury(outcome.id, item.attempts, error.to_string());
                 self.finish(outcome.id);

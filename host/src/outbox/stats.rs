@@ -18,6 +18,15 @@ pub struct SinkCounters {
     pub dead_lettered: AtomicU64,
     /// Attempts running now.
     pub in_flight: AtomicU64,
+    /// The last failed attempt: when (epoch ms) and why.
+    pub last_error: Mutex<Option<(i64, String)>>,
+}
+
+impl SinkCounters {
+    /// Remembers a failed attempt's error.
+    pub fn failed(&self, error: &str) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some((crate::clock::now_ms(), error.to_string()));
+    }
 }
 
 /// Counters of every sink that delivered since start.
@@ -35,6 +44,11 @@ impl DeliveryStats {
             .entry(id.to_string())
             .or_default()
             .clone()
+    }
+
+    /// Every sink's counters.
+    pub fn all(&self) -> BTreeMap<String, Arc<SinkCounters>> {
+        self.sinks.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Prometheus text for the counters, the outbox depths and the group-commit counters.

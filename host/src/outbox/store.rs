@@ -20,7 +20,7 @@ use super::record::{DeadLetter, NewRow, Queued};
 use super::watch::{Watched, identity};
 use anyhow::Context;
 use bytes::Bytes;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -168,6 +168,68 @@ pub fn dead_letters(conn: &Connection, sink: Option<&str>, since_ms: Option<i64>
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The newest `limit` dead letters (`sink`'s only if given), newest failure first, and how
+/// many match in all: what the console lists.
+pub fn recent_dead_letters(conn: &Connection, sink: Option<&str>, limit: usize) -> anyhow::Result<(Vec<DeadLetter>, u64)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, sink, webhook_id, ordering_key, created_ms, failed_ms, attempts, last_error, payload
+         FROM dead WHERE (?1 IS NULL OR sink = ?1) ORDER BY failed_ms DESC, id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![sink, limit as i64], |r| {
+        Ok(DeadLetter {
+            id: r.get(0)?,
+            sink: r.get(1)?,
+            webhook_id: r.get(2)?,
+            ordering_key: r.get(3)?,
+            created_ms: r.get(4)?,
+            failed_ms: r.get(5)?,
+            attempts: r.get(6)?,
+            last_error: r.get(7)?,
+            payload: Bytes::from(r.get::<_, Vec<u8>>(8)?),
+        })
+    })?;
+    let letters = rows.collect::<Result<_, _>>()?;
+    let total: i64 = conn.query_row(
+        "SELECT count(*) FROM dead WHERE (?1 IS NULL OR sink = ?1)",
+        params![sink],
+        |r| r.get(0),
+    )?;
+    Ok((letters, total as u64))
+}
+
+/// The ids and sinks of the dead letters (`sink`'s only if given), oldest first.
+pub fn dead_letter_ids(conn: &Connection, sink: Option<&str>) -> anyhow::Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, sink FROM dead WHERE (?1 IS NULL OR sink = ?1) ORDER BY failed_ms, id")?;
+    let rows = stmt.query_map(params![sink], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The sinks of these dead letters (ids that are not dead letters are left out).
+pub fn dead_letter_sinks(conn: &Connection, ids: &[i64]) -> anyhow::Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT sink FROM dead WHERE id = ?1")?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(sink) = stmt.query_row(params![id], |r| r.get::<_, String>(0)).optional()? {
+            out.push((*id, sink));
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes these dead letters for good; returns how many.
+pub fn purge_ids(conn: &mut Connection, ids: &[i64]) -> anyhow::Result<usize> {
+    let tx = conn.transaction()?;
+    let mut purged = 0;
+    {
+        let mut delete = tx.prepare_cached("DELETE FROM dead WHERE id = ?1")?;
+        for id in ids {
+            purged += delete.execute(params![id])?;
+        }
+    }
+    tx.commit()?;
+    Ok(purged)
 }
 
 /// The webhook-ids of `sink`'s waiting events and of the dead letters since `since_ms` (ids

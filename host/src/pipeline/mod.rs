@@ -11,7 +11,7 @@ mod validate;
 pub use build::{Auth, Source, build, build_with};
 pub(crate) use build::{cannot_answer, load_plugins, plugin_secrets, read_secret};
 pub use route::matches;
-pub use run::{Front, ProcessError, Processed, stamp};
+pub use run::{Front, ProcessError, Processed, Timing, stamp};
 
 use crate::blobs::BlobStore;
 use crate::config::{RouteSpec, RouterSpec};

@@ -35,6 +35,33 @@ pub struct Processed {
     pub reply_carries_mac: bool,
     /// The door decision, on a source with a `decider`.
     pub decision: Option<crate::decision::Record>,
+    /// How long each plugin call of the request took, in order.
+    pub timings: Vec<Timing>,
+    /// Events each route matched, indexed like the config's routes (after `commit`).
+    pub route_hits: Vec<u32>,
+    /// Events handed to each sink (after `commit`).
+    pub sink_events: BTreeMap<String, u32>,
+}
+
+/// One plugin call of a request and how long it took (the console's per-event timings).
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// Plugin id.
+    pub plugin: String,
+    /// The export called (`normalize`, `decide`, `filter`, `transform`).
+    pub call: &'static str,
+    /// Wall-clock milliseconds.
+    pub ms: f64,
+}
+
+impl Timing {
+    fn since(plugin: &str, call: &'static str, started: std::time::Instant) -> Timing {
+        Timing {
+            plugin: plugin.to_string(),
+            call,
+            ms: started.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
 }
 
 /// A request after its normalizer and decider: the reply is final from here on.
@@ -43,6 +70,7 @@ pub struct Front {
     normalized: crate::plugin::Normalized,
     /// The door decision (a source with a `decider`, a request with an event).
     pub decision: Option<crate::decision::Decided>,
+    timings: Vec<Timing>,
 }
 
 impl Front {
@@ -162,11 +190,21 @@ impl Pipeline {
         } else {
             crate::plugin::Place::Pool
         };
+        let called = std::time::Instant::now();
         let mut normalized = source.normalizer.normalize_request_at(request, place).await?;
+        let mut timings = vec![Timing::since(source.normalizer.id(), "normalize", called)];
         super::validate::normalized(source.normalizer.id(), &normalized, limits)?;
         stamp(&mut normalized.events, request, auth);
+        let called = std::time::Instant::now();
         let decision = self.decide(source, request, &mut normalized, started).await?;
-        Ok(Front { normalized, decision })
+        if let (Some(decider), Some(_)) = (&source.decider, &decision) {
+            timings.push(Timing::since(decider.plugin.id(), "decide", called));
+        }
+        Ok(Front {
+            normalized,
+            decision,
+            timings,
+        })
     }
 
     /// What follows the reply: media stored (or only hashed, with `store_media` false),
@@ -176,6 +214,7 @@ impl Pipeline {
         let Front {
             mut normalized,
             decision,
+            mut timings,
         } = front;
         let decision = decision.map(|d| d.record);
         let total = normalized.events.len();
@@ -203,7 +242,9 @@ impl Pipeline {
             if events.is_empty() {
                 break;
             }
+            let called = std::time::Instant::now();
             let filtered = filter.filter_events(events).await?;
+            timings.push(Timing::since(filter.id(), "filter", called));
             for (event_uid, reason) in &filtered.dropped {
                 tracing::debug!(plugin = filter.id(), %event_uid, %reason, "Event dropped by filter.");
             }
@@ -214,7 +255,9 @@ impl Pipeline {
             if events.is_empty() {
                 break;
             }
+            let called = std::time::Instant::now();
             events = transform.transform_events(events).await?;
+            timings.push(Timing::since(transform.id(), "transform", called));
             super::validate::events(transform.id(), &events, limits)?;
         }
         if source.transforms.is_empty() {
@@ -240,6 +283,9 @@ impl Pipeline {
             duplicates: 0,
             events: events.into_iter().map(Arc::new).collect(),
             decision,
+            timings,
+            route_hits: Vec::new(),
+            sink_events: BTreeMap::new(),
         })
     }
 
@@ -291,12 +337,15 @@ impl Pipeline {
         let mut rows = Vec::new();
         let mut payloads = Payloads::new(prints);
         let committed_ms = crate::clock::now_ms();
+        let mut route_hits = vec![0u32; self.routes().len()];
+        let mut sink_events: BTreeMap<&str, u32> = BTreeMap::new();
         for (index, event) in processed.events.iter().enumerate() {
             let mut hit = false;
             let mut sinks_for_event: Vec<&str> = Vec::new();
-            for route in self.routes() {
+            for (route_index, route) in self.routes().iter().enumerate() {
                 if matches(&route.matcher, event, &source.spec.id) {
                     hit = true;
+                    route_hits[route_index] += 1;
                     for sink in &route.sinks {
                         // One delivery per sink even when several routes name it.
                         if !sinks_for_event.contains(&sink.as_str()) {
@@ -306,6 +355,7 @@ impl Pipeline {
                 }
             }
             for sink_id in sinks_for_event {
+                *sink_events.entry(sink_id).or_default() += 1;
                 match self.sink(sink_id).map(|s| s.as_ref()) {
                     Some(Sink::File(_)) => file_events.entry(sink_id).or_default().push(event.clone()),
                     Some(Sink::Webhook(w)) => {
@@ -341,6 +391,8 @@ impl Pipeline {
             }
         }
         self.dedup.remember(pending);
+        processed.route_hits = route_hits;
+        processed.sink_events = sink_events.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
         Ok(processed)
     }
 }

@@ -101,6 +101,22 @@ impl Stats {
         *drops.entry(key).or_default() += 1;
     }
 
+    /// Calls by outcome over every export, the p50 and p99 call latency (bucket bounds,
+    /// seconds) and drops by reason: what the console shows.
+    pub fn summary(&self) -> Summary {
+        let mut by_outcome = BTreeMap::new();
+        for ((_, outcome), n) in self.calls.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            *by_outcome.entry(outcome.as_str()).or_insert(0) += n;
+        }
+        let latency = self.latency.lock().unwrap_or_else(|p| p.into_inner());
+        Summary {
+            calls: by_outcome,
+            p50_seconds: latency.quantile(0.5),
+            p99_seconds: latency.quantile(0.99),
+            drops: self.drops.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        }
+    }
+
     /// Calls so far with this export and outcome.
     pub fn calls(&self, call: &str, outcome: Outcome) -> u64 {
         self.calls
@@ -137,6 +153,19 @@ fn reason_label(reason: &str) -> String {
         }
     }
     out
+}
+
+/// What [`Stats::summary`] reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    /// Calls by outcome (`ok`, `drop`, `error`, `trap`, `timeout`).
+    pub calls: BTreeMap<&'static str, u64>,
+    /// Median call latency (upper bound of its bucket), seconds.
+    pub p50_seconds: Option<f64>,
+    /// 99th percentile call latency (upper bound of its bucket), seconds.
+    pub p99_seconds: Option<f64>,
+    /// Filter drops by reason.
+    pub drops: BTreeMap<String, u64>,
 }
 
 /// Statistics by plugin id, for the life of the runtime.

@@ -114,6 +114,7 @@ impl Controller {
         let started = Instant::now();
         let text = std::fs::read(&self.config_path);
         let digest = text.as_ref().ok().map(|t| crate::blobs::digest(t));
+        let tried = text.as_ref().ok().map(|t| String::from_utf8_lossy(t).into_owned());
         let result = match text {
             Err(e) => Err(format!("cannot read {}: {e}", self.config_path.display())),
             Ok(_) => self.try_reload(digest.as_deref().unwrap_or_default()).await,
@@ -141,6 +142,9 @@ impl Controller {
             ),
         }
         self.shared.metrics().reload(outcome);
+        if outcome != "unchanged" {
+            self.shared.console().reloaded(&report, tried);
+        }
         self.shared.update_status(|s| {
             if outcome == "applied"
                 && let Some(d) = &digest
@@ -257,6 +261,7 @@ impl Controller {
         self.shared.swap(current.with_plugin(id, good.clone()));
         lock(&self.rolled_back).insert((id.to_string(), bad.sha256().to_string()));
         self.shared.metrics().rollback();
+        self.shared.console().rolled_back(id);
         let reason = format!(
             "plugin `{id}` version {} faulted on {faults} of {calls} calls; rolled back to {}",
             &bad.sha256()[..12],
@@ -269,6 +274,7 @@ impl Controller {
             "Plugin version rolled back to its last good version."
         );
         let outcome = report("rolled_back", reason);
+        self.shared.console().reloaded(&outcome, None);
         self.shared.update_status(|s| s.last_reload = Some(outcome.clone()));
         outcome
     }

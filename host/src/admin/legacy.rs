@@ -1,0 +1,134 @@
+//! The operator endpoints both listeners serve: `GET /metrics` (Prometheus text),
+//! `GET /admin/status` (active config and plugin hashes, last reload, storage state) and
+//! `POST /admin/reload` (the same reload path as file changes and SIGHUP). The ingest
+//! listener keeps them so existing scrapers and scripts go on working; the console's listener
+//! serves them beside `/admin/api/v1` and `/ui`. Access: see `access`.
+
+use super::access::{self, Admitted, Denied};
+use crate::ingest::Shared;
+use crate::ingest::json;
+use crate::reload::Trigger;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Method, Response, StatusCode};
+use serde_json::json;
+use std::net::SocketAddr;
+
+/// The refusal of a request that may not use the admin endpoints.
+pub(crate) fn refusal(denied: &Denied, remote: SocketAddr, path: &str) -> Response<Full<Bytes>> {
+    tracing::info!(%remote, path, reason = ?denied, "Admin endpoint refused.");
+    let status = match denied {
+        Denied::BadToken => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::FORBIDDEN,
+    };
+    let mut response = json(status, &json!({ "error": denied.message() }));
+    if *denied == Denied::BadToken {
+        response.headers_mut().insert(
+            hyper::header::WWW_AUTHENTICATE,
+            hyper::header::HeaderValue::from_static("Bearer realm=\"switchyard-admin\""),
+        );
+    }
+    response
+}
+
+/// Admits a request (and, for one that changes something, checks its origin).
+pub(crate) fn admit(shared: &Shared, req: &hyper::Request<Incoming>, remote: SocketAddr) -> Result<Admitted, Denied> {
+    let pipeline = shared.pipeline();
+    let admitted = access::admitted(
+        &pipeline.spec().admin,
+        &shared.console().sessions,
+        req.headers(),
+        remote.ip(),
+    )?;
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        access::may_change(&admitted, req.headers())?;
+    }
+    Ok(admitted)
+}
+
+/// Answers `/metrics`, `/admin/status` and `/admin/reload`.
+pub(crate) async fn handle(
+    shared: &Shared,
+    req: hyper::Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let path = req.uri().path();
+    if let Err(denied) = admit(shared, &req, remote) {
+        return refusal(&denied, remote, path);
+    }
+    if path == "/metrics" {
+        let mut text = shared.metrics().render();
+        text.push_str(&shared.connections.render());
+        text.push_str(&shared.bodies.render());
+        text.push_str(&shared.delivery().render_metrics().await);
+        let pipeline = shared.pipeline();
+        text.push_str(&pipeline.disk().render());
+        text.push_str(&pipeline.quarantine().render());
+        text.push_str(&crate::plugin::render_stats(
+            pipeline.plugins().into_iter().map(|p| (p.id(), p.stats())),
+        ));
+        let mut response = Response::new(Full::new(Bytes::from(text)));
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
+        return response;
+    }
+    match (req.method(), path) {
+        (&Method::GET, "/admin/status") => json(StatusCode::OK, &status(shared)),
+        (&Method::POST, "/admin/reload") => match shared.request_reload(Trigger::Admin).await {
+            Some(outcome) => {
+                let code = if outcome.outcome == "rejected" {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::OK
+                };
+                json(code, &serde_json::to_value(&outcome).unwrap_or_default())
+            }
+            None => json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({ "error": "hot reload is not running" }),
+            ),
+        },
+        (_, "/admin/status") => json(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &json!({ "error": "use GET /admin/status" }),
+        ),
+        _ => json(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &json!({ "error": "use POST /admin/reload" }),
+        ),
+    }
+}
+
+/// What `GET /admin/status` (and the API's `status`) reports.
+pub(crate) fn status(shared: &Shared) -> serde_json::Value {
+    let pipeline = shared.pipeline();
+    let spec = pipeline.spec();
+    let status = shared.status();
+    let plugins: Vec<_> = pipeline
+        .plugins()
+        .iter()
+        .map(|p| json!({ "id": p.id(), "kind": p.kind().as_str(), "sha256": p.sha256(), "path": p.path() }))
+        .collect();
+    let metrics = shared.metrics();
+    let (entries, bytes) = pipeline.quarantine().usage();
+    let storage = json!({
+        "disk_low": pipeline.disk().is_low(),
+        "min_free_bytes": pipeline.disk().min_free(),
+        "outbox_file_ok": pipeline.outbox().stats().file_ok.load(std::sync::atomic::Ordering::Relaxed) == 1,
+        "quarantine": { "entries": entries, "bytes": bytes },
+    });
+    json!({
+        "config_path": spec.config_path,
+        "config_sha256": status.config_sha256,
+        "listen": spec.server.listen.to_string(),
+        "console": shared.console().address.get().map(|a| format!("http://{a}/ui")),
+        "sources": spec.sources.iter().map(|s| json!({ "id": s.id, "path": s.path, "websocket": s.websocket.as_ref().map(|w| w.url.to_string()) })).collect::<Vec<_>>(),
+        "plugins": plugins,
+        "last_reload": status.last_reload,
+        "reloads": { "applied": metrics.reloads("applied"), "rejected": metrics.reloads("rejected"), "unchanged": metrics.reloads("unchanged") },
+        "storage": storage,
+    })
+}
