@@ -6,12 +6,13 @@
 #   make plugins  build plugins/* into target/plugins/*.wasm (components)
 #   make check    validate router.toml (and load its plugins)
 #   make bench    release-mode benchmarks, results written to BENCHMARKS.md
+#   make screenshots  the console's views against live traffic, into docs/screenshots/
 #   make ci       what CI runs: fmt --check, clippy -D warnings, make test
 
 CARGO ?= cargo
 CONFIG ?= router.toml
 
-.PHONY: run test plugins build check ci fmt clippy bench
+.PHONY: run test plugins build check ci fmt clippy bench screenshots
 
 run: plugins build
 	./target/release/switchyard run --config $(CONFIG)
@@ -34,6 +35,11 @@ check: plugins build
 bench: plugins build
 	bash scripts/bench-tools.sh
 	$(CARGO) bench --locked -p router-tests --bench reload --bench outbox --bench external
+
+# The browser tests of the console, saving each view (scripts/browser-tools.sh installs
+# Chromium and playwright-core when missing).
+screenshots: plugins
+	SCREENSHOTS=1 $(CARGO) test --locked -p router-tests --test it console::browser_ -- --test-threads=1
 
 fmt:
 	$(CARGO) fmt --all

@@ -3,6 +3,7 @@
 
 mod budgets;
 mod check;
+mod console;
 mod decisions;
 mod delivery;
 mod encoding;

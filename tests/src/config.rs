@@ -23,6 +23,7 @@ pub const JSON_SETTINGS: &str =
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     server: Vec<String>,
+    admin: Vec<String>,
     plugins: Vec<(String, String)>,
     sources: Vec<String>,
     sinks: Vec<String>,
@@ -38,6 +39,13 @@ impl Config {
     /// A line in `[server]`, e.g. `min_free_bytes = 0`.
     pub fn server(mut self, line: &str) -> Config {
         self.server.push(line.to_string());
+        self
+    }
+
+    /// A line in `[admin]`, e.g. `token_env = "X"` (without `listen`, a test router's
+    /// console listens on an ephemeral loopback port: see [`crate::TestRouter`]).
+    pub fn admin(mut self, line: &str) -> Config {
+        self.admin.push(line.to_string());
         self
     }
 
@@ -136,6 +144,15 @@ impl fmt::Display for Config {
         if !self.server.is_empty() {
             writeln!(f, "\n[server]")?;
             for line in &self.server {
+                writeln!(f, "{line}")?;
+            }
+        }
+        if !self.admin.is_empty() {
+            writeln!(f, "\n[admin]")?;
+            if !self.admin.iter().any(|l| l.trim_start().starts_with("listen")) {
+                writeln!(f, "listen = \"127.0.0.1:0\"")?;
+            }
+            for line in &self.admin {
                 writeln!(f, "{line}")?;
             }
         }

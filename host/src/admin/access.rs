@@ -122,7 +122,9 @@ impl Sessions {
     /// The CSRF token of a live session.
     fn csrf(&self, id: &str) -> Option<String> {
         let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        live.get(id).filter(|s| s.expires > Instant::now()).map(|s| s.csrf.clone())
+        live.get(id)
+            .filter(|s| s.expires > Instant::now())
+            .map(|s| s.csrf.clone())
     }
 
     /// Ends a session.
@@ -281,7 +283,12 @@ mod tests {
         let token = spec(&[], Some("SWITCHYARD_TEST_ADMIN_TOKEN_UNIT"));
         let far: IpAddr = "192.0.2.1".parse().unwrap();
         assert_eq!(
-            ok(admitted(&token, &sessions, &headers(&[("authorization", "Bearer s3cret")]), far)),
+            ok(admitted(
+                &token,
+                &sessions,
+                &headers(&[("authorization", "Bearer s3cret")]),
+                far
+            )),
             Admitted::Token
         );
         assert_eq!(
@@ -312,7 +319,10 @@ mod tests {
         let none = spec(&[], None);
         let lo: IpAddr = "127.0.0.1".parse().unwrap();
         for host in ["localhost:8081", "127.0.0.1", "[::1]:8081", "LOCALHOST"] {
-            assert!(admitted(&none, &sessions, &headers(&[("host", host)]), lo).is_ok(), "{host}");
+            assert!(
+                admitted(&none, &sessions, &headers(&[("host", host)]), lo).is_ok(),
+                "{host}"
+            );
         }
         assert_eq!(
             admitted(&none, &sessions, &headers(&[("host", "evil.example:8081")]), lo),
@@ -324,8 +334,20 @@ mod tests {
     fn changes_need_the_same_origin_and_a_sessions_csrf_token() {
         let peer = Admitted::Peer;
         assert!(may_change(&peer, &headers(&[])).is_ok(), "curl sends no Origin");
-        assert!(may_change(&peer, &headers(&[("host", "127.0.0.1:8081"), ("origin", "http://127.0.0.1:8081")])).is_ok());
-        assert!(may_change(&peer, &headers(&[("host", "127.0.0.1:8081"), ("origin", "https://evil.example")])).is_err());
+        assert!(
+            may_change(
+                &peer,
+                &headers(&[("host", "127.0.0.1:8081"), ("origin", "http://127.0.0.1:8081")])
+            )
+            .is_ok()
+        );
+        assert!(
+            may_change(
+                &peer,
+                &headers(&[("host", "127.0.0.1:8081"), ("origin", "https://evil.example")])
+            )
+            .is_err()
+        );
         assert!(may_change(&peer, &headers(&[("sec-fetch-site", "cross-site")])).is_err());
         let session = Admitted::Session { csrf: "abc".into() };
         assert!(may_change(&session, &headers(&[])).is_err());

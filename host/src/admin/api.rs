@@ -8,7 +8,6 @@ use super::{Body, full, json_body};
 use crate::ingest::Shared;
 use crate::outbox::store;
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -51,9 +50,7 @@ fn ok(value: &Value) -> Answer {
 
 /// Query parameters, decoded.
 pub(crate) fn query_pairs(uri: &hyper::Uri) -> Vec<(String, String)> {
-    uri.query()
-        .map(form_urlencoded)
-        .unwrap_or_default()
+    uri.query().map(form_urlencoded).unwrap_or_default()
 }
 
 fn form_urlencoded(q: &str) -> Vec<(String, String)> {
@@ -92,7 +89,11 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
 }
 
 fn limit(query: &[(String, String)]) -> Result<usize, Problem> {
@@ -106,11 +107,9 @@ fn limit(query: &[(String, String)]) -> Result<usize, Problem> {
 }
 
 async fn read_json(req: hyper::Request<Incoming>) -> Result<Value, Problem> {
-    let body = http_body_util::Limited::new(req.into_body(), MAX_ACTION_BODY)
-        .collect()
+    let body = crate::ingest::read_capped(req.into_body(), MAX_ACTION_BODY)
         .await
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("reading the request body: {e}")))?
-        .to_bytes();
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("reading the request body: {e}")))?;
     if body.is_empty() {
         return Ok(json!({}));
     }
@@ -206,7 +205,10 @@ fn event(shared: &Shared, uid: &str) -> Answer {
 
 async fn blob(shared: &Shared, sha: &str) -> Answer {
     if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(Problem::new(StatusCode::BAD_REQUEST, "a blob is named by its sha256 (64 hex digits)"));
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "a blob is named by its sha256 (64 hex digits)",
+        ));
     }
     let path = crate::blobs::BlobStore::new(&shared.pipeline().spec().server.data_dir).path_of(sha);
     match tokio::fs::read(&path).await {
@@ -214,7 +216,10 @@ async fn blob(shared: &Shared, sha: &str) -> Answer {
             let mime = crate::blobs::sniff_mime(&bytes).unwrap_or("application/octet-stream");
             let mut response = Response::new(full(Bytes::from(bytes)));
             let headers = response.headers_mut();
-            headers.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(mime));
+            headers.insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static(mime),
+            );
             // Content-addressed: a name never changes its bytes.
             headers.insert(
                 hyper::header::CACHE_CONTROL,
@@ -317,7 +322,8 @@ async fn dead_letters(shared: &Shared, query: &[(String, String)]) -> Answer {
     let path = outbox_path(shared);
     let sink = param(query, "sink").map(str::to_string);
     let limit = limit(query)?;
-    let (letters, total) = blocking(move || store::recent_dead_letters(&store::connect(&path)?, sink.as_deref(), limit)).await?;
+    let (letters, total) =
+        blocking(move || store::recent_dead_letters(&store::connect(&path)?, sink.as_deref(), limit)).await?;
     let rows: Vec<Value> = letters
         .iter()
         .map(|d| {
@@ -347,7 +353,12 @@ async fn selected(shared: &Shared, body: &Value) -> Result<Vec<(i64, String)>, P
             .as_array()
             .map(|a| a.iter().filter_map(Value::as_i64).collect())
             .filter(|v: &Vec<i64>| !v.is_empty())
-            .ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, "`ids` must be a non-empty list of dead-letter ids"))?;
+            .ok_or_else(|| {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "`ids` must be a non-empty list of dead-letter ids",
+                )
+            })?;
         return blocking(move || store::dead_letter_sinks(&store::connect(&path)?, &ids)).await;
     }
     if body.get("all").and_then(Value::as_bool) != Some(true) {
@@ -389,7 +400,10 @@ async fn replay_dead_letters(shared: &Arc<Shared>, body: &Value) -> Answer {
         tracing::info!(requeued, "Dead letters requeued from the admin API.");
         progress.finish(Ok(format!("requeued {requeued} dead letter(s)")));
     });
-    Ok(json_body(StatusCode::ACCEPTED, &json!({ "job": id, "matched": shared.console().jobs.get(id).map(|j| j.total) })))
+    Ok(json_body(
+        StatusCode::ACCEPTED,
+        &json!({ "job": id, "matched": shared.console().jobs.get(id).map(|j| j.total) }),
+    ))
 }
 
 async fn purge_dead_letters(shared: &Shared, body: &Value) -> Answer {
@@ -543,7 +557,10 @@ async fn reload(shared: &Shared) -> Answer {
             };
             Ok(json_body(status, &serde_json::to_value(&outcome).unwrap_or_default()))
         }
-        None => Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "hot reload is not running")),
+        None => Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "hot reload is not running",
+        )),
     }
 }
 
@@ -553,7 +570,11 @@ fn decisions(shared: &Shared, query: &[(String, String)]) -> Answer {
     let fallback = all.iter().filter(|r| r.outcome.is_fallback()).count() as f64;
     let mut latencies: Vec<f64> = all.iter().map(|r| r.latency_ms).collect();
     latencies.sort_by(f64::total_cmp);
-    let pick = |q: f64| latencies.get(((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied();
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1))
+            .copied()
+    };
     let rows: Vec<&crate::decision::Record> = all.iter().take(limit(query)?).collect();
     ok(&json!({
         "decisions": rows,

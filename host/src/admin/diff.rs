@@ -48,7 +48,12 @@ pub(crate) fn unified(old: &str, new: &str) -> Vec<String> {
             j += 1;
         }
     }
-    let changed: Vec<usize> = ops.iter().enumerate().filter(|(_, o)| o.0 != ' ').map(|(k, _)| k).collect();
+    let changed: Vec<usize> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.0 != ' ')
+        .map(|(k, _)| k)
+        .collect();
     let near = |k: usize| changed.iter().any(|&c| k + CONTEXT >= c && k <= c + CONTEXT);
     let mut out = Vec::new();
     let mut last_shown: Option<usize> = None;

@@ -131,7 +131,13 @@ fn graph(pipeline: &Pipeline) -> (Vec<Node>, Vec<(String, String)>) {
             Some(crate::sink::Sink::File(_)) => "file",
             _ => "webhook",
         };
-        add(&mut nodes, format!("sink:{}", sink.id), "sink", &sink.id, Some(kind.to_string()));
+        add(
+            &mut nodes,
+            format!("sink:{}", sink.id),
+            "sink",
+            &sink.id,
+            Some(kind.to_string()),
+        );
     }
     // Two sources sharing a plugin reach the same route from it: one edge.
     let mut seen = std::collections::HashSet::new();

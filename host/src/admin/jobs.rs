@@ -40,7 +40,14 @@ pub(crate) struct Progress {
 
 impl Progress {
     fn update(&self, f: impl FnOnce(&mut Job)) {
-        if let Some(job) = self.jobs.jobs.all.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&self.id) {
+        if let Some(job) = self
+            .jobs
+            .jobs
+            .all
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&self.id)
+        {
             f(job);
         }
     }
@@ -80,7 +87,9 @@ impl Jobs {
         };
         let mut all = console.jobs.all.lock().unwrap_or_else(|p| p.into_inner());
         while all.len() >= KEPT {
-            let Some(oldest) = all.keys().next().copied() else { break };
+            let Some(oldest) = all.keys().next().copied() else {
+                break;
+            };
             all.remove(&oldest);
         }
         all.insert(

@@ -135,9 +135,7 @@ fn best_shot(e: &Event) -> Option<String> {
         R::AlarmPhoto | R::FullFrame => 2,
         R::Avatar | R::Sample => 3,
     };
-    stored()
-        .min_by_key(|m| rank(&m.role))
-        .and_then(|m| m.blob_ref.clone())
+    stored().min_by_key(|m| rank(&m.role)).and_then(|m| m.blob_ref.clone())
 }
 
 /// What the list and the stream can be narrowed to (query parameters of the same names).
@@ -171,9 +169,8 @@ impl Filter {
 
     pub(crate) fn matches(&self, live: &LiveEvent) -> bool {
         let e = &live.event;
-        let contains = |hay: Option<&String>, needle: &str| {
-            hay.is_some_and(|h| h.to_lowercase().contains(&needle.to_lowercase()))
-        };
+        let contains =
+            |hay: Option<&String>, needle: &str| hay.is_some_and(|h| h.to_lowercase().contains(&needle.to_lowercase()));
         let subject = e.subject.as_ref();
         self.vendor.as_ref().is_none_or(|v| &e.vendor == v)
             && self.source.as_ref().is_none_or(|s| &live.source == s)
@@ -184,9 +181,7 @@ impl Filter {
                     || contains(e.source.camera_name.as_ref(), d)
             })
             && self.person.as_ref().is_none_or(|p| {
-                subject.is_some_and(|s| {
-                    s.person_id.as_ref() == Some(p) || contains(s.display_name.as_ref(), p)
-                })
+                subject.is_some_and(|s| s.person_id.as_ref() == Some(p) || contains(s.display_name.as_ref(), p))
             })
     }
 }
@@ -224,7 +219,8 @@ impl Tail {
         }
         let timings: Arc<[Timing]> = timings.into();
         let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
-        let raw = (ring.body_bytes + request.body.len().min(BODY_KEPT) <= BODIES_KEPT).then(|| Arc::new(RawRequest::of(request)));
+        let raw = (ring.body_bytes + request.body.len().min(BODY_KEPT) <= BODIES_KEPT)
+            .then(|| Arc::new(RawRequest::of(request)));
         if let Some(r) = &raw {
             ring.body_bytes += r.body.len();
         }
@@ -271,7 +267,11 @@ impl Tail {
     /// One event by uid.
     pub(crate) fn find(&self, event_uid: &str) -> Option<Arc<LiveEvent>> {
         let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
-        ring.events.iter().rev().find(|e| e.event.event_uid == event_uid).cloned()
+        ring.events
+            .iter()
+            .rev()
+            .find(|e| e.event.event_uid == event_uid)
+            .cloned()
     }
 
     /// New events from now on.

@@ -170,7 +170,9 @@ fn session(shared: &Shared, req: &hyper::Request<Incoming>, admitted: &access::A
         let mut response = json_body(StatusCode::OK, &json!({ "logged_out": true }));
         response.headers_mut().insert(
             hyper::header::SET_COOKIE,
-            hyper::header::HeaderValue::from_static("switchyard_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+            hyper::header::HeaderValue::from_static(
+                "switchyard_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
+            ),
         );
         return response;
     }
@@ -196,7 +198,10 @@ async fn login(shared: &Shared, req: hyper::Request<Incoming>, remote: SocketAdd
         .rate_limits
         .take(&format!("admin-login:{}", remote.ip()), LOGIN_RATE)
     {
-        let mut response = problem(StatusCode::TOO_MANY_REQUESTS, "too many login attempts; wait and try again");
+        let mut response = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many login attempts; wait and try again",
+        );
         if let Ok(v) = hyper::header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
             response.headers_mut().insert(hyper::header::RETRY_AFTER, v);
         }
@@ -209,8 +214,8 @@ async fn login(shared: &Shared, req: hyper::Request<Incoming>, remote: SocketAdd
             "no admin token is configured (`admin.token_env` or `admin.token_file`); only loopback clients and `[admin] allow` reach the console",
         );
     }
-    let body = match http_body_util::Limited::new(req.into_body(), 4096).collect().await {
-        Ok(b) => b.to_bytes(),
+    let body = match crate::ingest::read_capped(req.into_body(), 4096).await {
+        Ok(b) => b,
         Err(_) => return problem(StatusCode::BAD_REQUEST, "the login body is larger than 4 KiB"),
     };
     let token = serde_json::from_slice::<serde_json::Value>(&body)

@@ -81,7 +81,9 @@ impl Console {
     /// A plugin's last failures, newest first.
     pub(crate) fn plugin_failures(&self, plugin: &str) -> Vec<PluginFailure> {
         let all = self.plugin_failures.lock().unwrap_or_else(|p| p.into_inner());
-        all.get(plugin).map(|l| l.iter().rev().cloned().collect()).unwrap_or_default()
+        all.get(plugin)
+            .map(|l| l.iter().rev().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Counts a rollback of a plugin.
@@ -178,8 +180,14 @@ mod tests {
 
     #[test]
     fn finds_the_config_line_in_a_reason() {
-        assert_eq!(config_line("error: unknown field `lisen`\n --> /etc/router.toml:12:3"), Some(12));
-        assert_eq!(config_line("plugin `x` has invalid settings --> router.toml:40 (the `settings`)"), Some(40));
+        assert_eq!(
+            config_line("error: unknown field `lisen`\n --> /etc/router.toml:12:3"),
+            Some(12)
+        );
+        assert_eq!(
+            config_line("plugin `x` has invalid settings --> router.toml:40 (the `settings`)"),
+            Some(40)
+        );
         assert_eq!(config_line("cannot read router.toml"), None);
     }
 }

@@ -4,8 +4,8 @@
 //! kept events after that one, so a reconnecting page misses nothing the tail still holds.
 //! A reader too slow for the flow gets `event: lagged` with how many it missed.
 
-use super::live::{Filter, LiveEvent};
 use super::Body;
+use super::live::{Filter, LiveEvent};
 use crate::ingest::Shared;
 use bytes::Bytes;
 use http_body_util::{BodyExt, StreamBody};
@@ -58,7 +58,8 @@ pub(crate) fn events(shared: &Arc<Shared>, query: &[(String, String)]) -> Respon
         keep_alive,
         shutdown: shared.shutdown(),
     };
-    let opening = futures_util::stream::once(async { Bytes::from_static(b"retry: 2000\n: switchyard live events\n\n") });
+    let opening =
+        futures_util::stream::once(async { Bytes::from_static(b"retry: 2000\n: switchyard live events\n\n") });
     let rest = futures_util::stream::unfold(state, |mut s| async move {
         if let Some(e) = s.backlog.pop_front() {
             s.last = e.seq;
@@ -83,11 +84,21 @@ pub(crate) fn events(shared: &Arc<Shared>, query: &[(String, String)]) -> Respon
         }
     });
     use futures_util::StreamExt;
-    let body = StreamBody::new(opening.chain(rest).map(|b| Ok::<_, std::convert::Infallible>(Frame::data(b))));
+    let body = StreamBody::new(
+        opening
+            .chain(rest)
+            .map(|b| Ok::<_, std::convert::Infallible>(Frame::data(b))),
+    );
     let mut response = Response::new(BodyExt::boxed(body));
     let headers = response.headers_mut();
-    headers.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/event-stream"));
-    headers.insert(hyper::header::CACHE_CONTROL, hyper::header::HeaderValue::from_static("no-cache"));
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(
+        hyper::header::CACHE_CONTROL,
+        hyper::header::HeaderValue::from_static("no-cache"),
+    );
     headers.insert(
         hyper::header::HeaderName::from_static("x-accel-buffering"),
         hyper::header::HeaderValue::from_static("no"),

@@ -21,8 +21,8 @@ pub use dlq::{DlqFilter, DlqReplaySummary, dlq_list, dlq_purge, dlq_replay, dlq_
 pub use plugin_kit::{TestArgs, plugin_build, plugin_inspect, plugin_new, plugin_test_command};
 pub use plugin_test::{SiteOptions, TestCase, parse_settings, plugin_test, plugin_test_with, run_case};
 pub use progress::Progress;
-pub use replay::{ReplaySummary, replay};
 pub(crate) use replay::request_of;
+pub use replay::{ReplaySummary, replay};
 pub use terminal::terminal_subscribe;
 
 /// switchyard — a WebAssembly-pluggable event router.

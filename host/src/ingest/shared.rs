@@ -107,7 +107,12 @@ impl Shared {
     }
 
     /// Accounts for a processed request: event counters, the console's tail and flow.
-    pub(crate) fn observed(&self, pipeline: &Pipeline, request: &crate::plugin::Request, processed: &crate::pipeline::Processed) {
+    pub(crate) fn observed(
+        &self,
+        pipeline: &Pipeline,
+        request: &crate::plugin::Request,
+        processed: &crate::pipeline::Processed,
+    ) {
         self.metrics
             .events(processed.emitted - processed.duplicates, processed.duplicates);
         let flow = &self.console.flow.counters;
@@ -119,9 +124,12 @@ impl Shared {
         for (sink, n) in &processed.sink_events {
             flow.add(&format!("sink:{sink}"), u64::from(*n), 0);
         }
-        self.console
-            .tail
-            .publish(&request.source_id, request, &processed.events, processed.timings.clone());
+        self.console.tail.publish(
+            &request.source_id,
+            request,
+            &processed.events,
+            processed.timings.clone(),
+        );
     }
 
     /// Accounts for a request that failed (the flow's failure counts).
@@ -201,7 +209,8 @@ impl Shared {
     pub(crate) fn plugin_failed(&self, pipeline: &Pipeline, error: &crate::plugin::Error) {
         use crate::plugin::Error as E;
         self.metrics.plugin_error(error.plugin(), error.kind());
-        self.console.plugin_failed(error.plugin(), error.kind(), error.to_string());
+        self.console
+            .plugin_failed(error.plugin(), error.kind(), error.to_string());
         if let E::Contract { plugin, .. } | E::Late { plugin, .. } = error
             && let Some(p) = pipeline.plugin(plugin)
         {

@@ -180,7 +180,12 @@ impl Delivery {
     }
 
     /// Every sink's counters and the outbox's depths: what the console's Sinks view shows.
-    pub async fn sinks(&self) -> (std::collections::BTreeMap<String, Arc<super::stats::SinkCounters>>, std::collections::BTreeMap<String, store::Depth>) {
+    pub async fn sinks(
+        &self,
+    ) -> (
+        std::collections::BTreeMap<String, Arc<super::stats::SinkCounters>>,
+        std::collections::BTreeMap<String, store::Depth>,
+    ) {
         let depths = self.store.read(store::depths).await.unwrap_or_default();
         (self.stats.all(), depths)
     }

@@ -172,7 +172,11 @@ pub fn dead_letters(conn: &Connection, sink: Option<&str>, since_ms: Option<i64>
 
 /// The newest `limit` dead letters (`sink`'s only if given), newest failure first, and how
 /// many match in all: what the console lists.
-pub fn recent_dead_letters(conn: &Connection, sink: Option<&str>, limit: usize) -> anyhow::Result<(Vec<DeadLetter>, u64)> {
+pub fn recent_dead_letters(
+    conn: &Connection,
+    sink: Option<&str>,
+    limit: usize,
+) -> anyhow::Result<(Vec<DeadLetter>, u64)> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, sink, webhook_id, ordering_key, created_ms, failed_ms, attempts, last_error, payload
          FROM dead WHERE (?1 IS NULL OR sink = ?1) ORDER BY failed_ms DESC, id DESC LIMIT ?2",
@@ -201,7 +205,8 @@ pub fn recent_dead_letters(conn: &Connection, sink: Option<&str>, limit: usize) 
 
 /// The ids and sinks of the dead letters (`sink`'s only if given), oldest first.
 pub fn dead_letter_ids(conn: &Connection, sink: Option<&str>) -> anyhow::Result<Vec<(i64, String)>> {
-    let mut stmt = conn.prepare_cached("SELECT id, sink FROM dead WHERE (?1 IS NULL OR sink = ?1) ORDER BY failed_ms, id")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, sink FROM dead WHERE (?1 IS NULL OR sink = ?1) ORDER BY failed_ms, id")?;
     let rows = stmt.query_map(params![sink], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
