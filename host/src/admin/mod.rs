@@ -9,6 +9,7 @@
 //! exposed just because ingest listens on a public address.
 
 mod access;
+mod actions;
 mod api;
 mod diff;
 mod flow;
