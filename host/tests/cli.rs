@@ -89,6 +89,8 @@ fn run_serves_until_sigterm() {
     let config = std::fs::read_to_string(workspace().join("router.toml"))
         .expect("router.toml")
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+        // The console on a port of its own: tests run side by side (and beside `make run`).
+        .replace("127.0.0.1:8081", "127.0.0.1:0")
         .replace(
             "\"target/plugins/",
             &format!("\"{}/target/plugins/", workspace().display()),
@@ -111,7 +113,7 @@ fn run_serves_until_sigterm() {
 
 fn reload_config(port: u16, vendor: &str) -> String {
     format!(
-        "version = 1\n[server]\nlisten = \"127.0.0.1:{port}\"\ndedup_window_secs = 0\n[plugins.n]\npath = \"{}\"\nkind = \"normalizer\"\nsettings = {{ vendor = \"{vendor}\", fields = {{ vendor_event_id = \"id\" }} }}\n[[sources]]\nid = \"in\"\npath = \"/in\"\nnormalizer = \"n\"\n[sinks.f]\ntype = \"file\"\npath = \"events.jsonl\"\n[[routes]]\nsinks = [\"f\"]\n",
+        "version = 1\n[server]\nlisten = \"127.0.0.1:{port}\"\ndedup_window_secs = 0\n[plugins.n]\npath = \"{}\"\nkind = \"normalizer\"\nsettings = {{ vendor = \"{vendor}\", fields = {{ vendor_event_id = \"id\" }} }}\n[[sources]]\nid = \"in\"\npath = \"/in\"\nnormalizer = \"n\"\n[sinks.f]\ntype = \"file\"\npath = \"events.jsonl\"\n[[routes]]\nsinks = [\"f\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n",
         workspace().join("target/plugins/normalize-json.wasm").display()
     )
 }

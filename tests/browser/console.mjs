@@ -150,6 +150,8 @@ scenarios.views = async (page, browser) => {
     check(await page.locator('#banner').isHidden(), `${view}: error banner: ${await page.locator('#banner').textContent()}`);
     await shot(page, view);
   }
+  await page.goto(CONSOLE + '/ui#/decisions');
+  await page.locator('main tbody tr', { hasText: 'door-policy' }).first().waitFor({ timeout: 10000 });
   await page.goto(CONSOLE + '/ui#/flow');
   await page.locator('[data-node="source:in"]').first().waitFor({ timeout: 10000 });
   await page.locator('tr[data-node="source:in"]').waitFor({ timeout: 10000 });

@@ -16,15 +16,17 @@ fn console_addr(url: &str) -> SocketAddr {
 
 /// A JSON source at /in and a SenseNebula source (inline face images) into a file sink.
 fn traffic() -> Config {
-    Config::new()
+    traffic_with(Config::new(), &[])
+}
+
+/// [`traffic`] on top of `config`, with extra lines for the SenseNebula source.
+fn traffic_with(config: Config, terminal: &[&str]) -> Config {
+    let mut lines = vec!["methods = [\"GET\", \"POST\"]"];
+    lines.extend_from_slice(terminal);
+    config
         .json_source("in", "/in")
         .plugin("normalize-sensenebula", "normalize-sensenebula", "normalizer", &[])
-        .source(
-            "sensenebula",
-            "/ingest/sensenebula",
-            "normalize-sensenebula",
-            &["methods = [\"GET\", \"POST\"]"],
-        )
+        .source("sensenebula", "/ingest/sensenebula", "normalize-sensenebula", &lines)
         .file_sink("events", "events.jsonl")
 }
 
@@ -406,18 +408,40 @@ async fn browser_the_token_gate_refuses_a_wrong_token() {
 async fn browser_every_view_renders_against_live_traffic() {
     let tools = browser();
     let mock = MockSink::start().await;
-    let config = traffic()
-        .webhook("hook", &mock.url(), &[])
-        .route(&["events", "hook"])
-        .to_string();
-    let router = TestRouter::start(&config).await;
+    // The terminal's door decisions come from the roster decider, for the Decisions view.
+    let decider = Config::new().plugin(
+        "door-policy",
+        "decide-roster",
+        "decider",
+        &[
+            r#"roster = { path = "{dir}/roster.csv" }"#,
+            r#"settings = { min_score = 0.8, rules = [{ name = "staff", groups = ["staff"], tip = "Welcome {name}" }] }"#,
+        ],
+    );
+    let config = traffic_with(
+        decider,
+        &[
+            r#"decider = "door-policy""#,
+            "decision = { deadline_ms = 300, fallback = \"deny\" }",
+        ],
+    )
+    .webhook("hook", &mock.url(), &[])
+    .route(&["events", "hook"])
+    .to_string();
+    let roster = "person_id,name,groups,status\n5,Wang Wu,staff,active\n";
+    let router = TestRouter::start_with(&config, &[("roster.csv", roster)]).await;
+    let recognized = std::fs::read(samples_dir().join("nebulapass-v13-recognition-push.json")).expect("sample");
+    assert_eq!(
+        post_json(router.addr, "/ingest/sensenebula", recognized).await.status,
+        200
+    );
     for i in 0..20 {
         let body = format!(r#"{{"id":"v-{i}","device":"lobby-{}"}}"#, i % 3);
         post_json(router.addr, "/in", body).await;
     }
     post_json(router.addr, "/ingest/sensenebula", face_push()).await;
     assert_eq!(post_json(router.addr, "/in", "{broken").await.status, 400);
-    mock.wait_for(20).await;
+    mock.wait_for(22).await;
     tools
         .run(
             "views",

@@ -8,7 +8,8 @@
 //! they come from another origin (`Origin`, `Sec-Fetch-Site`), and a cookie's requests must
 //! also carry the session's CSRF token: a page on another site cannot replay, purge or
 //! reload through an operator's browser. Loopback admission also requires a loopback `Host`
-//! (an IP address or `localhost`), so a DNS-rebound name cannot read the API from a page.
+//! (an IP address or `localhost`) from a browser, so a DNS-rebound name cannot read the API from
+//! a page.
 
 use crate::config::AdminSpec;
 use crate::ingest::constant_time_eq;
@@ -161,6 +162,19 @@ pub(crate) fn token_matches(admin: &AdminSpec, token: &str) -> bool {
         .is_some_and(|expected| constant_time_eq(token.as_bytes(), expected.as_bytes()))
 }
 
+/// Whether a request comes from a browser: DNS rebinding needs one, and browsers mark their
+/// requests with headers a page cannot leave out (`Sec-Fetch-*`, `Origin`) or, in older ones,
+/// a `Mozilla/` user agent. Scripts and scrapers on this machine may name it by any host name.
+fn from_a_browser(headers: &hyper::HeaderMap) -> bool {
+    headers.contains_key("sec-fetch-site")
+        || headers.contains_key("sec-fetch-mode")
+        || headers.contains_key(hyper::header::ORIGIN)
+        || headers
+            .get(hyper::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ua| ua.starts_with("Mozilla/"))
+}
+
 /// Whether a `Host` header names this machine: an IP address or `localhost`, with any port.
 fn loopback_host(headers: &hyper::HeaderMap) -> bool {
     let Some(host) = headers.get(hyper::header::HOST).and_then(|h| h.to_str().ok()) else {
@@ -193,7 +207,7 @@ pub(crate) fn admitted(
         return Ok(Admitted::Session { csrf });
     }
     if is_loopback(ip) {
-        return if loopback_host(headers) {
+        return if !from_a_browser(headers) || loopback_host(headers) {
             Ok(Admitted::Peer)
         } else {
             Err(Denied::Host)
@@ -307,10 +321,13 @@ mod tests {
         let unset = spec(&[], Some("SWITCHYARD_TEST_ADMIN_TOKEN_UNSET"));
         assert_eq!(
             admitted(&unset, &sessions, &headers(&[("authorization", "Bearer ")]), far),
-            Err(Denied::BadToken),
+            Err(Denied::Forbidden),
             "an unset token admits nobody"
         );
-        assert_eq!(admitted(&unset, &sessions, &local, far), Err(Denied::Forbidden));
+        assert_eq!(
+            admitted(&unset, &sessions, &headers(&[("authorization", "Bearer x")]), far),
+            Err(Denied::BadToken)
+        );
     }
 
     #[test]
@@ -324,10 +341,16 @@ mod tests {
                 "{host}"
             );
         }
+        let rebound = [("host", "evil.example:8081"), ("sec-fetch-site", "same-origin")];
+        assert_eq!(admitted(&none, &sessions, &headers(&rebound), lo), Err(Denied::Host));
+        let old_browser = [("host", "evil.example:8081"), ("user-agent", "Mozilla/5.0 (X11)")];
         assert_eq!(
-            admitted(&none, &sessions, &headers(&[("host", "evil.example:8081")]), lo),
+            admitted(&none, &sessions, &headers(&old_browser), lo),
             Err(Denied::Host)
         );
+        // A scraper or script on this machine may use its host name (Debian maps it to 127.0.1.1).
+        let script = [("host", "gate-7:8081"), ("user-agent", "curl/7.88.1")];
+        assert!(admitted(&none, &sessions, &headers(&script), lo).is_ok());
     }
 
     #[test]

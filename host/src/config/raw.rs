@@ -24,9 +24,11 @@
 //! max_event_bytes = 1048576      # one event, as JSON
 //! max_reply_bytes = 1048576      # a normalizer's reply body
 //!
-//! [admin]                        # /metrics and /admin/*: loopback clients, and
+//! [admin]                        # the console, /metrics and /admin/*: loopback clients, and
+//! listen = "127.0.0.1:8081"      # the console's listener ("off": none)
 //! allow = ["10.0.0.0/8"]         # these addresses/networks, and
 //! token_env = "SWITCHYARD_ADMIN_TOKEN"   # whoever sends `Authorization: Bearer <token>`
+//! token_file = "/run/secrets/admin-token" # (or the token from a file)
 //!
 //! [plugins.normalize-json]
 //! path = "target/plugins/normalize-json.wasm"

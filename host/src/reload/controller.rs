@@ -174,6 +174,10 @@ impl Controller {
         if spec.server.max_in_flight != server.max_in_flight {
             fixed.push("server.max_in_flight");
         }
+        // The console keeps the listener it started with (`:0` stays whatever port it got).
+        if spec.admin.listen != current.spec().admin.listen {
+            fixed.push("admin.listen");
+        }
         if !fixed.is_empty() {
             return Err(format!(
                 "{} cannot change while the router runs; restart to apply",

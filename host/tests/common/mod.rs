@@ -39,6 +39,9 @@ normalizer = "n"
 max_body_bytes = 8388608
 
 {sinks}
+
+[admin]
+listen = "127.0.0.1:0"
 "#,
         plugin = workspace().join("target/plugins/normalize-json.wasm").display()
     );
