@@ -216,7 +216,7 @@ async fn changes_from_another_origin_or_a_rebound_name_are_refused() {
         console,
         "GET",
         "/admin/api/v1/status",
-        &[("host", "evil.example:8081")],
+        &[("host", "evil.example:8081"), ("sec-fetch-site", "same-origin")],
         Vec::<u8>::new(),
     )
     .await

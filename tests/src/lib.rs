@@ -98,13 +98,7 @@ impl TestRouter {
         for (name, content) in files {
             std::fs::write(dir.path().join(name), content).expect("write file");
         }
-        let mut text = config
-            .replace("{plugins}", &plugins_dir().display().to_string())
-            .replace("{dir}", &dir.path().display().to_string());
-        if !text.contains("[admin]") {
-            // Many test routers run at once: each console on a port of its own.
-            text.push_str("\n[admin]\nlisten = \"127.0.0.1:0\"\n");
-        }
+        let text = expand(config, dir.path());
         let path = dir.path().join("router.toml");
         std::fs::write(&path, &text).expect("write config");
         let spec = switchyard::config::load(&path).unwrap_or_else(|e| panic!("test config does not compile:\n{e}"));
@@ -141,12 +135,10 @@ impl TestRouter {
         self.root.join("router.toml")
     }
 
-    /// Rewrites router.toml (placeholders as in [`TestRouter::start`]) atomically, as an editor
+    /// Rewrites router.toml (placeholders and console address as in [`TestRouter::start`]) atomically, as an editor
     /// saving by rename would.
     pub fn write_config(&self, config: &str) {
-        let text = config
-            .replace("{plugins}", &plugins_dir().display().to_string())
-            .replace("{dir}", &self.root.display().to_string());
+        let text = expand(config, &self.root);
         let tmp = self.root.join(".router.toml.tmp");
         std::fs::write(&tmp, text).expect("write config");
         std::fs::rename(&tmp, self.config_path()).expect("rename config");
@@ -587,4 +579,17 @@ pub fn verify_standard_webhook(secret: &str, request: &Received) -> Result<(), S
     } else {
         Err(format!("signature {signature} does not match {expected}"))
     }
+}
+
+/// A test config as written to disk: `{plugins}` and `{dir}` filled in, and, unless it has an
+/// `[admin]` table, the console on an ephemeral port (many test routers run at once; a reload
+/// keeps the console's address, so every version of a config must say the same).
+fn expand(config: &str, dir: &Path) -> String {
+    let mut text = config
+        .replace("{plugins}", &plugins_dir().display().to_string())
+        .replace("{dir}", &dir.display().to_string());
+    if !text.contains("[admin]") {
+        text.push_str("\n[admin]\nlisten = \"127.0.0.1:0\"\n");
+    }
+    text
 }
