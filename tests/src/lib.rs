@@ -135,8 +135,8 @@ impl TestRouter {
         self.root.join("router.toml")
     }
 
-    /// Rewrites router.toml (placeholders and console address as in [`TestRouter::start`]) atomically, as an editor
-    /// saving by rename would.
+    /// Rewrites router.toml (placeholders and console address as in [`TestRouter::start`])
+    /// atomically, as an editor saving by rename would.
     pub fn write_config(&self, config: &str) {
         let text = expand(config, &self.root);
         let tmp = self.root.join(".router.toml.tmp");
