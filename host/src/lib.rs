@@ -16,6 +16,7 @@ pub mod blobs;
 pub mod capture;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod datadir;
 pub mod decision;
@@ -121,6 +122,9 @@ pub async fn run_with(
         tokio::spawn(admin::serve(listener, shared.clone(), shutdown.clone()));
     }
     tokio::spawn(admin::sampler(shared.clone(), shutdown.clone()));
+    if shared.pipeline().cluster().is_some() {
+        tokio::spawn(cluster::report_status(shared.clone(), shutdown.clone()));
+    }
     if shared.pipeline().spec().admin.expects_token() && shared.pipeline().spec().admin.token().is_none() {
         tracing::warn!(
             "The admin token (`admin.token_env` / `admin.token_file`) is not set or empty: only loopback peers and `[admin] allow` reach the console, /metrics and /admin."
@@ -141,8 +145,9 @@ pub async fn run_with(
     ingest::serve(listener, shared.clone(), shutdown).await?;
     // Give queued deliveries a moment (a clean stop usually leaves nothing behind); whatever
     // is still waiting stays in the outbox and goes out after the next start.
+    // In cluster mode nothing is drained: what this router did not deliver, the others do.
     let _ = tokio::time::timeout(SINK_DRAIN_DEADLINE, shared.delivery().drain()).await;
-    shared.delivery().stop().await;
+    shared.stop_delivery().await;
     Ok(())
 }
 

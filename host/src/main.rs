@@ -54,7 +54,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Dlq {
             command: DlqCommand::List { config, filter, json },
         } => {
-            let letters = switchyard::cli::dlq_list(&config, &filter)?;
+            let letters = switchyard::cli::dlq_list(&config, &filter).await?;
             if json {
                 for d in &letters {
                     let mut line = serde_json::to_value(d)?;
@@ -81,7 +81,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Dlq {
             command: DlqCommand::Purge { config, sink, before },
         } => {
-            let purged = switchyard::cli::dlq_purge(&config, sink.as_deref(), &before)?;
+            let purged = switchyard::cli::dlq_purge(&config, sink.as_deref(), &before).await?;
             println!("{}", serde_json::json!({ "purged": purged }));
             Ok(ExitCode::SUCCESS)
         }

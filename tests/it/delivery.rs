@@ -102,7 +102,7 @@ async fn permanent_failures_are_dead_lettered_then_replayed_after_the_fix() {
     };
     let mut dead = Vec::new();
     for _ in 0..200 {
-        dead = dlq_list(&router.config_path(), &filter).expect("dlq list");
+        dead = dlq_list(&router.config_path(), &filter).await.expect("dlq list");
         if !dead.is_empty() {
             break;
         }
@@ -141,7 +141,7 @@ async fn permanent_failures_are_dead_lettered_then_replayed_after_the_fix() {
         Some(dead[0].webhook_id.as_str()),
         "a replay keeps the webhook-id"
     );
-    assert!(dlq_list(&router.config_path(), &filter).expect("list").is_empty());
+    assert!(dlq_list(&router.config_path(), &filter).await.expect("list").is_empty());
     router.stop().await;
 }
 
@@ -152,7 +152,7 @@ async fn an_unreachable_receiver_exhausts_retries_into_the_dead_letters() {
     assert_eq!(post_json(router.addr, "/in", r#"{"id": "e3"}"#).await.status, 200);
     let config_path = router.config_path();
     let _files = router.stop().await;
-    let dead = dlq_list(&config_path, &DlqFilter::default()).expect("dlq");
+    let dead = dlq_list(&config_path, &DlqFilter::default()).await.expect("dlq");
     assert_eq!((dead.len(), dead[0].attempts), (1, 2));
     assert!(dead[0].last_error.contains("connection failed"), "{:?}", dead[0]);
 }
@@ -300,7 +300,7 @@ async fn https_webhooks_verify_the_receiver() {
     assert_eq!(post_json(router.addr, "/in", r#"{"id": "tls-2"}"#).await.status, 200);
     let config_path = router.config_path();
     let _files = router.stop().await;
-    let dead = dlq_list(&config_path, &DlqFilter::default()).expect("dlq");
+    let dead = dlq_list(&config_path, &DlqFilter::default()).await.expect("dlq");
     assert_eq!(dead.len(), 1);
     assert!(dead[0].last_error.contains("connection failed"), "{:?}", dead[0]);
     assert_eq!(

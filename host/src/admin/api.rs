@@ -122,7 +122,7 @@ pub(crate) async fn handle(shared: &Arc<Shared>, req: hyper::Request<Incoming>, 
     let query = query_pairs(req.uri());
     let answer = match (&method, segments.as_slice()) {
         (&Method::GET, []) => ok(&index()),
-        (&Method::GET, ["status"]) => ok(&super::legacy::status(shared)),
+        (&Method::GET, ["status"]) => ok(&super::legacy::status(shared).await),
         (&Method::GET, ["flow"]) => ok(&shared.console().flow.view(shared).await),
         (&Method::GET, ["events"]) => events(shared, &query),
         (&Method::GET, ["events", "stream"]) => Ok(super::stream::events(shared, &query)),

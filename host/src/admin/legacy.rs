@@ -62,6 +62,9 @@ pub(crate) async fn handle(
         text.push_str(&shared.connections.render());
         text.push_str(&shared.bodies.render());
         text.push_str(&shared.delivery().render_metrics().await);
+        if let Some(cluster) = shared.cluster_status().await {
+            text.push_str(&cluster.render_metrics());
+        }
         let pipeline = shared.pipeline();
         text.push_str(&pipeline.disk().render());
         text.push_str(&pipeline.quarantine().render());
@@ -76,7 +79,7 @@ pub(crate) async fn handle(
         return response;
     }
     match (req.method(), path) {
-        (&Method::GET, "/admin/status") => json(StatusCode::OK, &status(shared)),
+        (&Method::GET, "/admin/status") => json(StatusCode::OK, &status(shared).await),
         (&Method::POST, "/admin/reload") => match shared.request_reload(Trigger::Admin).await {
             Some(outcome) => {
                 let code = if outcome.outcome == "rejected" {
@@ -103,7 +106,8 @@ pub(crate) async fn handle(
 }
 
 /// What `GET /admin/status` (and the API's `status`) reports.
-pub(crate) fn status(shared: &Shared) -> serde_json::Value {
+pub(crate) async fn status(shared: &Shared) -> serde_json::Value {
+    let cluster = shared.cluster_status().await;
     let pipeline = shared.pipeline();
     let spec = pipeline.spec();
     let status = shared.status();
@@ -130,5 +134,6 @@ pub(crate) fn status(shared: &Shared) -> serde_json::Value {
         "last_reload": status.last_reload,
         "reloads": { "applied": metrics.reloads("applied"), "rejected": metrics.reloads("rejected"), "unchanged": metrics.reloads("unchanged") },
         "storage": storage,
+        "cluster": cluster,
     })
 }

@@ -1,7 +1,8 @@
 //! `switchyard dlq list` and `switchyard dlq replay`: the dead letters in the outbox — events a
 //! sink refused for good or that outlived their attempts — shown, and put back for delivery
 //! (after the receiver is fixed). Both work next to a running router: the outbox is SQLite in
-//! WAL mode, and the router picks requeued events up within a second.
+//! WAL mode, and the router picks requeued events up within a second. In cluster mode they
+//! act on the cluster's dead-letter stream instead (`dlq_cluster`).
 
 use super::Progress;
 use crate::config;
@@ -45,9 +46,14 @@ fn since_ms(since: Option<&str>) -> anyhow::Result<Option<i64>> {
         .transpose()
 }
 
-/// The dead letters matching `filter`, oldest failure first.
-pub fn dlq_list(config_path: &Path, filter: &DlqFilter) -> anyhow::Result<Vec<DeadLetter>> {
-    let (_, path) = outbox_of(config_path)?;
+/// The dead letters matching `filter`, oldest failure first (the cluster's, in cluster mode).
+pub async fn dlq_list(config_path: &Path, filter: &DlqFilter) -> anyhow::Result<Vec<DeadLetter>> {
+    let (spec, path) = outbox_of(config_path)?;
+    if spec.cluster.is_some() {
+        let since = since_ms(filter.since.as_deref())?;
+        let dead = crate::cluster::dead_letters(&spec).await?;
+        return dead.list(filter.sink.as_deref(), since).await;
+    }
     if !path.exists() {
         return Ok(Vec::new());
     }
@@ -82,9 +88,12 @@ pub fn dlq_table(letters: &[DeadLetter]) -> String {
 
 /// Deletes dead letters that failed before `before` (RFC 3339), `sink`'s only if given; returns
 /// how many. The only way anything leaves the dead letters other than a replay.
-pub fn dlq_purge(config_path: &Path, sink: Option<&str>, before: &str) -> anyhow::Result<usize> {
-    let (_, path) = outbox_of(config_path)?;
+pub async fn dlq_purge(config_path: &Path, sink: Option<&str>, before: &str) -> anyhow::Result<usize> {
+    let (spec, path) = outbox_of(config_path)?;
     let before = since_ms(Some(before))?.unwrap_or(i64::MIN);
+    if spec.cluster.is_some() {
+        return super::dlq_cluster::purge(&spec, sink, before).await;
+    }
     if !path.exists() {
         return Ok(0);
     }
@@ -116,6 +125,9 @@ pub async fn dlq_replay(
 ) -> anyhow::Result<DlqReplaySummary> {
     let (spec, path) = outbox_of(config_path)?;
     let since = since_ms(filter.since.as_deref())?;
+    if spec.cluster.is_some() {
+        return super::dlq_cluster::replay(&spec, filter.sink.as_deref(), since, wait, progress).await;
+    }
     let started = crate::clock::now_ms();
     let sink = filter.sink.clone();
     let listed = path.clone();

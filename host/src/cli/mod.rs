@@ -4,6 +4,7 @@
 mod check;
 mod decisions;
 mod dlq;
+mod dlq_cluster;
 mod plugin_kit;
 mod plugin_test;
 mod progress;

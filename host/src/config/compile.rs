@@ -114,6 +114,10 @@ pub(crate) fn compile(raw: RawConfig, text: &str, config_path: &Path) -> Result<
 
     let server = super::server::server(&mut cx, &raw);
     let admin = super::edge::admin(&mut cx, raw.admin.as_ref());
+    let cluster = raw
+        .cluster
+        .as_ref()
+        .map(|c| super::cluster::cluster(&mut cx, c.get_ref(), server.listen.port()));
     let plugins = plugins(&mut cx, &raw);
     let kinds: BTreeMap<&str, PluginKind> = plugins.iter().map(|p| (p.id.as_str(), p.kind)).collect();
     let sources = sources(&mut cx, &raw, &kinds);
@@ -127,6 +131,7 @@ pub(crate) fn compile(raw: RawConfig, text: &str, config_path: &Path) -> Result<
             config_path: config_path.to_path_buf(),
             server,
             admin,
+            cluster,
             plugins,
             sources,
             sinks,

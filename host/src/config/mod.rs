@@ -2,6 +2,7 @@
 //! with every problem reported at once, each with file, line and column (`error`).
 //! Building live objects from the spec (reading plugins, secrets, sockets) is `pipeline`'s job.
 
+mod cluster;
 mod compile;
 mod decision;
 mod edge;

@@ -30,6 +30,17 @@
 //! token_env = "SWITCHYARD_ADMIN_TOKEN"   # whoever sends `Authorization: Bearer <token>`
 //! token_file = "/run/secrets/admin-token" # (or the token from a file)
 //!
+//! [cluster]                      # several routers sharing NATS JetStream (see README)
+//! nats_url = "nats://127.0.0.1:4222"     # comma-separated for several servers
+//! node = "gate-a"                # this router's name (default: hostname-port)
+//! credentials_file = "/run/secrets/nats.creds"   # or token_env, or user + password_env
+//! stream = "SWITCHYARD"          # the shared outbox stream (default)
+//! dead_stream = "SWITCHYARD_DEAD"
+//! subject_prefix = "switchyard"  # outbox: <prefix>.out.<sink>; dead: <prefix>.dead.<sink>
+//! replicas = 1                   # stream replicas (3 on a 3-server NATS cluster)
+//! ack_wait_secs = 30             # an unacknowledged delivery goes to another router after this
+//! publish_timeout_ms = 5000      # a sender waits at most this for JetStream's ack, else 503
+//!
 //! [plugins.normalize-json]
 //! path = "target/plugins/normalize-json.wasm"
 //! kind = "normalizer"           # normalizer | filter | transform | decider
@@ -94,6 +105,7 @@ pub(crate) struct RawConfig {
     pub(crate) version: Option<Spanned<i64>>,
     pub(crate) server: Option<Spanned<RawServer>>,
     pub(crate) admin: Option<Spanned<RawAdmin>>,
+    pub(crate) cluster: Option<Spanned<RawCluster>>,
     pub(crate) plugins: Vec<(Spanned<String>, Spanned<RawPlugin>)>,
     pub(crate) sources: Vec<Spanned<RawSource>>,
     pub(crate) sinks: Vec<(Spanned<String>, Spanned<RawSink>)>,
@@ -139,6 +151,24 @@ pub(crate) struct RawAdmin {
     pub(crate) token_env: Option<Spanned<String>>,
     pub(crate) token_file: Option<Spanned<String>>,
     pub(crate) listen: Option<Spanned<String>>,
+}
+
+/// `[cluster]`: the NATS JetStream a cluster of routers shares.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCluster {
+    pub(crate) nats_url: Spanned<String>,
+    pub(crate) node: Option<Spanned<String>>,
+    pub(crate) credentials_file: Option<Spanned<String>>,
+    pub(crate) token_env: Option<Spanned<String>>,
+    pub(crate) user: Option<Spanned<String>>,
+    pub(crate) password_env: Option<Spanned<String>>,
+    pub(crate) stream: Option<Spanned<String>>,
+    pub(crate) dead_stream: Option<Spanned<String>>,
+    pub(crate) subject_prefix: Option<Spanned<String>>,
+    pub(crate) replicas: Option<Spanned<i64>>,
+    pub(crate) ack_wait_secs: Option<Spanned<i64>>,
+    pub(crate) publish_timeout_ms: Option<Spanned<i64>>,
 }
 
 /// A source's `rate_limit = { per_second = 50, burst = 100 }`.
@@ -373,7 +403,7 @@ pub(crate) struct RawMatch {
     pub(crate) source: Vec<Spanned<String>>,
 }
 
-const TOP_LEVEL: &str = "`version`, `server`, `admin`, `plugins`, `sources`, `sinks`, `routes`";
+const TOP_LEVEL: &str = "`version`, `server`, `admin`, `cluster`, `plugins`, `sources`, `sinks`, `routes`";
 
 fn entity<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, problems: &mut Vec<Problem>) -> Option<Spanned<T>> {
     let span = value.span();
@@ -438,6 +468,7 @@ pub(crate) fn parse(text: &str) -> Result<(RawConfig, Vec<Problem>), Vec<Problem
             "version" => raw.version = entity(value, &mut problems),
             "server" => raw.server = entity(value, &mut problems),
             "admin" => raw.admin = entity(value, &mut problems),
+            "cluster" => raw.cluster = entity(value, &mut problems),
             "plugins" => {
                 for (id, v) in table_entries("plugins", value, &mut problems) {
                     match entity(v, &mut problems) {

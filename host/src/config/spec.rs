@@ -15,6 +15,9 @@ pub struct RouterSpec {
     pub server: ServerSpec,
     /// Who may use the operator endpoints.
     pub admin: AdminSpec,
+    /// `[cluster]`: the NATS JetStream shared with other routers; `None` for the embedded
+    /// outbox.
+    pub cluster: Option<ClusterSpec>,
     /// Plugins by id, in file order.
     pub plugins: Vec<PluginSpec>,
     /// HTTP sources.
@@ -123,6 +126,47 @@ impl Default for AdminSpec {
             listen_chosen: false,
         }
     }
+}
+
+/// `[cluster]` (see `config::cluster`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterSpec {
+    /// NATS server URLs, comma-separated.
+    pub nats_url: String,
+    /// This router's name in the cluster.
+    pub node: String,
+    /// How the router proves itself to NATS.
+    pub auth: NatsAuth,
+    /// The outbox stream.
+    pub stream: String,
+    /// The dead-letter stream.
+    pub dead_stream: String,
+    /// Subjects start with this (`<prefix>.out.<sink>`, `<prefix>.dead.<sink>`).
+    pub subject_prefix: String,
+    /// Stream replicas.
+    pub replicas: usize,
+    /// How long a delivery may stay unacknowledged before another router gets it.
+    pub ack_wait: std::time::Duration,
+    /// How long a sender waits for JetStream to store its events.
+    pub publish_timeout: std::time::Duration,
+}
+
+/// Credentials for NATS.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NatsAuth {
+    /// None (a loopback or trusted network server).
+    None,
+    /// A `.creds` file (JWT + nkey seed).
+    CredentialsFile(PathBuf),
+    /// A token from this environment variable.
+    TokenEnv(String),
+    /// A user, and the password from this environment variable.
+    UserPassword {
+        /// The user.
+        user: String,
+        /// The environment variable holding the password.
+        password_env: String,
+    },
 }
 
 /// Where the console listens unless `admin.listen` says otherwise: loopback only.

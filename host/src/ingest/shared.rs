@@ -22,6 +22,8 @@ pub struct Shared {
     reloads: OnceLock<mpsc::Sender<ReloadRequest>>,
     shutdown: OnceLock<Shutdown>,
     delivery: crate::outbox::Delivery,
+    /// Cluster mode: the workers delivering from the shared stream.
+    cluster: Option<crate::cluster::Workers>,
     /// Replies carrying a MAC of request data, per source (see `limiter`).
     pub(crate) signed_replies: Buckets,
     /// Requests per source, for sources with a `rate_limit`.
@@ -49,6 +51,11 @@ impl Shared {
         };
         let delivery = crate::outbox::Delivery::new(pipeline.outbox().clone());
         delivery.configure(&pipeline);
+        let cluster = pipeline.cluster().map(|c| {
+            let workers = crate::cluster::Workers::new(c.clone(), delivery.stats().clone());
+            workers.configure(&pipeline);
+            workers
+        });
         let metrics = Metrics::default();
         let audit = crate::decision::AuditLog::open(
             crate::decision::audit_dir(&pipeline.spec().server.data_dir),
@@ -61,6 +68,7 @@ impl Shared {
             background: tokio_util::task::TaskTracker::new(),
             audit,
             delivery,
+            cluster,
             pipeline: ArcSwap::from_pointee(pipeline),
             in_flight: Semaphore::new(limit),
             metrics,
@@ -82,6 +90,9 @@ impl Shared {
     /// Replaces the pipeline for new requests (atomically); returns the previous one.
     pub fn swap(&self, pipeline: Pipeline) -> Arc<Pipeline> {
         self.delivery.configure(&pipeline);
+        if let Some(workers) = &self.cluster {
+            workers.configure(&pipeline);
+        }
         self.pipeline.swap(Arc::new(pipeline))
     }
 
@@ -94,6 +105,22 @@ impl Shared {
     /// The outbox's delivery service.
     pub fn delivery(&self) -> &crate::outbox::Delivery {
         &self.delivery
+    }
+
+    /// Stops delivering: the outbox's dispatchers and, in cluster mode, the workers (whose
+    /// unacknowledged events go to other routers).
+    pub async fn stop_delivery(&self) {
+        if let Some(workers) = &self.cluster {
+            workers.stop().await;
+        }
+        self.delivery.stop().await;
+    }
+
+    /// The cluster as this router sees it; `None` without `[cluster]`.
+    pub async fn cluster_status(&self) -> Option<crate::cluster::ClusterStatus> {
+        let cluster = self.pipeline().cluster()?.clone();
+        let sinks = self.cluster.as_ref().map(|w| w.sinks()).unwrap_or_default();
+        Some(cluster.status(&sinks).await)
     }
 
     /// The counters.

@@ -1,32 +1,23 @@
 //! The delivery service of a running router: one dispatcher per configured webhook sink,
-//! following config reloads (a changed sink keeps its queue and picks up the new settings on
-//! its next attempt; a removed sink's events stay in the outbox until it comes back).
+//! following config reloads (see `sink::SinkTasks`).
 
 use super::dispatch::Dispatcher;
 use super::stats::DeliveryStats;
 use super::store::{self, Store};
 use crate::pipeline::Pipeline;
-use crate::shutdown::Shutdown;
-use crate::sink::{Sink, WebhookSink};
-use arc_swap::ArcSwap;
+use crate::sink::{Sink, SinkTasks};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long attempts in flight get to finish once delivery stops.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-struct Running {
-    target: Arc<ArcSwap<WebhookSink>>,
-    stop: Shutdown,
-    task: tokio::task::JoinHandle<()>,
-}
-
 /// Delivers the outbox's events to their sinks.
 pub struct Delivery {
     store: Store,
     stats: Arc<DeliveryStats>,
-    running: Mutex<HashMap<String, Running>>,
+    tasks: SinkTasks,
 }
 
 impl Delivery {
@@ -35,8 +26,13 @@ impl Delivery {
         Delivery {
             store,
             stats: Arc::default(),
-            running: Mutex::new(HashMap::new()),
+            tasks: SinkTasks::default(),
         }
+    }
+
+    /// The delivery counters (the cluster's workers count into the same ones).
+    pub fn stats(&self) -> &Arc<DeliveryStats> {
+        &self.stats
     }
 
     /// The outbox it delivers from.
@@ -46,41 +42,16 @@ impl Delivery {
 
     /// Starts, updates or stops dispatchers to match the pipeline's webhook sinks.
     pub fn configure(&self, pipeline: &Pipeline) {
-        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        let mut wanted: HashMap<String, Arc<WebhookSink>> = HashMap::new();
-        for spec in &pipeline.spec().sinks {
-            if let Some(sink) = pipeline.sink(&spec.id)
-                && let Sink::Webhook(w) = sink.as_ref()
-            {
-                wanted.insert(spec.id.clone(), w.clone());
-            }
-        }
-        running.retain(|id, r| {
-            if wanted.contains_key(id) {
-                return true;
-            }
-            tracing::info!(sink = %id, "Sink removed; its undelivered events stay in the outbox until it is configured again.");
-            r.stop.trigger();
-            false
+        self.tasks.configure(pipeline, |start| {
+            let dispatcher = Dispatcher::new(
+                start.sink.clone(),
+                start.target,
+                self.store.clone(),
+                self.stats.sink(&start.sink),
+                start.stop,
+            );
+            tokio::spawn(dispatcher.run(STOP_GRACE))
         });
-        for (id, sink) in wanted {
-            match running.get(&id) {
-                Some(r) => r.target.store(sink),
-                None => {
-                    let target = Arc::new(ArcSwap::new(sink));
-                    let stop = Shutdown::new();
-                    let dispatcher = Dispatcher::new(
-                        id.clone(),
-                        target.clone(),
-                        self.store.clone(),
-                        self.stats.sink(&id),
-                        stop.clone(),
-                    );
-                    let task = tokio::spawn(dispatcher.run(STOP_GRACE));
-                    running.insert(id, Running { target, stop, task });
-                }
-            }
-        }
     }
 
     /// At startup: says what the outbox still holds from before (delivered now), and warns
@@ -110,13 +81,7 @@ impl Delivery {
     /// the outbox. Used before shutdown and by tests; callers bound it with a timeout.
     pub async fn drain(&self) {
         loop {
-            let sinks: Vec<String> = self
-                .running
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .keys()
-                .cloned()
-                .collect();
+            let sinks = self.tasks.sinks();
             let waiting = self
                 .store
                 .read(move |c| {
@@ -139,19 +104,7 @@ impl Delivery {
     /// Stops every dispatcher (attempts in flight get a short grace to record their outcome)
     /// and flushes the outbox. Waiting events are delivered after the next start.
     pub async fn stop(&self) {
-        let running: Vec<Running> = self
-            .running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain()
-            .map(|(_, r)| r)
-            .collect();
-        for r in &running {
-            r.stop.trigger();
-        }
-        for r in running {
-            let _ = r.task.await;
-        }
+        self.tasks.stop().await;
         if let Err(e) = self.store.flush().await {
             tracing::error!(error = %e, "Flushing the outbox at shutdown failed; some deliveries may be repeated.");
         }

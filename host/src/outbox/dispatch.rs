@@ -8,9 +8,8 @@ use super::record::Queued;
 use super::stats::SinkCounters;
 use super::store::{self, Store};
 use crate::shutdown::Shutdown;
-use crate::sink::{Class, DeliveryError, Schedule, WebhookSink, classify};
+use crate::sink::{DeliveryError, Schedule, WebhookSink};
 use arc_swap::ArcSwap;
-use rand::Rng;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -203,19 +202,8 @@ impl Dispatcher {
             Err(e) => e,
         };
         item.attempts += 1;
-        let spec = self.target.load().spec().clone();
-        let schedule = Schedule {
-            max_attempts: spec.max_attempts,
-            max_age: Duration::from_secs(spec.max_age_secs),
-            base: Duration::from_millis(spec.backoff_ms),
-            cap: Duration::from_millis(spec.max_backoff_ms),
-        };
+        let delay = Schedule::of(self.target.load().spec()).after_failure(item.attempts, item.created_ms, &error);
         let now = crate::clock::now_ms();
-        let age = Duration::from_millis((now - item.created_ms).max(0) as u64);
-        let delay = match classify(&error) {
-            Class::Retryable => schedule.delay(item.attempts, age, &error, rand::rng().random::<f64>()),
-            Class::Permanent => None,
-        };
         match delay {
             Some(delay) => {
                 if !std::mem::replace(&mut self.failing, true) {

@@ -244,6 +244,14 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
             tokio::task::spawn_blocking(move || crate::outbox::Store::open(&data_dir)).await??
         }
     };
+    // The cluster connection, like the outbox, outlives a reload (the controller refuses a
+    // changed `[cluster]`); a changed dedup window only updates the stream.
+    let dedup_window = std::time::Duration::from_secs(spec.server.dedup_window_secs);
+    let cluster = match (&spec.cluster, previous.and_then(|p| p.cluster.as_ref())) {
+        (None, _) => None,
+        (Some(c), Some(old)) if old.spec() == c => Some(old.clone()),
+        (Some(c), _) => Some(crate::cluster::Cluster::connect(c, dedup_window).await?),
+    };
     let get = |id: &String| {
         plugins
             .get(id)
@@ -322,6 +330,7 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
         plugins,
         dedup,
         outbox,
+        cluster,
         disk,
         quarantine,
         blobs: BlobStore::new(&spec.server.data_dir),

@@ -36,6 +36,8 @@ pub struct Pipeline {
     dedup: Arc<crate::dedup::Dedup>,
     /// Where webhook sinks' events are committed before the sender is answered.
     outbox: crate::outbox::Store,
+    /// Cluster mode: where webhook sinks' events are stored instead of `outbox`.
+    cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Every loaded plugin by id.
     plugins: HashMap<String, Arc<crate::plugin::Plugin>>,
 }
@@ -105,6 +107,7 @@ impl Pipeline {
             blobs: self.blobs.clone(),
             dedup: self.dedup.clone(),
             outbox: self.outbox.clone(),
+            cluster: self.cluster.clone(),
             plugins,
         }
     }
@@ -142,6 +145,11 @@ impl Pipeline {
     /// A sink by id.
     pub fn sink(&self, id: &str) -> Option<&Arc<Sink>> {
         self.sinks.get(id)
+    }
+
+    /// The cluster, in cluster mode.
+    pub fn cluster(&self) -> Option<&Arc<crate::cluster::Cluster>> {
+        self.cluster.as_ref()
     }
 
     /// The outbox.

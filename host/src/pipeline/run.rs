@@ -381,7 +381,18 @@ impl Pipeline {
         // The outbox first: if it cannot commit, nothing was written anywhere and the request is
         // quarantined whole; a webhook repeat after a later file-sink failure is recognisable by
         // its webhook-id.
-        self.outbox.enqueue(rows).await.map_err(ProcessError::Outbox)?;
+        match &self.cluster {
+            Some(cluster) => {
+                let stored = cluster.publish(rows).await.map_err(ProcessError::Outbox)?;
+                if stored.duplicates > 0 {
+                    tracing::debug!(
+                        duplicates = stored.duplicates,
+                        "The cluster already held some of these events (another router took them first)."
+                    );
+                }
+            }
+            None => self.outbox.enqueue(rows).await.map_err(ProcessError::Outbox)?,
+        }
         for (sink_id, events) in file_events {
             if let Some(Sink::File(f)) = self.sink(sink_id).map(|s| s.as_ref()) {
                 f.append(&events).await.map_err(|source| ProcessError::Sink {

@@ -178,6 +178,10 @@ impl Controller {
         if spec.admin.listen != current.spec().admin.listen {
             fixed.push("admin.listen");
         }
+        // The workers and the connection belong to the cluster the router joined at start.
+        if spec.cluster != current.spec().cluster {
+            fixed.push("cluster");
+        }
         if !fixed.is_empty() {
             return Err(format!(
                 "{} cannot change while the router runs; restart to apply",

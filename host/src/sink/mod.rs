@@ -8,12 +8,14 @@ mod error;
 mod file;
 mod format;
 mod retry;
+mod tasks;
 mod webhook;
 
 pub use error::DeliveryError;
 pub use file::FileSink;
 pub use format::{Rendered, SigningKey, render};
 pub use retry::{Class, Schedule, classify, retry_after_secs};
+pub use tasks::{SinkTasks, TaskStart};
 pub use webhook::WebhookSink;
 
 use crate::config::{SinkKind, SinkSpec};

@@ -52,6 +52,28 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// A webhook sink's schedule.
+    pub fn of(spec: &crate::config::WebhookSpec) -> Schedule {
+        Schedule {
+            max_attempts: spec.max_attempts,
+            max_age: Duration::from_secs(spec.max_age_secs),
+            base: Duration::from_millis(spec.backoff_ms),
+            cap: Duration::from_millis(spec.max_backoff_ms),
+        }
+    }
+
+    /// What follows a failed attempt: the delay before the next one (after `attempts` failed
+    /// ones, for an event committed at `created_ms`), or `None` to dead-letter it now (a
+    /// permanent failure, or no attempts or time left). Shared by the embedded outbox and the
+    /// cluster's workers so both give up at the same point.
+    pub fn after_failure(&self, attempts: u32, created_ms: i64, error: &DeliveryError) -> Option<Duration> {
+        let age = Duration::from_millis((crate::clock::now_ms() - created_ms).max(0) as u64);
+        match classify(error) {
+            Class::Retryable => self.delay(attempts, age, error, rand::Rng::random::<f64>(&mut rand::rng())),
+            Class::Permanent => None,
+        }
+    }
+
     /// The delay before the next attempt after `attempts` failed ones, for an event `age` old,
     /// or `None` when it is time to give up. `unit` is a uniform random number in [0, 1).
     pub fn delay(&self, attempts: u32, age: Duration, error: &DeliveryError, unit: f64) -> Option<Duration> {

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub(crate) mod nats;
+
 pub(crate) fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_switchyard"))
 }

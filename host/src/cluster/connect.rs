@@ -1,0 +1,178 @@
+//! The NATS connection of a router in cluster mode and the two streams it shares with the
+//! other routers (created by whichever router starts first; later ones find them).
+
+use crate::config::{ClusterSpec, NatsAuth};
+use async_nats::jetstream::{self, stream};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long startup waits for NATS before it gives up with an error naming the server: an
+/// unreachable cluster is a config or network fault the operator has to see, not one to hide
+/// behind a router that answers every request with 503.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Used when `dedup_window_secs = 0` (JetStream needs some window; two minutes is its own
+/// default and only catches a publish that was retried after a lost ack).
+const MIN_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// A router's handle on the cluster: shared by the pipeline (publishing) and the workers.
+pub struct Cluster {
+    pub(super) spec: ClusterSpec,
+    pub(super) client: async_nats::Client,
+    pub(super) js: jetstream::Context,
+    pub(super) counters: Arc<super::status::Counters>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster").field("node", &self.spec.node).finish()
+    }
+}
+
+impl Cluster {
+    /// Connects to NATS and makes sure both streams exist. `dedup_window` becomes the outbox
+    /// stream's duplicate window.
+    pub async fn connect(spec: &ClusterSpec, dedup_window: Duration) -> anyhow::Result<Arc<Cluster>> {
+        let client = tokio::time::timeout(CONNECT_TIMEOUT, options(spec).await?.connect(spec.nats_url.as_str()))
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "cluster: NATS at {} did not answer within {} s",
+                    spec.nats_url,
+                    CONNECT_TIMEOUT.as_secs()
+                )
+            })?
+            .map_err(|e| anyhow::anyhow!("cluster: connecting to NATS at {}: {e}", spec.nats_url))?;
+        let js = jetstream::ContextBuilder::new()
+            .timeout(spec.publish_timeout)
+            .build(client.clone());
+        let cluster = Cluster {
+            spec: spec.clone(),
+            client,
+            js,
+            counters: Arc::default(),
+        };
+        cluster.ensure_streams(dedup_window).await?;
+        tracing::info!(nats = %spec.nats_url, node = %spec.node, stream = %spec.stream, "Cluster mode: events are stored in JetStream.");
+        Ok(Arc::new(cluster))
+    }
+
+    /// This node's name.
+    pub fn node(&self) -> &str {
+        &self.spec.node
+    }
+
+    /// The settings it was connected with.
+    pub fn spec(&self) -> &ClusterSpec {
+        &self.spec
+    }
+
+    /// Whether the connection to NATS is up now.
+    pub fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// The outbox subject of `sink`.
+    pub(super) fn out_subject(&self, sink: &str) -> String {
+        format!("{}.out.{sink}", self.spec.subject_prefix)
+    }
+
+    /// The dead-letter subject of `sink`.
+    pub(super) fn dead_subject(&self, sink: &str) -> String {
+        format!("{}.dead.{sink}", self.spec.subject_prefix)
+    }
+
+    async fn ensure_streams(&self, dedup_window: Duration) -> anyhow::Result<()> {
+        let prefix = &self.spec.subject_prefix;
+        let outbox = stream::Config {
+            name: self.spec.stream.clone(),
+            description: Some("switchyard: webhook events waiting for delivery".into()),
+            subjects: vec![format!("{prefix}.out.>")],
+            // One delivery per event across the cluster: an acknowledged event is removed, and
+            // consumers on one subject may not overlap.
+            retention: stream::RetentionPolicy::WorkQueue,
+            storage: stream::StorageType::File,
+            num_replicas: self.spec.replicas,
+            duplicate_window: dedup_window.max(MIN_DUPLICATE_WINDOW),
+            ..Default::default()
+        };
+        let dead = stream::Config {
+            name: self.spec.dead_stream.clone(),
+            description: Some("switchyard: dead letters (switchyard dlq)".into()),
+            subjects: vec![format!("{prefix}.dead.>")],
+            retention: stream::RetentionPolicy::Limits,
+            storage: stream::StorageType::File,
+            num_replicas: self.spec.replicas,
+            ..Default::default()
+        };
+        for config in [outbox, dead] {
+            let name = config.name.clone();
+            let mut existing = self
+                .js
+                .get_or_create_stream(config.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("cluster: creating stream `{name}` on {}: {e}", self.spec.nats_url))?;
+            let info = existing
+                .info()
+                .await
+                .map_err(|e| anyhow::anyhow!("cluster: reading stream `{name}`: {e}"))?;
+            if info.config.subjects != config.subjects {
+                anyhow::bail!(
+                    "cluster: stream `{name}` exists with subjects {:?}, not {:?}; another \
+                     application uses the name, or `subject_prefix` changed (set `cluster.stream`)",
+                    info.config.subjects,
+                    config.subjects
+                );
+            }
+            // The duplicate window follows dedup_window_secs; a router started with another
+            // value updates it for all (the last one started wins, and says so).
+            if info.config.duplicate_window != config.duplicate_window {
+                let mut updated = info.config.clone();
+                updated.duplicate_window = config.duplicate_window;
+                self.js
+                    .update_stream(updated)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cluster: updating stream `{name}`: {e}"))?;
+                tracing::info!(stream = %name, window_secs = config.duplicate_window.as_secs(), "Stream duplicate window updated to this router's dedup_window_secs.");
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn options(spec: &ClusterSpec) -> anyhow::Result<async_nats::ConnectOptions> {
+    let events = spec.node.clone();
+    let options = async_nats::ConnectOptions::new()
+        .name(format!("switchyard {}", spec.node))
+        .connection_timeout(Duration::from_secs(5))
+        // Reconnect for ever with NATS's capped backoff: a router outlives a NATS restart and
+        // answers 503 meanwhile (see `publish`).
+        .max_reconnects(None)
+        .event_callback(move |event| {
+            let node = events.clone();
+            async move {
+                match event {
+                    async_nats::Event::Connected => tracing::info!(node = %node, "Connected to NATS."),
+                    async_nats::Event::Disconnected => {
+                        tracing::warn!(node = %node, "Disconnected from NATS; senders get 503 until it is back.")
+                    }
+                    other => tracing::debug!(node = %node, event = %other, "NATS event."),
+                }
+            }
+        });
+    Ok(match &spec.auth {
+        NatsAuth::None => options,
+        NatsAuth::CredentialsFile(path) => options
+            .credentials_file(path)
+            .await
+            .map_err(|e| anyhow::anyhow!("cluster: reading credentials {}: {e}", path.display()))?,
+        NatsAuth::TokenEnv(var) => options.token(env(var)?),
+        NatsAuth::UserPassword { user, password_env } => options.user_and_password(user.clone(), env(password_env)?),
+    })
+}
+
+fn env(var: &str) -> anyhow::Result<String> {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("cluster: environment variable `{var}` is not set"))
+}

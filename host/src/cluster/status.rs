@@ -1,0 +1,284 @@
+//! What a router says about the cluster: its own counters, the streams' and consumers' state
+//! (shared by all routers, read from JetStream), and every node's last report — each router
+//! puts its status in a KV bucket (`<stream>_NODES`, entries expire when a node stops
+//! reporting), so `/admin/status` on any node shows the whole cluster.
+
+use super::connect::Cluster;
+use async_nats::jetstream::kv;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// How often a node reports; its entry expires after three missed reports.
+pub(super) const REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// This router's cluster counters.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// Events stored in the outbox stream.
+    pub(crate) published: AtomicU64,
+    /// Events JetStream dropped as already stored (its duplicate window).
+    pub(crate) duplicates: AtomicU64,
+    /// Requests whose events could not be stored (answered 503).
+    pub(crate) publish_failures: AtomicU64,
+}
+
+/// One sink's queue in the cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct SinkQueue {
+    /// Waiting for a router to pull them.
+    pub pending: u64,
+    /// Pulled by some router and not yet acknowledged.
+    pub in_flight: u64,
+    /// Redelivered at least once (a failed attempt or a router that went away).
+    pub redelivered: u64,
+}
+
+/// The cluster as this router sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterStatus {
+    /// This router's name.
+    pub node: String,
+    /// The NATS servers.
+    pub nats_url: String,
+    /// Whether this router is connected to NATS now.
+    pub connected: bool,
+    /// The outbox stream and how many events it holds.
+    pub stream: String,
+    /// Events in the outbox stream (all sinks).
+    pub stream_messages: Option<u64>,
+    /// The dead-letter stream and how many it holds.
+    pub dead_stream: String,
+    /// Dead letters (all sinks).
+    pub dead_letters: Option<u64>,
+    /// Per sink with a consumer: its queue.
+    pub sinks: BTreeMap<String, SinkQueue>,
+    /// Every node's last report (this one's included), by node name.
+    pub nodes: BTreeMap<String, serde_json::Value>,
+    /// Events this router stored / dropped as duplicates / failed to store.
+    pub published: u64,
+    /// See `published`.
+    pub duplicates: u64,
+    /// See `published`.
+    pub publish_failures: u64,
+}
+
+impl Cluster {
+    /// The node-status bucket, created if missing.
+    pub(super) async fn nodes_bucket(&self) -> anyhow::Result<kv::Store> {
+        let bucket = format!("{}_NODES", self.spec.stream);
+        if let Ok(store) = self.js.get_key_value(&bucket).await {
+            return Ok(store);
+        }
+        // The bucket's stream, laid out as a KV bucket is (`KV_<bucket>`, `$KV.<bucket>.>`), made
+        // directly: the client's create_key_value first asks for account details in a shape
+        // Debian 12's nats-server (2.9) does not answer with.
+        self.js
+            .get_or_create_stream(async_nats::jetstream::stream::Config {
+                name: format!("KV_{bucket}"),
+                description: Some("switchyard: each router's last status report".into()),
+                subjects: vec![format!("$KV.{bucket}.>")],
+                max_messages_per_subject: 1,
+                max_age: REPORT_EVERY * 3,
+                allow_rollup: true,
+                deny_delete: true,
+                allow_direct: true,
+                discard: async_nats::jetstream::stream::DiscardPolicy::New,
+                num_replicas: self.spec.replicas,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("cluster: creating KV bucket `{bucket}`: {e}"))?;
+        self.js
+            .get_key_value(&bucket)
+            .await
+            .map_err(|e| anyhow::anyhow!("cluster: opening KV bucket `{bucket}`: {e}"))
+    }
+
+    /// Puts this node's `report` (JSON) in the node-status bucket.
+    pub async fn report(&self, report: &serde_json::Value) -> anyhow::Result<()> {
+        let bucket = self.nodes_bucket().await?;
+        bucket
+            .put(&self.spec.node, serde_json::to_vec(report)?.into())
+            .await
+            .map_err(|e| anyhow::anyhow!("cluster: reporting status: {e}"))?;
+        Ok(())
+    }
+
+    /// The cluster's state (the parts JetStream cannot tell while it is away are `None` or
+    /// empty).
+    pub async fn status(&self, sinks: &[String]) -> ClusterStatus {
+        let mut status = ClusterStatus {
+            node: self.spec.node.clone(),
+            nats_url: self.spec.nats_url.clone(),
+            connected: self.connected(),
+            stream: self.spec.stream.clone(),
+            stream_messages: None,
+            dead_stream: self.spec.dead_stream.clone(),
+            dead_letters: None,
+            sinks: BTreeMap::new(),
+            nodes: BTreeMap::new(),
+            published: self.counters.published.load(Relaxed),
+            duplicates: self.counters.duplicates.load(Relaxed),
+            publish_failures: self.counters.publish_failures.load(Relaxed),
+        };
+        if !status.connected {
+            return status;
+        }
+        if let Ok(mut stream) = self.js.get_stream(&self.spec.stream).await {
+            if let Ok(info) = stream.info().await {
+                status.stream_messages = Some(info.state.messages);
+            }
+            for sink in sinks {
+                if let Ok(info) = stream.consumer_info(format!("deliver-{sink}")).await {
+                    status.sinks.insert(
+                        sink.clone(),
+                        SinkQueue {
+                            pending: info.num_pending,
+                            in_flight: info.num_ack_pending as u64,
+                            redelivered: info.num_redelivered as u64,
+                        },
+                    );
+                }
+            }
+        }
+        if let Ok(mut dead) = self.js.get_stream(&self.spec.dead_stream).await
+            && let Ok(info) = dead.info().await
+        {
+            status.dead_letters = Some(info.state.messages);
+        }
+        if let Ok(bucket) = self.nodes_bucket().await {
+            status.nodes = read_nodes(&bucket).await;
+        }
+        status
+    }
+}
+
+async fn read_nodes(bucket: &kv::Store) -> BTreeMap<String, serde_json::Value> {
+    use futures_util::StreamExt;
+    let mut out = BTreeMap::new();
+    let Ok(mut keys) = bucket.keys().await else {
+        return out;
+    };
+    let mut names = Vec::new();
+    while let Some(Ok(key)) = keys.next().await {
+        names.push(key);
+    }
+    for key in names {
+        if let Ok(Some(value)) = bucket.get(&key).await
+            && let Ok(json) = serde_json::from_slice(&value)
+        {
+            out.insert(key, json);
+        }
+    }
+    out
+}
+
+impl ClusterStatus {
+    /// Prometheus text for the cluster.
+    pub fn render_metrics(&self) -> String {
+        let mut out = String::new();
+        let mut family = |name: &str, kind: &str, help: &str, values: Vec<(String, u64)>| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (labels, v) in values {
+                let _ = writeln!(out, "{name}{labels} {v}");
+            }
+        };
+        family(
+            "switchyard_cluster_connected",
+            "gauge",
+            "1 while this router is connected to NATS.",
+            vec![(String::new(), u64::from(self.connected))],
+        );
+        family(
+            "switchyard_cluster_published_total",
+            "counter",
+            "Events this router stored in the cluster's outbox stream.",
+            vec![(String::new(), self.published)],
+        );
+        family(
+            "switchyard_cluster_duplicates_total",
+            "counter",
+            "Events JetStream dropped as already stored (duplicate window).",
+            vec![(String::new(), self.duplicates)],
+        );
+        family(
+            "switchyard_cluster_publish_failures_total",
+            "counter",
+            "Requests whose events could not be stored in JetStream (answered 503).",
+            vec![(String::new(), self.publish_failures)],
+        );
+        let per_sink = |f: fn(&SinkQueue) -> u64| {
+            self.sinks
+                .iter()
+                .map(|(s, q)| (format!("{{sink=\"{s}\"}}"), f(q)))
+                .collect::<Vec<_>>()
+        };
+        family(
+            "switchyard_cluster_pending",
+            "gauge",
+            "Events waiting in the cluster for a router to deliver them.",
+            per_sink(|q| q.pending),
+        );
+        family(
+            "switchyard_cluster_in_flight",
+            "gauge",
+            "Events pulled by some router and not yet acknowledged.",
+            per_sink(|q| q.in_flight),
+        );
+        if let Some(dead) = self.dead_letters {
+            family(
+                "switchyard_cluster_dead_letters",
+                "gauge",
+                "Dead letters in the cluster's dead-letter stream.",
+                vec![(String::new(), dead)],
+            );
+        }
+        family(
+            "switchyard_cluster_nodes",
+            "gauge",
+            "Routers that reported their status within the last 30 s.",
+            vec![(String::new(), self.nodes.len() as u64)],
+        );
+        out
+    }
+}
+
+/// Reports this router's status to the cluster every [`REPORT_EVERY`] until `shutdown`: its
+/// address, config hash, plugins and last reload (a node that rejected a config says so here,
+/// and keeps running the one before).
+pub async fn report_status(shared: std::sync::Arc<crate::ingest::Shared>, shutdown: crate::Shutdown) {
+    let mut tick = tokio::time::interval(REPORT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let pipeline = shared.pipeline();
+        let Some(cluster) = pipeline.cluster().cloned() else {
+            return;
+        };
+        let status = shared.status();
+        let report = serde_json::json!({
+            "node": cluster.node(),
+            "version": env!("CARGO_PKG_VERSION"),
+            "listen": pipeline.spec().server.listen.to_string(),
+            "config_sha256": status.config_sha256,
+            "last_reload": status.last_reload,
+            "plugins": pipeline.plugins().iter().map(|p| serde_json::json!({ "id": p.id(), "sha256": p.sha256() })).collect::<Vec<_>>(),
+            "reported_ms": crate::clock::now_ms(),
+        });
+        match cluster.report(&report).await {
+            Ok(()) => failing = false,
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "Reporting this node's status to the cluster failed; retrying.");
+            }
+            Err(_) => {}
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! `[cluster]`: the NATS JetStream that several routers share (see `crate::cluster`). Names are
+//! checked here, before anything connects, because NATS refuses stream names with dots and
+//! subjects with wildcards only when the stream is created — far from the line that caused it.
+
+use super::compile::Ctx;
+use super::raw::RawCluster;
+use super::spec::{ClusterSpec, NatsAuth};
+use std::time::Duration;
+use toml::Spanned;
+
+const DEFAULT_STREAM: &str = "SWITCHYARD";
+const DEFAULT_DEAD_STREAM: &str = "SWITCHYARD_DEAD";
+const DEFAULT_SUBJECT_PREFIX: &str = "switchyard";
+/// Long enough for a webhook attempt at its longest timeout (30 s by default) plus a margin;
+/// a router that dies mid-delivery hands its events to another one after this.
+const DEFAULT_ACK_WAIT_SECS: i64 = 60;
+/// JetStream answers in milliseconds when healthy; five seconds rides out a leader election
+/// in a replicated stream without holding a vendor's connection much longer than it waits.
+const DEFAULT_PUBLISH_TIMEOUT_MS: i64 = 5_000;
+
+pub(super) fn cluster(cx: &mut Ctx<'_>, raw: &RawCluster, listen_port: u16) -> ClusterSpec {
+    let nats_url = raw.nats_url.get_ref().trim().to_string();
+    if nats_url.is_empty() || nats_url.split(',').any(|u| u.trim().is_empty() || u.contains(' ')) {
+        cx.err(
+            "`cluster.nats_url` must name NATS servers, like \"nats://127.0.0.1:4222\" (comma-separated for several)",
+            raw.nats_url.span(),
+        );
+    }
+    let node = match &raw.node {
+        Some(n) => {
+            name(cx, n, "cluster.node", |c| {
+                c.is_ascii_alphanumeric() || c == '-' || c == '_'
+            });
+            n.get_ref().clone()
+        }
+        None => default_node(listen_port),
+    };
+    let stream_name = |cx: &mut Ctx<'_>, v: Option<&Spanned<String>>, what: &str, default: &str| match v {
+        Some(s) => {
+            name(cx, s, what, |c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            s.get_ref().clone()
+        }
+        None => default.to_string(),
+    };
+    let stream = stream_name(cx, raw.stream.as_ref(), "cluster.stream", DEFAULT_STREAM);
+    let dead_stream = stream_name(cx, raw.dead_stream.as_ref(), "cluster.dead_stream", DEFAULT_DEAD_STREAM);
+    if stream == dead_stream
+        && let Some(s) = raw.dead_stream.as_ref().or(raw.stream.as_ref())
+    {
+        cx.err("`cluster.stream` and `cluster.dead_stream` must differ", s.span());
+    }
+    let subject_prefix = match &raw.subject_prefix {
+        Some(p) => {
+            let ok = p
+                .get_ref()
+                .split('.')
+                .all(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+            if !ok {
+                cx.err(
+                    "`cluster.subject_prefix` must be dot-separated tokens of letters, digits, `-` and `_` (no wildcards)",
+                    p.span(),
+                );
+            }
+            p.get_ref().clone()
+        }
+        None => DEFAULT_SUBJECT_PREFIX.to_string(),
+    };
+    let auth = auth(cx, raw);
+    ClusterSpec {
+        nats_url,
+        node,
+        auth,
+        stream,
+        dead_stream,
+        subject_prefix,
+        replicas: cx.int(raw.replicas.as_ref(), "cluster.replicas", 1, 1, 5) as usize,
+        ack_wait: Duration::from_secs(cx.int(
+            raw.ack_wait_secs.as_ref(),
+            "cluster.ack_wait_secs",
+            DEFAULT_ACK_WAIT_SECS,
+            1,
+            3_600,
+        ) as u64),
+        publish_timeout: Duration::from_millis(cx.int(
+            raw.publish_timeout_ms.as_ref(),
+            "cluster.publish_timeout_ms",
+            DEFAULT_PUBLISH_TIMEOUT_MS,
+            100,
+            60_000,
+        ) as u64),
+    }
+}
+
+fn name(cx: &mut Ctx<'_>, value: &Spanned<String>, what: &str, allowed: impl Fn(char) -> bool) {
+    let s = value.get_ref();
+    if s.is_empty() || s.len() > 64 || !s.chars().all(allowed) {
+        cx.err(
+            format!("`{what}` `{s}` must be 1–64 characters of letters, digits, `-` and `_`"),
+            value.span(),
+        );
+    }
+}
+
+fn auth(cx: &mut Ctx<'_>, raw: &RawCluster) -> NatsAuth {
+    let given = [raw.credentials_file.as_ref(), raw.token_env.as_ref(), raw.user.as_ref()];
+    if given.iter().flatten().count() > 1
+        && let Some(second) = given.iter().flatten().nth(1)
+    {
+        cx.err(
+            "`cluster` takes one of `credentials_file`, `token_env` or `user` (+ `password_env`)",
+            second.span(),
+        );
+    }
+    if let Some(f) = &raw.credentials_file {
+        return NatsAuth::CredentialsFile(cx.resolve(f.get_ref()));
+    }
+    if let Some(t) = &raw.token_env {
+        return NatsAuth::TokenEnv(t.get_ref().clone());
+    }
+    match (&raw.user, &raw.password_env) {
+        (Some(user), Some(password_env)) => NatsAuth::UserPassword {
+            user: user.get_ref().clone(),
+            password_env: password_env.get_ref().clone(),
+        },
+        (Some(user), None) => {
+            cx.err(
+                "`cluster.user` needs `password_env` (the variable holding its password)",
+                user.span(),
+            );
+            NatsAuth::None
+        }
+        (None, Some(p)) => {
+            cx.err("`cluster.password_env` needs `user`", p.span());
+            NatsAuth::None
+        }
+        (None, None) => NatsAuth::None,
+    }
+}
+
+/// `<hostname>-<port>`: unique per machine and listener, stable across restarts (so the
+/// status a node reports replaces its own earlier one).
+fn default_node(port: u16) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "router".to_string());
+    let host: String = host
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .take(48)
+        .collect();
+    format!("{host}-{port}")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{ClusterSpec, NatsAuth, load_str};
+    use std::path::Path;
+
+    fn cluster(body: &str) -> Result<ClusterSpec, String> {
+        let text = format!("version = 1\n[cluster]\n{body}\n");
+        load_str(&text, Path::new("/etc/switchyard/router.toml"))
+            .map(|s| s.cluster.expect("cluster section"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_name_the_streams_and_the_node() {
+        let c = cluster(r#"nats_url = "nats://127.0.0.1:4222""#).unwrap();
+        assert_eq!(
+            (c.stream.as_str(), c.dead_stream.as_str()),
+            ("SWITCHYARD", "SWITCHYARD_DEAD")
+        );
+        assert_eq!(c.subject_prefix, "switchyard");
+        assert!(c.node.ends_with("-8080"), "{}", c.node);
+        assert_eq!(c.auth, NatsAuth::None);
+        assert_eq!(c.replicas, 1);
+    }
+
+    #[test]
+    fn credentials_resolve_next_to_the_config() {
+        let c = cluster("nats_url = \"nats://a:4222,nats://b:4222\"\ncredentials_file = \"nats.creds\"").unwrap();
+        assert_eq!(c.auth, NatsAuth::CredentialsFile("/etc/switchyard/nats.creds".into()));
+    }
+
+    #[test]
+    fn bad_names_and_mixed_credentials_are_errors_with_lines() {
+        let e = cluster("nats_url = \"nats://x\"\nstream = \"A.B\"\nsubject_prefix = \"sw.>\"").unwrap_err();
+        assert!(e.contains("`cluster.stream` `A.B`"), "{e}");
+        assert!(e.contains("cluster.subject_prefix"), "{e}");
+        assert!(e.contains(":4:"), "line of stream: {e}");
+        let e = cluster("nats_url = \"nats://x\"\ntoken_env = \"T\"\nuser = \"u\"\npassword_env = \"P\"").unwrap_err();
+        assert!(e.contains("one of `credentials_file`"), "{e}");
+        let e = cluster("nats_url = \"nats://x\"\nuser = \"u\"").unwrap_err();
+        assert!(e.contains("needs `password_env`"), "{e}");
+        let e = cluster("nats_url = \"nats://x\"\nreplicas = 9").unwrap_err();
+        assert!(e.contains("`cluster.replicas` must be between 1 and 5"), "{e}");
+        let e = cluster("nats_url = \"nats://x\"\nnats = 1").unwrap_err();
+        assert!(e.contains("unknown field `nats`"), "{e}");
+    }
+}
