@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make bench` drives the router with, when missing: wrk (the load generator,
-# Debian package `wrk`) and taskset (util-linux, present on Debian); and, best effort, the
+# Debian package `wrk`), nats-server (the cluster part) and taskset (util-linux, present on Debian); and, best effort, the
 # Python and JavaScript plugin toolchains (componentize-py from PyPI, componentize-js from
 # npm) for the per-language call cost — the benchmark skips those rows without them. `perf` (linux-perf) is only needed for
 # scripts/profile.sh, not by `make bench`.
@@ -11,6 +11,9 @@ if ! command -v componentize-py >/dev/null 2>&1 && command -v pip3 >/dev/null 2>
     pip3 install -q componentize-py==0.25.1 >&2 ||
         echo "bench-tools: componentize-py unavailable; the Python row of make bench is skipped" >&2
 fi
+
+# The cluster part starts its own nats-server (Debian's), like the cluster tests.
+bash "$(dirname "$0")/nats-server.sh" >/dev/null
 
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)

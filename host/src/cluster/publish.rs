@@ -21,7 +21,11 @@ impl Cluster {
     /// (all sent at once, so a batch costs one round trip, not one per event). An error means
     /// some may be stored and others not; the sender's retry carries the same message ids, so
     /// the stored ones are dropped as duplicates then.
-    pub async fn publish(&self, rows: Vec<NewRow>) -> anyhow::Result<Stored> {
+    ///
+    /// With `dedup` the message id is `<sink>:<webhook-id>`, so the stream's duplicate window
+    /// drops a repeat that reached any router; without it (`dedup_window_secs = 0`) repeats are
+    /// stored and delivered like the embedded outbox does.
+    pub async fn publish(&self, rows: Vec<NewRow>, dedup: bool) -> anyhow::Result<Stored> {
         if rows.is_empty() {
             return Ok(Stored::default());
         }
@@ -33,9 +37,11 @@ impl Cluster {
         }
         let mut acks = Vec::with_capacity(rows.len());
         for row in rows {
-            let mut message = PublishMessage::build()
-                .payload(row.payload)
-                .message_id(format!("{}:{}", row.sink, row.webhook_id))
+            let mut message = PublishMessage::build().payload(row.payload);
+            if dedup {
+                message = message.message_id(format!("{}:{}", row.sink, row.webhook_id));
+            }
+            message = message
                 .header(header::WEBHOOK_ID, row.webhook_id)
                 .header(header::CREATED_MS, row.created_ms.to_string())
                 .header(header::NODE, self.spec.node.as_str());

@@ -383,7 +383,8 @@ impl Pipeline {
         // its webhook-id.
         match &self.cluster {
             Some(cluster) => {
-                let stored = cluster.publish(rows).await.map_err(ProcessError::Outbox)?;
+                let dedup = self.spec.server.dedup_window_secs > 0;
+                let stored = cluster.publish(rows, dedup).await.map_err(ProcessError::Outbox)?;
                 if stored.duplicates > 0 {
                     tracing::debug!(
                         duplicates = stored.duplicates,

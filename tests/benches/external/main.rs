@@ -13,7 +13,9 @@
 //! 5. the cost of one Rust filter call per request (fresh instance + call), and Python and
 //!    JavaScript where their toolchains are installed;
 //! 6. legitimate requests during each attack of SECURITY.md (`attacks.rs`);
-//! 7. door-decision latency at 1 000 requests/s with the roster decider (`decisions.rs`).
+//! 7. door-decision latency at 1 000 requests/s with the roster decider (`decisions.rs`);
+//! 8. cluster mode: 1, 2 and 3 routers sharing one nats-server, against the embedded outbox
+//!    (`cluster.rs`).
 //!
 //! Results go into BENCHMARKS.md (`record_benchmarks`).
 
@@ -33,6 +35,7 @@ use std::time::{Duration, Instant};
 use switchyard::plugin::{PluginKind as Kind, Reuse};
 
 mod attacks;
+mod cluster;
 mod decisions;
 mod process;
 mod receiver;
@@ -167,6 +170,9 @@ fn main() {
     }
     if part("decisions") {
         rows.extend(decisions::run(&binary, scratch.path(), &runtime));
+    }
+    if part("cluster") {
+        rows.extend(cluster::run_all(&binary, scratch.path(), &runtime));
     }
     if other_build {
         println!("(another build was measured: BENCHMARKS.md left as it is)");
