@@ -448,3 +448,80 @@ async fn dead_letters_live_in_the_cluster_and_replay_from_the_cli() {
     let delivered: BTreeSet<String> = receiver.log().into_iter().map(|(w, _)| w).collect();
     assert_eq!(original, delivered);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_sinks_publish_each_event_to_its_subject_before_the_answer() {
+    use futures_util::StreamExt;
+    let mut nats = tokio::task::spawn_blocking(Nats::start).await.expect("nats");
+    // The integrator's side: a subscriber, and a stream for the JetStream sink.
+    let client = async_nats::connect(nats.url()).await.expect("connect");
+    let mut live = client.subscribe("faces.>").await.expect("subscribe");
+    let js = async_nats::jetstream::new(client.clone());
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: "STORED".into(),
+        subjects: vec!["stored.>".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("stream");
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    common::write_config(
+        dir.path(),
+        port,
+        "dedup_window_secs = 0",
+        &format!(
+            r#"[sinks.live]
+type = "nats"
+url = "{url}"
+subject = "faces.{{vendor}}.{{/vendor_event_id}}"
+
+[sinks.stored]
+type = "nats"
+url = "{url}"
+subject = "stored.{{vendor}}"
+jetstream = true
+timeout_ms = 1000
+
+[[routes]]
+sinks = ["live", "stored"]"#,
+            url = nats.url()
+        ),
+    );
+    let config = dir.path().join("router.toml");
+    let mut router = tokio::task::spawn_blocking(move || spawn_router(&config))
+        .await
+        .expect("spawn");
+    let body = r#"{"id": "cam.7"}"#;
+    let (status, answer) = try_http(port, "POST", "/in", body).expect("post");
+    assert_eq!(status, 200, "{answer}");
+    let message = tokio::time::timeout(Duration::from_secs(5), live.next())
+        .await
+        .expect("a live message")
+        .expect("message");
+    // Field values are single tokens: the dot in the id is replaced.
+    assert_eq!(message.subject.as_str(), "faces.acme.cam_7");
+    let event: serde_json::Value = serde_json::from_slice(&message.payload).expect("event JSON");
+    assert_eq!(event["vendor_event_id"], "cam.7");
+    let webhook_id = message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get("Switchyard-Webhook-Id"))
+        .map(|v| v.as_str().to_string())
+        .expect("webhook-id header");
+    assert!(webhook_id.starts_with("msg_"), "{webhook_id}");
+    // The same event again (the router's own dedup is off): the stream's duplicate window
+    // keeps one copy, by its webhook-id.
+    let (status, _) = try_http(port, "POST", "/in", body).expect("post");
+    assert_eq!(status, 200);
+    let mut stream = js.get_stream("STORED").await.expect("stream");
+    assert_eq!(stream.info().await.expect("info").state.messages, 1);
+    // NATS gone: the request fails with 503 and is kept, not answered 200 and lost.
+    nats.kill();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, answer) = try_http(port, "POST", "/in", r#"{"id": "lost?"}"#).expect("post");
+    assert_eq!(status, 503, "{answer}");
+    assert!(answer.contains("quarantined"), "{answer}");
+    router.kill().expect("kill");
+    router.wait().expect("reap");
+}

@@ -129,6 +129,7 @@ fn graph(pipeline: &Pipeline) -> (Vec<Node>, Vec<(String, String)>) {
     for sink in &spec.sinks {
         let kind = match pipeline.sink(&sink.id).map(|s| s.as_ref()) {
             Some(crate::sink::Sink::File(_)) => "file",
+            Some(crate::sink::Sink::Nats(_)) => "nats",
             _ => "webhook",
         };
         add(

@@ -32,7 +32,8 @@ impl Cluster {
     /// Connects to NATS and makes sure both streams exist. `dedup_window` becomes the outbox
     /// stream's duplicate window.
     pub async fn connect(spec: &ClusterSpec, dedup_window: Duration) -> anyhow::Result<Arc<Cluster>> {
-        let client = tokio::time::timeout(CONNECT_TIMEOUT, options(spec).await?.connect(spec.nats_url.as_str()))
+        let options = nats_options(&spec.node, &spec.auth).await?;
+        let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(spec.nats_url.as_str()))
             .await
             .map_err(|_| {
                 anyhow::anyhow!(
@@ -139,10 +140,12 @@ impl Cluster {
     }
 }
 
-async fn options(spec: &ClusterSpec) -> anyhow::Result<async_nats::ConnectOptions> {
-    let events = spec.node.clone();
+/// Connection options for NATS: `name` in the server's connection list and in the logs, the
+/// credentials, reconnecting for ever.
+pub(crate) async fn nats_options(name: &str, auth: &NatsAuth) -> anyhow::Result<async_nats::ConnectOptions> {
+    let events = name.to_string();
     let options = async_nats::ConnectOptions::new()
-        .name(format!("switchyard {}", spec.node))
+        .name(format!("switchyard {name}"))
         .connection_timeout(Duration::from_secs(5))
         // Reconnect for ever with NATS's capped backoff: a router outlives a NATS restart and
         // answers 503 meanwhile (see `publish`).
@@ -151,15 +154,15 @@ async fn options(spec: &ClusterSpec) -> anyhow::Result<async_nats::ConnectOption
             let node = events.clone();
             async move {
                 match event {
-                    async_nats::Event::Connected => tracing::info!(node = %node, "Connected to NATS."),
+                    async_nats::Event::Connected => tracing::info!(connection = %node, "Connected to NATS."),
                     async_nats::Event::Disconnected => {
-                        tracing::warn!(node = %node, "Disconnected from NATS; senders get 503 until it is back.")
+                        tracing::warn!(connection = %node, "Disconnected from NATS; what needs it answers 503 until it is back.")
                     }
-                    other => tracing::debug!(node = %node, event = %other, "NATS event."),
+                    other => tracing::debug!(connection = %node, event = %other, "NATS event."),
                 }
             }
         });
-    Ok(match &spec.auth {
+    Ok(match auth {
         NatsAuth::None => options,
         NatsAuth::CredentialsFile(path) => options
             .credentials_file(path)

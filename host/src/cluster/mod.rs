@@ -26,6 +26,7 @@ mod status;
 mod workers;
 
 pub use connect::Cluster;
+pub(crate) use connect::nats_options;
 pub use dead::{DeadLetters, dead_letters};
 pub use status::{ClusterStatus, report_status};
 pub use workers::Workers;

@@ -3,8 +3,8 @@
 //! subjects with wildcards only when the stream is created — far from the line that caused it.
 
 use super::compile::Ctx;
-use super::raw::RawCluster;
-use super::spec::{ClusterSpec, NatsAuth};
+use super::raw::{RawCluster, RawNatsSink};
+use super::spec::{ClusterSpec, NatsAuth, NatsSinkSpec, SubjectPart};
 use std::time::Duration;
 use toml::Spanned;
 
@@ -65,7 +65,16 @@ pub(super) fn cluster(cx: &mut Ctx<'_>, raw: &RawCluster, listen_port: u16) -> C
         }
         None => DEFAULT_SUBJECT_PREFIX.to_string(),
     };
-    let auth = auth(cx, raw);
+    let auth = auth(
+        cx,
+        Credentials {
+            credentials_file: raw.credentials_file.as_ref(),
+            token_env: raw.token_env.as_ref(),
+            user: raw.user.as_ref(),
+            password_env: raw.password_env.as_ref(),
+        },
+        "cluster",
+    );
     ClusterSpec {
         nats_url,
         node,
@@ -101,40 +110,153 @@ fn name(cx: &mut Ctx<'_>, value: &Spanned<String>, what: &str, allowed: impl Fn(
     }
 }
 
-fn auth(cx: &mut Ctx<'_>, raw: &RawCluster) -> NatsAuth {
-    let given = [raw.credentials_file.as_ref(), raw.token_env.as_ref(), raw.user.as_ref()];
-    if given.iter().flatten().count() > 1
-        && let Some(second) = given.iter().flatten().nth(1)
-    {
+/// The credential fields a `[cluster]` table and a NATS sink share.
+struct Credentials<'r> {
+    credentials_file: Option<&'r Spanned<String>>,
+    token_env: Option<&'r Spanned<String>>,
+    user: Option<&'r Spanned<String>>,
+    password_env: Option<&'r Spanned<String>>,
+}
+
+fn auth(cx: &mut Ctx<'_>, raw: Credentials<'_>, what: &str) -> NatsAuth {
+    let given = [raw.credentials_file, raw.token_env, raw.user];
+    if let Some(second) = given.iter().flatten().nth(1) {
         cx.err(
-            "`cluster` takes one of `credentials_file`, `token_env` or `user` (+ `password_env`)",
+            format!("`{what}` takes one of `credentials_file`, `token_env` or `user` (+ `password_env`)"),
             second.span(),
         );
     }
-    if let Some(f) = &raw.credentials_file {
+    if let Some(f) = raw.credentials_file {
         return NatsAuth::CredentialsFile(cx.resolve(f.get_ref()));
     }
-    if let Some(t) = &raw.token_env {
+    if let Some(t) = raw.token_env {
         return NatsAuth::TokenEnv(t.get_ref().clone());
     }
-    match (&raw.user, &raw.password_env) {
+    match (raw.user, raw.password_env) {
         (Some(user), Some(password_env)) => NatsAuth::UserPassword {
             user: user.get_ref().clone(),
             password_env: password_env.get_ref().clone(),
         },
         (Some(user), None) => {
             cx.err(
-                "`cluster.user` needs `password_env` (the variable holding its password)",
+                format!("`{what}.user` needs `password_env` (the variable holding its password)"),
                 user.span(),
             );
             NatsAuth::None
         }
         (None, Some(p)) => {
-            cx.err("`cluster.password_env` needs `user`", p.span());
+            cx.err(format!("`{what}.password_env` needs `user`"), p.span());
             NatsAuth::None
         }
         (None, None) => NatsAuth::None,
     }
+}
+
+/// The longest a NATS sink's publish may hold a sender by default.
+const DEFAULT_SINK_TIMEOUT_MS: i64 = 5_000;
+
+/// A `type = "nats"` sink: its server (the cluster's unless `url` is given), credentials and
+/// subject template. The subject may not fall under the cluster's own subjects: the outbox
+/// stream would take the events as work for a sink that does not exist.
+pub(super) fn nats_sink(cx: &mut Ctx<'_>, raw: &RawNatsSink, cluster: Option<&ClusterSpec>) -> NatsSinkSpec {
+    let own_auth = auth(
+        cx,
+        Credentials {
+            credentials_file: raw.credentials_file.as_ref(),
+            token_env: raw.token_env.as_ref(),
+            user: raw.user.as_ref(),
+            password_env: raw.password_env.as_ref(),
+        },
+        "sink",
+    );
+    let (url, auth) = match (&raw.url, cluster) {
+        (Some(url), _) => (url.get_ref().trim().to_string(), own_auth),
+        (None, Some(c)) => (c.nats_url.clone(), c.auth.clone()),
+        (None, None) => {
+            cx.err(
+                "a `nats` sink needs `url` (or a `[cluster]` whose server it then uses)",
+                raw.subject.span(),
+            );
+            (String::new(), own_auth)
+        }
+    };
+    let template = raw.subject.get_ref();
+    let subject = match subject_parts(template) {
+        Ok(parts) => parts,
+        Err(e) => {
+            cx.err(format!("`subject` `{template}`: {e}"), raw.subject.span());
+            Vec::new()
+        }
+    };
+    if let Some(c) = cluster {
+        let reserved = format!("{}.", c.subject_prefix);
+        let literal: String = subject
+            .iter()
+            .map_while(|p| match p {
+                SubjectPart::Literal(l) => Some(l.as_str()),
+                SubjectPart::Field(_) => None,
+            })
+            .collect();
+        if literal.starts_with(&reserved) {
+            cx.err(
+                format!("`subject` may not start with `{reserved}`: the cluster's own streams use those subjects"),
+                raw.subject.span(),
+            );
+        }
+    }
+    NatsSinkSpec {
+        url,
+        auth,
+        subject,
+        subject_template: template.clone(),
+        jetstream: raw.jetstream.unwrap_or(false),
+        timeout: Duration::from_millis(cx.int(
+            raw.timeout_ms.as_ref(),
+            "timeout_ms",
+            DEFAULT_SINK_TIMEOUT_MS,
+            100,
+            60_000,
+        ) as u64),
+    }
+}
+
+/// Splits `faces.{vendor}.{/source/device_id}` into literal parts and field pointers.
+fn subject_parts(template: &str) -> Result<Vec<SubjectPart>, String> {
+    if template.is_empty() || template.starts_with('.') || template.ends_with('.') || template.contains("..") {
+        return Err("a subject is dot-separated tokens, none empty".into());
+    }
+    if template.contains(|c: char| c.is_whitespace() || c == '*' || c == '>') {
+        return Err("a subject to publish to has no spaces and no wildcards (`*`, `>`)".into());
+    }
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..]
+            .find('}')
+            .map(|c| open + c)
+            .ok_or_else(|| "a `{` without its `}`".to_string())?;
+        if open > 0 {
+            parts.push(SubjectPart::Literal(rest[..open].to_string()));
+        }
+        let name = &rest[open + 1..close];
+        if name.is_empty() || name.contains('{') {
+            return Err("`{}` must name an event field, like `{vendor}` or `{/source/device_id}`".into());
+        }
+        let pointer = if name.starts_with('/') {
+            name.to_string()
+        } else {
+            format!("/{name}")
+        };
+        parts.push(SubjectPart::Field(pointer));
+        rest = &rest[close + 1..];
+    }
+    if rest.contains('}') {
+        return Err("a `}` without its `{`".into());
+    }
+    if !rest.is_empty() {
+        parts.push(SubjectPart::Literal(rest.to_string()));
+    }
+    Ok(parts)
 }
 
 /// `<hostname>-<port>`: unique per machine and listener, stable across restarts (so the
@@ -182,6 +304,46 @@ mod tests {
     fn credentials_resolve_next_to_the_config() {
         let c = cluster("nats_url = \"nats://a:4222,nats://b:4222\"\ncredentials_file = \"nats.creds\"").unwrap();
         assert_eq!(c.auth, NatsAuth::CredentialsFile("/etc/switchyard/nats.creds".into()));
+    }
+
+    #[test]
+    fn nats_sink_subjects_take_event_fields_and_default_to_the_cluster() {
+        let text = "version = 1\n[cluster]\nnats_url = \"nats://c:4222\"\n\
+                    [sinks.bus]\ntype = \"nats\"\nsubject = \"faces.{vendor}.{/source/device_id}.raw\"\n";
+        let spec = load_str(text, Path::new("/r.toml")).expect("valid");
+        let crate::config::SinkKind::Nats(n) = &spec.sinks[0].kind else {
+            panic!("a nats sink")
+        };
+        assert_eq!(n.url, "nats://c:4222");
+        use crate::config::SubjectPart::*;
+        assert_eq!(
+            n.subject,
+            vec![
+                Literal("faces.".into()),
+                Field("/vendor".into()),
+                Literal(".".into()),
+                Field("/source/device_id".into()),
+                Literal(".raw".into())
+            ]
+        );
+        let bad = |subject: &str, cluster: bool| {
+            let c = if cluster {
+                "[cluster]\nnats_url = \"nats://c\"\n"
+            } else {
+                ""
+            };
+            let text = format!("version = 1\n{c}[sinks.bus]\ntype = \"nats\"\nsubject = \"{subject}\"\n");
+            load_str(&text, Path::new("/r.toml")).unwrap_err().to_string()
+        };
+        assert!(
+            bad("faces.>", true).contains("no wildcards"),
+            "{}",
+            bad("faces.>", true)
+        );
+        assert!(bad("faces..x", true).contains("none empty"));
+        assert!(bad("faces.{vendor", true).contains("without its `}`"));
+        assert!(bad("switchyard.out.{vendor}", true).contains("may not start with `switchyard.`"));
+        assert!(bad("faces", false).contains("needs `url`"));
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub(crate) fn compile(raw: RawConfig, text: &str, config_path: &Path) -> Result<
     let plugins = plugins(&mut cx, &raw);
     let kinds: BTreeMap<&str, PluginKind> = plugins.iter().map(|p| (p.id.as_str(), p.kind)).collect();
     let sources = sources(&mut cx, &raw, &kinds);
-    let sinks = super::sinks::sinks(&mut cx, &raw, &server.data_dir);
+    let sinks = super::sinks::sinks(&mut cx, &raw, &server.data_dir, cluster.as_ref());
     let sink_ids: BTreeSet<&str> = sinks.iter().map(|s| s.id.as_str()).collect();
     let source_ids: BTreeSet<&str> = sources.iter().map(|s| s.id.as_str()).collect();
     let routes = routes(&mut cx, &raw, &sink_ids, &source_ids);

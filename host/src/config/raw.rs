@@ -76,8 +76,10 @@
 //!                               # run on every reload before the new config goes live
 //!
 //! [sinks.events]
-//! type = "file"                 # file | webhook
+//! type = "file"                 # file | webhook | nats
 //! path = "events.jsonl"         # relative to data_dir
+//! # type = "nats", subject = "faces.{vendor}.{/source/device_id}", jetstream = true,
+//! # url = "nats://…" (default: the [cluster]'s), timeout_ms = 5000
 //! encoding = "full"             # full: every schema field, nulls included (default);
 //!                               # compact: null and empty fields left out (file and webhook)
 //!
@@ -303,6 +305,7 @@ pub(crate) enum RawAuth {
 pub(crate) enum RawSink {
     Webhook(RawWebhook),
     File(RawFile),
+    Nats(RawNatsSink),
 }
 
 /// `type = "webhook"`.
@@ -338,7 +341,24 @@ pub(crate) struct RawFile {
     pub(crate) encoding: Option<crate::event::Encoding>,
 }
 
-const SINK_TYPES: &str = "`webhook` or `file`";
+/// `type = "nats"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNatsSink {
+    #[serde(rename = "type")]
+    _type: String,
+    pub(crate) subject: Spanned<String>,
+    pub(crate) url: Option<Spanned<String>>,
+    pub(crate) jetstream: Option<bool>,
+    pub(crate) timeout_ms: Option<Spanned<i64>>,
+    pub(crate) credentials_file: Option<Spanned<String>>,
+    pub(crate) token_env: Option<Spanned<String>>,
+    pub(crate) user: Option<Spanned<String>>,
+    pub(crate) password_env: Option<Spanned<String>>,
+    pub(crate) encoding: Option<crate::event::Encoding>,
+}
+
+const SINK_TYPES: &str = "`webhook`, `file` or `nats`";
 
 fn sink(value: Spanned<DeValue<'_>>, problems: &mut Vec<Problem>) -> Option<Spanned<RawSink>> {
     let span = value.span();
@@ -360,6 +380,9 @@ fn sink(value: Spanned<DeValue<'_>>, problems: &mut Vec<Problem>) -> Option<Span
         }
         Some((Some(k), _)) if k == "file" => {
             entity::<RawFile>(value, problems).map(|s| Spanned::new(span, RawSink::File(s.into_inner())))
+        }
+        Some((Some(k), _)) if k == "nats" => {
+            entity::<RawNatsSink>(value, problems).map(|s| Spanned::new(span, RawSink::Nats(s.into_inner())))
         }
         Some((Some(k), at)) => {
             problems.push(Problem::at(

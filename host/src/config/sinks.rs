@@ -15,12 +15,18 @@ const DEFAULT_WEBHOOK_MAX_BACKOFF_MS: i64 = 600_000;
 const DEFAULT_WEBHOOK_MAX_AGE_SECS: i64 = 86_400;
 const DEFAULT_WEBHOOK_CONCURRENCY: i64 = 16;
 
-pub(super) fn sinks(cx: &mut Ctx<'_>, raw: &RawConfig, data_dir: &Path) -> Vec<SinkSpec> {
+pub(super) fn sinks(
+    cx: &mut Ctx<'_>,
+    raw: &RawConfig,
+    data_dir: &Path,
+    cluster: Option<&ClusterSpec>,
+) -> Vec<SinkSpec> {
     raw.sinks
         .iter()
         .map(|(id, s)| {
             cx.id(id, "sink");
             let kind = match s.get_ref() {
+                RawSink::Nats(n) => SinkKind::Nats(super::cluster::nats_sink(cx, n, cluster)),
                 RawSink::File(RawFile { path, .. }) => {
                     let p = Path::new(path);
                     SinkKind::File {
@@ -142,6 +148,7 @@ pub(super) fn sinks(cx: &mut Ctx<'_>, raw: &RawConfig, data_dir: &Path) -> Vec<S
             let encoding = match s.get_ref() {
                 RawSink::File(f) => f.encoding,
                 RawSink::Webhook(w) => w.encoding,
+                RawSink::Nats(n) => n.encoding,
             };
             SinkSpec {
                 id: id.get_ref().clone(),

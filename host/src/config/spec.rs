@@ -399,6 +399,34 @@ pub enum SinkKind {
         /// Absolute path.
         path: PathBuf,
     },
+    /// Publish each event to NATS.
+    Nats(NatsSinkSpec),
+}
+
+/// A NATS sink.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NatsSinkSpec {
+    /// NATS server URLs, comma-separated.
+    pub url: String,
+    /// Credentials.
+    pub auth: NatsAuth,
+    /// The subject, literal parts and event fields (see `sink::nats`).
+    pub subject: Vec<SubjectPart>,
+    /// The template as written (for messages).
+    pub subject_template: String,
+    /// Await a JetStream stream's acknowledgement of each event before the sender's 2xx.
+    pub jetstream: bool,
+    /// How long a publish (and its ack) may take before the request fails with 503.
+    pub timeout: std::time::Duration,
+}
+
+/// A piece of a NATS sink's subject template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubjectPart {
+    /// Written as is.
+    Literal(String),
+    /// An event field by JSON pointer (`{vendor}` is `{/vendor}`).
+    Field(String),
 }
 
 /// A webhook sink.

@@ -333,6 +333,7 @@ impl Pipeline {
             }
         }
         processed.events = fresh;
+        // Sinks written before the answer besides the outbox: files and NATS subjects.
         let mut file_events: BTreeMap<&str, Vec<Arc<Event>>> = BTreeMap::new();
         let mut rows = Vec::new();
         let mut payloads = Payloads::new(prints);
@@ -357,7 +358,7 @@ impl Pipeline {
             for sink_id in sinks_for_event {
                 *sink_events.entry(sink_id).or_default() += 1;
                 match self.sink(sink_id).map(|s| s.as_ref()) {
-                    Some(Sink::File(_)) => file_events.entry(sink_id).or_default().push(event.clone()),
+                    Some(Sink::File(_) | Sink::Nats(_)) => file_events.entry(sink_id).or_default().push(event.clone()),
                     Some(Sink::Webhook(w)) => {
                         let (payload, webhook_id, ordering_key) =
                             payloads.get(index, event, w.encoding(), w.spec().ordering_key.as_deref())?;
@@ -395,12 +396,15 @@ impl Pipeline {
             None => self.outbox.enqueue(rows).await.map_err(ProcessError::Outbox)?,
         }
         for (sink_id, events) in file_events {
-            if let Some(Sink::File(f)) = self.sink(sink_id).map(|s| s.as_ref()) {
-                f.append(&events).await.map_err(|source| ProcessError::Sink {
-                    sink: sink_id.to_string(),
-                    source,
-                })?;
-            }
+            let written = match self.sink(sink_id).map(|s| s.as_ref()) {
+                Some(Sink::File(f)) => f.append(&events).await,
+                Some(Sink::Nats(n)) => n.publish(&events).await,
+                _ => Ok(()),
+            };
+            written.map_err(|source| ProcessError::Sink {
+                sink: sink_id.to_string(),
+                source,
+            })?;
         }
         self.dedup.remember(pending);
         processed.route_hits = route_hits;

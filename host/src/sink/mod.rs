@@ -2,11 +2,13 @@
 //! the sender is answered. A `webhook` sink's events are committed to the outbox
 //! (`crate::outbox`) before the answer and delivered from there: this module only knows how to
 //! make one attempt (`webhook`), how to encode it (`format`) and what a failure means
-//! (`retry`). It knows nothing of plugins.
+//! (`retry`). A `nats` sink publishes before the answer, like a file sink (`nats`). It knows
+//! nothing of plugins.
 
 mod error;
 mod file;
 mod format;
+mod nats;
 mod retry;
 mod tasks;
 mod webhook;
@@ -14,6 +16,7 @@ mod webhook;
 pub use error::DeliveryError;
 pub use file::FileSink;
 pub use format::{Rendered, SigningKey, render};
+pub use nats::{NatsSink, subject};
 pub use retry::{Class, Schedule, classify, retry_after_secs};
 pub use tasks::{SinkTasks, TaskStart};
 pub use webhook::WebhookSink;
@@ -27,6 +30,8 @@ pub enum Sink {
     Webhook(std::sync::Arc<WebhookSink>),
     /// JSON Lines file.
     File(FileSink),
+    /// NATS subject (core or JetStream).
+    Nats(NatsSink),
 }
 
 impl Sink {
@@ -34,6 +39,7 @@ impl Sink {
     pub fn build(spec: &SinkSpec) -> anyhow::Result<Sink> {
         Ok(match &spec.kind {
             SinkKind::File { path } => Sink::File(FileSink::open(&spec.id, path)?.with_encoding(spec.encoding)),
+            SinkKind::Nats(n) => Sink::Nats(NatsSink::new(&spec.id, n, spec.encoding)),
             SinkKind::Webhook(w) => Sink::Webhook(std::sync::Arc::new(
                 WebhookSink::new(&spec.id, w)?.with_encoding(spec.encoding),
             )),
@@ -45,6 +51,7 @@ impl Sink {
         match self {
             Sink::Webhook(w) => w.id(),
             Sink::File(f) => f.id(),
+            Sink::Nats(n) => &n.id,
         }
     }
 }
