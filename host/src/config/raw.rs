@@ -301,7 +301,6 @@ pub(crate) enum RawAuth {
 /// and lose the source positions every error message needs, so `parse` reads `type` first
 /// and then deserializes the matching struct.
 #[derive(Debug)]
-#[expect(clippy::large_enum_variant, reason = "one per sink while a config compiles")]
 pub(crate) enum RawSink {
     Webhook(RawWebhook),
     File(RawFile),

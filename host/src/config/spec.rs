@@ -390,7 +390,6 @@ pub struct SinkSpec {
 
 /// The sink kinds.
 #[derive(Debug, Clone, PartialEq)]
-#[expect(clippy::large_enum_variant, reason = "one per configured sink")]
 pub enum SinkKind {
     /// POST each event as JSON.
     Webhook(WebhookSpec),

@@ -31,7 +31,7 @@ pub enum Sink {
     /// JSON Lines file.
     File(FileSink),
     /// NATS subject (core or JetStream).
-    Nats(NatsSink),
+    Nats(Box<NatsSink>),
 }
 
 impl Sink {
@@ -39,7 +39,7 @@ impl Sink {
     pub fn build(spec: &SinkSpec) -> anyhow::Result<Sink> {
         Ok(match &spec.kind {
             SinkKind::File { path } => Sink::File(FileSink::open(&spec.id, path)?.with_encoding(spec.encoding)),
-            SinkKind::Nats(n) => Sink::Nats(NatsSink::new(&spec.id, n, spec.encoding)),
+            SinkKind::Nats(n) => Sink::Nats(Box::new(NatsSink::new(&spec.id, n, spec.encoding))),
             SinkKind::Webhook(w) => Sink::Webhook(std::sync::Arc::new(
                 WebhookSink::new(&spec.id, w)?.with_encoding(spec.encoding),
             )),
