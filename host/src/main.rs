@@ -21,14 +21,40 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { config, no_watch } => {
+        Command::Run {
+            config,
+            no_watch,
+            from_cluster,
+        } => {
+            if from_cluster && no_watch {
+                anyhow::bail!("--from-cluster reloads published configs through the file watcher; drop --no-watch");
+            }
+            let mut follow = None;
+            let config = if from_cluster {
+                let node = config::load(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let (cluster, published) = switchyard::cluster::fetch(&node).await?;
+                config::set_node_overlay(node.clone());
+                follow = Some((cluster, node));
+                published
+            } else {
+                config
+            };
             let spec = config::load(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
             let listener = tokio::net::TcpListener::bind(spec.server.listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", spec.server.listen))?;
             let shutdown = Shutdown::new();
             tokio::spawn(signals(shutdown.clone()));
+            if let Some((cluster, node)) = follow {
+                tokio::spawn(switchyard::cluster::follow(cluster, node, shutdown.clone()));
+            }
             switchyard::run_with(spec, listener, shutdown, switchyard::RunOptions { watch: !no_watch }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Publish { config } => {
+            let spec = config::load(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let published = switchyard::cluster::publish(&spec).await?;
+            println!("{}", serde_json::to_string(&published)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config, no_plugins } => {

@@ -55,6 +55,18 @@ pub enum Command {
         /// Do not watch the config and plugin files (reload with SIGHUP or POST /admin/reload).
         #[arg(long)]
         no_watch: bool,
+        /// Run the config published to the cluster (`switchyard publish`) and follow later
+        /// publishes; `--config` then names this node's own file: `[cluster]` (how to reach
+        /// NATS, the node name) and optionally `[server] listen`/`data_dir`, `[admin] listen`.
+        #[arg(long)]
+        from_cluster: bool,
+    },
+    /// Publish router.toml and its plugin files to the cluster named in its `[cluster]`; every
+    /// router started with `run --from-cluster` picks them up and hot-reloads.
+    Publish {
+        /// The config file.
+        #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
+        config: PathBuf,
     },
     /// Check a config file (and load its plugins) without running; every error is reported.
     Check {

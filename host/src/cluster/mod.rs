@@ -17,17 +17,21 @@
 //!
 //! - `connect`: the NATS connection and the streams; `publish`: storing a request's events;
 //! - `workers`: the delivery workers; `dead`: listing, replaying and purging dead letters;
+//! - `release`: configs and plugins published to the cluster (`switchyard publish`,
+//!   `run --from-cluster`);
 //! - `status`: what `/admin/status` and `/metrics` say about the cluster.
 
 mod connect;
 mod dead;
 mod publish;
+mod release;
 mod status;
 mod workers;
 
 pub use connect::Cluster;
 pub(crate) use connect::nats_options;
 pub use dead::{DeadLetters, dead_letters};
+pub use release::{Published, Release, fetch, follow, publish, release_dir};
 pub use status::{ClusterStatus, report_status};
 pub use workers::Workers;
 

@@ -66,35 +66,16 @@ pub struct ClusterStatus {
 }
 
 impl Cluster {
-    /// The node-status bucket, created if missing.
+    /// The node-status bucket, created if missing (entries expire after three missed reports).
     pub(super) async fn nodes_bucket(&self) -> anyhow::Result<kv::Store> {
         let bucket = format!("{}_NODES", self.spec.stream);
-        if let Ok(store) = self.js.get_key_value(&bucket).await {
-            return Ok(store);
-        }
-        // The bucket's stream, laid out as a KV bucket is (`KV_<bucket>`, `$KV.<bucket>.>`), made
-        // directly: the client's create_key_value first asks for account details in a shape
-        // Debian 12's nats-server (2.9) does not answer with.
-        self.js
-            .get_or_create_stream(async_nats::jetstream::stream::Config {
-                name: format!("KV_{bucket}"),
-                description: Some("switchyard: each router's last status report".into()),
-                subjects: vec![format!("$KV.{bucket}.>")],
-                max_messages_per_subject: 1,
-                max_age: REPORT_EVERY * 3,
-                allow_rollup: true,
-                deny_delete: true,
-                allow_direct: true,
-                discard: async_nats::jetstream::stream::DiscardPolicy::New,
-                num_replicas: self.spec.replicas,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("cluster: creating KV bucket `{bucket}`: {e}"))?;
-        self.js
-            .get_key_value(&bucket)
-            .await
-            .map_err(|e| anyhow::anyhow!("cluster: opening KV bucket `{bucket}`: {e}"))
+        self.kv_bucket(
+            &bucket,
+            "switchyard: each router's last status report",
+            1,
+            REPORT_EVERY * 3,
+        )
+        .await
     }
 
     /// Puts this node's `report` (JSON) in the node-status bucket.
@@ -250,9 +231,12 @@ impl ClusterStatus {
 /// address, config hash, plugins and last reload (a node that rejected a config says so here,
 /// and keeps running the one before).
 pub async fn report_status(shared: std::sync::Arc<crate::ingest::Shared>, shutdown: crate::Shutdown) {
-    let mut tick = tokio::time::interval(REPORT_EVERY);
+    // Checked every second; reported at once after a reload (so an operator sees a rejected
+    // publish on every node within a second or two), and every REPORT_EVERY regardless.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failing = false;
+    let mut reported: Option<(tokio::time::Instant, String)> = None;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -263,6 +247,13 @@ pub async fn report_status(shared: std::sync::Arc<crate::ingest::Shared>, shutdo
             return;
         };
         let status = shared.status();
+        let reload = status.last_reload.as_ref().map(|r| r.at.clone()).unwrap_or_default();
+        if let Some((at, last)) = &reported
+            && *last == reload
+            && at.elapsed() < REPORT_EVERY
+        {
+            continue;
+        }
         let report = serde_json::json!({
             "node": cluster.node(),
             "version": env!("CARGO_PKG_VERSION"),
@@ -273,7 +264,10 @@ pub async fn report_status(shared: std::sync::Arc<crate::ingest::Shared>, shutdo
             "reported_ms": crate::clock::now_ms(),
         });
         match cluster.report(&report).await {
-            Ok(()) => failing = false,
+            Ok(()) => {
+                failing = false;
+                reported = Some((tokio::time::Instant::now(), reload));
+            }
             Err(e) if !failing => {
                 failing = true;
                 tracing::warn!(error = %e, "Reporting this node's status to the cluster failed; retrying.");

@@ -81,7 +81,7 @@ pub(crate) fn spawn_router_with_nofile(config: &Path, nofile: u64) -> std::proce
 }
 
 /// Starts `command` (a router) and returns once it logs that it listens.
-fn wait_listening(mut command: Command) -> std::process::Child {
+pub(crate) fn wait_listening(mut command: Command) -> std::process::Child {
     let mut child = command.stderr(Stdio::piped()).spawn().expect("spawn");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
