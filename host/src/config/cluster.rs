@@ -3,8 +3,8 @@
 //! subjects with wildcards only when the stream is created — far from the line that caused it.
 
 use super::compile::Ctx;
-use super::raw::{RawCluster, RawNatsSink};
-use super::spec::{ClusterSpec, NatsAuth, NatsSinkSpec, SubjectPart};
+use super::raw::{RawCluster, RawNatsSink, RawNatsSource};
+use super::spec::{ClusterSpec, NatsAuth, NatsSinkSpec, NatsSourceSpec, SubjectPart};
 use std::time::Duration;
 use toml::Spanned;
 
@@ -217,6 +217,71 @@ pub(super) fn nats_sink(cx: &mut Ctx<'_>, raw: &RawNatsSink, cluster: Option<&Cl
             100,
             60_000,
         ) as u64),
+    }
+}
+
+/// A source's `nats = { … }`: the server (the cluster's unless `url` is given), the subject to
+/// subscribe to, and the stream that holds it, if any.
+pub(super) fn nats_source(
+    cx: &mut Ctx<'_>,
+    raw: &RawNatsSource,
+    cluster: Option<&ClusterSpec>,
+    source: &str,
+) -> NatsSourceSpec {
+    let own_auth = auth(
+        cx,
+        Credentials {
+            credentials_file: raw.credentials_file.as_ref(),
+            token_env: raw.token_env.as_ref(),
+            user: raw.user.as_ref(),
+            password_env: raw.password_env.as_ref(),
+        },
+        "nats",
+    );
+    let (url, auth) = match (&raw.url, cluster) {
+        (Some(url), _) => (url.get_ref().trim().to_string(), own_auth),
+        (None, Some(c)) => (c.nats_url.clone(), c.auth.clone()),
+        (None, None) => {
+            cx.err(
+                format!("source `{source}`: `nats` needs `url` (or a `[cluster]` whose server it then uses)"),
+                raw.subject.span(),
+            );
+            (String::new(), own_auth)
+        }
+    };
+    let subject = raw.subject.get_ref();
+    let tokens: Vec<&str> = subject.split('.').collect();
+    let ok = tokens.iter().enumerate().all(|(i, t)| {
+        !t.is_empty()
+            && !t.contains(char::is_whitespace)
+            && (*t == "*" || (*t == ">" && i == tokens.len() - 1) || !t.contains(['*', '>']))
+    });
+    if !ok {
+        cx.err(
+            format!("`subject` `{subject}` must be dot-separated tokens; `*` and a final `>` are the only wildcards"),
+            raw.subject.span(),
+        );
+    }
+    if let Some(c) = cluster
+        && (subject.starts_with(&format!("{}.", c.subject_prefix)) || subject == ">")
+    {
+        cx.err(
+            format!(
+                "`subject` may not cover `{}.>`: the cluster's own streams use those subjects",
+                c.subject_prefix
+            ),
+            raw.subject.span(),
+        );
+    }
+    let stream = raw.stream.as_ref().map(|s| {
+        name(cx, s, "stream", |c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        s.get_ref().clone()
+    });
+    NatsSourceSpec {
+        url,
+        auth,
+        subject: subject.clone(),
+        stream,
     }
 }
 

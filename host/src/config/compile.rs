@@ -120,7 +120,7 @@ pub(crate) fn compile(raw: RawConfig, text: &str, config_path: &Path) -> Result<
         .map(|c| super::cluster::cluster(&mut cx, c.get_ref(), server.listen.port()));
     let plugins = plugins(&mut cx, &raw);
     let kinds: BTreeMap<&str, PluginKind> = plugins.iter().map(|p| (p.id.as_str(), p.kind)).collect();
-    let sources = sources(&mut cx, &raw, &kinds);
+    let sources = sources(&mut cx, &raw, &kinds, cluster.as_ref());
     let sinks = super::sinks::sinks(&mut cx, &raw, &server.data_dir, cluster.as_ref());
     let sink_ids: BTreeSet<&str> = sinks.iter().map(|s| s.id.as_str()).collect();
     let source_ids: BTreeSet<&str> = sources.iter().map(|s| s.id.as_str()).collect();
@@ -290,7 +290,12 @@ pub(super) fn plugin_ref(
     id.get_ref().clone()
 }
 
-fn sources(cx: &mut Ctx<'_>, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>) -> Vec<SourceSpec> {
+fn sources(
+    cx: &mut Ctx<'_>,
+    raw: &RawConfig,
+    kinds: &BTreeMap<&str, PluginKind>,
+    cluster: Option<&ClusterSpec>,
+) -> Vec<SourceSpec> {
     let mut ids = BTreeSet::new();
     let mut paths = BTreeSet::new();
     raw.sources
@@ -301,27 +306,30 @@ fn sources(cx: &mut Ctx<'_>, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>
             if !ids.insert(s.id.get_ref().clone()) {
                 cx.err(format!("duplicate source id `{}`", s.id.get_ref()), s.id.span());
             }
-            let (path, websocket) = match (&s.path, &s.websocket) {
-                (Some(p), None) => (Some(http_path(cx, p, &mut paths)), None),
-                (None, Some(w)) => (None, Some(websocket(cx, w))),
-                (Some(p), Some(_)) => {
-                    cx.err(
-                        "a source has either `path` (HTTP) or `websocket` (a feed it connects to), not both",
-                        p.span(),
-                    );
-                    (None, None)
+            let given = [s.path.is_some(), s.websocket.is_some(), s.nats.is_some()];
+            let (mut path, mut websocket, mut nats) = (None, None, None);
+            match given.iter().filter(|g| **g).count() {
+                1 => {
+                    if let Some(p) = &s.path {
+                        path = Some(http_path(cx, p, &mut paths));
+                    } else if let Some(w) = &s.websocket {
+                        websocket = Some(self::websocket(cx, w));
+                    } else if let Some(n) = &s.nats {
+                        nats = Some(super::cluster::nats_source(cx, n.get_ref(), cluster, s.id.get_ref()));
+                    }
                 }
-                (None, None) => {
-                    cx.err(
-                        format!(
-                            "source `{}` needs `path` (HTTP) or `websocket` (a feed to connect to)",
-                            s.id.get_ref()
-                        ),
-                        s.id.span(),
-                    );
-                    (None, None)
-                }
-            };
+                0 => cx.err(
+                    format!(
+                        "source `{}` needs `path` (HTTP), `websocket` (a feed to connect to) or `nats` (a subject to subscribe to)",
+                        s.id.get_ref()
+                    ),
+                    s.id.span(),
+                ),
+                _ => cx.err(
+                    "a source has one of `path` (HTTP), `websocket` or `nats`, not several",
+                    s.id.span(),
+                ),
+            }
             let normalizer = plugin_ref(cx, kinds, &s.normalizer, PluginKind::Normalizer, "normalizer");
             let decision = super::decision::decision(cx, s, kinds);
             let filters = s
@@ -351,6 +359,7 @@ fn sources(cx: &mut Ctx<'_>, raw: &RawConfig, kinds: &BTreeMap<&str, PluginKind>
                 id: s.id.get_ref().clone(),
                 path,
                 websocket,
+                nats,
                 methods,
                 rate_limit,
                 normalizer,

@@ -62,6 +62,7 @@
 //! id = "json"
 //! path = "/ingest/json"          # an HTTP path, or instead:
 //! # websocket = { url = "ws://omni/event-service/ws?endpoint_id=…", reconnect_max_secs = 30 }
+//! # nats = { subject = "acme.events.>", stream = "ACME" }   # url: default the [cluster]'s
 //! normalizer = "normalize-json"
 //! # decider = "door-policy"     # door decisions (the normalizer must export answer-api)
 //! # decision = { deadline_ms = 300, fallback = "deny", tip_on_fallback = "See reception",
@@ -249,6 +250,7 @@ pub(crate) struct RawSource {
     pub(crate) id: Spanned<String>,
     pub(crate) path: Option<Spanned<String>>,
     pub(crate) websocket: Option<Spanned<RawWebsocket>>,
+    pub(crate) nats: Option<Spanned<RawNatsSource>>,
     pub(crate) normalizer: Spanned<String>,
     pub(crate) decider: Option<Spanned<String>>,
     pub(crate) decision: Option<Spanned<RawDecision>>,
@@ -279,6 +281,19 @@ pub(crate) enum RawSample {
 pub(crate) struct RawWebsocket {
     pub(crate) url: Spanned<String>,
     pub(crate) reconnect_max_secs: Option<Spanned<i64>>,
+}
+
+/// A NATS source: `nats = { subject = "acme.events.>", stream = "ACME", url = "nats://…" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNatsSource {
+    pub(crate) subject: Spanned<String>,
+    pub(crate) url: Option<Spanned<String>>,
+    pub(crate) stream: Option<Spanned<String>>,
+    pub(crate) credentials_file: Option<Spanned<String>>,
+    pub(crate) token_env: Option<Spanned<String>>,
+    pub(crate) user: Option<Spanned<String>>,
+    pub(crate) password_env: Option<Spanned<String>>,
 }
 
 /// A source's `auth` table.

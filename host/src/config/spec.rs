@@ -339,6 +339,8 @@ pub struct SourceSpec {
     pub path: Option<String>,
     /// the feed it connects to (websocket client sources).
     pub websocket: Option<WebsocketSpec>,
+    /// or the NATS subject it subscribes to (NATS sources).
+    pub nats: Option<NatsSourceSpec>,
     /// Normalizer plugin id.
     pub normalizer: String,
     /// Its door decisions, when it names a `decider`.
@@ -400,6 +402,21 @@ pub enum SinkKind {
     },
     /// Publish each event to NATS.
     Nats(NatsSinkSpec),
+}
+
+/// A NATS source: messages on a subject, each one handled like a request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NatsSourceSpec {
+    /// NATS server URLs, comma-separated.
+    pub url: String,
+    /// Credentials.
+    pub auth: NatsAuth,
+    /// The subject (wildcards allowed).
+    pub subject: String,
+    /// The JetStream stream holding the subject: read through a durable consumer
+    /// (`source-<id>`), each message acknowledged once processed or quarantined. Without it:
+    /// a core NATS queue subscription (`switchyard-<id>`), at most once.
+    pub stream: Option<String>,
 }
 
 /// A NATS sink.

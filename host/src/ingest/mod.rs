@@ -9,6 +9,7 @@ mod budget;
 mod connections;
 mod handler;
 pub(crate) mod limiter;
+mod nats;
 mod response;
 mod server;
 mod shared;

@@ -198,10 +198,15 @@ impl Shared {
         self.shutdown.get().cloned().unwrap_or_default()
     }
 
-    /// Starts following a websocket feed (for feeds a reload added).
+    /// Starts following a feed — a websocket or a NATS subject (for feeds a reload added).
     pub fn follow_feed(self: &Arc<Self>, id: String) {
         let shutdown = self.shutdown.get().cloned().unwrap_or_default();
-        tokio::spawn(super::websocket::follow(id, self.clone(), shutdown));
+        let nats = self.pipeline().feed(&id).is_some_and(|s| s.spec.nats.is_some());
+        if nats {
+            tokio::spawn(super::nats::follow(id, self.clone(), shutdown));
+        } else {
+            tokio::spawn(super::websocket::follow(id, self.clone(), shutdown));
+        }
     }
 
     /// After a plugin fault: if the faulting version breaks its rollback policy, asks the

@@ -2,8 +2,16 @@
 //! (installed by `scripts/nats-server.sh` when missing). It can be killed and started again
 //! on the same port and store, as an operator's restart would.
 
-use std::path::PathBuf;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The `nats-server` executable (installed if missing).
@@ -102,6 +110,167 @@ pub(crate) fn cluster_table(nats: &Nats, node: &str) -> String {
         "[cluster]\nnats_url = \"{}\"\nnode = \"{node}\"\nack_wait_secs = 2\npublish_timeout_ms = 2000\n",
         nats.url()
     )
+}
+
+/// A webhook receiver logging (webhook-id, vendor_event_id) of each accepted request; it
+/// answers `status` (200 unless a test changes it) after a 1 ms pause.
+#[derive(Clone)]
+pub(crate) struct Receiver {
+    pub(crate) port: u16,
+    log: Arc<Mutex<Vec<(String, String)>>>,
+    pub(crate) status: Arc<AtomicU16>,
+}
+
+impl Receiver {
+    pub(crate) async fn start() -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let receiver = Receiver {
+            port: listener.local_addr().expect("addr").port(),
+            log: Arc::default(),
+            status: Arc::new(AtomicU16::new(200)),
+        };
+        let r = receiver.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let r = r.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: hyper::Request<Incoming>| {
+                        let r = r.clone();
+                        async move {
+                            let id = req
+                                .headers()
+                                .get("webhook-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("")
+                                .to_string();
+                            #[expect(clippy::disallowed_methods, reason = "the test receiver reads whole bodies")]
+                            let body = req
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                            let status = r.status.load(Ordering::SeqCst);
+                            if status == 200 {
+                                let event: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                                let vendor_id = event["vendor_event_id"].as_str().unwrap_or("").to_string();
+                                r.log.lock().expect("lock").push((id, vendor_id));
+                            }
+                            let mut response = hyper::Response::new(Full::new(Bytes::from_static(b"{}")));
+                            *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
+                            Ok::<_, std::convert::Infallible>(response)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        receiver
+    }
+
+    pub(crate) fn log(&self) -> Vec<(String, String)> {
+        self.log.lock().expect("lock").clone()
+    }
+
+    /// Waits until every id in `ids` was delivered; returns those still missing at the deadline.
+    pub(crate) async fn wait_for(&self, ids: &BTreeSet<String>, within: Duration) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let delivered: BTreeSet<String> = self.log().into_iter().map(|(_, v)| v).collect();
+            let missing: Vec<String> = ids.difference(&delivered).cloned().collect();
+            if missing.is_empty() || tokio::time::Instant::now() > deadline {
+                return missing;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A router of the cluster, in its own directory (data dir and config).
+pub(crate) struct Node {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) port: u16,
+    pub(crate) child: Option<Child>,
+}
+
+impl Node {
+    pub(crate) async fn start(nats: &Nats, name: &str, receiver: &Receiver) -> Node {
+        let dir = tempfile::tempdir().expect("tmp");
+        let port = super::free_port();
+        write_config(dir.path(), port, nats, name, receiver.port);
+        let config = dir.path().join("router.toml");
+        let child = tokio::task::spawn_blocking(move || super::spawn_router(&config))
+            .await
+            .expect("spawn");
+        Node {
+            dir,
+            port,
+            child: Some(child),
+        }
+    }
+
+    pub(crate) fn config(&self) -> PathBuf {
+        self.dir.path().join("router.toml")
+    }
+
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("SIGKILL the router");
+            child.wait().expect("reap");
+        }
+    }
+
+    pub(crate) fn status(&self) -> serde_json::Value {
+        let (_, body) = super::try_http(self.port, "GET", "/admin/status", "").expect("status");
+        serde_json::from_str(&body).expect("status JSON")
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A router of the cluster on `port` with one webhook sink to `receiver`.
+pub(crate) fn write_config(dir: &Path, port: u16, nats: &Nats, node: &str, receiver: u16) {
+    super::write_config(
+        dir,
+        port,
+        "dedup_window_secs = 600",
+        &format!(
+            r#"[sinks.hook]
+type = "webhook"
+url = "http://127.0.0.1:{receiver}/hook"
+concurrency = 4
+backoff_ms = 50
+max_backoff_ms = 200
+max_attempts = 3
+
+[[routes]]
+sinks = ["hook"]
+
+{}"#,
+            cluster_table(nats, node)
+        ),
+    );
+}
+
+/// nats-server, a receiver and `n` routers.
+pub(crate) async fn cluster(n: usize) -> (Nats, Receiver, Vec<Node>) {
+    let nats = tokio::task::spawn_blocking(Nats::start).await.expect("nats");
+    let receiver = Receiver::start().await;
+    let mut nodes = Vec::new();
+    for i in 0..n {
+        nodes.push(Node::start(&nats, &format!("node-{i}"), &receiver).await);
+    }
+    (nats, receiver, nodes)
 }
 
 /// Waits in a synchronous helper (a process starting).
