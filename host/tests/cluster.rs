@@ -287,3 +287,80 @@ async fn dead_letters_live_in_the_cluster_and_replay_from_the_cli() {
     let delivered: BTreeSet<String> = receiver.log().into_iter().map(|(w, _)| w).collect();
     assert_eq!(original, delivered);
 }
+
+/// Waits until the NATS cluster at `url` has elected its JetStream leader (a replicated
+/// stream can be created), as a router's start needs.
+async fn jetstream_ready(url: &str) {
+    let client = async_nats::connect(url).await.expect("connect");
+    let js = async_nats::jetstream::new(client);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let probe = js
+            .create_stream(async_nats::jetstream::stream::Config {
+                name: "PROBE".into(),
+                subjects: vec!["probe".into()],
+                num_replicas: 3,
+                ..Default::default()
+            })
+            .await;
+        match probe {
+            Ok(_) => {
+                let _ = js.delete_stream("PROBE").await;
+                return;
+            }
+            Err(e) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "JetStream cluster not ready: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_three_server_nats_cluster_loses_a_server_under_load_and_no_acknowledged_event() {
+    let mut servers = tokio::task::spawn_blocking(|| common::nats::Nats::cluster(3))
+        .await
+        .expect("nats cluster");
+    let urls: Vec<String> = servers.iter().map(|s| s.url()).collect();
+    let urls = urls.join(",");
+    jetstream_ready(&servers[0].url()).await;
+    let receiver = common::nats::Receiver::start().await;
+    let mut nodes = Vec::new();
+    for name in ["r3-0", "r3-1"] {
+        let table = common::nats::cluster_table_at(&urls, name, 3);
+        nodes.push(common::nats::Node::start_with(table, &receiver).await);
+    }
+    let load = Load::start(nodes.iter().map(|n| n.port).collect(), 4);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = load.acked();
+    servers[0].kill();
+    let killed = tokio::time::Instant::now();
+    // If the dead server led the streams, the other two elect a new leader first (503s
+    // meanwhile, as while a single server is down); then acknowledgements go on.
+    while load.acked() < before + 50 {
+        assert!(
+            killed.elapsed() < Duration::from_secs(30),
+            "the routers never acknowledged again on the two remaining servers: {:?}",
+            load.statuses()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let recovered = killed.elapsed();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let (acked, statuses) = load.finish();
+    eprintln!(
+        "acked {} ({before} before a NATS server died; acknowledging again after {recovered:?}), statuses {statuses:?}",
+        acked.len()
+    );
+    assert!(before > 50, "the load reached the cluster: {before}");
+    let missing = receiver.wait_for(&acked, Duration::from_secs(60)).await;
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged events never arrived, e.g. {:?}",
+        missing.len(),
+        acked.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert_one_webhook_id_per_event(&receiver.log());
+}

@@ -33,7 +33,7 @@ impl Cluster {
     /// stream's duplicate window.
     pub async fn connect(spec: &ClusterSpec, dedup_window: Duration) -> anyhow::Result<Arc<Cluster>> {
         let options = nats_options(&spec.node, &spec.auth).await?;
-        let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(spec.nats_url.as_str()))
+        let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(servers(&spec.nats_url)))
             .await
             .map_err(|_| {
                 anyhow::anyhow!(
@@ -171,6 +171,15 @@ pub(crate) async fn nats_options(name: &str, auth: &NatsAuth) -> anyhow::Result<
         NatsAuth::TokenEnv(var) => options.token(env(var)?),
         NatsAuth::UserPassword { user, password_env } => options.user_and_password(user.clone(), env(password_env)?),
     })
+}
+
+/// The servers of a comma-separated `nats_url` (the client takes a list, not the string).
+pub(crate) fn servers(url: &str) -> Vec<String> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn env(var: &str) -> anyhow::Result<String> {

@@ -78,7 +78,7 @@ pub(super) async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) 
 
 async fn session(id: &str, spec: &NatsSourceSpec, shared: &Shared, shutdown: &Shutdown) -> anyhow::Result<Ended> {
     let options = crate::cluster::nats_options(&format!("source {id}"), &spec.auth).await?;
-    let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(spec.url.as_str()))
+    let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(crate::cluster::servers(&spec.url)))
         .await
         .map_err(|_| anyhow::anyhow!("NATS at {} did not answer in time", spec.url))??;
     let mut recheck = tokio::time::interval(RECHECK);

@@ -48,10 +48,13 @@ impl NatsSink {
         self.client
             .get_or_try_init(|| async {
                 let options = crate::cluster::nats_options(&format!("sink {}", self.id), &self.spec.auth).await?;
-                tokio::time::timeout(self.spec.timeout, options.connect(self.spec.url.as_str()))
-                    .await
-                    .map_err(|_| anyhow::anyhow!("NATS at {} did not answer in time", self.spec.url))?
-                    .map_err(|e| anyhow::anyhow!("connecting to NATS at {}: {e}", self.spec.url))
+                tokio::time::timeout(
+                    self.spec.timeout,
+                    options.connect(crate::cluster::servers(&self.spec.url)),
+                )
+                .await
+                .map_err(|_| anyhow::anyhow!("NATS at {} did not answer in time", self.spec.url))?
+                .map_err(|e| anyhow::anyhow!("connecting to NATS at {}: {e}", self.spec.url))
             })
             .await
     }

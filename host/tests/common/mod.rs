@@ -85,13 +85,17 @@ pub(crate) fn wait_listening(mut command: Command) -> std::process::Child {
     let mut child = command.stderr(Stdio::piped()).spawn().expect("spawn");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !lines
-        .next()
-        .expect("router exited early")
-        .expect("read")
-        .contains("Router listening.")
-    {
-        assert!(Instant::now() < deadline, "router did not start");
+    let mut seen = Vec::new();
+    loop {
+        let Some(line) = lines.next() else {
+            panic!("router exited early:\n{}", seen.join("\n"));
+        };
+        let line = line.expect("read");
+        if line.contains("Router listening.") {
+            break;
+        }
+        seen.push(line);
+        assert!(Instant::now() < deadline, "router did not start:\n{}", seen.join("\n"));
     }
     std::thread::spawn(move || for _ in lines {});
     child

@@ -39,6 +39,8 @@ pub(crate) struct Nats {
     pub(crate) port: u16,
     store: tempfile::TempDir,
     child: Option<Child>,
+    /// Clustering flags (name, cluster port, routes to the others) for a server of a cluster.
+    cluster_args: Vec<String>,
 }
 
 impl Nats {
@@ -49,9 +51,47 @@ impl Nats {
             port: super::free_port(),
             store: tempfile::tempdir().expect("nats store"),
             child: None,
+            cluster_args: Vec::new(),
         };
         nats.up();
         nats
+    }
+
+    /// Starts `n` JetStream servers routed into one NATS cluster (each with its own store),
+    /// as a site running replicated streams would.
+    pub(crate) fn cluster(n: usize) -> Vec<Nats> {
+        let exe = executable();
+        let cluster_ports: Vec<u16> = (0..n).map(|_| super::free_port()).collect();
+        let mut servers: Vec<Nats> = (0..n)
+            .map(|i| {
+                let routes: Vec<String> = cluster_ports
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, p)| format!("nats://127.0.0.1:{p}"))
+                    .collect();
+                Nats {
+                    exe: exe.clone(),
+                    port: super::free_port(),
+                    store: tempfile::tempdir().expect("nats store"),
+                    child: None,
+                    cluster_args: vec![
+                        "--server_name".into(),
+                        format!("sw{i}"),
+                        "--cluster_name".into(),
+                        "switchyard-test".into(),
+                        "--cluster".into(),
+                        format!("nats://127.0.0.1:{}", cluster_ports[i]),
+                        "--routes".into(),
+                        routes.join(","),
+                    ],
+                }
+            })
+            .collect();
+        for server in &mut servers {
+            server.up();
+        }
+        servers
     }
 
     /// The URL routers connect to.
@@ -66,6 +106,7 @@ impl Nats {
             let mut child = Command::new(&self.exe)
                 .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
                 .arg(self.store.path())
+                .args(&self.cluster_args)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -106,9 +147,13 @@ impl Drop for Nats {
 /// The `[cluster]` table for a router of this server (short ack wait: a killed router's events
 /// move on quickly).
 pub(crate) fn cluster_table(nats: &Nats, node: &str) -> String {
+    cluster_table_at(&nats.url(), node, 1)
+}
+
+/// [`cluster_table`] for servers at `urls` (comma-separated) and streams with `replicas`.
+pub(crate) fn cluster_table_at(urls: &str, node: &str, replicas: usize) -> String {
     format!(
-        "[cluster]\nnats_url = \"{}\"\nnode = \"{node}\"\nack_wait_secs = 2\npublish_timeout_ms = 2000\n",
-        nats.url()
+        "[cluster]\nnats_url = \"{urls}\"\nnode = \"{node}\"\nreplicas = {replicas}\nack_wait_secs = 2\npublish_timeout_ms = 2000\n"
     )
 }
 
@@ -201,9 +246,14 @@ pub(crate) struct Node {
 
 impl Node {
     pub(crate) async fn start(nats: &Nats, name: &str, receiver: &Receiver) -> Node {
+        Node::start_with(cluster_table(nats, name), receiver).await
+    }
+
+    /// A router whose `[cluster]` table is `table`.
+    pub(crate) async fn start_with(table: String, receiver: &Receiver) -> Node {
         let dir = tempfile::tempdir().expect("tmp");
         let port = super::free_port();
-        write_config(dir.path(), port, nats, name, receiver.port);
+        write_config_with(dir.path(), port, &table, receiver.port);
         let config = dir.path().join("router.toml");
         let child = tokio::task::spawn_blocking(move || super::spawn_router(&config))
             .await
@@ -240,6 +290,11 @@ impl Drop for Node {
 
 /// A router of the cluster on `port` with one webhook sink to `receiver`.
 pub(crate) fn write_config(dir: &Path, port: u16, nats: &Nats, node: &str, receiver: u16) {
+    write_config_with(dir, port, &cluster_table(nats, node), receiver);
+}
+
+/// [`write_config`] with the `[cluster]` table given.
+pub(crate) fn write_config_with(dir: &Path, port: u16, table: &str, receiver: u16) {
     super::write_config(
         dir,
         port,
@@ -256,8 +311,7 @@ max_attempts = 3
 [[routes]]
 sinks = ["hook"]
 
-{}"#,
-            cluster_table(nats, node)
+{table}"#
         ),
     );
 }
