@@ -5,6 +5,10 @@ set -euo pipefail
 
 log() { echo "nats-server: $*" >&2; }
 
+# Tests start several servers at once: one install at a time (dpkg takes a lock of its own
+# and fails rather than waits).
+exec 9>"${TMPDIR:-/tmp}/switchyard-nats-server-install.lock"
+flock 9
 if ! command -v nats-server >/dev/null 2>&1; then
     log "installing nats-server (Debian)"
     SUDO=""

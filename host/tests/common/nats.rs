@@ -14,8 +14,13 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The `nats-server` executable (installed if missing).
+/// The `nats-server` executable (installed if missing; once per test process).
 fn executable() -> PathBuf {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(find_or_install).clone()
+}
+
+fn find_or_install() -> PathBuf {
     let script = super::workspace().join("scripts/nats-server.sh");
     let out = Command::new("bash")
         .arg(&script)
