@@ -364,3 +364,47 @@ async fn a_three_server_nats_cluster_loses_a_server_under_load_and_no_acknowledg
     );
     assert_one_webhook_id_per_event(&receiver.log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_dedup_window_becomes_the_streams_duplicate_window() {
+    let (nats, _receiver, nodes) = cluster(1).await;
+    let config = nodes[0].config();
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace("dedup_window_secs = 600", "dedup_window_secs = 900"),
+    )
+    .expect("edit");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while nodes[0].status()["last_reload"]["outcome"] != "applied" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no reload: {}",
+            nodes[0].status()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+    let mut stream = js.get_stream("SWITCHYARD").await.expect("stream");
+    let window = stream.info().await.expect("info").config.duplicate_window;
+    assert_eq!(window, Duration::from_secs(900));
+    // A change of [cluster] itself needs a restart: the reload says so and changes nothing.
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace("ack_wait_secs = 2", "ack_wait_secs = 3")).expect("edit");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = nodes[0].status();
+        if status["last_reload"]["outcome"] == "rejected" {
+            assert!(
+                status["last_reload"]["reason"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("cluster cannot change"),
+                "{status}"
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no rejection: {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -82,7 +82,9 @@ impl Cluster {
         format!("{}.dead.{sink}", self.spec.subject_prefix)
     }
 
-    async fn ensure_streams(&self, dedup_window: Duration) -> anyhow::Result<()> {
+    /// Creates the streams if missing; sets the outbox stream's duplicate window to
+    /// `dedup_window` (also after a reload that changed `dedup_window_secs`).
+    pub(crate) async fn ensure_streams(&self, dedup_window: Duration) -> anyhow::Result<()> {
         let prefix = &self.spec.subject_prefix;
         let outbox = stream::Config {
             name: self.spec.stream.clone(),

@@ -247,9 +247,14 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
     // The cluster connection, like the outbox, outlives a reload (the controller refuses a
     // changed `[cluster]`); a changed dedup window only updates the stream.
     let dedup_window = std::time::Duration::from_secs(spec.server.dedup_window_secs);
-    let cluster = match (&spec.cluster, previous.and_then(|p| p.cluster.as_ref())) {
+    let cluster = match (&spec.cluster, previous.and_then(|p| p.cluster.as_ref().map(|c| (p, c)))) {
         (None, _) => None,
-        (Some(c), Some(old)) if old.spec() == c => Some(old.clone()),
+        (Some(c), Some((p, old))) if old.spec() == c => {
+            if p.spec.server.dedup_window_secs != spec.server.dedup_window_secs {
+                old.ensure_streams(dedup_window).await?;
+            }
+            Some(old.clone())
+        }
         (Some(c), _) => Some(crate::cluster::Cluster::connect(c, dedup_window).await?),
     };
     let get = |id: &String| {
