@@ -147,6 +147,20 @@ async fn three_routers_share_the_queue_and_a_kill_9_loses_no_acknowledged_event(
     assert_eq!(cluster["connected"], true);
     assert!(cluster["nodes"]["node-2"].is_object(), "{cluster}");
     assert_eq!(cluster["sinks"]["hook"]["pending"], 0, "{cluster}");
+    // The console's API shows the cluster's queue for the sink.
+    let console = status["console"].as_str().expect("console URL");
+    let console_port: u16 = console
+        .trim_end_matches("/ui")
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("console port");
+    let (code, body) = try_http(console_port, "GET", "/admin/api/v1/sinks", "").expect("sinks");
+    assert_eq!(code, 200, "{body}");
+    let sinks: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(sinks["sinks"][0]["type"], "webhook", "{sinks}");
+    assert_eq!(sinks["sinks"][0]["cluster"]["pending"], 0, "{sinks}");
+    assert_eq!(sinks["sinks"][0]["queued"], 0, "{sinks}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

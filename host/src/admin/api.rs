@@ -266,16 +266,20 @@ async fn sinks(shared: &Shared) -> Answer {
     let pipeline = shared.pipeline();
     let (counters, depths) = shared.delivery().sinks().await;
     let flow = shared.console().flow.view(shared).await;
+    // In cluster mode a webhook sink's queue is the cluster's (shared by every router).
+    let cluster = shared.cluster_status().await;
     let now = crate::clock::now_ms();
     let rows: Vec<Value> = pipeline
         .spec()
         .sinks
         .iter()
         .map(|spec| {
-            let webhook = matches!(
-                pipeline.sink(&spec.id).map(|s| s.as_ref()),
-                Some(crate::sink::Sink::Webhook(_))
-            );
+            let kind = match pipeline.sink(&spec.id).map(|s| s.as_ref()) {
+                Some(crate::sink::Sink::Webhook(_)) => "webhook",
+                Some(crate::sink::Sink::Nats(_)) => "nats",
+                _ => "file",
+            };
+            let shared_queue = cluster.as_ref().and_then(|c| c.sinks.get(&spec.id));
             let depth = depths.get(&spec.id).copied().unwrap_or_default();
             let c = counters.get(&spec.id);
             let load = |f: fn(&crate::outbox::SinkCounters) -> &std::sync::atomic::AtomicU64| {
@@ -288,8 +292,9 @@ async fn sinks(shared: &Shared) -> Answer {
                 .map(|n| n["stats"].clone());
             json!({
                 "id": spec.id,
-                "type": if webhook { "webhook" } else { "file" },
-                "queued": depth.queued,
+                "type": kind,
+                "queued": depth.queued + shared_queue.map_or(0, |q| q.pending + q.in_flight),
+                "cluster": shared_queue,
                 "oldest_age_seconds": depth.oldest_ms.map(|t| ((now - t).max(0) as f64) / 1000.0),
                 "dead_letters": depth.dead,
                 "delivered": load(|c| &c.delivered),
