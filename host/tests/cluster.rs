@@ -148,14 +148,7 @@ async fn three_routers_share_the_queue_and_a_kill_9_loses_no_acknowledged_event(
     assert!(cluster["nodes"]["node-2"].is_object(), "{cluster}");
     assert_eq!(cluster["sinks"]["hook"]["pending"], 0, "{cluster}");
     // The console's API shows the cluster's queue for the sink.
-    let console = status["console"].as_str().expect("console URL");
-    let console_port: u16 = console
-        .trim_end_matches("/ui")
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("console port");
-    let (code, body) = try_http(console_port, "GET", "/admin/api/v1/sinks", "").expect("sinks");
+    let (code, body) = try_http(console_port(&nodes[1]), "GET", "/admin/api/v1/sinks", "").expect("sinks");
     assert_eq!(code, 200, "{body}");
     let sinks: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(sinks["sinks"][0]["type"], "webhook", "{sinks}");
@@ -421,4 +414,58 @@ async fn a_reloaded_dedup_window_becomes_the_streams_duplicate_window() {
         assert!(tokio::time::Instant::now() < deadline, "no rejection: {status}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The port of `node`'s console (and admin API).
+fn console_port(node: &common::nats::Node) -> u16 {
+    let status = node.status();
+    status["console"]
+        .as_str()
+        .and_then(|c| c.trim_end_matches("/ui").rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("console URL in {status}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_lists_replays_and_purges_the_clusters_dead_letters() {
+    let (_nats, receiver, nodes) = cluster(1).await;
+    receiver.status.store(400, Ordering::SeqCst);
+    for i in 0..3 {
+        let (status, _) = try_http(nodes[0].port, "POST", "/in", &format!(r#"{{"id": "c-{i}"}}"#)).expect("post");
+        assert_eq!(status, 200);
+    }
+    let port = console_port(&nodes[0]);
+    let api = |method: &str, path: &str, body: &str| {
+        let (code, text) = try_http(port, method, &format!("/admin/api/v1/{path}"), body).expect("API");
+        (
+            code,
+            serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default(),
+        )
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let listed = loop {
+        let (_, listed) = api("GET", "dead-letters", "");
+        if listed["total"] == 3 || tokio::time::Instant::now() > deadline {
+            break listed;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(listed["total"], 3, "{listed}");
+    let first = listed["dead_letters"][0]["id"].as_i64().expect("id");
+    let (code, purged) = api(
+        "POST",
+        "dead-letters/purge",
+        &format!(r#"{{"ids": [{first}], "confirm": "purge"}}"#),
+    );
+    assert_eq!((code, purged["purged"].as_i64()), (200, Some(1)), "{purged}");
+    receiver.status.store(200, Ordering::SeqCst);
+    let (code, job) = api("POST", "dead-letters/replay", r#"{"all": true}"#);
+    assert_eq!(code, 202, "{job}");
+    assert_eq!(job["matched"], 2, "{job}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while receiver.log().len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "replayed: {:?}", receiver.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(api("GET", "dead-letters", "").1["total"], 0);
 }

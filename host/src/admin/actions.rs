@@ -41,6 +41,9 @@ async fn selected(shared: &Shared, body: &Value) -> Result<Vec<(i64, String)>, P
 }
 
 pub(super) async fn replay_dead_letters(shared: &Arc<Shared>, body: &Value) -> Answer {
+    if let Some(cluster) = shared.pipeline().cluster() {
+        return super::dead_cluster::replay(shared, cluster, body).await;
+    }
     let chosen = selected(shared, body).await?;
     let console = shared.console().clone();
     let (id, progress) = Jobs::start(&console, "replay dead letters");
@@ -81,6 +84,9 @@ pub(super) async fn purge_dead_letters(shared: &Shared, body: &Value) -> Answer 
             StatusCode::BAD_REQUEST,
             "purging deletes dead letters for good: add \"confirm\": \"purge\"",
         ));
+    }
+    if let Some(cluster) = shared.pipeline().cluster() {
+        return super::dead_cluster::purge(cluster, body).await;
     }
     let ids: Vec<i64> = selected(shared, body).await?.into_iter().map(|(id, _)| id).collect();
     let path = outbox_path(shared);

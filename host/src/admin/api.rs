@@ -324,29 +324,32 @@ pub(super) async fn blocking<T: Send + 'static>(
 }
 
 async fn dead_letters(shared: &Shared, query: &[(String, String)]) -> Answer {
-    let path = outbox_path(shared);
     let sink = param(query, "sink").map(str::to_string);
     let limit = limit(query)?;
+    if let Some(cluster) = shared.pipeline().cluster() {
+        return super::dead_cluster::list(cluster, sink.as_deref(), limit).await;
+    }
+    let path = outbox_path(shared);
     let (letters, total) =
         blocking(move || store::recent_dead_letters(&store::connect(&path)?, sink.as_deref(), limit)).await?;
-    let rows: Vec<Value> = letters
-        .iter()
-        .map(|d| {
-            let preview: String = String::from_utf8_lossy(&d.payload[..d.payload.len().min(4096)]).into_owned();
-            json!({
-                "id": d.id,
-                "sink": d.sink,
-                "webhook_id": d.webhook_id,
-                "created_at": crate::clock::rfc3339_ms(d.created_ms),
-                "failed_at": crate::clock::rfc3339_ms(d.failed_ms),
-                "attempts": d.attempts,
-                "last_error": d.last_error,
-                "payload_bytes": d.payload.len(),
-                "payload": preview,
-            })
-        })
-        .collect();
+    let rows: Vec<Value> = letters.iter().map(dead_letter_row).collect();
     ok(&json!({ "dead_letters": rows, "total": total }))
+}
+
+/// One dead letter as the API shows it (the payload cut to 4 KiB).
+pub(super) fn dead_letter_row(d: &crate::outbox::DeadLetter) -> Value {
+    let preview: String = String::from_utf8_lossy(&d.payload[..d.payload.len().min(4096)]).into_owned();
+    json!({
+        "id": d.id,
+        "sink": d.sink,
+        "webhook_id": d.webhook_id,
+        "created_at": crate::clock::rfc3339_ms(d.created_ms),
+        "failed_at": crate::clock::rfc3339_ms(d.failed_ms),
+        "attempts": d.attempts,
+        "last_error": d.last_error,
+        "payload_bytes": d.payload.len(),
+        "payload": preview,
+    })
 }
 
 fn job(shared: &Shared, id: &str) -> Answer {

@@ -11,6 +11,7 @@
 mod access;
 mod actions;
 mod api;
+mod dead_cluster;
 mod diff;
 mod flow;
 mod jobs;

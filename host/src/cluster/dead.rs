@@ -58,6 +58,11 @@ pub async fn dead_letters(spec: &crate::config::RouterSpec) -> anyhow::Result<De
 }
 
 impl DeadLetters {
+    /// The dead letters of a running router's cluster connection.
+    pub fn of(cluster: Arc<Cluster>) -> DeadLetters {
+        DeadLetters { cluster }
+    }
+
     /// The dead letters of `sink` (all sinks' when `None`) that failed at or after
     /// `since_ms`, oldest first.
     pub async fn list(&self, sink: Option<&str>, since_ms: Option<i64>) -> anyhow::Result<Vec<DeadLetter>> {
