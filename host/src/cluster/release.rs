@@ -258,34 +258,50 @@ pub async fn fetch(node: &RouterSpec) -> anyhow::Result<(Arc<Cluster>, PathBuf)>
     Ok((cluster, path))
 }
 
+/// Writes a published release (a KV entry) into `dir`; failures are logged, the running
+/// config stays.
+async fn apply(cluster: &Cluster, dir: &Path, entry: &kv::Entry) {
+    if entry.operation != kv::Operation::Put {
+        return;
+    }
+    let release: Release = match serde_json::from_slice(&entry.value) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(revision = entry.revision, error = %e, "A published release is not readable; ignored.");
+            return;
+        }
+    };
+    match cluster.materialize(&release, dir).await {
+        Ok((_, true)) => {
+            tracing::info!(revision = entry.revision, config_sha256 = %release.config_sha256, "New config published to the cluster; reloading.")
+        }
+        Ok((_, false)) => {}
+        Err(e) => {
+            tracing::error!(revision = entry.revision, error = %e, "Fetching a published release failed; the running config stays.")
+        }
+    }
+}
+
 /// Follows later releases until `shutdown`, writing each into the node's release dir (the
 /// file watcher then reloads). Reconnects its watch when NATS goes away.
 pub async fn follow(cluster: Arc<Cluster>, node: RouterSpec, shutdown: crate::Shutdown) {
     let dir = release_dir(&node);
     loop {
         let watch = async {
-            let mut updates = cluster.releases().await?.watch(KEY).await?;
+            let releases = cluster.releases().await?;
+            // The current release first (one may have been published while this node started
+            // or while NATS was away), then every later one from the revision after it.
+            let current = releases.entry(KEY).await?;
+            let from = match &current {
+                Some(entry) => {
+                    apply(&cluster, &dir, entry).await;
+                    entry.revision + 1
+                }
+                None => 1,
+            };
+            let mut updates = releases.watch_from_revision(KEY, from).await?;
             while let Some(entry) = updates.next().await {
-                let entry = entry?;
-                if entry.operation != kv::Operation::Put {
-                    continue;
-                }
-                let release: Release = match serde_json::from_slice(&entry.value) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::error!(revision = entry.revision, error = %e, "A published release is not readable; ignored.");
-                        continue;
-                    }
-                };
-                match cluster.materialize(&release, &dir).await {
-                    Ok((_, true)) => {
-                        tracing::info!(revision = entry.revision, config_sha256 = %release.config_sha256, "New config published to the cluster; reloading.")
-                    }
-                    Ok((_, false)) => {}
-                    Err(e) => {
-                        tracing::error!(revision = entry.revision, error = %e, "Fetching a published release failed; the running config stays.")
-                    }
-                }
+                apply(&cluster, &dir, &entry?).await;
             }
             anyhow::Ok(())
         };
