@@ -209,11 +209,17 @@ impl Controller {
         let samples = crate::reload::self_test(&next)
             .await
             .map_err(|e| format!("self-test failed: {e:#}"))?;
+        // Feeds to start: new ids, and ids whose kind changed (websocket ↔ NATS; the old
+        // follower ends by itself when it finds its kind gone).
         let new_feeds: Vec<String> = next
             .feeds()
             .iter()
+            .filter(|s| {
+                current
+                    .feed(&s.spec.id)
+                    .is_none_or(|old| old.spec.nats.is_some() != s.spec.nats.is_some())
+            })
             .map(|s| s.spec.id.clone())
-            .filter(|id| current.feed(id).is_none())
             .collect();
         tracing::debug!(samples, "Self-test passed.");
         {
