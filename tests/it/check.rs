@@ -84,3 +84,23 @@ async fn readme_delivery_example_compiles() {
         (16, Some("/source/device_id"), "cloudevents")
     );
 }
+
+/// The `[cluster]` table shown under "Cluster mode" in the README compiles as written.
+#[tokio::test]
+async fn readme_cluster_example_compiles() {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).expect("README");
+    let section = &readme[readme.find("## Cluster mode").expect("section")..];
+    let start = section.find("```toml\n").expect("toml block") + "```toml\n".len();
+    let block = &section[start..start + section[start..].find("```").expect("block end")];
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("router.toml");
+    std::fs::write(&path, format!("version = 1\n{block}")).expect("write");
+    let spec = switchyard::config::load(&path).unwrap_or_else(|e| panic!("README example:\n{e}"));
+    let cluster = spec.cluster.expect("[cluster]");
+    assert_eq!(cluster.node, "gate-a");
+    assert_eq!(cluster.replicas, 3);
+    assert_eq!(
+        cluster.auth,
+        switchyard::config::NatsAuth::CredentialsFile("/run/secrets/nats.creds".into())
+    );
+}
