@@ -325,10 +325,16 @@ fn sources(
                     ),
                     s.id.span(),
                 ),
-                _ => cx.err(
-                    "a source has one of `path` (HTTP), `websocket` or `nats`, not several",
-                    s.id.span(),
-                ),
+                _ => {
+                    // At the second kind given: the one that is too many.
+                    let spans = [
+                        s.path.as_ref().map(|p| p.span()),
+                        s.websocket.as_ref().map(|w| w.span()),
+                        s.nats.as_ref().map(|n| n.span()),
+                    ];
+                    let extra = spans.into_iter().flatten().nth(1).unwrap_or_else(|| s.id.span());
+                    cx.err("a source has one of `path` (HTTP), `websocket` or `nats`, not several", extra);
+                }
             }
             let normalizer = plugin_ref(cx, kinds, &s.normalizer, PluginKind::Normalizer, "normalizer");
             let decision = super::decision::decision(cx, s, kinds);
