@@ -78,6 +78,18 @@ impl Load {
     }
 }
 
+/// Every acknowledged event reaches `receiver` within a minute.
+async fn assert_all_delivered(receiver: &common::nats::Receiver, acked: &BTreeSet<String>) {
+    let missing = receiver.wait_for(acked, Duration::from_secs(60)).await;
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged events never arrived, e.g. {:?}",
+        missing.len(),
+        acked.len(),
+        &missing[..missing.len().min(5)]
+    );
+}
+
 /// Every delivery carries a webhook-id, and an event delivered twice carries the same one.
 fn assert_one_webhook_id_per_event(log: &[(String, String)]) {
     let mut ids: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
@@ -120,14 +132,7 @@ async fn three_routers_share_the_queue_and_a_kill_9_loses_no_acknowledged_event(
         "the other routers kept acknowledging after the kill"
     );
 
-    let missing = receiver.wait_for(&acked, Duration::from_secs(60)).await;
-    assert!(
-        missing.is_empty(),
-        "{} of {} acknowledged events never arrived, e.g. {:?}",
-        missing.len(),
-        acked.len(),
-        &missing[..missing.len().min(5)]
-    );
+    assert_all_delivered(&receiver, &acked).await;
     let log = receiver.log();
     assert_one_webhook_id_per_event(&log);
     let repeats = log.len() - log.iter().map(|(w, _)| w).collect::<BTreeSet<_>>().len();
@@ -200,14 +205,7 @@ async fn a_nats_restart_under_load_means_503_meanwhile_and_no_loss() {
         during.get(&503).copied().unwrap_or(0) > 0,
         "routers answered 503 while NATS was down: {during:?}"
     );
-    let missing = receiver.wait_for(&acked, Duration::from_secs(60)).await;
-    assert!(
-        missing.is_empty(),
-        "{} of {} acknowledged events never arrived, e.g. {:?}",
-        missing.len(),
-        acked.len(),
-        &missing[..missing.len().min(5)]
-    );
+    assert_all_delivered(&receiver, &acked).await;
     assert_one_webhook_id_per_event(&receiver.log());
     // The 503s were quarantined with the reason, so they can be replayed too.
     let quarantined: usize = nodes
@@ -361,14 +359,7 @@ async fn a_three_server_nats_cluster_loses_a_server_under_load_and_no_acknowledg
         acked.len()
     );
     assert!(before > 50, "the load reached the cluster: {before}");
-    let missing = receiver.wait_for(&acked, Duration::from_secs(60)).await;
-    assert!(
-        missing.is_empty(),
-        "{} of {} acknowledged events never arrived, e.g. {:?}",
-        missing.len(),
-        acked.len(),
-        &missing[..missing.len().min(5)]
-    );
+    assert_all_delivered(&receiver, &acked).await;
     assert_one_webhook_id_per_event(&receiver.log());
 }
 

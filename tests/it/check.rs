@@ -65,17 +65,22 @@ sinks = ["nope"]
     );
 }
 
-/// The sink shown under "Delivery guarantees" in the README compiles as written.
-#[tokio::test]
-async fn readme_delivery_example_compiles() {
+/// The first TOML block under `heading` in the README, compiled as a config.
+fn readme_example(heading: &str) -> switchyard::config::RouterSpec {
     let readme = std::fs::read_to_string(workspace().join("README.md")).expect("README");
-    let section = &readme[readme.find("## Delivery guarantees").expect("section")..];
+    let section = &readme[readme.find(heading).expect("section")..];
     let start = section.find("```toml\n").expect("toml block") + "```toml\n".len();
     let block = &section[start..start + section[start..].find("```").expect("block end")];
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("router.toml");
     std::fs::write(&path, format!("version = 1\n{block}")).expect("write");
-    let spec = switchyard::config::load(&path).unwrap_or_else(|e| panic!("README example:\n{e}"));
+    switchyard::config::load(&path).unwrap_or_else(|e| panic!("README example under {heading}:\n{e}"))
+}
+
+/// The sink shown under "Delivery guarantees" in the README compiles as written.
+#[tokio::test]
+async fn readme_delivery_example_compiles() {
+    let spec = readme_example("## Delivery guarantees");
     let switchyard::config::SinkKind::Webhook(hook) = &spec.sinks[0].kind else {
         panic!("a webhook sink")
     };
@@ -88,14 +93,7 @@ async fn readme_delivery_example_compiles() {
 /// The `[cluster]` table shown under "Cluster mode" in the README compiles as written.
 #[tokio::test]
 async fn readme_cluster_example_compiles() {
-    let readme = std::fs::read_to_string(workspace().join("README.md")).expect("README");
-    let section = &readme[readme.find("## Cluster mode").expect("section")..];
-    let start = section.find("```toml\n").expect("toml block") + "```toml\n".len();
-    let block = &section[start..start + section[start..].find("```").expect("block end")];
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("router.toml");
-    std::fs::write(&path, format!("version = 1\n{block}")).expect("write");
-    let spec = switchyard::config::load(&path).unwrap_or_else(|e| panic!("README example:\n{e}"));
+    let spec = readme_example("## Cluster mode");
     let cluster = spec.cluster.expect("[cluster]");
     assert_eq!(cluster.node, "gate-a");
     assert_eq!(cluster.replicas, 3);

@@ -13,31 +13,50 @@ use std::sync::Arc;
 /// Dead letters requeued per transaction (the router's own writes interleave between them).
 const REPLAY_BATCH: usize = 200;
 
-/// Which dead letters an action names: `{"ids": [..]}`, `{"sink": "x", "all": true}` or
-/// `{"all": true}`.
+/// Which dead letters an action names (the request body, read once for both stores).
+pub(super) enum Selection {
+    /// `{"ids": [..]}`.
+    Ids(Vec<i64>),
+    /// `{"all": true}`, with an optional `"sink"`.
+    All(Option<String>),
+}
+
+impl Selection {
+    pub(super) fn of(body: &Value) -> Result<Selection, Problem> {
+        if let Some(ids) = body.get("ids") {
+            return ids
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_i64).collect())
+                .filter(|v: &Vec<i64>| !v.is_empty())
+                .map(Selection::Ids)
+                .ok_or_else(|| {
+                    Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "`ids` must be a non-empty list of dead-letter ids",
+                    )
+                });
+        }
+        if body.get("all").and_then(Value::as_bool) != Some(true) {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "say which dead letters: {\"ids\": [1, 2]}, or {\"all\": true} with an optional \"sink\"",
+            ));
+        }
+        Ok(Selection::All(
+            body.get("sink").and_then(Value::as_str).map(str::to_string),
+        ))
+    }
+}
+
+/// The outbox's dead letters an action names, as (id, sink).
 async fn selected(shared: &Shared, body: &Value) -> Result<Vec<(i64, String)>, Problem> {
     let path = outbox_path(shared);
-    if let Some(ids) = body.get("ids") {
-        let ids: Vec<i64> = ids
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_i64).collect())
-            .filter(|v: &Vec<i64>| !v.is_empty())
-            .ok_or_else(|| {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "`ids` must be a non-empty list of dead-letter ids",
-                )
-            })?;
-        return blocking(move || store::dead_letter_sinks(&store::connect(&path)?, &ids)).await;
+    match Selection::of(body)? {
+        Selection::Ids(ids) => blocking(move || store::dead_letter_sinks(&store::connect(&path)?, &ids)).await,
+        Selection::All(sink) => {
+            blocking(move || store::dead_letter_ids(&store::connect(&path)?, sink.as_deref())).await
+        }
     }
-    if body.get("all").and_then(Value::as_bool) != Some(true) {
-        return Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "say which dead letters: {\"ids\": [1, 2]}, or {\"all\": true} with an optional \"sink\"",
-        ));
-    }
-    let sink = body.get("sink").and_then(Value::as_str).map(str::to_string);
-    blocking(move || store::dead_letter_ids(&store::connect(&path)?, sink.as_deref())).await
 }
 
 pub(super) async fn replay_dead_letters(shared: &Arc<Shared>, body: &Value) -> Answer {

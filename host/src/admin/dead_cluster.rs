@@ -1,6 +1,7 @@
 //! The console's dead letters in cluster mode: the cluster's dead-letter stream (shared by
 //! every router) instead of this router's outbox, with the same answers as `api`/`actions`.
 
+use super::actions::Selection;
 use super::api::{Answer, Problem, ok};
 use super::jobs::Jobs;
 use super::json_body;
@@ -31,31 +32,15 @@ pub(super) async fn list(cluster: &Arc<Cluster>, sink: Option<&str>, limit: usiz
     ok(&json!({ "dead_letters": rows, "total": total }))
 }
 
-/// The dead letters an action names (`ids`, or `all` with an optional `sink`).
+/// The cluster's dead letters an action names.
 async fn selected(dead: &DeadLetters, body: &Value) -> Result<Vec<DeadLetter>, Problem> {
-    if let Some(ids) = body.get("ids") {
-        let ids: Vec<i64> = ids
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_i64).collect())
-            .filter(|v: &Vec<i64>| !v.is_empty())
-            .ok_or_else(|| {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "`ids` must be a non-empty list of dead-letter ids",
-                )
-            })?;
-        let all = dead.list(None, None).await.map_err(failed)?;
-        return Ok(all.into_iter().filter(|d| ids.contains(&d.id)).collect());
+    match Selection::of(body)? {
+        Selection::Ids(ids) => {
+            let all = dead.list(None, None).await.map_err(failed)?;
+            Ok(all.into_iter().filter(|d| ids.contains(&d.id)).collect())
+        }
+        Selection::All(sink) => dead.list(sink.as_deref(), None).await.map_err(failed),
     }
-    if body.get("all").and_then(Value::as_bool) != Some(true) {
-        return Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "say which dead letters: {\"ids\": [1, 2]}, or {\"all\": true} with an optional \"sink\"",
-        ));
-    }
-    dead.list(body.get("sink").and_then(Value::as_str), None)
-        .await
-        .map_err(failed)
 }
 
 /// `POST dead-letters/replay`: a job that puts them back in the cluster's outbox stream.

@@ -152,6 +152,28 @@ fn auth(cx: &mut Ctx<'_>, raw: Credentials<'_>, what: &str) -> NatsAuth {
     }
 }
 
+/// The server of a NATS sink or source: its own `url` and credentials, else the cluster's;
+/// `missing` (reported at `at`) when it has neither.
+fn server(
+    cx: &mut Ctx<'_>,
+    url: Option<&Spanned<String>>,
+    credentials: Credentials<'_>,
+    cluster: Option<&ClusterSpec>,
+    what: &str,
+    missing: String,
+    at: std::ops::Range<usize>,
+) -> (String, NatsAuth) {
+    let own_auth = auth(cx, credentials, what);
+    match (url, cluster) {
+        (Some(url), _) => (url.get_ref().trim().to_string(), own_auth),
+        (None, Some(c)) => (c.nats_url.clone(), c.auth.clone()),
+        (None, None) => {
+            cx.err(missing, at);
+            (String::new(), own_auth)
+        }
+    }
+}
+
 /// The longest a NATS sink's publish may hold a sender by default.
 const DEFAULT_SINK_TIMEOUT_MS: i64 = 5_000;
 
@@ -159,27 +181,21 @@ const DEFAULT_SINK_TIMEOUT_MS: i64 = 5_000;
 /// subject template. The subject may not fall under the cluster's own subjects: the outbox
 /// stream would take the events as work for a sink that does not exist.
 pub(super) fn nats_sink(cx: &mut Ctx<'_>, raw: &RawNatsSink, cluster: Option<&ClusterSpec>) -> NatsSinkSpec {
-    let own_auth = auth(
-        cx,
-        Credentials {
-            credentials_file: raw.credentials_file.as_ref(),
-            token_env: raw.token_env.as_ref(),
-            user: raw.user.as_ref(),
-            password_env: raw.password_env.as_ref(),
-        },
-        "sink",
-    );
-    let (url, auth) = match (&raw.url, cluster) {
-        (Some(url), _) => (url.get_ref().trim().to_string(), own_auth),
-        (None, Some(c)) => (c.nats_url.clone(), c.auth.clone()),
-        (None, None) => {
-            cx.err(
-                "a `nats` sink needs `url` (or a `[cluster]` whose server it then uses)",
-                raw.subject.span(),
-            );
-            (String::new(), own_auth)
-        }
+    let credentials = Credentials {
+        credentials_file: raw.credentials_file.as_ref(),
+        token_env: raw.token_env.as_ref(),
+        user: raw.user.as_ref(),
+        password_env: raw.password_env.as_ref(),
     };
+    let (url, auth) = server(
+        cx,
+        raw.url.as_ref(),
+        credentials,
+        cluster,
+        "sink",
+        "a `nats` sink needs `url` (or a `[cluster]` whose server it then uses)".into(),
+        raw.subject.span(),
+    );
     let template = raw.subject.get_ref();
     let subject = match subject_parts(template) {
         Ok(parts) => parts,
@@ -228,27 +244,21 @@ pub(super) fn nats_source(
     cluster: Option<&ClusterSpec>,
     source: &str,
 ) -> NatsSourceSpec {
-    let own_auth = auth(
-        cx,
-        Credentials {
-            credentials_file: raw.credentials_file.as_ref(),
-            token_env: raw.token_env.as_ref(),
-            user: raw.user.as_ref(),
-            password_env: raw.password_env.as_ref(),
-        },
-        "nats",
-    );
-    let (url, auth) = match (&raw.url, cluster) {
-        (Some(url), _) => (url.get_ref().trim().to_string(), own_auth),
-        (None, Some(c)) => (c.nats_url.clone(), c.auth.clone()),
-        (None, None) => {
-            cx.err(
-                format!("source `{source}`: `nats` needs `url` (or a `[cluster]` whose server it then uses)"),
-                raw.subject.span(),
-            );
-            (String::new(), own_auth)
-        }
+    let credentials = Credentials {
+        credentials_file: raw.credentials_file.as_ref(),
+        token_env: raw.token_env.as_ref(),
+        user: raw.user.as_ref(),
+        password_env: raw.password_env.as_ref(),
     };
+    let (url, auth) = server(
+        cx,
+        raw.url.as_ref(),
+        credentials,
+        cluster,
+        "nats",
+        format!("source `{source}`: `nats` needs `url` (or a `[cluster]` whose server it then uses)"),
+        raw.subject.span(),
+    );
     let subject = raw.subject.get_ref();
     let tokens: Vec<&str> = subject.split('.').collect();
     let ok = tokens.iter().enumerate().all(|(i, t)| {

@@ -7,6 +7,7 @@ mod auth;
 mod body;
 mod budget;
 mod connections;
+mod feed;
 mod handler;
 pub(crate) mod limiter;
 mod nats;

@@ -215,39 +215,23 @@ async fn handle(
         delivery_id: crate::clock::new_ulid(),
         received_at: crate::clock::now_rfc3339(),
     };
-    if request.body.len() > source.spec.max_body_bytes {
-        let error = Error::TooLarge {
-            limit: source.spec.max_body_bytes,
-        };
-        tracing::warn!(source = %id, bytes = request.body.len(), "NATS message over the size cap; kept in quarantine.");
-        keep(&pipeline, &request, &error, false).await;
-        return Handled::Done;
-    }
-    match pipeline.process(&source, &request, AuthKind::None).await {
+    match super::feed::process(shared, &pipeline, &source, &request, AuthKind::None).await {
         Ok(p) => {
-            shared.observed(&pipeline, &request, &p);
-            shared.answered(id, 200);
             tracing::debug!(source = %id, delivery_id = %request.delivery_id, emitted = p.emitted, "NATS message processed.");
             Handled::Done
         }
-        Err(e) => {
-            if let ProcessError::Plugin(fault) = &e {
-                shared.plugin_failed(&pipeline, fault);
-            }
-            shared.failed(&e);
+        Err(error) => {
             let storage = matches!(
-                e,
-                ProcessError::Outbox(_) | ProcessError::Sink { .. } | ProcessError::Media(_)
+                error,
+                Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. } | ProcessError::Media(_))
             );
-            let error = Error::Process(e);
-            shared.answered(id, error.status().as_u16());
             // A JetStream message whose events could not be stored is offered again by
             // JetStream (nothing to replay by hand); anything else is quarantined.
             if storage && redeliverable {
                 tracing::warn!(source = %id, delivery_id = %request.delivery_id, error = %error, "Storing a NATS message's events failed; JetStream offers it again.");
                 return Handled::Retry;
             }
-            tracing::warn!(source = %id, delivery_id = %request.delivery_id, error = %error, "NATS message failed; kept in quarantine.");
+            tracing::warn!(source = %id, delivery_id = %request.delivery_id, bytes = request.body.len(), error = %error, "NATS message failed; kept in quarantine.");
             keep(&pipeline, &request, &error, false).await;
             Handled::Done
         }

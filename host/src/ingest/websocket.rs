@@ -7,7 +7,6 @@
 //! instead of processing frames it could not keep.
 
 use super::handler::keep;
-use super::response::Error;
 use super::shared::Shared;
 use crate::event::AuthKind;
 use crate::plugin::Request;
@@ -126,28 +125,12 @@ async fn frame(id: &str, shared: &Shared, url: &str, body: bytes::Bytes) {
         delivery_id: crate::clock::new_ulid(),
         received_at: crate::clock::now_rfc3339(),
     };
-    if request.body.len() > source.spec.max_body_bytes {
-        let error = Error::TooLarge {
-            limit: source.spec.max_body_bytes,
-        };
-        tracing::warn!(source = %id, bytes = request.body.len(), "Websocket frame over the size cap; kept in quarantine.");
-        keep(&pipeline, &request, &error, false).await;
-        return;
-    }
-    match pipeline.process(&source, &request, AuthKind::UrlToken).await {
+    match super::feed::process(shared, &pipeline, &source, &request, AuthKind::UrlToken).await {
         Ok(p) => {
-            shared.observed(&pipeline, &request, &p);
-            shared.answered(id, 200);
             tracing::info!(source = %id, delivery_id = %request.delivery_id, emitted = p.emitted, duplicates = p.duplicates, "Websocket frame processed.")
         }
-        Err(e) => {
-            if let crate::pipeline::ProcessError::Plugin(fault) = &e {
-                shared.plugin_failed(&pipeline, fault);
-            }
-            shared.failed(&e);
-            let error = Error::Process(e);
-            shared.answered(id, error.status().as_u16());
-            tracing::warn!(source = %id, delivery_id = %request.delivery_id, error = %error, "Websocket frame failed; kept in quarantine.");
+        Err(error) => {
+            tracing::warn!(source = %id, delivery_id = %request.delivery_id, bytes = request.body.len(), error = %error, "Websocket frame failed; kept in quarantine.");
             keep(&pipeline, &request, &error, false).await;
         }
     }

@@ -334,7 +334,7 @@ impl Pipeline {
         }
         processed.events = fresh;
         // Sinks written before the answer besides the outbox: files and NATS subjects.
-        let mut file_events: BTreeMap<&str, Vec<Arc<Event>>> = BTreeMap::new();
+        let mut direct_events: BTreeMap<&str, Vec<Arc<Event>>> = BTreeMap::new();
         let mut rows = Vec::new();
         let mut payloads = Payloads::new(prints);
         let committed_ms = crate::clock::now_ms();
@@ -358,7 +358,9 @@ impl Pipeline {
             for sink_id in sinks_for_event {
                 *sink_events.entry(sink_id).or_default() += 1;
                 match self.sink(sink_id).map(|s| s.as_ref()) {
-                    Some(Sink::File(_) | Sink::Nats(_)) => file_events.entry(sink_id).or_default().push(event.clone()),
+                    Some(Sink::File(_) | Sink::Nats(_)) => {
+                        direct_events.entry(sink_id).or_default().push(event.clone())
+                    }
                     Some(Sink::Webhook(w)) => {
                         let (payload, webhook_id, ordering_key) =
                             payloads.get(index, event, w.encoding(), w.spec().ordering_key.as_deref())?;
@@ -395,7 +397,7 @@ impl Pipeline {
             }
             None => self.outbox.enqueue(rows).await.map_err(ProcessError::Outbox)?,
         }
-        for (sink_id, events) in file_events {
+        for (sink_id, events) in direct_events {
             let written = match self.sink(sink_id).map(|s| s.as_ref()) {
                 Some(Sink::File(f)) => f.append(&events).await,
                 Some(Sink::Nats(n)) => n.publish(&events).await,

@@ -98,18 +98,7 @@ fn run(binary: &Path, scratch: &Path, routers: usize, cluster: bool, runtime: &t
             RouterProcess::start(binary, scratch, &config)
         })
         .collect();
-    let body_file = scratch.join("cluster-batch.json");
-    std::fs::write(&body_file, findface_batch(BATCH)).expect("body");
-    let lua = scratch.join("cluster-batch.lua");
-    std::fs::write(
-        &lua,
-        format!(
-            "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
-             local f = io.open(\"{}\", \"rb\"); wrk.body = f:read(\"*a\"); f:close()\n",
-            body_file.display()
-        ),
-    )
-    .expect("lua");
+    let lua = crate::wrk::post_script(scratch, "cluster-batch", &findface_batch(BATCH));
     let wrk = |secs: u64| {
         let per_router = CONNECTIONS / routers;
         let children: Vec<_> = processes

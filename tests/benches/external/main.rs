@@ -203,18 +203,7 @@ struct Run {
 fn closed_loop(binary: &Path, scratch: &Path, batch: usize, sink: Sink, runtime: &tokio::runtime::Runtime) -> Run {
     let receiver = runtime.block_on(CountingReceiver::start());
     let router = RouterProcess::start(binary, scratch, &config(sink, &receiver.url()));
-    let body_file = scratch.join(format!("batch{batch}.json"));
-    std::fs::write(&body_file, findface_batch(batch)).expect("body");
-    let lua = scratch.join(format!("batch{batch}.lua"));
-    std::fs::write(
-        &lua,
-        format!(
-            "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
-             local f = io.open(\"{}\", \"rb\"); wrk.body = f:read(\"*a\"); f:close()\n",
-            body_file.display()
-        ),
-    )
-    .expect("lua");
+    let lua = crate::wrk::post_script(scratch, &format!("batch{batch}"), &findface_batch(batch));
     // Warm-up, not measured: the first requests fault in the plugin's pool slot and code.
     let _ = Command::new("taskset")
         .args(["-c", "1", "wrk", "-t1", &format!("-c{CONNECTIONS}"), "-d2s", "-s"])

@@ -1,4 +1,4 @@
-//! Reading wrk's report.
+//! Driving wrk: its POST script, and reading its report.
 
 #[derive(Debug, Default)]
 pub(crate) struct Wrk {
@@ -41,4 +41,22 @@ fn millis(v: &str) -> f64 {
         (v, 1.0)
     };
     number.parse::<f64>().unwrap_or(0.0) * scale
+}
+
+/// Writes `<scratch>/<name>.json` (`body`) and the wrk script that POSTs it as JSON; returns
+/// the script's path.
+pub(crate) fn post_script(scratch: &std::path::Path, name: &str, body: &[u8]) -> std::path::PathBuf {
+    let body_file = scratch.join(format!("{name}.json"));
+    std::fs::write(&body_file, body).expect("body");
+    let lua = scratch.join(format!("{name}.lua"));
+    std::fs::write(
+        &lua,
+        format!(
+            "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
+             local f = io.open(\"{}\", \"rb\"); wrk.body = f:read(\"*a\"); f:close()\n",
+            body_file.display()
+        ),
+    )
+    .expect("lua");
+    lua
 }
