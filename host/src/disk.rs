@@ -5,6 +5,12 @@
 //! reading the body, and the quarantine refuses entries that would cross the line. One log line
 //! per change of state, and gauges in `/metrics`.
 //!
+//! Doors are the exception, and still bounded: a source with a `decider` keeps taking requests
+//! until storage falls below **half** the budget ([`Share::Doors`]), and its failed requests
+//! may be quarantined down to that line too. A person at a door is answered while the disk is
+//! merely low, and every answered door still has the room to store or quarantine its event;
+//! below half the budget doors are refused (`503`) like everything else.
+//!
 //! Free space is what an unprivileged writer may use (`f_bavail`): the root-reserved blocks are
 //! the operator's last resort, not the router's.
 
@@ -15,6 +21,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What senders are told to wait before retrying while storage is low.
 pub const RETRY_AFTER_SECS: u64 = 10;
+
+/// Whose writes a check is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// Everything: the whole budget stays free.
+    All,
+    /// Door decisions (and their quarantine): down to half the budget.
+    Doors,
+}
 
 /// Storage below the budget.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,11 +105,27 @@ impl DiskBudget {
         short.map_or(Ok(()), Err)
     }
 
+    /// Ok while every watched filesystem keeps half the budget free: whether a door may still
+    /// be decided (without changing the state [`DiskBudget::check`] reports).
+    pub fn check_doors(&self) -> Result<(), Low> {
+        let watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+        let floor = floor(watch.min_free, Share::Doors);
+        watch
+            .dirs
+            .iter()
+            .find_map(|dir| short_of(dir, floor, 0))
+            .map_or(Ok(()), Err)
+    }
+
     /// Ok if `bytes` more can be written in `dir` and its filesystem stays above the budget
     /// (the quarantine asks before writing an entry; a refusal here is not low storage).
     pub fn room(&self, dir: &Path, bytes: u64) -> Result<(), Low> {
-        let min_free = self.min_free();
-        short_of(dir, min_free, bytes).map_or(Ok(()), Err)
+        self.room_for(dir, bytes, Share::All)
+    }
+
+    /// [`DiskBudget::room`] for `share`'s part of the budget.
+    pub fn room_for(&self, dir: &Path, bytes: u64, share: Share) -> Result<(), Low> {
+        short_of(dir, floor(self.min_free(), share), bytes).map_or(Ok(()), Err)
     }
 
     /// The budget in bytes.
@@ -147,6 +178,14 @@ impl DiskBudget {
     }
 }
 
+/// The free bytes `share` must leave.
+fn floor(min_free: u64, share: Share) -> u64 {
+    match share {
+        Share::All => min_free,
+        Share::Doors => min_free / 2,
+    }
+}
+
 /// `dir`'s shortfall, if writing `extra` bytes there would leave less than `min_free`. An
 /// unreadable filesystem is left to the writes themselves to report.
 fn short_of(dir: &Path, min_free: u64, extra: u64) -> Option<Low> {
@@ -187,5 +226,12 @@ mod tests {
             "an entry too big to fit is refused"
         );
         assert!(!budget.is_low(), "without moving the state");
+        budget.configure(free + free / 2, vec![dir.path().to_path_buf()]);
+        assert!(budget.check().is_err(), "below the budget");
+        assert_eq!(budget.check_doors(), Ok(()), "doors keep half of it");
+        assert!(budget.room_for(dir.path(), 1, Share::Doors).is_ok());
+        assert!(budget.room_for(dir.path(), 1, Share::All).is_err());
+        budget.configure(free * 3, vec![dir.path().to_path_buf()]);
+        assert!(budget.check_doors().is_err(), "below half the budget doors stop too");
     }
 }

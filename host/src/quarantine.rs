@@ -12,7 +12,7 @@
 //! Half-written temp files (a crash mid-write) are removed when the router starts
 //! (`datadir::remove_stale_temp_files`).
 
-use crate::disk::DiskBudget;
+use crate::disk::{DiskBudget, Share};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -27,6 +27,12 @@ use std::time::{Duration, Instant};
 pub const UNAUTHENTICATED_MAX_BYTES: u64 = 8 << 20;
 /// …and at most this many entries.
 pub const UNAUTHENTICATED_MAX_ENTRIES: u64 = 256;
+/// Requests cut off before their body was complete (too slow, too large) may use this much:
+/// they cannot be replayed, only read, and anyone can make them (an empty 408 costs a sender
+/// nothing), so a flood of them must not use up the room real failures need.
+pub const CUT_MAX_BYTES: u64 = 16 << 20;
+/// …and at most this many entries.
+pub const CUT_MAX_ENTRIES: u64 = 256;
 /// How often a full quarantine re-checks which entries were replayed or deleted meanwhile.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -134,7 +140,7 @@ impl NotKept {
 struct Kept {
     source: String,
     bytes: u64,
-    unauthenticated: bool,
+    class: Class,
     /// Its file is in place (false while it is being written: not to be pruned).
     written: bool,
 }
@@ -145,7 +151,9 @@ struct Ledger {
     entries: HashMap<String, Kept>,
     bytes: u64,
     by_source: HashMap<String, u64>,
+    /// Bytes and entries of the classes with caps of their own.
     unauthenticated: (u64, u64),
+    cut: (u64, u64),
     pruned: Option<Instant>,
     refused: BTreeMap<&'static str, u64>,
     refusing: bool,
@@ -155,9 +163,9 @@ impl Ledger {
     fn add(&mut self, id: String, kept: Kept) {
         self.bytes += kept.bytes;
         *self.by_source.entry(kept.source.clone()).or_default() += kept.bytes;
-        if kept.unauthenticated {
-            self.unauthenticated.0 += kept.bytes;
-            self.unauthenticated.1 += 1;
+        if let Some(class) = self.class_mut(kept.class) {
+            class.0 += kept.bytes;
+            class.1 += 1;
         }
         self.entries.insert(id, kept);
     }
@@ -168,20 +176,34 @@ impl Ledger {
             if let Some(b) = self.by_source.get_mut(&kept.source) {
                 *b -= kept.bytes;
             }
-            if kept.unauthenticated {
-                self.unauthenticated.0 -= kept.bytes;
-                self.unauthenticated.1 -= 1;
+            if let Some(class) = self.class_mut(kept.class) {
+                class.0 -= kept.bytes;
+                class.1 -= 1;
             }
+        }
+    }
+
+    fn class_mut(&mut self, class: Class) -> Option<&mut (u64, u64)> {
+        match class {
+            Class::Replayable => None,
+            Class::Unauthenticated => Some(&mut self.unauthenticated),
+            Class::Cut => Some(&mut self.cut),
         }
     }
 
     /// The cap an entry would break, if any.
     fn over(&self, limits: &Limits, kept: &Kept) -> Option<&'static str> {
-        if kept.unauthenticated
-            && (self.unauthenticated.0 + kept.bytes > UNAUTHENTICATED_MAX_BYTES
-                || self.unauthenticated.1 + 1 > UNAUTHENTICATED_MAX_ENTRIES)
-        {
-            return Some("unauthenticated");
+        let (held, caps, cap) = match kept.class {
+            Class::Replayable => ((0, 0), (u64::MAX, u64::MAX), ""),
+            Class::Unauthenticated => (
+                self.unauthenticated,
+                (UNAUTHENTICATED_MAX_BYTES, UNAUTHENTICATED_MAX_ENTRIES),
+                "unauthenticated",
+            ),
+            Class::Cut => (self.cut, (CUT_MAX_BYTES, CUT_MAX_ENTRIES), "cut"),
+        };
+        if held.0 + kept.bytes > caps.0 || held.1 + 1 > caps.1 {
+            return Some(cap);
         }
         if self.by_source.get(&kept.source).copied().unwrap_or(0) + kept.bytes > limits.source_max_bytes {
             return Some("source_max_bytes");
@@ -209,10 +231,31 @@ pub struct Quarantine {
 struct Head {
     source_id: Option<String>,
     status: u16,
+    #[serde(default)]
+    truncated: bool,
 }
 
-fn unauthenticated(status: u16) -> bool {
-    status == 401 || status == 403
+/// Entries with caps of their own besides the config's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// A whole request that failed: what the quarantine is for.
+    Replayable,
+    /// Refused by the source's auth ([`UNAUTHENTICATED_MAX_BYTES`]).
+    Unauthenticated,
+    /// Cut off mid-body ([`CUT_MAX_BYTES`]).
+    Cut,
+}
+
+impl Class {
+    fn of(status: u16, truncated: bool) -> Class {
+        if status == 401 || status == 403 {
+            Class::Unauthenticated
+        } else if truncated {
+            Class::Cut
+        } else {
+            Class::Replayable
+        }
+    }
 }
 
 impl Quarantine {
@@ -242,13 +285,15 @@ impl Quarantine {
             let Ok(meta) = item.metadata() else { continue };
             let Some(id) = name.strip_suffix(".json") else { continue };
             let head: Option<Head> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
-            let (source, status) = head.map_or((String::new(), 0), |h| (h.source_id.unwrap_or_default(), h.status));
+            let (source, class) = head.map_or((String::new(), Class::Replayable), |h| {
+                (h.source_id.unwrap_or_default(), Class::of(h.status, h.truncated))
+            });
             ledger.add(
                 id.to_string(),
                 Kept {
                     source,
                     bytes: meta.len(),
-                    unauthenticated: unauthenticated(status),
+                    class,
                     written: true,
                 },
             );
@@ -270,7 +315,13 @@ impl Quarantine {
     /// Writes an entry if the caps and the disk budget allow (to a temp name, then renamed: a
     /// reader never sees half a file, and a failed write leaves nothing behind).
     pub async fn keep(&self, entry: &Entry, disk: &DiskBudget) -> Result<PathBuf, NotKept> {
-        let result = self.try_keep(entry, disk).await;
+        self.keep_for(entry, disk, Share::All).await
+    }
+
+    /// [`Quarantine::keep`] within `share`'s part of the disk budget (a door's request may be
+    /// kept down to half of it: see `disk`).
+    pub async fn keep_for(&self, entry: &Entry, disk: &DiskBudget, share: Share) -> Result<PathBuf, NotKept> {
+        let result = self.try_keep(entry, disk, share).await;
         let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
         match &result {
             Ok(_) if ledger.refusing => {
@@ -288,17 +339,17 @@ impl Quarantine {
         result
     }
 
-    async fn try_keep(&self, entry: &Entry, disk: &DiskBudget) -> Result<PathBuf, NotKept> {
+    async fn try_keep(&self, entry: &Entry, disk: &DiskBudget, share: Share) -> Result<PathBuf, NotKept> {
         let bytes = serde_json::to_vec(entry).map_err(anyhow::Error::from)?;
         let kept = Kept {
             source: entry.source_id.clone().unwrap_or_default(),
             bytes: bytes.len() as u64,
-            unauthenticated: unauthenticated(entry.status),
+            class: Class::of(entry.status, entry.truncated),
             written: false,
         };
         self.reserve(&entry.delivery_id, kept)?;
         let written = async {
-            disk.room(&self.dir, bytes.len() as u64)?;
+            disk.room_for(&self.dir, bytes.len() as u64, share)?;
             self.write(&entry.delivery_id, &bytes).await.map_err(NotKept::Io)
         }
         .await;
@@ -532,5 +583,39 @@ mod tests {
             Err(NotKept::Disk(_))
         ));
         assert!(!reopened.dir().join("d0.json").exists());
+    }
+
+    #[tokio::test]
+    async fn cut_bodies_have_a_share_of_their_own() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let disk = DiskBudget::new(0, vec![dir.path().to_path_buf()]);
+        let limits = Limits {
+            max_bytes: u64::MAX,
+            max_entries: CUT_MAX_ENTRIES + 10,
+            source_max_bytes: u64::MAX,
+        };
+        let q = Quarantine::open(dir.path(), limits).expect("open");
+        let cut = |id: String| Entry {
+            truncated: true,
+            ..entry(&id, "a", 408, 0)
+        };
+        for i in 0..CUT_MAX_ENTRIES {
+            q.keep(&cut(format!("c{i}")), &disk).await.expect("kept");
+        }
+        assert!(matches!(
+            q.keep(&cut("c-more".into()), &disk).await,
+            Err(NotKept::Full("cut"))
+        ));
+        // The entries a flood of empty 408s cannot take are still there for real failures.
+        for i in 0..10 {
+            q.keep(&entry(&format!("r{i}"), "a", 500, 10), &disk)
+                .await
+                .expect("a whole request is kept");
+        }
+        let reopened = Quarantine::open(dir.path(), limits).expect("open");
+        assert!(matches!(
+            reopened.keep(&cut("c-after".into()), &disk).await,
+            Err(NotKept::Full("cut"))
+        ));
     }
 }

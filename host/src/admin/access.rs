@@ -223,6 +223,13 @@ pub(crate) fn admitted(
     }
 }
 
+/// Whether a peer may load the console's page: one that is admitted as it is (loopback,
+/// `allow`), or any peer when a token is configured (it logs in on that page). Anyone else
+/// could never use it, so it gets nothing at all.
+pub(crate) fn may_see_page(admin: &AdminSpec, ip: IpAddr) -> bool {
+    is_loopback(ip) || admin.allow.iter().any(|net| net.contains(ip)) || admin.token().is_some()
+}
+
 /// For a request that changes something: refuses other origins, and a session without its
 /// CSRF token.
 pub(crate) fn may_change(admitted: &Admitted, headers: &hyper::HeaderMap) -> Result<(), Denied> {
@@ -235,10 +242,19 @@ pub(crate) fn may_change(admitted: &Admitted, headers: &hyper::HeaderMap) -> Res
         ));
     }
     if let Some(origin) = header("origin") {
-        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-        if header("host") != Some(origin_host) {
+        // The whole origin: scheme and host. The console speaks plain HTTP; behind a TLS proxy
+        // (which says so in X-Forwarded-Proto, a header no cross-site page can set without a
+        // preflight this listener never grants) the page's origin is https.
+        let scheme = match header("x-forwarded-proto").map(str::trim) {
+            Some(p) if p.eq_ignore_ascii_case("https") => "https",
+            _ => "http",
+        };
+        let same = origin
+            .split_once("://")
+            .is_some_and(|(s, host)| s.eq_ignore_ascii_case(scheme) && header("host") == Some(host));
+        if !same {
             return Err(Denied::CrossOrigin(
-                "a request from another origin may not change anything here (Origin does not match Host)",
+                "a request from another origin may not change anything here (Origin is not this console's scheme and Host)",
             ));
         }
     }
@@ -371,6 +387,27 @@ mod tests {
             )
             .is_err()
         );
+        assert!(
+            may_change(
+                &peer,
+                &headers(&[("host", "127.0.0.1:8081"), ("origin", "https://127.0.0.1:8081")])
+            )
+            .is_err(),
+            "another scheme is another origin"
+        );
+        assert!(
+            may_change(
+                &peer,
+                &headers(&[
+                    ("host", "console.example"),
+                    ("origin", "https://console.example"),
+                    ("x-forwarded-proto", "https")
+                ])
+            )
+            .is_ok(),
+            "behind a TLS proxy the page is https"
+        );
+        assert!(may_change(&peer, &headers(&[("host", "h"), ("origin", "null")])).is_err());
         assert!(may_change(&peer, &headers(&[("sec-fetch-site", "cross-site")])).is_err());
         let session = Admitted::Session { csrf: "abc".into() };
         assert!(may_change(&session, &headers(&[])).is_err());

@@ -60,6 +60,9 @@ pub(crate) async fn handle(
     if path == "/metrics" {
         let mut text = shared.metrics().render();
         text.push_str(&shared.connections.render());
+        if let Some(console) = shared.console().connections.get() {
+            text.push_str(&console.render());
+        }
         text.push_str(&shared.bodies.render());
         text.push_str(&shared.delivery().render_metrics().await);
         if let Some(cluster) = shared.cluster_status().await {

@@ -46,11 +46,16 @@ pub(crate) type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 
 /// Connections the console serves at once (browsers open a handful each).
 const MAX_CONNECTIONS: usize = 256;
+/// …from one address: a browser opens six or so, a monitoring scraper one; one peer cannot
+/// take the slots an operator needs. The edge's rule applies too (the connection making the
+/// slowest progress makes room: `ingest::connections`).
+const MAX_CONNECTIONS_PER_PEER: usize = 32;
 /// To a complete request head; also the keep-alive idle timeout.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long open console connections get after shutdown starts (live streams end at once).
 const DRAIN_DEADLINE: Duration = Duration::from_secs(2);
-/// Login attempts per client address: 5 at once, then one every 2 s.
+/// Login attempts per client address: 5 at once, then one every 2 s (and all addresses
+/// together four times that: `ingest::limiter::Buckets::take_fair`).
 const LOGIN_RATE: crate::ingest::limiter::Rate = crate::ingest::limiter::Rate {
     burst: 5,
     refill: Duration::from_secs(2),
@@ -84,7 +89,17 @@ pub async fn bind(admin: &crate::config::AdminSpec) -> anyhow::Result<Option<Tcp
 /// Serves the console until `shutdown` fires.
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdown) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let connections = shared
+        .console()
+        .connections
+        .get_or_init(|| {
+            crate::ingest::Connections::named(
+                "switchyard_admin_connections",
+                MAX_CONNECTIONS.min(crate::ingest::connection_ceiling()),
+            )
+        })
+        .clone();
+    let refusals = Arc::new(tokio::sync::Semaphore::new(crate::ingest::REFUSALS_IN_FLIGHT));
     loop {
         let (stream, remote) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -97,24 +112,42 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
                 }
             },
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::debug!(%remote, "Console connection refused: at its connection limit.");
-            continue;
+        let conn = match connections.admit(remote.ip(), MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER) {
+            Ok(conn) => Arc::new(conn),
+            Err(why) => {
+                tracing::debug!(%remote, reason = why.as_str(), "Console connection refused.");
+                if let Ok(permit) = refusals.clone().try_acquire_owned() {
+                    tokio::spawn(async move {
+                        crate::ingest::refuse(stream, why).await;
+                        drop(permit);
+                    });
+                }
+                continue;
+            }
         };
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
         let shared = shared.clone();
+        let state = conn.clone();
         let service = service_fn(move |req| {
+            state.progress.body_started();
             let shared = shared.clone();
-            async move { Ok::<_, Infallible>(handle(shared, req, remote).await) }
+            let state = state.clone();
+            async move {
+                let response = handle(shared, req, remote).await;
+                // A live stream keeps its connection busy for as long as it runs: it is an
+                // operator watching, not an idle connection to be closed to make room.
+                use hyper::body::Body as _;
+                if response.body().size_hint().exact().is_some() {
+                    state.progress.waiting();
+                } else {
+                    state.progress.working();
+                }
+                Ok::<_, Infallible>(response)
+            }
         });
         let served = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            if let Err(e) = served.await {
-                tracing::debug!(%remote, error = %e, "Console connection ended with an error.");
-            }
-            drop(slot);
-        });
+        tokio::spawn(crate::ingest::run_connection(served, conn, remote));
     }
     let _ = tokio::time::timeout(DRAIN_DEADLINE, graceful.shutdown()).await;
 }
@@ -123,6 +156,9 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
 async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, remote: SocketAddr) -> Response<Body> {
     let path = req.uri().path().to_string();
     if let Some(asset) = ui::asset(&path) {
+        if !access::may_see_page(&shared.pipeline().spec().admin, remote.ip()) {
+            return legacy::refusal(&access::Denied::Forbidden, remote, &path).map(BodyExt::boxed);
+        }
         return asset;
     }
     match path.as_str() {
@@ -196,10 +232,7 @@ async fn login(shared: &Shared, req: hyper::Request<Incoming>, remote: SocketAdd
     if let Err(denied) = access::may_change(&access::Admitted::Peer, req.headers()) {
         return problem(StatusCode::FORBIDDEN, denied.message());
     }
-    if let Err(wait) = shared
-        .rate_limits
-        .take(&format!("admin-login:{}", remote.ip()), LOGIN_RATE)
-    {
+    if let Err(wait) = shared.rate_limits.take_fair("admin-login", remote.ip(), LOGIN_RATE) {
         let mut response = problem(
             StatusCode::TOO_MANY_REQUESTS,
             "too many login attempts; wait and try again",

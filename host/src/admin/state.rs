@@ -10,7 +10,7 @@ use super::live::Tail;
 use crate::reload::Outcome;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Errors remembered per plugin.
 const PLUGIN_ERRORS_KEPT: usize = 20;
@@ -53,6 +53,8 @@ pub struct Console {
     decisions: Mutex<VecDeque<crate::decision::Record>>,
     /// Where the console listens, once bound.
     pub(crate) address: OnceLock<std::net::SocketAddr>,
+    /// The console listener's connections, once it serves.
+    pub(crate) connections: OnceLock<Arc<crate::ingest::Connections>>,
 }
 
 impl Console {

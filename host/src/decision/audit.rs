@@ -72,8 +72,9 @@ impl AuditLog {
     }
 }
 
+/// The file being appended to, and its length up to the last line known to be written whole.
 struct Current {
-    file: std::io::BufWriter<std::fs::File>,
+    file: std::fs::File,
     bytes: u64,
 }
 
@@ -84,61 +85,116 @@ fn open_current(dir: &Path) -> std::io::Result<Current> {
         .append(true)
         .open(dir.join(AUDIT_FILE))?;
     let bytes = file.metadata()?.len();
-    Ok(Current {
-        file: std::io::BufWriter::new(file),
-        bytes,
-    })
+    Ok(Current { file, bytes })
 }
 
-fn write_lines(dir: &Path, max_bytes: u64, lines: &Receiver<String>, dropped: &AtomicU64) {
-    let mut current: Option<Current> = None;
-    let mut warned = false;
-    loop {
-        let line = match lines.recv_timeout(FLUSH_AFTER) {
-            Ok(line) => line,
-            Err(RecvTimeoutError::Timeout) => {
-                if let Some(c) = &mut current {
-                    let _ = c.file.flush();
-                }
-                continue;
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        let result = (|| -> std::io::Result<()> {
-            if current
-                .as_ref()
-                .is_some_and(|c| c.bytes + line.len() as u64 + 1 > max_bytes)
-            {
-                if let Some(mut old) = current.take() {
-                    old.file.flush()?;
-                }
-                std::fs::rename(dir.join(AUDIT_FILE), dir.join(AUDIT_PREVIOUS_FILE))?;
-            }
-            let c = match &mut current {
-                Some(c) => c,
-                slot @ None => slot.insert(open_current(dir)?),
-            };
-            c.file.write_all(line.as_bytes())?;
-            c.file.write_all(b"\n")?;
-            c.bytes += line.len() as u64 + 1;
-            Ok(())
-        })();
-        match result {
-            Ok(()) => warned = false,
-            Err(e) => {
-                dropped.fetch_add(1, Ordering::Relaxed);
-                // A write error leaves the buffer in an unknown state: start over next line.
-                current = None;
-                if !warned {
-                    tracing::warn!(dir = %dir.display(), error = %e, "Cannot write the decision audit log; decisions go on, their audit lines are dropped.");
-                    warned = true;
+/// Lines gathered for one write; a write that fails drops (and counts) all of them, and cuts
+/// the file back to its last whole line, so the log never holds a torn line.
+#[derive(Default)]
+struct Batch {
+    text: Vec<u8>,
+    lines: u64,
+}
+
+/// Gathered lines are written once they reach this size (or the queue goes quiet).
+const BATCH_BYTES: usize = 64 << 10;
+
+struct Writer<'a> {
+    dir: &'a Path,
+    max_bytes: u64,
+    dropped: &'a AtomicU64,
+    current: Option<Current>,
+    batch: Batch,
+    warned: bool,
+}
+
+impl Writer<'_> {
+    /// Adds a line, rotating first when it would take the file past `max_bytes`.
+    fn push(&mut self, line: &str) {
+        if self.current.is_none() {
+            match open_current(self.dir) {
+                Ok(c) => self.current = Some(c),
+                Err(e) => {
+                    let lines = self.batch.lines + 1;
+                    self.batch = Batch::default();
+                    return self.failed(&e, lines);
                 }
             }
         }
+        let line_bytes = line.len() as u64 + 1;
+        let logical = self.current.as_ref().map_or(0, |c| c.bytes) + self.batch.text.len() as u64;
+        if logical > 0 && logical + line_bytes > self.max_bytes {
+            self.flush();
+            self.current = None;
+            if let Err(e) = std::fs::rename(self.dir.join(AUDIT_FILE), self.dir.join(AUDIT_PREVIOUS_FILE)) {
+                self.failed(&e, 0);
+            }
+        }
+        self.batch.text.extend_from_slice(line.as_bytes());
+        self.batch.text.push(b'\n');
+        self.batch.lines += 1;
+        if self.batch.text.len() >= BATCH_BYTES {
+            self.flush();
+        }
     }
-    if let Some(c) = &mut current {
-        let _ = c.file.flush();
+
+    /// Writes the gathered lines in one append.
+    fn flush(&mut self) {
+        if self.batch.lines == 0 {
+            return;
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let result = (|| -> std::io::Result<()> {
+            let c = match &mut self.current {
+                Some(c) => c,
+                slot @ None => slot.insert(open_current(self.dir)?),
+            };
+            match c.file.write_all(&batch.text) {
+                Ok(()) => {
+                    c.bytes += batch.text.len() as u64;
+                    Ok(())
+                }
+                Err(e) => {
+                    // Part of the batch may be in the file: cut it back to the last whole line.
+                    let _ = c.file.set_len(c.bytes);
+                    Err(e)
+                }
+            }
+        })();
+        match result {
+            Ok(()) => self.warned = false,
+            Err(e) => self.failed(&e, batch.lines),
+        }
     }
+
+    fn failed(&mut self, e: &std::io::Error, lines: u64) {
+        self.dropped.fetch_add(lines, Ordering::Relaxed);
+        // Reopened (and re-measured) for the next batch.
+        self.current = None;
+        if !self.warned {
+            tracing::warn!(dir = %self.dir.display(), error = %e, "Cannot write the decision audit log; decisions go on, their audit lines are dropped.");
+            self.warned = true;
+        }
+    }
+}
+
+fn write_lines(dir: &Path, max_bytes: u64, lines: &Receiver<String>, dropped: &AtomicU64) {
+    let mut writer = Writer {
+        dir,
+        max_bytes,
+        dropped,
+        current: None,
+        batch: Batch::default(),
+        warned: false,
+    };
+    loop {
+        match lines.recv_timeout(FLUSH_AFTER) {
+            Ok(line) => writer.push(&line),
+            Err(RecvTimeoutError::Timeout) => writer.flush(),
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    writer.flush();
 }
 
 #[cfg(test)]

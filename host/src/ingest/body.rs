@@ -75,14 +75,30 @@ where
 
 /// Reads at most `limit` bytes of `body`, failing with [`BodyError::TooSlow`] when it does
 /// not keep `pace`.
-pub async fn read_paced<B>(mut body: B, limit: usize, pace: Option<Pace>) -> Result<Bytes, BodyError>
+pub async fn read_paced<B>(body: B, limit: usize, pace: Option<Pace>) -> Result<Bytes, BodyError>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    read_observed(body, limit, pace, |_| {}).await
+}
+
+/// [`read_paced`], telling `arrived` the size of every piece as it comes (the connection
+/// registry ranks connections by their bodies' progress).
+pub(crate) async fn read_observed<B>(
+    mut body: B,
+    limit: usize,
+    pace: Option<Pace>,
+    mut arrived: impl FnMut(usize),
+) -> Result<Bytes, BodyError>
 where
     B: Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
     // Even when Content-Length already says "too large", the first `limit` bytes are read:
     // they go to the quarantine so the sender's data is not simply gone.
-    let mut buf = BytesMut::with_capacity(body.size_hint().exact().map_or(0, |n| n.min(limit as u64) as usize));
+    let declared = body.size_hint().exact();
+    let mut buf = BytesMut::with_capacity(declared.map_or(0, |n| n.min(limit as u64) as usize));
     let start = Instant::now();
     loop {
         let next = match pace {
@@ -101,6 +117,7 @@ where
         let Some(frame) = next else { break };
         let frame = frame.map_err(|e| BodyError::Read(e.to_string()))?;
         if let Ok(data) = frame.into_data() {
+            arrived(data.len());
             if buf.len() + data.len() > limit {
                 let room = limit - buf.len();
                 buf.extend_from_slice(&data[..room]);
@@ -111,6 +128,16 @@ where
             }
             buf.extend_from_slice(&data);
         }
+    }
+    // A stream whose connection was dropped ends like a whole one: only the declared length
+    // tells a cut body from a complete one.
+    if let Some(declared) = declared
+        && (buf.len() as u64) < declared
+    {
+        return Err(BodyError::Read(format!(
+            "the body ended after {} of its {declared} declared bytes",
+            buf.len()
+        )));
     }
     Ok(buf.freeze())
 }

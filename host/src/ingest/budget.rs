@@ -6,11 +6,19 @@
 //!
 //! The last eighth of the budget only takes bodies of up to [`SMALL_BODY_BYTES`]: a flood of
 //! big bodies from many addresses cannot stop the small pushes terminals and platforms send.
+//! When the whole budget is held, the edge closes the bodies making the slowest progress
+//! (`connections::Connections::evict_bodies_for`) and the new request waits up to
+//! [`ROOM_WAIT`] for what they give back ([`BodyBudget::wait_for_room`]): slow bodies cannot
+//! hold the budget against fast ones.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long a request waits for body budget that evicted slow bodies are giving back.
+pub(crate) const ROOM_WAIT: Duration = Duration::from_secs(2);
 
 /// Bodies up to this size may use the reserve (a face-terminal push, a FindFace event with
 /// its thumbnails by URL).
@@ -39,6 +47,8 @@ pub(crate) struct BodyBudget {
     held: Mutex<Held>,
     refused_global: AtomicU64,
     refused_peer: AtomicU64,
+    /// Woken whenever a reservation gives its bytes back.
+    freed: tokio::sync::Notify,
 }
 
 /// The budget's caps, from the live config.
@@ -64,13 +74,61 @@ impl BodyBudget {
 
     /// Reserves `bytes` for a body from `peer`, or says which cap is in the way.
     pub(crate) fn reserve(self: &Arc<Self>, peer: IpAddr, bytes: u64, caps: Caps) -> Result<Reservation, Exhausted> {
+        self.try_reserve(peer, bytes, caps).inspect_err(|e| self.count(*e))
+    }
+
+    /// [`BodyBudget::reserve`] without counting a refusal (the caller may still make room).
+    pub(crate) fn try_reserve(
+        self: &Arc<Self>,
+        peer: IpAddr,
+        bytes: u64,
+        caps: Caps,
+    ) -> Result<Reservation, Exhausted> {
         let mut reservation = Reservation {
             budget: self.clone(),
             peer,
             bytes: 0,
         };
-        reservation.grow(bytes, caps)?;
+        reservation.take(bytes, caps)?;
         Ok(reservation)
+    }
+
+    /// Counts a refused body.
+    pub(crate) fn count(&self, refused: Exhausted) {
+        let counter = match refused {
+            Exhausted::Global => &self.refused_global,
+            Exhausted::Peer => &self.refused_peer,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// [`BodyBudget::reserve`], waiting up to `wait` for room to be given back while the
+    /// global cap is in the way (a peer over its own share is refused at once).
+    pub(crate) async fn wait_for_room(
+        self: &Arc<Self>,
+        peer: IpAddr,
+        bytes: u64,
+        caps: Caps,
+        wait: Duration,
+    ) -> Result<Reservation, Exhausted> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            // Registered before trying: a release between the try and the wait is not missed.
+            freed.as_mut().enable();
+            match self.try_reserve(peer, bytes, caps) {
+                Err(Exhausted::Global) => {}
+                Err(e) => {
+                    self.count(e);
+                    return Err(e);
+                }
+                ok => return ok,
+            }
+            if tokio::time::timeout_at(deadline, freed).await.is_err() {
+                return self.reserve(peer, bytes, caps);
+            }
+        }
     }
 
     /// The Prometheus text of the budget.
@@ -95,12 +153,21 @@ pub(crate) struct Reservation {
 }
 
 impl Reservation {
+    /// The bytes it holds.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
     /// Reserves `more` bytes on top (a decompressed body), or says which cap is in the way.
     pub(crate) fn grow(&mut self, more: u64, caps: Caps) -> Result<(), Exhausted> {
+        self.take(more, caps).inspect_err(|e| self.budget.count(*e))
+    }
+
+    /// [`Reservation::grow`] without counting a refusal (a try of a request that waits).
+    fn take(&mut self, more: u64, caps: Caps) -> Result<(), Exhausted> {
         let mut held = self.budget.lock();
         let peer_held = held.per_peer.get(&self.peer).copied().unwrap_or(0);
         if peer_held + more > caps.per_peer {
-            self.budget.refused_peer.fetch_add(1, Ordering::Relaxed);
             return Err(Exhausted::Peer);
         }
         let total = self.bytes + more;
@@ -110,7 +177,6 @@ impl Reservation {
             caps.total - caps.total / RESERVE_SHARE
         };
         if held.total + more > room {
-            self.budget.refused_global.fetch_add(1, Ordering::Relaxed);
             return Err(Exhausted::Global);
         }
         held.total += more;
@@ -133,6 +199,8 @@ impl Drop for Reservation {
                 held.per_peer.remove(&self.peer);
             }
         }
+        drop(held);
+        self.budget.freed.notify_waiters();
     }
 }
 

@@ -1,19 +1,43 @@
 //! Open connections: a global cap kept below the open-file limit, a cap per peer address, and
 //! who makes room when the router is full.
 //!
-//! A connection is *waiting* from accept, and again from the end of each reply, until its next
-//! request head is complete; otherwise it is *busy*. When every slot is taken, the connection
-//! that has been waiting longest is closed to admit the new one. A slowloris attacker holds
-//! only waiting connections, so it loses its oldest ones first, while a real sender, which
-//! sends its head at once, is busy within a millisecond of being admitted and is never chosen.
-//! Busy connections are bounded by the body timeouts and the body budget instead.
+//! Every connection is in one of three phases: *waiting* for a request head (from accept, and
+//! again from the end of each reply), reading a request *body*, or *working* (the body is in,
+//! the request is being processed and answered). When every slot is taken, or the body
+//! budget is, the connection making the **slowest progress** is closed to make room:
+//!
+//! - a waiting connection has delivered nothing yet: rate 0, the longest-waiting first;
+//! - a body that has been arriving for at least [`MIN_BODY_AGE`] is ranked by its average
+//!   rate (bytes per second since its head was complete), slowest first;
+//! - a working connection is never chosen, nor one that has not had a moment to show its
+//!   pace: waiting for less than [`MIN_WAIT_AGE`], or a body younger than [`MIN_BODY_AGE`].
+//!
+//! A slowloris attacker (heads that never end) or a slow-body attacker (bodies that trickle at
+//! just over `min_body_bytes_per_sec`) holds only the slowest connections there are, so it
+//! loses them first, while a real sender — head and body at once, then busy for milliseconds
+//! — is never chosen. The same rule runs the console's listener, with its own caps.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
+
+/// A body must have been arriving this long before its rate can rank it for eviction: a
+/// fresh sender's first packets may wait on a TCP window.
+pub(crate) const MIN_BODY_AGE: Duration = Duration::from_secs(1);
+/// A new (or just answered) connection gets this long to send its head before it can be
+/// chosen: a real sender's head follows its connect within a round trip.
+pub(crate) const MIN_WAIT_AGE: Duration = Duration::from_millis(250);
+
+/// The clock phases are measured on: milliseconds since the first use, plus an hour, so that
+/// "since" is never near zero (ages count back from it without saturating).
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn now_ms() -> u64 {
+    EPOCH.elapsed().as_millis() as u64 + 3_600_000
+}
 
 /// File descriptors kept free for everything that is not a client connection: the outbox
 /// database and its WAL, file sinks, quarantine and blob writes, webhook client connections,
@@ -59,11 +83,94 @@ impl Refused {
     }
 }
 
+const WAITING: u8 = 0;
+const BODY: u8 = 1;
+const WORKING: u8 = 2;
+
+/// What one connection's current request is doing; shared between the registry (which ranks
+/// connections by it) and the request's handler (which reports it).
+#[derive(Debug)]
+pub(crate) struct Progress {
+    phase: AtomicU8,
+    since_ms: AtomicU64,
+    bytes: AtomicU64,
+    /// Body-budget bytes its request holds (what evicting it gives back).
+    held: AtomicU64,
+    evicted: AtomicBool,
+    /// Cancelled when the connection is closed to make room.
+    pub(crate) evict: CancellationToken,
+}
+
+impl Default for Progress {
+    fn default() -> Progress {
+        Progress {
+            phase: AtomicU8::new(WAITING),
+            since_ms: AtomicU64::new(now_ms()),
+            bytes: AtomicU64::new(0),
+            held: AtomicU64::new(0),
+            evicted: AtomicBool::new(false),
+            evict: CancellationToken::new(),
+        }
+    }
+}
+
+impl Progress {
+    fn enter(&self, phase: u8) {
+        self.bytes.store(0, Ordering::Relaxed);
+        self.held.store(0, Ordering::Relaxed);
+        self.since_ms.store(now_ms(), Ordering::Relaxed);
+        self.phase.store(phase, Ordering::Release);
+    }
+
+    /// A request head is complete: its body is being read.
+    pub(crate) fn body_started(&self) {
+        self.enter(BODY);
+    }
+
+    /// `n` more body bytes arrived.
+    pub(crate) fn received(&self, n: usize) {
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// The request holds `bytes` of the body budget.
+    pub(crate) fn holds(&self, bytes: u64) {
+        self.held.store(bytes, Ordering::Relaxed);
+    }
+
+    /// The body is in: the request is being processed, not to be evicted.
+    pub(crate) fn working(&self) {
+        self.phase.store(WORKING, Ordering::Release);
+    }
+
+    /// The reply is out: waiting for the next request head.
+    pub(crate) fn waiting(&self) {
+        self.enter(WAITING);
+    }
+
+    /// True once the connection was closed to make room (what its body reader got is not the
+    /// whole body, whatever the stream said).
+    pub(crate) fn was_evicted(&self) -> bool {
+        self.evicted.load(Ordering::Acquire)
+    }
+
+    /// Its rank for eviction, lowest first: (bytes per second, since); `None` when it may not
+    /// be chosen.
+    fn rank(&self, now: u64) -> Option<(u64, u64)> {
+        let since = self.since_ms.load(Ordering::Relaxed);
+        let age = now.saturating_sub(since);
+        match self.phase.load(Ordering::Acquire) {
+            WAITING => (age >= MIN_WAIT_AGE.as_millis() as u64).then_some((0, since)),
+            BODY => (age >= MIN_BODY_AGE.as_millis() as u64)
+                .then(|| (self.bytes.load(Ordering::Relaxed) * 1000 / age.max(1), since)),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Entry {
     peer: IpAddr,
-    waiting_since: Option<Instant>,
-    evict: CancellationToken,
+    progress: Arc<Progress>,
 }
 
 #[derive(Debug, Default)]
@@ -83,15 +190,30 @@ impl Inner {
         }
         Some(entry)
     }
+
+    /// The connections that may be closed to make room, slowest progress first.
+    fn candidates(&self) -> Vec<(u64, u64, u64)> {
+        let now = now_ms();
+        let mut ranked: Vec<(u64, u64, u64)> = self
+            .open
+            .iter()
+            .filter_map(|(id, e)| e.progress.rank(now).map(|(rate, since)| (rate, since, *id)))
+            .collect();
+        ranked.sort_unstable();
+        ranked
+    }
 }
 
 /// The open connections of one listener.
 #[derive(Debug)]
 pub(crate) struct Connections {
+    /// Metric names start with this (`switchyard_connections`, `switchyard_admin_connections`).
+    metric: &'static str,
     ceiling: usize,
     inner: Mutex<Inner>,
     next_id: AtomicU64,
-    evicted: AtomicU64,
+    evicted_waiting: AtomicU64,
+    evicted_body: AtomicU64,
     refused_peer: AtomicU64,
     refused_full: AtomicU64,
 }
@@ -99,11 +221,18 @@ pub(crate) struct Connections {
 impl Connections {
     /// A registry admitting at most `ceiling` connections whatever the config says.
     pub(crate) fn new(ceiling: usize) -> Arc<Connections> {
+        Connections::named("switchyard_connections", ceiling)
+    }
+
+    /// The same, with its metrics under another name.
+    pub(crate) fn named(metric: &'static str, ceiling: usize) -> Arc<Connections> {
         Arc::new(Connections {
+            metric,
             ceiling,
             inner: Mutex::default(),
             next_id: AtomicU64::new(0),
-            evicted: AtomicU64::new(0),
+            evicted_waiting: AtomicU64::new(0),
+            evicted_body: AtomicU64::new(0),
             refused_peer: AtomicU64::new(0),
             refused_full: AtomicU64::new(0),
         })
@@ -113,8 +242,23 @@ impl Connections {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Admits a connection from `peer` (evicting the longest-waiting one if the router is
-    /// full), or says why not.
+    /// Closes connection `id` to make room (its slot is free at once).
+    fn evict(&self, inner: &mut Inner, id: u64) -> u64 {
+        let Some(entry) = inner.remove(id) else { return 0 };
+        let p = &entry.progress;
+        let counter = if p.phase.load(Ordering::Acquire) == WAITING {
+            &self.evicted_waiting
+        } else {
+            &self.evicted_body
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        p.evicted.store(true, Ordering::Release);
+        p.evict.cancel();
+        p.held.load(Ordering::Relaxed)
+    }
+
+    /// Admits a connection from `peer` (closing the one making the slowest progress if the
+    /// listener is full), or says why not.
     pub(crate) fn admit(self: &Arc<Self>, peer: IpAddr, max: usize, per_peer: usize) -> Result<Conn, Refused> {
         let max = self.cap(max);
         let mut inner = self.lock();
@@ -123,36 +267,48 @@ impl Connections {
             return Err(Refused::PeerLimit);
         }
         if inner.open.len() >= max {
-            let oldest = inner
-                .open
-                .iter()
-                .filter_map(|(id, e)| e.waiting_since.map(|since| (since, *id)))
-                .min();
-            let Some((_, victim)) = oldest else {
+            let Some(&(_, _, victim)) = inner.candidates().first() else {
                 self.refused_full.fetch_add(1, Ordering::Relaxed);
                 return Err(Refused::Full);
             };
-            if let Some(entry) = inner.remove(victim) {
-                entry.evict.cancel();
-                self.evicted.fetch_add(1, Ordering::Relaxed);
-            }
+            self.evict(&mut inner, victim);
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let evict = CancellationToken::new();
+        let progress = Arc::new(Progress::default());
         inner.open.insert(
             id,
             Entry {
                 peer,
-                waiting_since: Some(Instant::now()),
-                evict: evict.clone(),
+                progress: progress.clone(),
             },
         );
         *inner.per_peer.entry(peer).or_default() += 1;
         Ok(Conn {
             id,
             registry: self.clone(),
-            evicted: evict,
+            progress,
         })
+    }
+
+    /// Closes the slowest bodies that hold body budget until they give back at least
+    /// `bytes` (the body budget is full and a new request needs room). Returns what they
+    /// hold; their requests give it back as they end.
+    pub(crate) fn evict_bodies_for(&self, bytes: u64) -> u64 {
+        let mut inner = self.lock();
+        let mut freed = 0;
+        for (_, _, id) in inner.candidates() {
+            if freed >= bytes {
+                break;
+            }
+            let holds = inner
+                .open
+                .get(&id)
+                .map_or(0, |e| e.progress.held.load(Ordering::Relaxed));
+            if holds > 0 {
+                freed += self.evict(&mut inner, id);
+            }
+        }
+        freed
     }
 
     /// Connections the open-file limit leaves room for.
@@ -173,17 +329,20 @@ impl Connections {
 
     /// The Prometheus text of the connection counters.
     pub(crate) fn render(&self) -> String {
+        let m = self.metric;
         format!(
-            "# HELP switchyard_connections_open Client connections open.\n# TYPE switchyard_connections_open gauge\nswitchyard_connections_open {}\n\
-             # HELP switchyard_connections_ceiling Client connections allowed under the open-file limit.\n# TYPE switchyard_connections_ceiling gauge\nswitchyard_connections_ceiling {}\n\
-             # HELP switchyard_connections_refused_total Connections refused, by reason.\n# TYPE switchyard_connections_refused_total counter\n\
-             switchyard_connections_refused_total{{reason=\"peer_limit\"}} {}\nswitchyard_connections_refused_total{{reason=\"full\"}} {}\n\
-             # HELP switchyard_connections_evicted_total Waiting connections closed to admit a new one.\n# TYPE switchyard_connections_evicted_total counter\nswitchyard_connections_evicted_total {}\n",
+            "# HELP {m}_open Client connections open.\n# TYPE {m}_open gauge\n{m}_open {}\n\
+             # HELP {m}_ceiling Client connections allowed under the open-file limit.\n# TYPE {m}_ceiling gauge\n{m}_ceiling {}\n\
+             # HELP {m}_refused_total Connections refused, by reason.\n# TYPE {m}_refused_total counter\n\
+             {m}_refused_total{{reason=\"peer_limit\"}} {}\n{m}_refused_total{{reason=\"full\"}} {}\n\
+             # HELP {m}_evicted_total Connections closed to make room, by the phase they were in (slowest progress first).\n# TYPE {m}_evicted_total counter\n\
+             {m}_evicted_total{{phase=\"waiting\"}} {}\n{m}_evicted_total{{phase=\"body\"}} {}\n",
             self.open(),
             self.ceiling(),
             self.refused_peer.load(Ordering::Relaxed),
             self.refused_full.load(Ordering::Relaxed),
-            self.evicted.load(Ordering::Relaxed),
+            self.evicted_waiting.load(Ordering::Relaxed),
+            self.evicted_body.load(Ordering::Relaxed),
         )
     }
 }
@@ -193,26 +352,8 @@ impl Connections {
 pub(crate) struct Conn {
     id: u64,
     registry: Arc<Connections>,
-    /// Cancelled when the connection is evicted to make room.
-    pub(crate) evicted: CancellationToken,
-}
-
-impl Conn {
-    /// A request head is complete: not evictable until its reply is written.
-    pub(crate) fn busy(&self) {
-        self.set_waiting(None);
-    }
-
-    /// The reply is out: waiting for the next request head.
-    pub(crate) fn waiting(&self) {
-        self.set_waiting(Some(Instant::now()));
-    }
-
-    fn set_waiting(&self, since: Option<Instant>) {
-        if let Some(entry) = self.registry.lock().open.get_mut(&self.id) {
-            entry.waiting_since = since;
-        }
-    }
+    /// What its current request is doing.
+    pub(crate) progress: Arc<Progress>,
 }
 
 impl Drop for Conn {
@@ -229,20 +370,39 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// Moves a connection's phase start into the past, as if time had passed.
+    fn age(p: &Progress, by: Duration) {
+        let since = p.since_ms.load(Ordering::Relaxed);
+        p.since_ms
+            .store(since.saturating_sub(by.as_millis() as u64), Ordering::Relaxed);
+    }
+
     #[test]
     fn per_peer_cap_then_eviction_of_the_longest_waiting() {
         let reg = Connections::new(3);
         let a1 = reg.admit(ip("10.0.0.1"), 10, 2).unwrap();
         let a2 = reg.admit(ip("10.0.0.1"), 10, 2).unwrap();
         assert_eq!(reg.admit(ip("10.0.0.1"), 10, 2).unwrap_err(), Refused::PeerLimit);
-        a1.busy();
+        a1.progress.body_started();
+        a1.progress.working();
+        let fresh = reg.admit(ip("10.0.0.9"), 10, 2).unwrap();
+        assert_eq!(
+            reg.admit(ip("10.0.0.2"), 10, 2).unwrap_err(),
+            Refused::Full,
+            "nobody has had time to show its pace"
+        );
+        drop(fresh);
+        age(&a2.progress, MIN_WAIT_AGE);
         // Full (the ceiling of 3 beats the configured 10): a2, waiting longest, makes room.
         let b1 = reg.admit(ip("10.0.0.2"), 10, 2).unwrap();
         let b2 = reg.admit(ip("10.0.0.2"), 10, 2).unwrap();
-        assert!(a2.evicted.is_cancelled() && !a1.evicted.is_cancelled());
+        assert!(a2.progress.evict.is_cancelled() && a2.progress.was_evicted());
+        assert!(!a1.progress.evict.is_cancelled());
         assert_eq!(reg.open(), 3);
-        b1.busy();
-        b2.busy();
+        b1.progress.body_started();
+        b1.progress.working();
+        b2.progress.body_started();
+        b2.progress.working();
         assert_eq!(reg.admit(ip("10.0.0.3"), 10, 2).unwrap_err(), Refused::Full);
         drop(a2);
         assert_eq!(reg.open(), 3, "an evicted connection's slot was already freed");
@@ -252,5 +412,53 @@ mod tests {
         drop((b1, b2, c));
         assert_eq!(reg.open(), 0);
         assert!(reg.lock().per_peer.is_empty());
+    }
+
+    #[test]
+    fn the_slowest_body_goes_first_and_young_bodies_are_spared() {
+        let reg = Connections::new(3);
+        let slow = reg.admit(ip("10.0.0.1"), 10, 10).unwrap();
+        let fast = reg.admit(ip("10.0.0.2"), 10, 10).unwrap();
+        let young = reg.admit(ip("10.0.0.3"), 10, 10).unwrap();
+        for (c, bytes) in [(&slow, 5_000), (&fast, 500_000)] {
+            c.progress.body_started();
+            c.progress.received(bytes);
+            age(&c.progress, Duration::from_secs(2));
+        }
+        young.progress.body_started();
+        // `young` has sent nothing yet, but for less than MIN_BODY_AGE: the slow one goes.
+        let d = reg.admit(ip("10.0.0.4"), 10, 10).unwrap();
+        assert!(slow.progress.was_evicted());
+        assert!(!fast.progress.was_evicted() && !young.progress.was_evicted());
+        // A waiting connection (rate 0) goes before any body, once it had its moment.
+        age(&d.progress, MIN_WAIT_AGE);
+        let e = reg.admit(ip("10.0.0.5"), 10, 10).unwrap();
+        assert!(d.progress.was_evicted() && !fast.progress.was_evicted());
+        drop((slow, fast, young, d, e));
+    }
+
+    #[test]
+    fn bodies_give_back_budget_slowest_first() {
+        let reg = Connections::new(10);
+        let conns: Vec<Conn> = (0..4)
+            .map(|i| {
+                let c = reg.admit(ip(&format!("10.0.0.{i}")), 10, 10).unwrap();
+                c.progress.body_started();
+                c.progress.holds(100);
+                c.progress.received(1_000 * (i + 1));
+                age(&c.progress, Duration::from_secs(3));
+                c
+            })
+            .collect();
+        let working = reg.admit(ip("10.0.1.1"), 10, 10).unwrap();
+        working.progress.body_started();
+        working.progress.holds(1_000);
+        working.progress.working();
+        assert_eq!(reg.evict_bodies_for(150), 200, "the two slowest bodies");
+        let evicted: Vec<bool> = conns.iter().map(|c| c.progress.was_evicted()).collect();
+        assert_eq!(evicted, [true, true, false, false]);
+        assert_eq!(reg.evict_bodies_for(10_000), 200, "a working request is never closed");
+        assert!(!working.progress.was_evicted());
+        assert_eq!(reg.open(), 1);
     }
 }

@@ -1,11 +1,13 @@
 //! One request, from the socket to the answer.
 
 use super::auth::{self, Refusal};
-use super::body::{BODY_RATE_GRACE, BodyError, Pace, read_paced};
-use super::budget::Reservation;
+use super::body::{BODY_RATE_GRACE, BodyError, Pace, read_observed};
+use super::budget::{Exhausted, ROOM_WAIT, Reservation};
+use super::connections::Progress;
 use super::response::{Error, json};
 use super::shared::Shared;
 use crate::config::EdgeLimits;
+use crate::disk::Share;
 use crate::pipeline::{Pipeline, ProcessError, Source};
 use crate::plugin::Request;
 use crate::quarantine::{Entry, NotKept};
@@ -68,8 +70,9 @@ pub(crate) async fn handle(
 }
 
 /// Room for a request's body before it is read: its declared length, or the source's cap when
-/// it does not say (chunked).
-fn reserve_body(
+/// it does not say (chunked). When every peer's bodies together hold the budget, the slowest
+/// of them are closed and this one waits for what they give back.
+async fn reserve_body(
     shared: &Shared,
     limits: &EdgeLimits,
     source: &Source,
@@ -79,17 +82,31 @@ fn reserve_body(
     use hyper::body::Body;
     let cap = source.spec.max_body_bytes as u64;
     let bytes = req.body().size_hint().exact().map_or(cap, |n| n.min(cap));
-    shared
-        .bodies
-        .reserve(remote.ip(), bytes, limits.into())
-        .map_err(Error::BodyBudget)
+    match shared.bodies.try_reserve(remote.ip(), bytes, limits.into()) {
+        Err(Exhausted::Global) if shared.connections.evict_bodies_for(bytes) > 0 => shared
+            .bodies
+            .wait_for_room(remote.ip(), bytes, limits.into(), ROOM_WAIT)
+            .await
+            .map_err(Error::BodyBudget),
+        Err(e) => {
+            shared.bodies.count(e);
+            Err(Error::BodyBudget(e))
+        }
+        Ok(r) => Ok(r),
+    }
 }
 
 /// Answers with `error` after keeping the start of a body that was cut off (too large, too
 /// slow) in the quarantine: it cannot be replayed, but its start shows what it was.
-async fn keep_cut(pipeline: &Pipeline, request: &mut Request, prefix: Bytes, error: Error) -> Response<Full<Bytes>> {
+async fn keep_cut(
+    pipeline: &Pipeline,
+    source: &Source,
+    request: &mut Request,
+    prefix: Bytes,
+    error: Error,
+) -> Response<Full<Bytes>> {
     request.body = prefix.slice(..prefix.len().min(OVERSIZE_KEPT_BYTES));
-    let kept = keep(pipeline, request, &error, true).await;
+    let kept = keep(pipeline, share(source), request, &error, true).await;
     error.to_response(&request.delivery_id, kept)
 }
 
@@ -101,6 +118,8 @@ async fn ingest(
 ) -> Response<Full<Bytes>> {
     let delivery_id = crate::clock::new_ulid();
     let received_at = crate::clock::now_rfc3339();
+    // The connection's progress, which ranks it for eviction (absent only off the listener).
+    let progress = req.extensions().get::<Arc<Progress>>().cloned().unwrap_or_default();
     let pipeline = shared.pipeline();
     let Some(source) = pipeline.source(&path).cloned() else {
         tracing::info!(%path, %remote, "No source for path.");
@@ -128,7 +147,7 @@ async fn ingest(
         }
     };
     if let Some(rate) = source.spec.rate_limit
-        && let Err(wait) = shared.rate_limits.take(&source.spec.id, rate.into())
+        && let Err(wait) = shared.rate_limits.take_fair(&source.spec.id, remote.ip(), rate.into())
     {
         tracing::debug!(source = %source.spec.id, %remote, "Request refused: over the source's rate limit.");
         return Error::RateLimited {
@@ -137,19 +156,39 @@ async fn ingest(
         .to_response(&delivery_id, false);
     }
     // The disk budget, before reading the body: below it nothing new is taken (the sender
-    // retries later) rather than failing halfway through a write. A door waiting on a
-    // decision is the exception: it is answered, and its (small) events are still committed
-    // while the disk has room.
-    if source.decider.is_none()
-        && let Err(low) = pipeline.disk().check()
-    {
+    // retries later) rather than failing halfway through a write. A door keeps half the
+    // budget for itself (`disk::Share::Doors`): it is answered while the disk is merely low,
+    // with room left to store or quarantine its event.
+    let disk = match share(&source) {
+        Share::Doors => pipeline.disk().check_doors(),
+        Share::All => pipeline.disk().check(),
+    };
+    if let Err(low) = disk {
         pipeline.disk().refused();
         tracing::debug!(source = %source.spec.id, %remote, error = %low, "Request refused: storage below the disk budget.");
         return Error::StorageLow(low).to_response(&delivery_id, false);
     }
+    // A sender that asks before sending (`Expect: 100-continue`) a body over the cap is told
+    // 413 at once: it still holds its body, so nothing is lost, and nothing is read.
+    if let Some(declared) = hyper::body::Body::size_hint(req.body()).exact()
+        && declared > source.spec.max_body_bytes as u64
+        && req
+            .headers()
+            .get(hyper::header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+    {
+        tracing::info!(source = %source.spec.id, %remote, declared, "Request refused before its body: over max_body_bytes.");
+        return Error::TooLarge {
+            limit: source.spec.max_body_bytes,
+        }
+        .to_response(&delivery_id, false);
+    }
     let limits = pipeline.spec().server.limits;
-    let mut reservation = match reserve_body(&shared, &limits, &source, &req, remote) {
-        Ok(r) => r,
+    let mut reservation = match reserve_body(&shared, &limits, &source, &req, remote).await {
+        Ok(r) => {
+            progress.holds(r.bytes());
+            r
+        }
         Err(error) => {
             tracing::info!(source = %source.spec.id, %remote, error = %error, "Request refused: body budget.");
             return error.to_response(&delivery_id, false);
@@ -171,10 +210,21 @@ async fn ingest(
         min_bytes_per_sec: limits.min_body_bytes_per_sec,
         grace: BODY_RATE_GRACE,
     };
-    match read_paced(req.into_body(), source.spec.max_body_bytes, Some(pace)).await {
+    let read = read_observed(req.into_body(), source.spec.max_body_bytes, Some(pace), |n| {
+        progress.received(n)
+    })
+    .await;
+    match read {
+        // Closed to make room mid-body: what arrived is not the whole body, whatever the
+        // stream said. Nothing was accepted, so nothing is lost; the sender retries.
+        Ok(_) if progress.was_evicted() => {
+            tracing::info!(source = %source.spec.id, %remote, "Request body cut off: its connection was the slowest when room was needed.");
+            return Error::BadBody("the connection was closed to make room for faster senders".into())
+                .to_response(&delivery_id, false);
+        }
         Ok(body) => request.body = body,
         Err(BodyError::TooLarge { limit, prefix }) => {
-            return keep_cut(&pipeline, &mut request, prefix, Error::TooLarge { limit }).await;
+            return keep_cut(&pipeline, &source, &mut request, prefix, Error::TooLarge { limit }).await;
         }
         Err(BodyError::Read(reason)) => {
             tracing::info!(source = %source.spec.id, %remote, %reason, "Request body unreadable.");
@@ -189,9 +239,10 @@ async fn ingest(
             }
             .to_string();
             tracing::info!(source = %source.spec.id, %remote, %reason, "Request body too slow.");
-            return keep_cut(&pipeline, &mut request, prefix, Error::TooSlow(reason)).await;
+            return keep_cut(&pipeline, &source, &mut request, prefix, Error::TooSlow(reason)).await;
         }
     }
+    progress.working();
     // A decision's deadline counts from here: the terminal has sent everything.
     let started = std::time::Instant::now();
     let encoding = request
@@ -215,7 +266,7 @@ async fn ingest(
             }
             Err(e) => {
                 let error = Error::from(e);
-                let kept = keep(&pipeline, &request, &error, false).await;
+                let kept = keep(&pipeline, share(&source), &request, &error, false).await;
                 return error.to_response(&delivery_id, kept);
             }
         }
@@ -232,7 +283,10 @@ async fn ingest(
 /// A source with a `decider`: the terminal is answered as soon as the ruling is rendered
 /// (normalizer, decider, `answer` — no disk, no network, no in-flight slot), and the rest —
 /// media, filters, transforms, the commit — goes on in the background. If that then fails,
-/// the request is quarantined like any other (the door was already answered).
+/// the request is quarantined like any other (the door was already answered; the door's
+/// share of the disk budget keeps room for it). Answered doors whose commit is still to
+/// come are bounded by `max_in_flight` (`Shared::pending_doors`): past it a door waits for
+/// one to finish, rather than piling up work and memory no disk can catch up with.
 async fn decide_then_deliver(
     shared: Arc<Shared>,
     pipeline: Arc<Pipeline>,
@@ -256,9 +310,15 @@ async fn decide_then_deliver(
         let result = pipeline.finish(&source, front).await;
         return conclude(&shared, &pipeline, &source, &request, result).await;
     };
+    let Ok(pending) = shared.pending_doors.clone().acquire_owned().await else {
+        // Closed only at shutdown: finish it here.
+        let result = pipeline.finish(&source, front).await;
+        return conclude(&shared, &pipeline, &source, &request, result).await;
+    };
     let background = shared.clone();
     shared.background.spawn(async move {
         let shared = background;
+        let _pending = pending;
         let _permit = shared.in_flight.acquire().await;
         let _reservation = reservation;
         let result = pipeline.finish(&source, front).await;
@@ -292,11 +352,15 @@ async fn conclude(
             );
             if processed.reply_carries_mac {
                 // A MAC of caller-chosen bytes: every one is logged, and few are answered.
-                if let Err(wait) = shared
-                    .signed_replies
-                    .take(&source.spec.id, super::limiter::Rate::SIGNED_REPLIES)
+                let peer = remote
+                    .parse::<SocketAddr>()
+                    .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+                if let Err(wait) =
+                    shared
+                        .signed_replies
+                        .take_fair(&source.spec.id, peer, super::limiter::Rate::SIGNED_REPLIES)
                 {
-                    tracing::warn!(source = %source.spec.id, %remote, delivery_id = %delivery_id, "Signing challenge refused: over the per-source limit.");
+                    tracing::warn!(source = %source.spec.id, %remote, delivery_id = %delivery_id, "Signing challenge refused: over the sender's limit.");
                     return Error::TooManyChallenges {
                         retry_after_secs: wait.as_secs().max(1),
                     }
@@ -335,17 +399,32 @@ async fn fail(
     }
     shared.failed(&e);
     let error = Error::Process(e);
-    if error.status().is_server_error() {
-        tracing::error!(source = %source.spec.id, delivery_id = %request.delivery_id, error = %error, "Request failed; kept in quarantine.");
-    } else {
-        tracing::info!(source = %source.spec.id, delivery_id = %request.delivery_id, error = %error, "Request rejected; kept in quarantine.");
+    let kept = keep(pipeline, share(source), request, &error, false).await;
+    // The log says what happened to the request: kept for a replay, or not (and why, from
+    // `keep`'s own line).
+    let (source, delivery_id) = (&source.spec.id, &request.delivery_id);
+    match (error.status().is_server_error(), kept) {
+        (true, true) => tracing::error!(%source, %delivery_id, error = %error, "Request failed; kept in quarantine."),
+        (true, false) => {
+            tracing::error!(%source, %delivery_id, error = %error, "Request failed and could not be quarantined.")
+        }
+        (false, true) => tracing::info!(%source, %delivery_id, error = %error, "Request rejected; kept in quarantine."),
+        (false, false) => tracing::info!(%source, %delivery_id, error = %error, "Request rejected; not quarantined."),
     }
-    let kept = keep(pipeline, request, &error, false).await;
     error.to_response(&request.delivery_id, kept)
 }
 
+/// Whose part of the disk budget a source's requests use.
+fn share(source: &Source) -> Share {
+    if source.decider.is_some() {
+        Share::Doors
+    } else {
+        Share::All
+    }
+}
+
 /// Quarantines a request; false (and an ERROR log: data is lost) if even that fails.
-pub(crate) async fn keep(pipeline: &Pipeline, request: &Request, error: &Error, truncated: bool) -> bool {
+pub(crate) async fn keep(pipeline: &Pipeline, share: Share, request: &Request, error: &Error, truncated: bool) -> bool {
     let entry = Entry {
         delivery_id: request.delivery_id.clone(),
         received_at: request.received_at.clone(),
@@ -360,7 +439,8 @@ pub(crate) async fn keep(pipeline: &Pipeline, request: &Request, error: &Error, 
         body_base64: Entry::encode_body(&request.body),
         truncated,
     };
-    match pipeline.quarantine().keep(&entry, pipeline.disk()).await {
+    let kept = pipeline.quarantine().keep_for(&entry, pipeline.disk(), share).await;
+    match kept {
         Ok(_) => true,
         Err(e @ (NotKept::Full(_) | NotKept::Disk(_))) => {
             tracing::debug!(delivery_id = %request.delivery_id, error = %e, "Request not quarantined.");

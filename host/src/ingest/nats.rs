@@ -232,7 +232,7 @@ async fn handle(
                 return Handled::Retry;
             }
             tracing::warn!(source = %id, delivery_id = %request.delivery_id, bytes = request.body.len(), error = %error, "NATS message failed; kept in quarantine.");
-            keep(&pipeline, &request, &error, false).await;
+            keep(&pipeline, crate::disk::Share::All, &request, &error, false).await;
             Handled::Done
         }
     }

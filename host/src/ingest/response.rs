@@ -97,6 +97,9 @@ impl Error {
             Error::Process(ProcessError::Plugin(crate::plugin::Error::Unavailable { .. })) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            Error::Process(ProcessError::Plugin(crate::plugin::Error::OverLimit { .. })) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Error::Process(ProcessError::Plugin(e)) if e.is_client_error() => StatusCode::BAD_REQUEST,
             // Storage trouble is the router's and passes: the sender should retry later.
             Error::Process(ProcessError::Outbox(_) | ProcessError::Sink { .. } | ProcessError::Media(_)) => {

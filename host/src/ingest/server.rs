@@ -2,7 +2,7 @@
 //! drain on shutdown (open connections finish their requests, bounded by a deadline).
 //!
 //! Every connection passes `connections::Connections` first (global and per-peer caps, the
-//! longest-waiting connection evicted when full) and gets hyper's header-read timeout, which
+//! connection making the slowest progress closed when full) and gets hyper's header-read timeout, which
 //! runs from accept and from the end of each reply, so it is the keep-alive idle timeout too.
 
 use super::connections::{Conn, Refused};
@@ -23,14 +23,14 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 const MAX_HEADER_BYTES: usize = 64 << 10;
 /// Refusals answered at once; past it a refused connection is closed without an answer, so a
 /// flood of refused connections cannot hold descriptors either.
-const MAX_REFUSALS_IN_FLIGHT: usize = 64;
+pub(crate) const REFUSALS_IN_FLIGHT: usize = 64;
 /// How long a refusal may take to write and linger.
 const REFUSAL_DEADLINE: Duration = Duration::from_secs(1);
 
 /// Serves until `shutdown` fires, then drains.
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdown) -> anyhow::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let refusals = Arc::new(Semaphore::new(MAX_REFUSALS_IN_FLIGHT));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_IN_FLIGHT));
     loop {
         let (stream, remote) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -68,18 +68,20 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
             .max_header_size(MAX_HEADER_BYTES);
         let shared = shared.clone();
         let state = conn.clone();
-        let service = service_fn(move |req| {
-            state.busy();
+        let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            // The head is complete: the body's progress is what ranks this connection now.
+            state.progress.body_started();
+            req.extensions_mut().insert(state.progress.clone());
             let shared = shared.clone();
             let state = state.clone();
             async move {
                 let response = handle(shared, req, remote).await;
-                state.waiting();
+                state.progress.waiting();
                 Ok::<_, std::convert::Infallible>(response)
             }
         });
         let served = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(run(served, conn, remote));
+        tokio::spawn(run_connection(served, conn, remote));
     }
     tracing::info!("Shutting down: draining open connections.");
     let drained = tokio::time::timeout(DRAIN_DEADLINE, async {
@@ -98,23 +100,23 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
 }
 
 /// Runs one connection until it ends or is evicted to make room.
-async fn run<F, E>(served: F, conn: Arc<Conn>, remote: std::net::SocketAddr)
+pub(crate) async fn run_connection<F, E>(served: F, conn: Arc<Conn>, remote: std::net::SocketAddr)
 where
     F: std::future::Future<Output = Result<(), E>>,
     E: std::fmt::Display,
 {
-    let evicted = conn.evicted.clone();
+    let evicted = conn.progress.evict.clone();
     drop(conn);
     tokio::select! {
         ended = served => if let Err(e) = ended {
             tracing::debug!(%remote, error = %e, "Connection ended with an error.");
         },
-        _ = evicted.cancelled() => tracing::debug!(%remote, "Waiting connection closed to admit a new one."),
+        _ = evicted.cancelled() => tracing::debug!(%remote, "Connection closed to make room (the slowest progress)."),
     }
 }
 
 /// Answers a refused connection with a fixed reply (the request is not read), then closes it.
-async fn refuse(mut stream: TcpStream, why: Refused) {
+pub(crate) async fn refuse(mut stream: TcpStream, why: Refused) {
     let (status, message) = match why {
         Refused::PeerLimit => (
             "429 Too Many Requests",

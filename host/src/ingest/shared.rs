@@ -17,6 +17,8 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 pub struct Shared {
     pipeline: ArcSwap<Pipeline>,
     pub(crate) in_flight: Semaphore,
+    /// Doors answered whose events are still to be committed (as many as `in_flight`).
+    pub(crate) pending_doors: Arc<Semaphore>,
     pub(crate) metrics: Metrics,
     status: Mutex<Status>,
     reloads: OnceLock<mpsc::Sender<ReloadRequest>>,
@@ -71,6 +73,7 @@ impl Shared {
             cluster,
             pipeline: ArcSwap::from_pointee(pipeline),
             in_flight: Semaphore::new(limit),
+            pending_doors: Arc::new(Semaphore::new(limit)),
             metrics,
             status: Mutex::new(status),
             reloads: OnceLock::new(),

@@ -7,6 +7,7 @@
 //! instead of processing frames it could not keep.
 
 use super::handler::keep;
+use super::response::Error;
 use super::shared::Shared;
 use crate::event::AuthKind;
 use crate::plugin::Request;
@@ -37,9 +38,18 @@ pub async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) {
         };
         let max = Duration::from_secs(ws.reconnect_max_secs);
         let url = ws.url.to_string();
+        // The reader never buffers more than the source's cap (an HTTP body is cut there too);
+        // a bigger message ends the connection with a capacity error, noted below.
+        let cap = source.spec.max_body_bytes;
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .max_message_size(Some(cap))
+            .max_frame_size(Some(cap));
         let connected = tokio::select! {
             _ = shutdown.cancelled() => return,
-            c = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(url.as_str())) => c,
+            c = tokio::time::timeout(
+                CONNECT_TIMEOUT,
+                tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false),
+            ) => c,
         };
         match connected {
             Ok(Ok((mut stream, _))) => {
@@ -80,6 +90,13 @@ pub async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) {
                         Some(Ok(Message::Binary(data))) => frame(&id, &shared, &url, data).await,
                         Some(Ok(Message::Close(_))) | None => break,
                         Some(Ok(_)) => {}
+                        Some(Err(tokio_tungstenite::tungstenite::Error::Capacity(e))) => {
+                            // Nothing of it is kept in memory to quarantine: the entry says
+                            // what came and why it was not taken.
+                            tracing::warn!(source = %id, %url, error = %e, limit = cap, "Websocket message over the source's max_body_bytes; reconnecting.");
+                            oversize(&id, &shared, &url, cap).await;
+                            break;
+                        }
                         Some(Err(e)) => {
                             tracing::warn!(source = %id, %url, error = %e, "Websocket feed failed.");
                             break;
@@ -107,14 +124,24 @@ pub async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) {
     }
 }
 
-/// One frame through the pipeline; failures are quarantined (the feed has no one to answer).
-async fn frame(id: &str, shared: &Shared, url: &str, body: bytes::Bytes) {
+/// A message over the cap, which the reader refused: a cut entry in the quarantine (no body)
+/// says it came.
+async fn oversize(id: &str, shared: &Shared, url: &str, limit: usize) {
     let pipeline = shared.pipeline();
-    let Some(source) = pipeline.feed(id).cloned() else {
-        return;
-    };
+    let request = request(id, url, bytes::Bytes::new());
+    keep(
+        &pipeline,
+        crate::disk::Share::All,
+        &request,
+        &Error::TooLarge { limit },
+        true,
+    )
+    .await;
+}
+
+fn request(id: &str, url: &str, body: bytes::Bytes) -> Request {
     let uri: hyper::Uri = url.parse().unwrap_or_default();
-    let request = Request {
+    Request {
         method: "WEBSOCKET".to_string(),
         path: uri.path().to_string(),
         query: uri.query().unwrap_or("").to_string(),
@@ -124,14 +151,23 @@ async fn frame(id: &str, shared: &Shared, url: &str, body: bytes::Bytes) {
         source_id: id.to_string(),
         delivery_id: crate::clock::new_ulid(),
         received_at: crate::clock::now_rfc3339(),
+    }
+}
+
+/// One frame through the pipeline; failures are quarantined (the feed has no one to answer).
+async fn frame(id: &str, shared: &Shared, url: &str, body: bytes::Bytes) {
+    let pipeline = shared.pipeline();
+    let Some(source) = pipeline.feed(id).cloned() else {
+        return;
     };
+    let request = request(id, url, body);
     match super::feed::process(shared, &pipeline, &source, &request, AuthKind::UrlToken).await {
         Ok(p) => {
             tracing::info!(source = %id, delivery_id = %request.delivery_id, emitted = p.emitted, duplicates = p.duplicates, "Websocket frame processed.")
         }
         Err(error) => {
             tracing::warn!(source = %id, delivery_id = %request.delivery_id, bytes = request.body.len(), error = %error, "Websocket frame failed; kept in quarantine.");
-            keep(&pipeline, &request, &error, false).await;
+            keep(&pipeline, crate::disk::Share::All, &request, &error, false).await;
         }
     }
 }

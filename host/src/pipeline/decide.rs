@@ -168,7 +168,12 @@ impl Pipeline {
                 .normalizer
                 .answer_request(request, event, ruling, DECISION_PLACE)
                 .await?;
-            super::validate::reply(source.normalizer.id(), &reply, &self.spec().server.limits)?;
+            super::validate::reply(
+                source.normalizer.id(),
+                &reply,
+                &self.spec().server.limits,
+                request.body.len(),
+            )?;
             normalized.reply = Some(reply);
         }
         record.apply(&mut normalized.events[0]);

@@ -71,6 +71,8 @@ pub struct Front {
     /// The door decision (a source with a `decider`, a request with an event).
     pub decision: Option<crate::decision::Decided>,
     timings: Vec<Timing>,
+    /// The request body's size: what can explain a big output (`validate`).
+    input_bytes: usize,
 }
 
 impl Front {
@@ -193,7 +195,7 @@ impl Pipeline {
         let called = std::time::Instant::now();
         let mut normalized = source.normalizer.normalize_request_at(request, place).await?;
         let mut timings = vec![Timing::since(source.normalizer.id(), "normalize", called)];
-        super::validate::normalized(source.normalizer.id(), &normalized, limits)?;
+        super::validate::normalized(source.normalizer.id(), &normalized, limits, request.body.len())?;
         stamp(&mut normalized.events, request, auth);
         let called = std::time::Instant::now();
         let decision = self.decide(source, request, &mut normalized, started).await?;
@@ -204,6 +206,7 @@ impl Pipeline {
             normalized,
             decision,
             timings,
+            input_bytes: request.body.len(),
         })
     }
 
@@ -215,6 +218,7 @@ impl Pipeline {
             mut normalized,
             decision,
             mut timings,
+            input_bytes,
         } = front;
         let decision = decision.map(|d| d.record);
         let total = normalized.events.len();
@@ -258,11 +262,11 @@ impl Pipeline {
             let called = std::time::Instant::now();
             events = transform.transform_events(events).await?;
             timings.push(Timing::since(transform.id(), "transform", called));
-            super::validate::events(transform.id(), &events, limits)?;
+            super::validate::events(transform.id(), &events, limits, input_bytes)?;
         }
         if source.transforms.is_empty() {
             // Stamped by the host, so only the sizes can be wrong.
-            super::validate::events(source.normalizer.id(), &events, limits)?;
+            super::validate::events(source.normalizer.id(), &events, limits, input_bytes)?;
         }
         if let Some(record) = &decision
             && !source.transforms.is_empty()

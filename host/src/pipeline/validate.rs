@@ -1,14 +1,27 @@
 //! What plugin output must satisfy before it reaches routes and the sender: the caps of
 //! `[server.limits]` (events per request, event size, reply size) and the event contract
-//! (schema, vendor, the host-owned fields a transform must keep). A violation is the plugin's
-//! fault: `plugin::Error::Contract`, answered 500, the request quarantined, counted per plugin
-//! in `switchyard_plugin_errors_total{kind="invalid_result"}`.
+//! (schema, vendor, the host-owned fields a transform must keep). A contract violation is the
+//! plugin's fault: `plugin::Error::Contract`, answered 500, the request quarantined, counted
+//! per plugin in `switchyard_plugin_errors_total{kind="invalid_result"}` and against its
+//! rollback policy.
+//!
+//! An output over a cap is the plugin's fault only when its input does not explain it. A
+//! normalizer that copies a 900 KB field into its event, or returns one event per element of
+//! a 20 000-element batch, does its job on an input too big for the router's limits; counting
+//! that as a fault would let any sender roll back a freshly deployed plugin with a few big
+//! POSTs. So an output within [`AMPLIFICATION`] × the request's body bytes (JSON escaping
+//! can turn one byte into six), or an event count within its body bytes, is
+//! `plugin::Error::OverLimit` (422, quarantined, `kind="over_limit"`, no fault); beyond that
+//! the plugin made it up, and it is a `Contract` fault.
 //! (Reply headers are checked where the reply is converted, `plugin::convert`.)
 
 use crate::config::EdgeLimits;
 use crate::event::{Event, SCHEMA};
 use crate::plugin::{self, Normalized};
 use std::io::Write;
+
+/// How many bytes of output one byte of input can explain.
+pub(crate) const AMPLIFICATION: usize = 8;
 
 fn contract(plugin: &str, reason: String) -> plugin::Error {
     plugin::Error::Contract {
@@ -17,11 +30,24 @@ fn contract(plugin: &str, reason: String) -> plugin::Error {
     }
 }
 
-/// A normalizer's result, before the host stamps its fields.
-pub(super) fn normalized(plugin: &str, n: &Normalized, limits: &EdgeLimits) -> Result<(), plugin::Error> {
-    count(plugin, n.events.len(), limits)?;
+/// An output of `output` units over a cap: the input's doing when `explained`, else a fault.
+fn over(plugin: &str, explained: bool, reason: String) -> plugin::Error {
+    if explained {
+        plugin::Error::OverLimit {
+            plugin: plugin.to_string(),
+            reason,
+        }
+    } else {
+        contract(plugin, format!("{reason}, out of proportion to its input"))
+    }
+}
+
+/// A normalizer's result, before the host stamps its fields; `input` is the request body's
+/// size (what can explain a big output).
+pub(super) fn normalized(plugin: &str, n: &Normalized, limits: &EdgeLimits, input: usize) -> Result<(), plugin::Error> {
+    count(plugin, n.events.len(), limits, input)?;
     if let Some(reply) = &n.reply {
-        self::reply(plugin, reply, limits)?;
+        self::reply(plugin, reply, limits, input)?;
     }
     for (index, event) in n.events.iter().enumerate() {
         if !event.schema.is_empty() && event.schema != SCHEMA {
@@ -37,10 +63,16 @@ pub(super) fn normalized(plugin: &str, n: &Normalized, limits: &EdgeLimits) -> R
 
 /// A reply a normalizer chose, from `normalize` or from `answer`: its body must fit
 /// `max_reply_bytes` (its framing is checked where it is converted, `plugin::convert`).
-pub(super) fn reply(plugin: &str, reply: &plugin::Reply, limits: &EdgeLimits) -> Result<(), plugin::Error> {
+pub(super) fn reply(
+    plugin: &str,
+    reply: &plugin::Reply,
+    limits: &EdgeLimits,
+    input: usize,
+) -> Result<(), plugin::Error> {
     if reply.body.len() > limits.max_reply_bytes {
-        return Err(contract(
+        return Err(over(
             plugin,
+            reply.body.len() <= input.saturating_mul(AMPLIFICATION),
             format!(
                 "reply body of {} bytes exceeds `limits.max_reply_bytes` ({})",
                 reply.body.len(),
@@ -53,8 +85,8 @@ pub(super) fn reply(plugin: &str, reply: &plugin::Reply, limits: &EdgeLimits) ->
 
 /// Events after a stage that may rewrite them (a transform), and the final events: the
 /// host-owned fields must still be there, and each event must fit `max_event_bytes`.
-pub(super) fn events(plugin: &str, events: &[Event], limits: &EdgeLimits) -> Result<(), plugin::Error> {
-    count(plugin, events.len(), limits)?;
+pub(super) fn events(plugin: &str, events: &[Event], limits: &EdgeLimits, input: usize) -> Result<(), plugin::Error> {
+    count(plugin, events.len(), limits, input)?;
     for (index, event) in events.iter().enumerate() {
         if event.schema != SCHEMA {
             return Err(contract(
@@ -74,8 +106,9 @@ pub(super) fn events(plugin: &str, events: &[Event], limits: &EdgeLimits) -> Res
         }
         let size = json_size(event);
         if size > limits.max_event_bytes {
-            return Err(contract(
+            return Err(over(
                 plugin,
+                size <= input.saturating_mul(AMPLIFICATION),
                 format!(
                     "event {index} is {size} bytes as JSON, over `limits.max_event_bytes` ({})",
                     limits.max_event_bytes
@@ -86,10 +119,11 @@ pub(super) fn events(plugin: &str, events: &[Event], limits: &EdgeLimits) -> Res
     Ok(())
 }
 
-fn count(plugin: &str, n: usize, limits: &EdgeLimits) -> Result<(), plugin::Error> {
+fn count(plugin: &str, n: usize, limits: &EdgeLimits, input: usize) -> Result<(), plugin::Error> {
     if n > limits.max_events_per_request {
-        return Err(contract(
+        return Err(over(
             plugin,
+            n <= input,
             format!(
                 "returned {n} events, over `limits.max_events_per_request` ({})",
                 limits.max_events_per_request
@@ -140,29 +174,40 @@ mod tests {
     fn events_must_keep_the_contract_and_fit() {
         let mut limits = limits();
         let event = crate::dedup::tests::event("k", "01J", 0.5);
-        assert!(events("p", std::slice::from_ref(&event), &limits).is_ok());
+        let input = 10_000;
+        assert!(events("p", std::slice::from_ref(&event), &limits, input).is_ok());
         let mut blank_vendor = event.clone();
         blank_vendor.vendor = " ".into();
-        let err = events("p", &[blank_vendor], &limits).unwrap_err().to_string();
+        let err = events("p", &[blank_vendor], &limits, input).unwrap_err().to_string();
         assert!(err.contains("`vendor` is empty"), "{err}");
         let mut other_schema = event.clone();
         other_schema.schema = "router.event/v9".into();
-        assert!(events("p", &[other_schema], &limits).is_err());
+        assert!(events("p", &[other_schema], &limits, input).is_err());
         let mut no_uid = event.clone();
         no_uid.event_uid.clear();
         assert!(
-            events("p", &[no_uid], &limits)
+            events("p", &[no_uid], &limits, input)
                 .unwrap_err()
                 .to_string()
                 .contains("event_uid")
         );
         limits.max_event_bytes = 100;
-        let err = events("p", std::slice::from_ref(&event), &limits)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("max_event_bytes"), "{err}");
+        let err = events("p", std::slice::from_ref(&event), &limits, input).unwrap_err();
+        assert!(
+            matches!(err, plugin::Error::OverLimit { .. }),
+            "a big input explains a big event: {err}"
+        );
+        assert!(err.to_string().contains("max_event_bytes"), "{err}");
+        let err = events("p", std::slice::from_ref(&event), &limits, 10).unwrap_err();
+        assert!(
+            matches!(err, plugin::Error::Contract { .. }),
+            "ten bytes do not explain a big event: {err}"
+        );
+        limits.max_event_bytes = 1 << 20;
         limits.max_events_per_request = 1;
-        let err = events("p", &[event.clone(), event], &limits).unwrap_err().to_string();
-        assert!(err.contains("returned 2 events"), "{err}");
+        let err = events("p", &[event.clone(), event.clone()], &limits, input).unwrap_err();
+        assert!(matches!(err, plugin::Error::OverLimit { .. }) && err.to_string().contains("returned 2 events"));
+        let err = events("p", &[event.clone(), event], &limits, 1).unwrap_err();
+        assert!(matches!(err, plugin::Error::Contract { .. }), "{err}");
     }
 }

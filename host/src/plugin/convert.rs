@@ -445,9 +445,24 @@ pub(crate) fn ruling_from_wit(r: wit::Ruling) -> Result<Ruling, String> {
     }
     Ok(Ruling {
         decision: r.decision.into(),
-        custom_tip: r.custom_tip,
+        custom_tip: r.custom_tip.as_deref().map(screen_text),
         details: json_object(&r.details, "details")?,
     })
+}
+
+/// Text a terminal shows to the person at the door, made plain: control characters become
+/// spaces, and invisible or direction-changing ones (bidi overrides and isolates, zero-width
+/// characters, the BOM, soft hyphens) are removed. A tip is often built from enrolled names
+/// or vendor data; none of it may reorder or hide what the screen says.
+pub(crate) fn screen_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !matches!(c,
+                '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+        })
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 pub(crate) fn ruling_to_wit(r: &Ruling) -> wit::Ruling {
@@ -491,6 +506,12 @@ mod tests {
         );
         let long = ruling_from_wit(ruling(&"x".repeat(MAX_TIP_BYTES + 1), "{}")).unwrap_err();
         assert!(long.contains("custom-tip"), "{long}");
+        let hidden = ruling_from_wit(ruling("Wel\u{202E}come\u{200B} Bob\u{2066}\n", "{}")).unwrap();
+        assert_eq!(
+            hidden.custom_tip.as_deref(),
+            Some("Welcome Bob "),
+            "bidi and zero-width removed"
+        );
         let list = ruling_from_wit(ruling("ok", "[1]")).unwrap_err();
         assert!(list.contains("`details` must be a JSON object"), "{list}");
         let back = ruling_to_wit(&ok);

@@ -79,6 +79,17 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// The plugin's output for this request is over a `[server.limits]` cap, by no more than
+    /// its input explains (see `pipeline::validate`): the input is too big for the router's
+    /// limits — the sender's doing, not a fault of the plugin (answered 422, kept in the
+    /// quarantine, not counted against the plugin's rollback policy).
+    #[error("the output of plugin `{plugin}` for this request is over a limit: {reason}")]
+    OverLimit {
+        /// Plugin id.
+        plugin: String,
+        /// Which cap, by how much.
+        reason: String,
+    },
     /// A decider had not ruled when its source's `decision.deadline_ms` ran out (it was
     /// slow, or no plugin thread was free); it was cut off.
     #[error("plugin `{plugin}` did not rule within the {deadline_ms:.1} ms decision deadline")]
@@ -113,6 +124,7 @@ impl Error {
             | Error::DeadlineExceeded { plugin, .. }
             | Error::ResourceLimit { plugin, .. }
             | Error::Contract { plugin, .. }
+            | Error::OverLimit { plugin, .. }
             | Error::Late { plugin, .. }
             | Error::Load { plugin, .. } => plugin,
         }
@@ -130,6 +142,7 @@ impl Error {
             Error::DeadlineExceeded { .. } => "cpu_budget",
             Error::ResourceLimit { .. } => "memory_limit",
             Error::Contract { .. } => "invalid_result",
+            Error::OverLimit { .. } => "over_limit",
             Error::Late { .. } => "late",
             Error::Load { .. } => "load",
         }

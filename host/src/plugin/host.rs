@@ -8,7 +8,8 @@
 use super::bindings::wit_host::{Host, Instant, Level};
 use super::state::PluginState;
 
-/// Longest log line a plugin may write; longer ones are cut so a chatty guest cannot flood logs.
+/// Longest log line a plugin may write; longer ones are cut so a chatty guest cannot flood
+/// logs (and a call's lines are capped like its stdout: `output::Output::may_log`).
 const MAX_LOG_BYTES: usize = 4096;
 /// MACs remembered per call for [`reply_carries`].
 const MAX_REMEMBERED_MACS: usize = 16;
@@ -44,6 +45,12 @@ impl Host for PluginState {
             }
             message.truncate(cut);
             message.push('…');
+        }
+        if !self.output.may_log() {
+            if matches!(level, Level::Error) {
+                self.output.last_error = Some(message);
+            }
+            return;
         }
         let plugin = self.identity.id.as_str();
         match level {

@@ -116,6 +116,10 @@ pub(crate) struct Output {
     pub(crate) stderr: Capture,
     /// The last `error`-level `host.log` line of the current call (a Rust panic's message).
     pub(crate) last_error: Option<String>,
+    /// `host.log` lines of the current call written to the router log, and those dropped
+    /// past [`MAX_LOGGED_LINES`] (the same cap as stdout and stderr).
+    log_lines: usize,
+    log_dropped: usize,
 }
 
 /// What one call left behind, once logged.
@@ -126,10 +130,30 @@ pub(crate) struct Said {
 }
 
 impl Output {
+    /// Whether one more `host.log` line of this call may go to the router log (counts it).
+    pub(crate) fn may_log(&mut self) -> bool {
+        if self.log_lines < MAX_LOGGED_LINES {
+            self.log_lines += 1;
+            true
+        } else {
+            self.log_dropped += 1;
+            false
+        }
+    }
+
     /// Writes this call's stdout/stderr to the router log (one event per line, tagged with the
     /// plugin and the stream) and returns what a failure report should quote.
     pub(crate) fn drain(&mut self, plugin: &str) -> Said {
         let mut stderr_tail = None;
+        let dropped_logs = std::mem::take(&mut self.log_dropped);
+        self.log_lines = 0;
+        if dropped_logs > 0 {
+            tracing::warn!(
+                plugin,
+                omitted_lines = dropped_logs,
+                "Plugin log cut: at most {MAX_LOGGED_LINES} host.log lines per call."
+            );
+        }
         for (stream, capture) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
             let (text, dropped) = capture.take();
             if text.is_empty() && dropped == 0 {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub(crate) mod attack;
 pub(crate) mod nats;
 
 pub(crate) fn bin() -> Command {
@@ -23,6 +24,11 @@ pub(crate) fn workspace() -> PathBuf {
 /// (normalize-json, the event id in `id`, bodies up to 8 MiB), `[server]` lines `server`, and
 /// `sinks` — sink tables and the `[[routes]]` to them.
 pub(crate) fn write_config(dir: &Path, port: u16, server: &str, sinks: &str) {
+    write_config_with(dir, port, server, sinks, "listen = \"127.0.0.1:0\"");
+}
+
+/// [`write_config`] with the `[admin]` table's lines.
+pub(crate) fn write_config_with(dir: &Path, port: u16, server: &str, sinks: &str, admin: &str) {
     let config = format!(
         r#"version = 1
 [server]
@@ -43,11 +49,16 @@ max_body_bytes = 8388608
 {sinks}
 
 [admin]
-listen = "127.0.0.1:0"
+{admin}
 "#,
-        plugin = workspace().join("target/plugins/normalize-json.wasm").display()
+        plugin = plugin_path("normalize-json").display()
     );
     std::fs::write(dir.join("router.toml"), config).expect("write config");
+}
+
+/// A first-party plugin as built by `cargo xtask plugins`.
+pub(crate) fn plugin_path(name: &str) -> PathBuf {
+    workspace().join(format!("target/plugins/{name}.wasm"))
 }
 
 /// A free port on 127.0.0.1.
