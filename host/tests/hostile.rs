@@ -63,9 +63,11 @@ async fn slowloris_under_a_low_fd_limit_does_not_starve_senders() {
         "header_timeout_ms = 60000, max_connections_per_peer = 32",
     );
     let config = dir.path().join("router.toml");
-    let mut router = tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, NOFILE))
-        .await
-        .expect("spawn");
+    let router = common::Running(
+        tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, NOFILE))
+            .await
+            .expect("spawn"),
+    );
     let ceiling = metric(port, "switchyard_connections_ceiling ");
     assert!(ceiling > 0 && ceiling < NOFILE, "ceiling {ceiling} under {NOFILE} fds");
 
@@ -149,8 +151,7 @@ async fn slowloris_under_a_low_fd_limit_does_not_starve_senders() {
         "an address over its cap was refused with 429: {answers:?}"
     );
     assert!(percentile(&latencies, 0.99) < Duration::from_secs(5), "{latencies:?}");
-    router.kill().expect("kill");
-    router.wait().expect("reap");
+    drop(router);
 }
 
 /// 150 connections from ten addresses each declare an 8 MiB body, send 7 MB of it and stall
@@ -168,9 +169,11 @@ async fn a_big_body_flood_keeps_memory_bounded() {
         &format!("max_buffered_body_bytes = {BUDGET}, body_timeout_ms = 30000"),
     );
     let config = dir.path().join("router.toml");
-    let mut router = tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, 4096))
-        .await
-        .expect("spawn");
+    let router = common::Running(
+        tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, 4096))
+            .await
+            .expect("spawn"),
+    );
     let pid = router.id();
     legitimate_requests(port, 20).await;
     let baseline = rss_bytes(pid);
@@ -235,72 +238,77 @@ async fn a_big_body_flood_keeps_memory_bounded() {
     assert!(refused > 0, "the budget never refused a body");
     // The budget plus per-connection buffers and allocator slack; without it, ~1 GB.
     assert!(grown < 3 * BUDGET, "RSS grew by {} MiB", grown >> 20);
-    router.kill().expect("kill");
-    router.wait().expect("reap");
+    drop(router);
 }
 
 /// The router's open-file limit in the slow-body flood: the common default of 1 024.
 const DEFAULT_NOFILE: u64 = 1024;
 
-/// Slow bodies: seven addresses open 128 connections each (their per-address cap), send a
-/// complete head declaring a 256 KiB body and trickle it at ~4.3 KB/s — just over the
-/// `min_body_bytes_per_sec` floor, so no timeout ever fires — and reconnect whenever they are
-/// closed. That is more connections than the router holds at fd 1024. A legitimate sender on
-/// another address must still get ≥ 90 % of its requests answered: the connections making the
-/// slowest progress are closed to make room, whatever their phase.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_body_flood_does_not_take_every_slot() {
-    raise_own_fd_limit();
-    let dir = tempfile::tempdir().expect("tmp");
-    let port = free_port();
-    write_config(dir.path(), port, "body_timeout_ms = 120000");
-    let config = dir.path().join("router.toml");
-    let mut router = tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, DEFAULT_NOFILE))
-        .await
-        .expect("spawn");
-    let ceiling = metric(port, "switchyard_connections_ceiling ");
-    let stop = Arc::new(AtomicBool::new(false));
-    let trickling = Arc::new(AtomicUsize::new(0));
-    let attackers: Vec<_> = (0..7 * 128)
-        .map(|i| {
-            let (stop, trickling) = (stop.clone(), trickling.clone());
-            tokio::spawn(async move {
-                let from = Ipv4Addr::new(127, 0, 1, 2 + (i % 7) as u8);
-                while !stop.load(Ordering::Relaxed) {
-                    let Ok(mut s) = connect_from(from, port).await else {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    };
-                    let head = format!("POST /in HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n\r\n", 256 << 10);
-                    if s.write_all(head.as_bytes()).await.is_err() {
-                        continue;
-                    }
-                    trickling.fetch_add(1, Ordering::Relaxed);
-                    // 430 bytes every 100 ms: ~4.3 KB/s, over the 4 096 B/s floor.
-                    let piece = [b' '; 430];
+/// A slow-body flood: `per_address` connections from each of `addresses` loopback addresses
+/// send a complete head declaring `declared` body bytes and trickle the body at ~4.3 KB/s —
+/// just over the `min_body_bytes_per_sec` floor, so no timeout ever fires — reconnecting
+/// whenever they are closed. Stops (and counts its open connections in `trickling`) with `stop`.
+struct TrickleFlood {
+    stop: Arc<AtomicBool>,
+    trickling: Arc<AtomicUsize>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl TrickleFlood {
+    fn start(port: u16, addresses: u8, per_address: usize, declared: usize) -> TrickleFlood {
+        let stop = Arc::new(AtomicBool::new(false));
+        let trickling = Arc::new(AtomicUsize::new(0));
+        let tasks = (0..addresses as usize * per_address)
+            .map(|i| {
+                let (stop, trickling) = (stop.clone(), trickling.clone());
+                tokio::spawn(async move {
+                    let from = Ipv4Addr::new(127, 0, 1, 2 + (i % addresses as usize) as u8);
                     while !stop.load(Ordering::Relaxed) {
-                        if s.write_all(&piece).await.is_err() {
-                            break;
+                        // A moment between connections: holding slots is the attack, not a SYN flood.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        let Ok(mut s) = connect_from(from, port).await else {
+                            continue;
+                        };
+                        let head = format!("POST /in HTTP/1.1\r\nhost: x\r\ncontent-length: {declared}\r\n\r\n");
+                        if s.write_all(head.as_bytes()).await.is_err() {
+                            continue;
                         }
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        trickling.fetch_add(1, Ordering::Relaxed);
+                        // 430 bytes every 100 ms: ~4.3 KB/s, over the 4 096 B/s floor.
+                        let piece = [b' '; 430];
+                        while !stop.load(Ordering::Relaxed) {
+                            if s.write_all(&piece).await.is_err() {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        trickling.fetch_sub(1, Ordering::Relaxed);
                     }
-                    trickling.fetch_sub(1, Ordering::Relaxed);
-                }
+                })
             })
-        })
-        .collect();
-    // The attack holds every slot before the sender starts.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while metric(port, "switchyard_connections_open ") < ceiling && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+            .collect();
+        TrickleFlood { stop, trickling, tasks }
     }
-    let full = metric(port, "switchyard_connections_open ");
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut answered = 0;
+
+    fn trickling(&self) -> usize {
+        self.trickling.load(Ordering::Relaxed)
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// `n` legitimate requests from 127.0.0.1, one connection each, 5 s for each answer: how many
+/// were answered 200, and every status.
+async fn legitimate_statuses(port: u16, n: usize) -> (usize, Vec<u16>) {
     let mut statuses = Vec::new();
-    for i in 0..40 {
+    for i in 0..n {
         let body = format!(r#"{{"id": "legit-{i}"}}"#);
-        let (status, _) = request_from(
+        let (status, answer) = request_from(
             Ipv4Addr::new(127, 0, 0, 1),
             port,
             "POST",
@@ -310,18 +318,47 @@ async fn a_slow_body_flood_does_not_take_every_slot() {
             Duration::from_secs(5),
         )
         .await;
-        answered += usize::from(status == 200);
+        if status != 200 {
+            eprintln!("legitimate request {i}: {status} {answer}");
+        }
         statuses.push(status);
     }
-    let evicted_bodies = metric(port, "switchyard_connections_evicted_total{phase=\"body\"}");
-    stop.store(true, Ordering::Relaxed);
-    for a in attackers {
-        a.abort();
-    }
-    eprintln!(
-        "slow bodies: ceiling {ceiling}, {full} open when the sender started, {} trickling; {answered}/40 answered 200, {evicted_bodies} slow bodies closed; statuses {statuses:?}",
-        trickling.load(Ordering::Relaxed)
+    (statuses.iter().filter(|s| **s == 200).count(), statuses)
+}
+
+/// Slow bodies against the connection slots: seven addresses open 128 connections each (their
+/// per-address cap), more than the router holds at fd 1 024, each declaring a 256 KiB body.
+/// A legitimate sender on another address must get ≥ 90 % of its requests answered: the
+/// connections making the slowest progress are closed to make room, whatever their phase.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_body_flood_does_not_take_every_slot() {
+    raise_own_fd_limit();
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    write_config(dir.path(), port, "body_timeout_ms = 120000");
+    let config = dir.path().join("router.toml");
+    let router = common::Running(
+        tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, DEFAULT_NOFILE))
+            .await
+            .expect("spawn"),
     );
+    let ceiling = metric(port, "switchyard_connections_ceiling ");
+    let flood = TrickleFlood::start(port, 7, 128, 256 << 10);
+    // The attack holds every slot before the sender starts.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(port, "switchyard_connections_open ") < ceiling && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let full = metric(port, "switchyard_connections_open ");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (answered, statuses) = legitimate_statuses(port, 40).await;
+    let evicted_bodies = metric(port, "switchyard_connections_evicted_total{phase=\"body\"}");
+    let refused_full = metric(port, "switchyard_connections_refused_total{reason=\"full\"}");
+    eprintln!(
+        "slow bodies: ceiling {ceiling}, {full} open when the sender started, {} trickling; {answered}/40 answered 200, {evicted_bodies} slow bodies closed, {refused_full} refused (full); statuses {statuses:?}",
+        flood.trickling()
+    );
+    flood.stop();
     assert!(
         full >= ceiling,
         "the attack never filled the router ({full} of {ceiling})"
@@ -331,6 +368,53 @@ async fn a_slow_body_flood_does_not_take_every_slot() {
         "{answered} of 40 legitimate requests answered: {statuses:?}"
     );
     assert!(evicted_bodies > 0, "room was made by closing slow bodies");
-    router.kill().expect("kill");
-    router.wait().expect("reap");
+    drop(router);
+}
+
+/// Slow bodies against the body budget: 640 connections from eight addresses, at a
+/// descriptor limit that admits them all, each declaring a 64 KiB body (small enough for the
+/// budget's reserve), hold more than the whole 32 MiB budget. A legitimate sender must still
+/// get ≥ 90 % of its requests answered: when the budget is full, the slowest bodies holding it
+/// are closed and the new request waits for what they give back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_body_flood_does_not_hold_the_body_budget() {
+    raise_own_fd_limit();
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    write_config(
+        dir.path(),
+        port,
+        &format!("body_timeout_ms = 120000, max_buffered_body_bytes = {}", 32 << 20),
+    );
+    let config = dir.path().join("router.toml");
+    let router = common::Running(
+        tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, 8192))
+            .await
+            .expect("spawn"),
+    );
+    let flood = TrickleFlood::start(port, 8, 80, 64 << 10);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(port, "switchyard_body_budget_refused_total{scope=\"global\"}") == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let held = metric(port, "switchyard_body_buffered_bytes ");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (answered, statuses) = legitimate_statuses(port, 40).await;
+    let evicted_bodies = metric(port, "switchyard_connections_evicted_total{phase=\"body\"}");
+    eprintln!(
+        "slow bodies vs the budget: {} MiB held when the sender started, {} trickling; {answered}/40 answered 200, {evicted_bodies} slow bodies closed; statuses {statuses:?}",
+        held >> 20,
+        flood.trickling()
+    );
+    flood.stop();
+    assert!(
+        held + (64 << 10) > 32 << 20,
+        "the attack filled the budget ({held} bytes)"
+    );
+    assert!(
+        answered >= 36,
+        "{answered} of 40 legitimate requests answered: {statuses:?}"
+    );
+    assert!(evicted_bodies > 0, "room was made by closing slow bodies");
+    drop(router);
 }

@@ -45,9 +45,11 @@ async fn one_peer_cannot_lock_the_operator_out_of_the_console() {
         &format!("listen = \"127.0.0.1:{console}\""),
     );
     let config = dir.path().join("router.toml");
-    let mut router = tokio::task::spawn_blocking(move || spawn_router(&config))
-        .await
-        .expect("spawn");
+    let router = common::Running(
+        tokio::task::spawn_blocking(move || spawn_router(&config))
+            .await
+            .expect("spawn"),
+    );
 
     // Heads that never end.
     let mut held = Vec::new();
@@ -92,6 +94,5 @@ async fn one_peer_cannot_lock_the_operator_out_of_the_console() {
     );
     assert!(refused > 0, "the flooding peer met its cap");
     drop(streams);
-    router.kill().expect("kill");
-    router.wait().expect("reap");
+    drop(router);
 }

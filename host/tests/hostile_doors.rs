@@ -79,9 +79,11 @@ async fn every_answered_door_is_stored_or_quarantined_on_a_filling_disk() {
     let port = free_port();
     std::fs::write(dir.path().join("router.toml"), config(port, &data, &roster)).expect("config");
     let config_path = dir.path().join("router.toml");
-    let mut router = tokio::task::spawn_blocking(move || spawn_router(&config_path))
-        .await
-        .expect("spawn");
+    let router = common::Running(
+        tokio::task::spawn_blocking(move || spawn_router(&config_path))
+            .await
+            .expect("spawn"),
+    );
     let sample: serde_json::Value = serde_json::from_slice(
         &std::fs::read(workspace().join("tests/fixtures/samples/nebulapass-v13-remote-auth-request.json"))
             .expect("sample"),
@@ -132,8 +134,7 @@ async fn every_answered_door_is_stored_or_quarantined_on_a_filling_disk() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let decisions = metric(port, "switchyard_decisions_total{source=\"door\"");
     let audit_dropped = metric(port, "switchyard_decision_audit_dropped_total");
-    router.kill().expect("kill");
-    router.wait().expect("reap");
+    drop(router);
 
     let answered = answered.lock().expect("lock").clone();
     let events = std::fs::read_to_string(data.join("events.jsonl")).unwrap_or_default();

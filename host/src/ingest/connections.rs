@@ -6,17 +6,23 @@
 //! the request is being processed and answered). When every slot is taken, or the body
 //! budget is, the connection making the **slowest progress** is closed to make room:
 //!
-//! - a waiting connection has delivered nothing yet: rate 0, the longest-waiting first;
-//! - a body that has been arriving for at least [`MIN_BODY_AGE`] is ranked by its average
-//!   rate (bytes per second since its head was complete), slowest first;
-//! - a working connection is never chosen, nor one that has not had a moment to show its
-//!   pace: waiting for less than [`MIN_WAIT_AGE`], or a body younger than [`MIN_BODY_AGE`].
+//! 1. a connection that has waited for its head for [`MIN_WAIT_AGE`] or more has delivered
+//!    nothing in that time: the longest-waiting first;
+//! 2. then a body that has been arriving for at least [`MIN_BODY_AGE`], ranked by its average
+//!    rate (bytes per second since its head was complete), slowest first;
+//! 3. then, when nothing else can go, a connection that has only just been opened (or
+//!    answered), the longest-waiting first — so a flood of fresh connections still gives way.
+//!
+//! A working connection is never chosen, nor a body younger than [`MIN_BODY_AGE`] (it has
+//! not had a moment to show its pace), and a real sender's new connection — its head follows
+//! within a round trip — is not closed for an attacker's reconnect while slow bodies remain.
 //!
 //! A slowloris attacker (heads that never end) or a slow-body attacker (bodies that trickle at
 //! just over `min_body_bytes_per_sec`) holds only the slowest connections there are, so it
 //! loses them first, while a real sender — head and body at once, then busy for milliseconds
 //! — is never chosen. The same rule runs the console's listener, with its own caps.
 
+use super::budget::Claim;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -27,8 +33,8 @@ use tokio_util::sync::CancellationToken;
 /// A body must have been arriving this long before its rate can rank it for eviction: a
 /// fresh sender's first packets may wait on a TCP window.
 pub(crate) const MIN_BODY_AGE: Duration = Duration::from_secs(1);
-/// A new (or just answered) connection gets this long to send its head before it can be
-/// chosen: a real sender's head follows its connect within a round trip.
+/// A connection waiting for its head this long has shown it is slow (a real sender's head
+/// follows its connect, or a reply, within a round trip).
 pub(crate) const MIN_WAIT_AGE: Duration = Duration::from_millis(250);
 
 /// The clock phases are measured on: milliseconds since the first use, plus an hour, so that
@@ -94,8 +100,8 @@ pub(crate) struct Progress {
     phase: AtomicU8,
     since_ms: AtomicU64,
     bytes: AtomicU64,
-    /// Body-budget bytes its request holds (what evicting it gives back).
-    held: AtomicU64,
+    /// Its request's body-budget reservation (what evicting it hands over).
+    held: Mutex<Option<Claim>>,
     evicted: AtomicBool,
     /// Cancelled when the connection is closed to make room.
     pub(crate) evict: CancellationToken,
@@ -107,7 +113,7 @@ impl Default for Progress {
             phase: AtomicU8::new(WAITING),
             since_ms: AtomicU64::new(now_ms()),
             bytes: AtomicU64::new(0),
-            held: AtomicU64::new(0),
+            held: Mutex::new(None),
             evicted: AtomicBool::new(false),
             evict: CancellationToken::new(),
         }
@@ -117,7 +123,7 @@ impl Default for Progress {
 impl Progress {
     fn enter(&self, phase: u8) {
         self.bytes.store(0, Ordering::Relaxed);
-        self.held.store(0, Ordering::Relaxed);
+        *self.claim_slot() = None;
         self.since_ms.store(now_ms(), Ordering::Relaxed);
         self.phase.store(phase, Ordering::Release);
     }
@@ -132,9 +138,18 @@ impl Progress {
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    /// The request holds `bytes` of the body budget.
-    pub(crate) fn holds(&self, bytes: u64) {
-        self.held.store(bytes, Ordering::Relaxed);
+    /// The request holds this body-budget reservation.
+    pub(crate) fn holds(&self, claim: Claim) {
+        *self.claim_slot() = Some(claim);
+    }
+
+    fn claim_slot(&self) -> std::sync::MutexGuard<'_, Option<Claim>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Body-budget bytes its request holds now.
+    fn held_bytes(&self) -> u64 {
+        self.claim_slot().as_ref().map_or(0, |(_, b)| b.load(Ordering::Acquire))
     }
 
     /// The body is in: the request is being processed, not to be evicted.
@@ -153,15 +168,16 @@ impl Progress {
         self.evicted.load(Ordering::Acquire)
     }
 
-    /// Its rank for eviction, lowest first: (bytes per second, since); `None` when it may not
-    /// be chosen.
-    fn rank(&self, now: u64) -> Option<(u64, u64)> {
+    /// Its rank for eviction, lowest first: (tier, bytes per second, since); `None` when it
+    /// may not be chosen (see the module docs for the tiers).
+    fn rank(&self, now: u64) -> Option<(u8, u64, u64)> {
         let since = self.since_ms.load(Ordering::Relaxed);
         let age = now.saturating_sub(since);
         match self.phase.load(Ordering::Acquire) {
-            WAITING => (age >= MIN_WAIT_AGE.as_millis() as u64).then_some((0, since)),
+            WAITING if age >= MIN_WAIT_AGE.as_millis() as u64 => Some((1, 0, since)),
+            WAITING => Some((3, 0, since)),
             BODY => (age >= MIN_BODY_AGE.as_millis() as u64)
-                .then(|| (self.bytes.load(Ordering::Relaxed) * 1000 / age.max(1), since)),
+                .then(|| (2, self.bytes.load(Ordering::Relaxed) * 1000 / age.max(1), since)),
             _ => None,
         }
     }
@@ -192,12 +208,12 @@ impl Inner {
     }
 
     /// The connections that may be closed to make room, slowest progress first.
-    fn candidates(&self) -> Vec<(u64, u64, u64)> {
+    fn candidates(&self) -> Vec<((u8, u64, u64), u64)> {
         let now = now_ms();
-        let mut ranked: Vec<(u64, u64, u64)> = self
+        let mut ranked: Vec<((u8, u64, u64), u64)> = self
             .open
             .iter()
-            .filter_map(|(id, e)| e.progress.rank(now).map(|(rate, since)| (rate, since, *id)))
+            .filter_map(|(id, e)| e.progress.rank(now).map(|rank| (rank, *id)))
             .collect();
         ranked.sort_unstable();
         ranked
@@ -242,9 +258,10 @@ impl Connections {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Closes connection `id` to make room (its slot is free at once).
-    fn evict(&self, inner: &mut Inner, id: u64) -> u64 {
-        let Some(entry) = inner.remove(id) else { return 0 };
+    /// Closes connection `id` to make room (its slot is free at once); returns its request's
+    /// body-budget claim, if it has one.
+    fn evict(&self, inner: &mut Inner, id: u64) -> Option<Claim> {
+        let entry = inner.remove(id)?;
         let p = &entry.progress;
         let counter = if p.phase.load(Ordering::Acquire) == WAITING {
             &self.evicted_waiting
@@ -254,7 +271,7 @@ impl Connections {
         counter.fetch_add(1, Ordering::Relaxed);
         p.evicted.store(true, Ordering::Release);
         p.evict.cancel();
-        p.held.load(Ordering::Relaxed)
+        p.claim_slot().take()
     }
 
     /// Admits a connection from `peer` (closing the one making the slowest progress if the
@@ -267,7 +284,7 @@ impl Connections {
             return Err(Refused::PeerLimit);
         }
         if inner.open.len() >= max {
-            let Some(&(_, _, victim)) = inner.candidates().first() else {
+            let Some(&(_, victim)) = inner.candidates().first() else {
                 self.refused_full.fetch_add(1, Ordering::Relaxed);
                 return Err(Refused::Full);
             };
@@ -290,25 +307,26 @@ impl Connections {
         })
     }
 
-    /// Closes the slowest bodies that hold body budget until they give back at least
-    /// `bytes` (the body budget is full and a new request needs room). Returns what they
-    /// hold; their requests give it back as they end.
-    pub(crate) fn evict_bodies_for(&self, bytes: u64) -> u64 {
+    /// Closes the slowest bodies that hold body budget until they hold at least `bytes` (the
+    /// body budget is full and a new request needs room), and hands over their claims for the
+    /// new request to take over (`budget::BodyBudget::reserve_or_evict`).
+    pub(crate) fn evict_bodies_for(&self, bytes: u64) -> Vec<Claim> {
         let mut inner = self.lock();
+        let mut claims = Vec::new();
         let mut freed = 0;
-        for (_, _, id) in inner.candidates() {
+        for (_, id) in inner.candidates() {
             if freed >= bytes {
                 break;
             }
-            let holds = inner
-                .open
-                .get(&id)
-                .map_or(0, |e| e.progress.held.load(Ordering::Relaxed));
-            if holds > 0 {
-                freed += self.evict(&mut inner, id);
+            let holds = inner.open.get(&id).map_or(0, |e| e.progress.held_bytes());
+            if holds > 0
+                && let Some(claim) = self.evict(&mut inner, id)
+            {
+                freed += holds;
+                claims.push(claim);
             }
         }
-        freed
+        claims
     }
 
     /// Connections the open-file limit leaves room for.
@@ -385,14 +403,6 @@ mod tests {
         assert_eq!(reg.admit(ip("10.0.0.1"), 10, 2).unwrap_err(), Refused::PeerLimit);
         a1.progress.body_started();
         a1.progress.working();
-        let fresh = reg.admit(ip("10.0.0.9"), 10, 2).unwrap();
-        assert_eq!(
-            reg.admit(ip("10.0.0.2"), 10, 2).unwrap_err(),
-            Refused::Full,
-            "nobody has had time to show its pace"
-        );
-        drop(fresh);
-        age(&a2.progress, MIN_WAIT_AGE);
         // Full (the ceiling of 3 beats the configured 10): a2, waiting longest, makes room.
         let b1 = reg.admit(ip("10.0.0.2"), 10, 2).unwrap();
         let b2 = reg.admit(ip("10.0.0.2"), 10, 2).unwrap();
@@ -430,10 +440,18 @@ mod tests {
         let d = reg.admit(ip("10.0.0.4"), 10, 10).unwrap();
         assert!(slow.progress.was_evicted());
         assert!(!fast.progress.was_evicted() && !young.progress.was_evicted());
-        // A waiting connection (rate 0) goes before any body, once it had its moment.
+        // A waiting connection (rate 0) goes before any body.
         age(&d.progress, MIN_WAIT_AGE);
         let e = reg.admit(ip("10.0.0.5"), 10, 10).unwrap();
         assert!(d.progress.was_evicted() && !fast.progress.was_evicted());
+        // A fresh connection waits behind the bodies; only when nothing else can go does the
+        // longest-waiting fresh one make room.
+        let f = reg.admit(ip("10.0.0.6"), 10, 10).unwrap();
+        assert!(fast.progress.was_evicted() && !e.progress.was_evicted());
+        young.progress.working();
+        let g = reg.admit(ip("10.0.0.7"), 10, 10).unwrap();
+        assert!(e.progress.was_evicted() && !f.progress.was_evicted());
+        drop((f, g));
         drop((slow, fast, young, d, e));
     }
 
@@ -444,7 +462,7 @@ mod tests {
             .map(|i| {
                 let c = reg.admit(ip(&format!("10.0.0.{i}")), 10, 10).unwrap();
                 c.progress.body_started();
-                c.progress.holds(100);
+                c.progress.holds((ip("10.0.0.1"), Arc::new(AtomicU64::new(100))));
                 c.progress.received(1_000 * (i + 1));
                 age(&c.progress, Duration::from_secs(3));
                 c
@@ -452,12 +470,19 @@ mod tests {
             .collect();
         let working = reg.admit(ip("10.0.1.1"), 10, 10).unwrap();
         working.progress.body_started();
-        working.progress.holds(1_000);
+        working
+            .progress
+            .holds((ip("10.0.1.1"), Arc::new(AtomicU64::new(1_000))));
         working.progress.working();
-        assert_eq!(reg.evict_bodies_for(150), 200, "the two slowest bodies");
+        let held = |claims: Vec<Claim>| claims.iter().map(|(_, b)| b.load(Ordering::Relaxed)).sum::<u64>();
+        assert_eq!(held(reg.evict_bodies_for(150)), 200, "the two slowest bodies");
         let evicted: Vec<bool> = conns.iter().map(|c| c.progress.was_evicted()).collect();
         assert_eq!(evicted, [true, true, false, false]);
-        assert_eq!(reg.evict_bodies_for(10_000), 200, "a working request is never closed");
+        assert_eq!(
+            held(reg.evict_bodies_for(10_000)),
+            200,
+            "a working request is never closed"
+        );
         assert!(!working.progress.was_evicted());
         assert_eq!(reg.open(), 1);
     }

@@ -2,7 +2,7 @@
 
 use super::auth::{self, Refusal};
 use super::body::{BODY_RATE_GRACE, BodyError, Pace, read_observed};
-use super::budget::{Exhausted, ROOM_WAIT, Reservation};
+use super::budget::Reservation;
 use super::connections::Progress;
 use super::response::{Error, json};
 use super::shared::Shared;
@@ -72,7 +72,7 @@ pub(crate) async fn handle(
 /// Room for a request's body before it is read: its declared length, or the source's cap when
 /// it does not say (chunked). When every peer's bodies together hold the budget, the slowest
 /// of them are closed and this one waits for what they give back.
-async fn reserve_body(
+fn reserve_body(
     shared: &Shared,
     limits: &EdgeLimits,
     source: &Source,
@@ -82,18 +82,12 @@ async fn reserve_body(
     use hyper::body::Body;
     let cap = source.spec.max_body_bytes as u64;
     let bytes = req.body().size_hint().exact().map_or(cap, |n| n.min(cap));
-    match shared.bodies.try_reserve(remote.ip(), bytes, limits.into()) {
-        Err(Exhausted::Global) if shared.connections.evict_bodies_for(bytes) > 0 => shared
-            .bodies
-            .wait_for_room(remote.ip(), bytes, limits.into(), ROOM_WAIT)
-            .await
-            .map_err(Error::BodyBudget),
-        Err(e) => {
-            shared.bodies.count(e);
-            Err(Error::BodyBudget(e))
-        }
-        Ok(r) => Ok(r),
-    }
+    shared
+        .bodies
+        .reserve_or_evict(remote.ip(), bytes, limits.into(), |needed| {
+            shared.connections.evict_bodies_for(needed)
+        })
+        .map_err(Error::BodyBudget)
 }
 
 /// Answers with `error` after keeping the start of a body that was cut off (too large, too
@@ -184,9 +178,9 @@ async fn ingest(
         .to_response(&delivery_id, false);
     }
     let limits = pipeline.spec().server.limits;
-    let mut reservation = match reserve_body(&shared, &limits, &source, &req, remote).await {
+    let mut reservation = match reserve_body(&shared, &limits, &source, &req, remote) {
         Ok(r) => {
-            progress.holds(r.bytes());
+            progress.holds(r.claim());
             r
         }
         Err(error) => {

@@ -112,6 +112,23 @@ pub(crate) fn wait_listening(mut command: Command) -> std::process::Child {
     child
 }
 
+/// A router process killed when this is dropped, so a failing assertion does not leave it
+/// running.
+pub(crate) struct Running(pub(crate) std::process::Child);
+
+impl Running {
+    pub(crate) fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub(crate) fn signal(child: &std::process::Child, name: &str) {
     assert!(
         Command::new("kill")
