@@ -64,6 +64,7 @@ pub(crate) async fn handle(
             text.push_str(&console.render());
         }
         text.push_str(&shared.bodies.render());
+        text.push_str(&shared.processing.render());
         text.push_str(&shared.delivery().render_metrics().await);
         if let Some(cluster) = shared.cluster_status().await {
             text.push_str(&cluster.render_metrics());

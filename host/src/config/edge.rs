@@ -26,6 +26,10 @@ const DEFAULT_MAX_CONNECTIONS_PER_PEER: i64 = 128;
 const DEFAULT_MAX_BUFFERED_BODY_BYTES: i64 = 256 << 20;
 /// A quarter of the budget per peer address: one sender cannot take it all.
 const DEFAULT_PEER_SHARE: i64 = 4;
+/// What requests being processed may hold at once, besides their bodies: two of the largest
+/// (8 MiB) batches at their estimated cost (`ingest::processing`) — as many as there are
+/// plugin threads on a small box — or a thousand terminal pushes.
+const DEFAULT_MAX_PROCESSING_BYTES: i64 = 256 << 20;
 /// FindFace batches and OMNI episode bursts stay in the hundreds.
 const DEFAULT_MAX_EVENTS_PER_REQUEST: i64 = 10_000;
 /// A normalized event is a few KiB; inline media go to the blob store, not the event.
@@ -86,6 +90,13 @@ pub(super) fn limits(cx: &mut Ctx<'_>, raw: Option<&RawLimits>) -> EdgeLimits {
             max_buffered_body_bytes / DEFAULT_PEER_SHARE,
             1 << 10,
             max_buffered_body_bytes,
+        ) as u64,
+        max_processing_bytes: cx.int(
+            raw.and_then(|r| r.max_processing_bytes.as_ref()),
+            "limits.max_processing_bytes",
+            DEFAULT_MAX_PROCESSING_BYTES,
+            1 << 20,
+            1 << 40,
         ) as u64,
         max_events_per_request: cx.int(
             raw.and_then(|r| r.max_events_per_request.as_ref()),

@@ -20,6 +20,7 @@
 //! max_connections_per_peer = 128
 //! max_buffered_body_bytes = 268435456   # bodies held in memory at once, all senders
 //! peer_buffered_body_bytes = 67108864   # … and from one peer address
+//! max_processing_bytes = 268435456      # memory of requests being processed (body × 8 each)
 //! max_events_per_request = 10000 # a normalizer or transform returning more is in error
 //! max_event_bytes = 1048576      # one event, as JSON
 //! max_reply_bytes = 1048576      # a normalizer's reply body
@@ -140,6 +141,7 @@ pub(crate) struct RawLimits {
     pub(crate) max_connections_per_peer: Option<Spanned<i64>>,
     pub(crate) max_buffered_body_bytes: Option<Spanned<i64>>,
     pub(crate) peer_buffered_body_bytes: Option<Spanned<i64>>,
+    pub(crate) max_processing_bytes: Option<Spanned<i64>>,
     pub(crate) max_events_per_request: Option<Spanned<i64>>,
     pub(crate) max_event_bytes: Option<Spanned<i64>>,
     pub(crate) max_reply_bytes: Option<Spanned<i64>>,

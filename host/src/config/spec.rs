@@ -67,6 +67,9 @@ pub struct EdgeLimits {
     pub max_buffered_body_bytes: u64,
     /// … from one peer address.
     pub peer_buffered_body_bytes: u64,
+    /// Memory of requests being processed at once (decoded events, plugin input and output):
+    /// each reserves its estimate before its plugins run, and waits for room.
+    pub max_processing_bytes: u64,
     /// Events a normalizer (or a transform stage) may return for one request.
     pub max_events_per_request: usize,
     /// One event's size as JSON.

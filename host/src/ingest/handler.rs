@@ -268,6 +268,7 @@ async fn ingest(
     if source.decider.is_some() {
         return decide_then_deliver(shared, pipeline, source, request, auth_kind, reservation, started).await;
     }
+    let _processing = shared.processing.reserve(request.body.len() as u64).await;
     let _permit = shared.in_flight.acquire().await;
     let result = pipeline.process(&source, &request, auth_kind).await;
     conclude(&shared, &pipeline, &source, &request, result).await
@@ -300,6 +301,7 @@ async fn decide_then_deliver(
     let early = front.reply().filter(|_| !front.reply_carries_mac()).cloned();
     let Some(reply) = early else {
         // No reply of the normalizer's own: the summary needs the whole run.
+        let _processing = shared.processing.reserve(request.body.len() as u64).await;
         let _permit = shared.in_flight.acquire().await;
         let result = pipeline.finish(&source, front).await;
         return conclude(&shared, &pipeline, &source, &request, result).await;
@@ -313,6 +315,7 @@ async fn decide_then_deliver(
     shared.background.spawn(async move {
         let shared = background;
         let _pending = pending;
+        let _processing = shared.processing.reserve(request.body.len() as u64).await;
         let _permit = shared.in_flight.acquire().await;
         let _reservation = reservation;
         let result = pipeline.finish(&source, front).await;

@@ -11,6 +11,7 @@ mod feed;
 mod handler;
 pub(crate) mod limiter;
 mod nats;
+mod processing;
 mod response;
 mod server;
 mod shared;

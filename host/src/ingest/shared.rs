@@ -34,6 +34,8 @@ pub struct Shared {
     pub(crate) connections: Arc<Connections>,
     /// Request bodies held in memory.
     pub(crate) bodies: Arc<BodyBudget>,
+    /// Memory of requests being processed.
+    pub(crate) processing: super::processing::ProcessingBudget,
     /// Work that goes on after its sender was answered (delivery after a door decision);
     /// shutdown waits for it.
     pub(crate) background: tokio_util::task::TaskTracker,
@@ -47,6 +49,7 @@ impl Shared {
     /// Wraps a pipeline and starts delivering its outbox (must run inside the tokio runtime).
     pub fn new(pipeline: Pipeline) -> Shared {
         let limit = pipeline.spec().server.max_in_flight;
+        let pipeline_limits = pipeline.spec().server.limits;
         let status = Status {
             config_sha256: crate::reload::config_digest(&pipeline.spec().config_path).unwrap_or_default(),
             last_reload: None,
@@ -82,6 +85,7 @@ impl Shared {
             rate_limits: Buckets::default(),
             connections: Connections::new(super::connections::connection_ceiling()),
             bodies: Arc::default(),
+            processing: super::processing::ProcessingBudget::new(pipeline_limits.max_processing_bytes),
         }
     }
 
@@ -93,6 +97,8 @@ impl Shared {
     /// Replaces the pipeline for new requests (atomically); returns the previous one.
     pub fn swap(&self, pipeline: Pipeline) -> Arc<Pipeline> {
         self.delivery.configure(&pipeline);
+        self.processing
+            .resize(pipeline.spec().server.limits.max_processing_bytes);
         if let Some(workers) = &self.cluster {
             workers.configure(&pipeline);
         }
