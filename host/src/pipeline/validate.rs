@@ -22,6 +22,10 @@ use std::io::Write;
 
 /// How many bytes of output one byte of input can explain.
 pub(crate) const AMPLIFICATION: usize = 8;
+/// What an event may hold beyond its share of the input: the normalized record's own
+/// structure and the host's fields (a 200-byte GET becomes a 2 KB event), a transform's
+/// enrichment from its settings.
+pub(crate) const EVENT_OVERHEAD: usize = 16 << 10;
 
 fn contract(plugin: &str, reason: String) -> plugin::Error {
     plugin::Error::Contract {
@@ -87,6 +91,7 @@ pub(super) fn reply(
 /// host-owned fields must still be there, and each event must fit `max_event_bytes`.
 pub(super) fn events(plugin: &str, events: &[Event], limits: &EdgeLimits, input: usize) -> Result<(), plugin::Error> {
     count(plugin, events.len(), limits, input)?;
+    let mut total = 0usize;
     for (index, event) in events.iter().enumerate() {
         if event.schema != SCHEMA {
             return Err(contract(
@@ -105,6 +110,7 @@ pub(super) fn events(plugin: &str, events: &[Event], limits: &EdgeLimits, input:
             }
         }
         let size = json_size(event);
+        total += size;
         if size > limits.max_event_bytes {
             return Err(over(
                 plugin,
@@ -115,6 +121,19 @@ pub(super) fn events(plugin: &str, events: &[Event], limits: &EdgeLimits, input:
                 ),
             ));
         }
+    }
+    // Within every per-event cap, a plugin can still return far more than it was given (one
+    // string repeated in many events): that is the plugin's doing, and nothing of it goes on.
+    let allowed = input
+        .saturating_mul(AMPLIFICATION)
+        .saturating_add(events.len().saturating_mul(EVENT_OVERHEAD));
+    if total > allowed {
+        return Err(contract(
+            plugin,
+            format!(
+                "returned {total} bytes of events from a {input}-byte request: more than {AMPLIFICATION}× its input plus {EVENT_OVERHEAD} bytes per event"
+            ),
+        ));
     }
     Ok(())
 }
@@ -207,7 +226,22 @@ mod tests {
         limits.max_events_per_request = 1;
         let err = events("p", &[event.clone(), event.clone()], &limits, input).unwrap_err();
         assert!(matches!(err, plugin::Error::OverLimit { .. }) && err.to_string().contains("returned 2 events"));
-        let err = events("p", &[event.clone(), event], &limits, 1).unwrap_err();
+        let err = events("p", &[event.clone(), event.clone()], &limits, 1).unwrap_err();
         assert!(matches!(err, plugin::Error::Contract { .. }), "{err}");
+        // Events that each fit, but together are far more than the input explains.
+        limits.max_events_per_request = 10_000;
+        let mut big = event.clone();
+        big.vendor_extras =
+            crate::event::JsonObject::from_value(&serde_json::json!({ "copy": "y".repeat(100_000) })).expect("object");
+        let many = vec![big; 50];
+        assert!(
+            events("p", &many, &limits, 1_000_000).is_ok(),
+            "a big input explains them"
+        );
+        let err = events("p", &many, &limits, 10_000).unwrap_err();
+        assert!(
+            matches!(err, plugin::Error::Contract { .. }) && err.to_string().contains("bytes of events"),
+            "{err}"
+        );
     }
 }
