@@ -373,6 +373,36 @@ fn non_loopback_ip() -> Option<std::net::IpAddr> {
     (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
 
+/// The page is served only to a peer that could use it: a remote peer with no way in (not in
+/// `allow`, no token to log in with) gets 403 for `/ui` too; in `allow`, the page.
+#[tokio::test]
+async fn the_page_is_served_only_to_peers_that_could_use_it() {
+    let Some(ip) = non_loopback_ip() else {
+        eprintln!("skipped: this machine has no non-loopback address to act as a remote peer");
+        return;
+    };
+    for (allow, expected) in [("", 403), (&*format!("allow = [\"{ip}/32\"]"), 200)] {
+        let mut config = Config::new()
+            .json_source("in", "/in")
+            .file_sink("events", "events.jsonl")
+            .route(&["events"])
+            .admin(&format!("listen = \"{ip}:0\""));
+        if !allow.is_empty() {
+            config = config.admin(allow);
+        }
+        let router = TestRouter::start(&config.to_string()).await;
+        let console: SocketAddr = router
+            .console()
+            .await
+            .trim_start_matches("http://")
+            .parse()
+            .expect("console address");
+        let page = get(console, "/ui").await.expect("answer");
+        assert_eq!(page.status, expected, "{allow:?}: {}", page.text());
+        router.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn browser_the_token_gate_refuses_a_wrong_token() {
     let Some(ip) = non_loopback_ip() else {

@@ -278,6 +278,58 @@ async fn a_slow_decider_gets_the_fallback_within_the_deadline() {
     );
 }
 
+/// Thirty-two doors at once on a decider that never rules: at most two deciders per core run
+/// at a time, so every door is answered by the fallback close to its deadline — those that
+/// never got a slot as `overloaded`, the others as `late` — instead of all of them sharing
+/// the I/O threads in epoch slices until long after it (861 ms for a 300 ms deadline before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_slow_deciders_at_once_still_answer_near_the_deadline() {
+    let guests = tempfile::tempdir().expect("tmp");
+    let config = terminal(
+        wat_decider("decide_slow", guests.path()),
+        r#"deadline_ms = 300, fallback = "deny""#,
+        None,
+    )
+    .to_string();
+    let router = TestRouter::start(&config).await;
+    let doors: Vec<_> = (0..32)
+        .map(|_| {
+            let addr = router.addr;
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let answer = post_json(addr, "/ingest/sensenebula", sample(REMOTE_AUTH)).await;
+                (answer.json()["data"]["pass"].clone(), started.elapsed())
+            })
+        })
+        .collect();
+    let mut took = Vec::new();
+    for door in doors {
+        let (pass, elapsed) = door.await.expect("door");
+        assert_eq!(pass, json!(false), "the fallback denies");
+        took.push(elapsed);
+    }
+    took.sort();
+    let text = metrics(&router).await;
+    let late = router_tests::metric_value(&text, "switchyard_decisions_total{source=\"door\",outcome=\"late\"}");
+    let overloaded = router_tests::metric_value(
+        &text,
+        "switchyard_decisions_total{source=\"door\",outcome=\"overloaded\"}",
+    );
+    eprintln!(
+        "32 slow deciders: answered in {:?} … {:?}; late {late}, overloaded {overloaded}",
+        took[0], took[31]
+    );
+    assert_eq!(late + overloaded, 32);
+    assert!(overloaded > 0, "doors beyond the decider slots were not run at all");
+    // Loose (a shared CI machine): the point is "near the deadline", not 2–3× past it.
+    assert!(
+        took[31] < Duration::from_millis(600),
+        "the slowest door waited {:?}",
+        took[31]
+    );
+    router.stop().await;
+}
+
 #[tokio::test]
 async fn a_trapping_decider_gets_the_fallback() {
     let guests = tempfile::tempdir().expect("tmp");
@@ -392,18 +444,33 @@ async fn decisions_go_on_while_the_webhook_sink_is_down_and_nothing_is_lost() {
 
 #[tokio::test]
 async fn decisions_go_on_while_the_disk_budget_refuses_new_work() {
-    // A budget no disk can meet: every other source is refused (503); the door is answered and
-    // its events still committed.
-    let config = terminal(roster_decider(), "fallback = \"deny\"", None)
-        .server("min_free_bytes = 9000000000000000000")
-        .json_source("json", "/json")
-        .to_string();
-    let router = TestRouter::start_with(&config, &[("roster.csv", ROSTER)]).await;
+    // A budget of 1.5 × what the disk has free: every other source is refused (503); doors
+    // keep half of the budget for themselves, so the door is answered and its events still
+    // committed. A budget of 3 × what is free stops doors too.
+    let free = switchyard::disk::DiskBudget::free_bytes(&std::env::temp_dir()).expect("statvfs");
+    let config = |budget: u64| {
+        terminal(roster_decider(), "fallback = \"deny\"", None)
+            .server(&format!("min_free_bytes = {budget}"))
+            .json_source("json", "/json")
+            .to_string()
+    };
+    let router = TestRouter::start_with(&config(free + free / 2), &[("roster.csv", ROSTER)]).await;
     let other = post_json(router.addr, "/json", r#"{"id": "1"}"#).await;
     assert_eq!(other.status, 503, "{}", other.text());
     let door = post_json(router.addr, "/ingest/sensenebula", sample(REMOTE_AUTH)).await;
     assert_eq!(door.json()["data"]["pass"], true);
     assert_eq!(events(&router, 1).await[0]["access"]["decision"], "granted");
+    let before = router.status().await;
+    router.write_config(&config(free * 3));
+    router.wait_reload(&before).await;
+    let door = post_json(router.addr, "/ingest/sensenebula", sample(REMOTE_AUTH)).await;
+    assert_eq!(
+        door.status,
+        503,
+        "below half the budget doors stop too: {}",
+        door.text()
+    );
+    router.stop().await;
 }
 
 #[tokio::test]

@@ -153,10 +153,11 @@ async fn a_source_over_its_rate_limit_gets_429() {
     router.stop().await;
 }
 
-/// More events than `max_events_per_request`: the normalizer's result is invalid, nothing is
-/// written, the request is quarantined whole and the plugin's error counted.
+/// More events than `max_events_per_request` from a batch that big: the input is too big for
+/// the router's limits (422, not a fault of the plugin), nothing is written, the request is
+/// quarantined whole and counted as `over_limit`.
 #[tokio::test]
-async fn more_events_than_the_cap_is_an_invalid_result() {
+async fn more_events_than_the_cap_is_refused_as_over_the_limit() {
     let config = Config::new()
         .server("limits = { max_events_per_request = 5 }")
         .plugin("findface", "normalize-findface", "normalizer", &[])
@@ -168,7 +169,7 @@ async fn more_events_than_the_cap_is_an_invalid_result() {
     let small = post_json(router.addr, "/ff", router_tests::load::findface_batch(5)).await;
     assert_eq!(small.status, 200, "{}", small.text());
     let big = post_json(router.addr, "/ff", router_tests::load::findface_batch(6)).await;
-    assert_eq!(big.status, 500, "{}", big.text());
+    assert_eq!(big.status, 422, "{}", big.text());
     let kept = router.quarantined();
     assert_eq!(kept.len(), 1);
     assert!(kept[0].reason.contains("max_events_per_request"), "{}", kept[0].reason);
@@ -176,11 +177,83 @@ async fn more_events_than_the_cap_is_an_invalid_result() {
     assert_eq!(
         metric(
             &router,
-            "switchyard_plugin_errors_total{plugin=\"findface\",kind=\"invalid_result\"}"
+            "switchyard_plugin_errors_total{plugin=\"findface\",kind=\"over_limit\"}"
         )
         .await,
         1
     );
+    router.stop().await;
+}
+
+/// A connection from `from` (any 127.0.0.x) to the router.
+async fn connect_from(from: [u8; 4], to: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind((std::net::Ipv4Addr::from(from), 0).into()).expect("bind");
+    socket.connect(to).await.expect("connect")
+}
+
+/// One JSON POST from `from`: the status.
+async fn post_from(from: [u8; 4], router: &TestRouter, path: &str, body: &str) -> u16 {
+    let mut s = connect_from(from, router.addr).await;
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.expect("write");
+    read_response(&mut s).await.0
+}
+
+/// A source's `rate_limit` is each sender's allowance: one sender far over it is refused
+/// alone, and another sender of the same source keeps being answered.
+#[tokio::test]
+async fn one_sender_over_the_rate_limit_does_not_starve_the_others() {
+    let config = Config::new()
+        .source(
+            "limited",
+            "/limited",
+            "normalize-json",
+            &["rate_limit = { per_second = 1, burst = 3 }"],
+        )
+        .json_source("other", "/other")
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
+    let router = TestRouter::start(&config).await;
+    let mut flood = Vec::new();
+    for i in 0..30 {
+        flood.push(post_from([127, 0, 3, 2], &router, "/limited", &format!(r#"{{"id": "f{i}"}}"#)).await);
+    }
+    let passed = flood.iter().filter(|s| **s == 200).count();
+    assert!(
+        (3..=5).contains(&passed),
+        "its burst, and what refilled meanwhile: {flood:?}"
+    );
+    let mut legit = Vec::new();
+    for i in 0..3 {
+        legit.push(post_from([127, 0, 3, 3], &router, "/limited", &format!(r#"{{"id": "l{i}"}}"#)).await);
+    }
+    assert_eq!(legit, [200, 200, 200], "the other sender keeps its own allowance");
+    router.stop().await;
+}
+
+/// `Expect: 100-continue` with a Content-Length over the source's cap: `413` at once, never
+/// `100 Continue`, and nothing read or kept (the sender still holds its body).
+#[tokio::test]
+async fn an_oversize_body_that_asks_first_is_refused_before_it_is_sent() {
+    let config = Config::new()
+        .json_source("in", "/in")
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
+    let router = TestRouter::start(&config).await;
+    let mut s = tokio::net::TcpStream::connect(router.addr).await.expect("connect");
+    s.write_all(b"POST /in HTTP/1.1\r\nhost: x\r\ncontent-length: 50000000\r\nexpect: 100-continue\r\n\r\n")
+        .await
+        .expect("write");
+    let (status, body) = read_response(&mut s).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("exceeds"), "{body}");
+    assert!(router.quarantined().is_empty());
     router.stop().await;
 }
 

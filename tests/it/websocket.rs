@@ -164,3 +164,58 @@ async fn a_feed_waits_while_storage_is_below_the_budget() {
     router.stop().await;
     server.abort();
 }
+
+/// A message over the source's `max_body_bytes` is never buffered whole: the reader stops at
+/// the cap, the connection is dropped and re-made, the quarantine keeps a small cut entry that
+/// says what came, and the messages after it are processed.
+#[tokio::test]
+async fn a_message_over_the_cap_is_not_buffered_or_kept_whole() {
+    let feed = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = feed.local_addr().expect("addr");
+    let identification = std::fs::read_to_string(samples_dir().join("omni-identification.json")).expect("sample");
+    let server = tokio::spawn(async move {
+        for round in 0..2 {
+            let (stream, _) = feed.accept().await.expect("accept");
+            let mut ws = tokio_tungstenite::accept_async(stream).await.expect("handshake");
+            if round == 0 {
+                // 4 MiB against a 64 KiB cap.
+                let _ = ws.send(Message::text("x".repeat(4 << 20))).await;
+                let _ = ws.close(None).await;
+            } else {
+                ws.send(Message::text(identification.clone())).await.expect("send");
+                std::future::pending::<()>().await;
+            }
+        }
+    });
+    let config = format!(
+        r#"
+version = 1
+[plugins.normalize-omni]
+path = "{{plugins}}/normalize-omni.wasm"
+kind = "normalizer"
+
+[[sources]]
+id = "omni-feed"
+normalizer = "normalize-omni"
+max_body_bytes = 65536
+websocket = {{ url = "ws://{addr}/ws", reconnect_max_secs = 1 }}
+
+[sinks.events]
+type = "file"
+path = "events.jsonl"
+
+[[routes]]
+sinks = ["events"]
+"#
+    );
+    let router = TestRouter::start(&config).await;
+    let events = wait_for_lines(&router, 1).await;
+    assert_eq!(events[0]["vendor_event_type"], "identification");
+    let kept = router.quarantined();
+    assert_eq!(kept.len(), 1, "the oversize message is noted");
+    assert!(kept[0].truncated && kept[0].status == 413, "{:?}", kept[0]);
+    assert!(kept[0].reason.contains("65536"), "{}", kept[0].reason);
+    assert!(kept[0].body().expect("body").len() <= 64 << 10);
+    router.stop().await;
+    server.abort();
+}

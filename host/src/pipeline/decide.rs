@@ -16,6 +16,23 @@ use crate::event::{DecidedBy, Decision, Event};
 use crate::plugin::{Normalized, Place, Request, Ruling};
 use std::time::Instant;
 
+/// Decider calls running at once, per core. A decider runs on the request's own task, so
+/// every running one shares the I/O threads in epoch slices: thirty-two spinning deciders on
+/// two cores made each door wait its turn for hundreds of milliseconds past its deadline. With
+/// at most this many per core, a door whose deadline passes while it waits for a slot is
+/// answered by the fallback at its deadline (`overloaded`), and the running ones are few
+/// enough to be cut off on time.
+const DECIDER_SLOTS_PER_CORE: usize = 2;
+
+/// The decider slots of this process (the cores are the process's).
+fn decider_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        tokio::sync::Semaphore::new(DECIDER_SLOTS_PER_CORE * cores)
+    });
+    &SLOTS
+}
+
 /// Where a decision's plugin work runs (normalizer, decider, `answer`): on the request's own
 /// task, never queued behind other requests' plugin work on the plugin threads — a door's
 /// few tens of microseconds of guest time must not wait for a 100-event batch, and a
@@ -124,16 +141,18 @@ impl Pipeline {
         let (Some(decider), Some(event)) = (&source.decider, normalized.events.first()) else {
             return Ok(None);
         };
-        let remaining = decider.spec.deadline.saturating_sub(started.elapsed());
-        let asked = if remaining.is_zero() {
-            None
-        } else {
-            Some(
+        let deadline = decider.spec.deadline;
+        let slot = tokio::time::timeout(deadline.saturating_sub(started.elapsed()), decider_slots().acquire()).await;
+        let remaining = deadline.saturating_sub(started.elapsed());
+        let asked = match slot {
+            Ok(Ok(_slot)) if !remaining.is_zero() => Some(
                 decider
                     .plugin
                     .decide_event(event, &decider.zone, remaining, DECISION_PLACE)
                     .await,
-            )
+            ),
+            // No slot before the deadline (or none left after it): the fallback answers.
+            _ => None,
         };
         let latency = started.elapsed();
         let event = &normalized.events[0];

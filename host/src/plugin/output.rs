@@ -254,6 +254,17 @@ mod tests {
     }
 
     #[test]
+    fn a_calls_log_lines_are_capped_like_its_stdout() {
+        let mut out = Output::default();
+        let logged = (0..1_000).filter(|_| out.may_log()).count();
+        assert_eq!(logged, MAX_LOGGED_LINES);
+        assert_eq!(out.log_dropped, 1_000 - MAX_LOGGED_LINES);
+        out.drain("p");
+        assert!(out.may_log(), "the next call starts over");
+        assert_eq!(out.log_dropped, 0);
+    }
+
+    #[test]
     fn the_last_error_log_line_wins_over_stderr() {
         let mut out = Output::default();
         out.stderr
