@@ -20,12 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const NOFILE: u64 = 256;
 
 fn write_config(dir: &Path, port: u16, limits: &str) {
-    common::write_config(
-        dir,
-        port,
-        &format!("limits = {{ {limits} }}"),
-        "[sinks.events]\ntype = \"file\"\npath = \"events.jsonl\"\n\n[[routes]]\nsinks = [\"events\"]",
-    );
+    common::write_config(dir, port, &format!("limits = {{ {limits} }}"), common::FILE_SINK);
 }
 
 /// `n` legitimate requests, one connection each, from 127.0.0.1: every one must be answered
@@ -375,7 +370,7 @@ async fn a_slow_body_flood_does_not_take_every_slot() {
 /// descriptor limit that admits them all, each declaring a 64 KiB body (small enough for the
 /// budget's reserve), hold more than the whole 32 MiB budget. A legitimate sender must still
 /// get ≥ 90 % of its requests answered: when the budget is full, the slowest bodies holding it
-/// are closed and the new request waits for what they give back.
+/// are closed and the new request takes over what they held.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_body_flood_does_not_hold_the_body_budget() {
     raise_own_fd_limit();

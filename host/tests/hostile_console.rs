@@ -41,7 +41,7 @@ async fn one_peer_cannot_lock_the_operator_out_of_the_console() {
         dir.path(),
         port,
         "",
-        "[sinks.events]\ntype = \"file\"\npath = \"events.jsonl\"\n\n[[routes]]\nsinks = [\"events\"]",
+        common::FILE_SINK,
         &format!("listen = \"127.0.0.1:{console}\""),
     );
     let config = dir.path().join("router.toml");

@@ -41,12 +41,7 @@ normalizer = "nebula"
 decider = "policy"
 decision = {{ deadline_ms = 1000, fallback = "deny" }}
 
-[sinks.events]
-type = "file"
-path = "events.jsonl"
-
-[[routes]]
-sinks = ["events"]
+{sinks}
 
 [admin]
 listen = "127.0.0.1:0"
@@ -55,6 +50,7 @@ listen = "127.0.0.1:0"
         nebula = plugin_path("normalize-sensenebula").display(),
         roster_plugin = plugin_path("decide-roster").display(),
         roster = roster.display(),
+        sinks = common::FILE_SINK,
     )
 }
 

@@ -53,17 +53,13 @@ id = "in"
 path = "/in"
 normalizer = "n"
 
-[sinks.events]
-type = "file"
-path = "events.jsonl"
-
-[[routes]]
-sinks = ["events"]
+{sinks}
 
 [admin]
 listen = "127.0.0.1:0"
 "#,
-        plugin = plugin.display()
+        plugin = plugin.display(),
+        sinks = common::FILE_SINK,
     );
     std::fs::write(dir.path().join("router.toml"), config).expect("config");
     let router = common::Running(spawn_router(&dir.path().join("router.toml")));

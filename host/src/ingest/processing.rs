@@ -8,9 +8,9 @@
 //!
 //! So before its plugins run, a request reserves its estimated cost from this budget — its
 //! body × [`COST_PER_BODY_BYTE`], at least [`MIN_COST`], at most the whole budget (one
-//! request always fits) — and **waits** for room (in arrival order, a fair semaphore) when
-//! there is none: big batches take turns instead of failing, and a small push that fits in
-//! the room left passes at once. The router's request memory is then bounded by `max_buffered_body_bytes` (bodies)
+//! request always fits) — and **waits** for room when there is none, in arrival order (a
+//! fair semaphore: a small push behind a waiting batch waits too, so neither can starve the
+//! other): big batches take turns instead of growing the process or failing. The router's request memory is then bounded by `max_buffered_body_bytes` (bodies)
 //! plus this budget, plus what the process needs anyway (SECURITY.md states the constant).
 //! Doors are answered before this (their decision path is never queued behind batches); what
 //! follows the answer reserves like any request.
@@ -127,21 +127,30 @@ mod tests {
 
     #[tokio::test]
     async fn big_requests_take_turns_and_one_always_fits() {
-        let budget = ProcessingBudget::new(20 << 20);
+        let budget = std::sync::Arc::new(ProcessingBudget::new(20 << 20));
         assert_eq!(budget.cost(0), MIN_COST);
         assert_eq!(budget.cost(1 << 20), 16 << 20);
         assert_eq!(budget.cost(100 << 20), 20 << 20, "never more than the whole budget");
         let first = budget.reserve(1 << 20).await;
         let second = tokio::spawn({
-            let permits = budget.permits.clone();
-            async move { permits.acquire_many_owned((16 << 20) / UNIT as u32).await.is_ok() }
+            let budget = budget.clone();
+            async move { budget.reserve(1 << 20).await.bytes }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let small = tokio::spawn({
+            let budget = budget.clone();
+            async move { budget.reserve(1 << 10).await.bytes }
         });
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         assert!(!second.is_finished(), "the second batch waits for the first");
-        let small = budget.reserve(1 << 10).await;
-        drop(small);
+        assert!(
+            !small.is_finished(),
+            "and a small one behind it waits its turn (no starvation)"
+        );
         drop(first);
-        assert!(second.await.expect("task"));
+        assert_eq!(second.await.expect("task"), 16 << 20);
+        assert_eq!(small.await.expect("task"), MIN_COST);
+        assert!(budget.render().contains("switchyard_processing_waits_total 2"));
         budget.resize(40 << 20);
         assert_eq!(budget.cost(100 << 20), 40 << 20);
     }

@@ -56,6 +56,10 @@ max_body_bytes = 8388608
     std::fs::write(dir.join("router.toml"), config).expect("write config");
 }
 
+/// A file sink `events` (`<data_dir>/events.jsonl`) and a route of every event to it.
+pub(crate) const FILE_SINK: &str =
+    "[sinks.events]\ntype = \"file\"\npath = \"events.jsonl\"\n\n[[routes]]\nsinks = [\"events\"]";
+
 /// A first-party plugin as built by `cargo xtask plugins`.
 pub(crate) fn plugin_path(name: &str) -> PathBuf {
     workspace().join(format!("target/plugins/{name}.wasm"))
