@@ -10,12 +10,14 @@
 //!    nothing in that time: the longest-waiting first;
 //! 2. then a body that has been arriving for at least [`MIN_BODY_AGE`], ranked by its average
 //!    rate (bytes per second since its head was complete), slowest first;
-//! 3. then, when nothing else can go, a connection that has only just been opened (or
-//!    answered), the longest-waiting first — so a flood of fresh connections still gives way.
+//! 3. last, a connection too young to have shown its pace — opened (or answered) less than
+//!    [`MIN_WAIT_AGE`] ago, or with a body younger than [`MIN_BODY_AGE`] — the oldest first.
 //!
-//! A working connection is never chosen, nor a body younger than [`MIN_BODY_AGE`] (it has
-//! not had a moment to show its pace), and a real sender's new connection — its head follows
-//! within a round trip — is not closed for an attacker's reconnect while slow bodies remain.
+//! A working connection is never chosen. In the last tier the oldest goes first, so a real
+//! sender's new connection — its head and body follow within a round trip — is the last to
+//! go; and an attacker that reconnects the moment it is closed, so that all its connections
+//! are young, still loses them to newcomers instead of being protected by their youth. Only
+//! bodies hold body budget, so making room in the budget takes only bodies.
 //!
 //! A slowloris attacker (heads that never end) or a slow-body attacker (bodies that trickle at
 //! just over `min_body_bytes_per_sec`) holds only the slowest connections there are, so it
@@ -176,8 +178,10 @@ impl Progress {
         match self.phase.load(Ordering::Acquire) {
             WAITING if age >= MIN_WAIT_AGE.as_millis() as u64 => Some((1, 0, since)),
             WAITING => Some((3, 0, since)),
-            BODY => (age >= MIN_BODY_AGE.as_millis() as u64)
-                .then(|| (2, self.bytes.load(Ordering::Relaxed) * 1000 / age.max(1), since)),
+            BODY if age >= MIN_BODY_AGE.as_millis() as u64 => {
+                Some((2, self.bytes.load(Ordering::Relaxed) * 1000 / age.max(1), since))
+            }
+            BODY => Some((3, 0, since)),
             _ => None,
         }
     }
@@ -425,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn the_slowest_body_goes_first_and_young_bodies_are_spared() {
+    fn the_slowest_body_goes_first_and_young_bodies_after_it() {
         let reg = Connections::new(3);
         let slow = reg.admit(ip("10.0.0.1"), 10, 10).unwrap();
         let fast = reg.admit(ip("10.0.0.2"), 10, 10).unwrap();
@@ -444,14 +448,15 @@ mod tests {
         age(&d.progress, MIN_WAIT_AGE);
         let e = reg.admit(ip("10.0.0.5"), 10, 10).unwrap();
         assert!(d.progress.was_evicted() && !fast.progress.was_evicted());
-        // A fresh connection waits behind the bodies; only when nothing else can go does the
-        // longest-waiting fresh one make room.
+        // Then the slowest older body; the young ones (a fresh connection, a young body) only
+        // when nothing else can go, the oldest first.
         let f = reg.admit(ip("10.0.0.6"), 10, 10).unwrap();
-        assert!(fast.progress.was_evicted() && !e.progress.was_evicted());
-        young.progress.working();
+        assert!(fast.progress.was_evicted() && !young.progress.was_evicted() && !e.progress.was_evicted());
         let g = reg.admit(ip("10.0.0.7"), 10, 10).unwrap();
-        assert!(e.progress.was_evicted() && !f.progress.was_evicted());
-        drop((f, g));
+        assert!(young.progress.was_evicted() && !e.progress.was_evicted() && !f.progress.was_evicted());
+        let h = reg.admit(ip("10.0.0.8"), 10, 10).unwrap();
+        assert!(e.progress.was_evicted() && !f.progress.was_evicted() && !g.progress.was_evicted());
+        drop((f, g, h));
         drop((slow, fast, young, d, e));
     }
 
@@ -468,6 +473,10 @@ mod tests {
                 c
             })
             .collect();
+        // A young body holding budget goes after the older ones.
+        let young = reg.admit(ip("10.0.2.1"), 10, 10).unwrap();
+        young.progress.body_started();
+        young.progress.holds((ip("10.0.2.1"), Arc::new(AtomicU64::new(100))));
         let working = reg.admit(ip("10.0.1.1"), 10, 10).unwrap();
         working.progress.body_started();
         working
@@ -480,10 +489,12 @@ mod tests {
         assert_eq!(evicted, [true, true, false, false]);
         assert_eq!(
             held(reg.evict_bodies_for(10_000)),
-            200,
-            "a working request is never closed"
+            300,
+            "the two others, then the young one; a working request is never closed"
         );
+        assert!(young.progress.was_evicted());
         assert!(!working.progress.was_evicted());
         assert_eq!(reg.open(), 1);
+        drop(young);
     }
 }
