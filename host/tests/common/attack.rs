@@ -106,6 +106,7 @@ impl RssPeak {
         std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 p.fetch_max(rss_bytes(pid), Ordering::Relaxed);
+                #[expect(clippy::disallowed_methods, reason = "a sampler thread of its own, not async code")]
                 std::thread::sleep(Duration::from_millis(25));
             }
         });
