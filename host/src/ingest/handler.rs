@@ -71,7 +71,7 @@ pub(crate) async fn handle(
 
 /// Room for a request's body before it is read: its declared length, or the source's cap when
 /// it does not say (chunked). When every peer's bodies together hold the budget, the slowest
-/// of them are closed and this one waits for what they give back.
+/// of them are closed and this one takes over what they held.
 fn reserve_body(
     shared: &Shared,
     limits: &EdgeLimits,

@@ -2,8 +2,9 @@
 //! drain on shutdown (open connections finish their requests, bounded by a deadline).
 //!
 //! Every connection passes `connections::Connections` first (global and per-peer caps, the
-//! connection making the slowest progress closed when full) and gets hyper's header-read timeout, which
-//! runs from accept and from the end of each reply, so it is the keep-alive idle timeout too.
+//! connection making the slowest progress closed when full) and gets hyper's header-read
+//! timeout, which runs from accept and from the end of each reply, so it is the keep-alive idle
+//! timeout too.
 
 use super::connections::{Conn, Refused};
 use super::handler::handle;
