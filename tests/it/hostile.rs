@@ -1,7 +1,7 @@
 //! Hostile senders and plugins, in process: a plugin that frames its own reply, a sender that
-//! hangs up mid-request, a source's rate limit, caps on plugin output, slow and oversized
-//! bodies. (Attacks that need the real binary under a lowered fd limit, or its RSS, are in
-//! `host/tests/hostile.rs`.)
+//! hangs up mid-request, a source's rate limit (fair per sender), caps on plugin output, slow,
+//! oversized and ask-first bodies. (Attacks that need the real binary — a lowered fd limit, its
+//! RSS, a filling disk, the console's listener — are in `host/tests/hostile*.rs`.)
 
 use router_tests::{Config, TestRouter, get, post_json, send, wat_guest};
 use std::time::Duration;
