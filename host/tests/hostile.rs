@@ -9,7 +9,6 @@ mod common;
 use common::attack::{connect_from, metric, percentile, raise_own_fd_limit, request_from, rss_bytes};
 use common::{free_port, spawn_router_with_nofile, try_http};
 use std::net::Ipv4Addr;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -19,8 +18,30 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// connections against the default 1 024; a quarter of that makes the point faster.
 const NOFILE: u64 = 256;
 
-fn write_config(dir: &Path, port: u16, limits: &str) {
-    common::write_config(dir, port, &format!("limits = {{ {limits} }}"), common::FILE_SINK);
+/// A router under attack: `[server.limits]` `limits`, a file sink, the open-file limit
+/// `nofile`; this process may open the attacker's many sockets.
+struct Target {
+    router: common::Running,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(limits: &str, nofile: u64) -> Target {
+    raise_own_fd_limit();
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    common::write_config(dir.path(), port, &format!("limits = {{ {limits} }}"), common::FILE_SINK);
+    let config = dir.path().join("router.toml");
+    let router = common::Running(
+        tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, nofile))
+            .await
+            .expect("spawn"),
+    );
+    Target {
+        router,
+        port,
+        _dir: dir,
+    }
 }
 
 /// `n` legitimate requests, one connection each, from 127.0.0.1: every one must be answered
@@ -49,20 +70,7 @@ async fn legitimate_requests(port: u16, n: usize) -> Vec<Duration> {
 /// address over its per-peer cap is refused with 429.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slowloris_under_a_low_fd_limit_does_not_starve_senders() {
-    raise_own_fd_limit();
-    let dir = tempfile::tempdir().expect("tmp");
-    let port = free_port();
-    write_config(
-        dir.path(),
-        port,
-        "header_timeout_ms = 60000, max_connections_per_peer = 32",
-    );
-    let config = dir.path().join("router.toml");
-    let router = common::Running(
-        tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, NOFILE))
-            .await
-            .expect("spawn"),
-    );
+    let Target { router, port, _dir } = start("header_timeout_ms = 60000, max_connections_per_peer = 32", NOFILE).await;
     let ceiling = metric(port, "switchyard_connections_ceiling ");
     assert!(ceiling > 0 && ceiling < NOFILE, "ceiling {ceiling} under {NOFILE} fds");
 
@@ -154,21 +162,12 @@ async fn slowloris_under_a_low_fd_limit_does_not_starve_senders() {
 /// router's RSS stays bounded, and small legitimate requests keep being answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big_body_flood_keeps_memory_bounded() {
-    raise_own_fd_limit();
-    let dir = tempfile::tempdir().expect("tmp");
-    let port = free_port();
     const BUDGET: u64 = 64 << 20;
-    write_config(
-        dir.path(),
-        port,
+    let Target { router, port, _dir } = start(
         &format!("max_buffered_body_bytes = {BUDGET}, body_timeout_ms = 30000"),
-    );
-    let config = dir.path().join("router.toml");
-    let router = common::Running(
-        tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, 4096))
-            .await
-            .expect("spawn"),
-    );
+        4096,
+    )
+    .await;
     let pid = router.id();
     legitimate_requests(port, 20).await;
     let baseline = rss_bytes(pid);
@@ -329,16 +328,7 @@ async fn legitimate_statuses(port: u16, n: usize) -> (usize, Vec<u16>) {
 /// connections making the slowest progress are closed to make room, whatever their phase.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_body_flood_does_not_take_every_slot() {
-    raise_own_fd_limit();
-    let dir = tempfile::tempdir().expect("tmp");
-    let port = free_port();
-    write_config(dir.path(), port, "body_timeout_ms = 120000");
-    let config = dir.path().join("router.toml");
-    let router = common::Running(
-        tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, DEFAULT_NOFILE))
-            .await
-            .expect("spawn"),
-    );
+    let Target { router, port, _dir } = start("body_timeout_ms = 120000", DEFAULT_NOFILE).await;
     let ceiling = metric(port, "switchyard_connections_ceiling ");
     let flood = TrickleFlood::start(port, 7, 128, 256 << 10);
     // The attack holds every slot before the sender starts.
@@ -376,20 +366,11 @@ async fn a_slow_body_flood_does_not_take_every_slot() {
 /// are closed and the new request takes over what they held.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_body_flood_does_not_hold_the_body_budget() {
-    raise_own_fd_limit();
-    let dir = tempfile::tempdir().expect("tmp");
-    let port = free_port();
-    write_config(
-        dir.path(),
-        port,
+    let Target { router, port, _dir } = start(
         &format!("body_timeout_ms = 120000, max_buffered_body_bytes = {}", 32 << 20),
-    );
-    let config = dir.path().join("router.toml");
-    let router = common::Running(
-        tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, 8192))
-            .await
-            .expect("spawn"),
-    );
+        8192,
+    )
+    .await;
     let flood = TrickleFlood::start(port, 8, 80, 64 << 10);
     let deadline = Instant::now() + Duration::from_secs(30);
     while metric(port, "switchyard_body_budget_refused_total{scope=\"global\"}") == 0 && Instant::now() < deadline {

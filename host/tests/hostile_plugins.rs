@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::attack::metric;
 use common::{free_port, http, plugin_path, spawn_router};
 
 /// `bytes` with a custom section appended: the same component, but a new file (a new
@@ -20,13 +21,6 @@ fn new_version(bytes: &[u8]) -> Vec<u8> {
     out.extend_from_slice(name);
     out.extend_from_slice(payload);
     out
-}
-
-fn metric(port: u16, name: &str) -> u64 {
-    let (_, text) = http(port, "GET", "/metrics", "");
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).map(|v| v.trim().parse().unwrap_or(0)))
-        .unwrap_or(0)
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! cannot process.
 
 use futures_util::SinkExt;
+use router_tests::config::Config;
 use router_tests::{TestRouter, samples_dir};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -187,27 +188,17 @@ async fn a_message_over_the_cap_is_not_buffered_or_kept_whole() {
             }
         }
     });
-    let config = format!(
-        r#"
-version = 1
-[plugins.normalize-omni]
-path = "{{plugins}}/normalize-omni.wasm"
-kind = "normalizer"
-
-[[sources]]
-id = "omni-feed"
-normalizer = "normalize-omni"
-max_body_bytes = 65536
-websocket = {{ url = "ws://{addr}/ws", reconnect_max_secs = 1 }}
-
-[sinks.events]
-type = "file"
-path = "events.jsonl"
-
-[[routes]]
-sinks = ["events"]
-"#
-    );
+    let config = Config::new()
+        .plugin("normalize-omni", "normalize-omni", "normalizer", &[])
+        .feed_with(
+            "omni-feed",
+            &format!("ws://{addr}/ws"),
+            "normalize-omni",
+            &["max_body_bytes = 65536"],
+        )
+        .file_sink("events", "events.jsonl")
+        .route(&["events"])
+        .to_string();
     let router = TestRouter::start(&config).await;
     let events = wait_for_lines(&router, 1).await;
     assert_eq!(events[0]["vendor_event_type"], "identification");

@@ -87,10 +87,17 @@ impl Config {
     }
 
     /// A websocket source following the feed at `url`.
-    pub fn feed(mut self, id: &str, url: &str, normalizer: &str) -> Config {
-        self.sources.push(format!(
+    pub fn feed(self, id: &str, url: &str, normalizer: &str) -> Config {
+        self.feed_with(id, url, normalizer, &[])
+    }
+
+    /// A websocket source with extra lines (e.g. `max_body_bytes = 65536`).
+    pub fn feed_with(mut self, id: &str, url: &str, normalizer: &str, lines: &[&str]) -> Config {
+        let mut text = format!(
             "[[sources]]\nid = \"{id}\"\nnormalizer = \"{normalizer}\"\nwebsocket = {{ url = \"{url}\", reconnect_max_secs = 1 }}\n"
-        ));
+        );
+        append_lines(&mut text, lines);
+        self.sources.push(text);
         self
     }
 

@@ -99,7 +99,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
             )
         })
         .clone();
-    let refusals = Arc::new(tokio::sync::Semaphore::new(crate::ingest::REFUSALS_IN_FLIGHT));
+    let gate = crate::ingest::Gate::new(connections);
     loop {
         let (stream, remote) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -112,18 +112,8 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
                 }
             },
         };
-        let conn = match connections.admit(remote.ip(), MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER) {
-            Ok(conn) => Arc::new(conn),
-            Err(why) => {
-                tracing::debug!(%remote, reason = why.as_str(), "Console connection refused.");
-                if let Ok(permit) = refusals.clone().try_acquire_owned() {
-                    tokio::spawn(async move {
-                        crate::ingest::refuse(stream, why).await;
-                        drop(permit);
-                    });
-                }
-                continue;
-            }
+        let Some((stream, conn)) = gate.admit(stream, remote, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER) else {
+            continue;
         };
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);

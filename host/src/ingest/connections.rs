@@ -27,7 +27,7 @@
 use super::budget::Claim;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -104,7 +104,6 @@ pub(crate) struct Progress {
     bytes: AtomicU64,
     /// Its request's body-budget reservation (what evicting it hands over).
     held: Mutex<Option<Claim>>,
-    evicted: AtomicBool,
     /// Cancelled when the connection is closed to make room.
     pub(crate) evict: CancellationToken,
 }
@@ -116,7 +115,6 @@ impl Default for Progress {
             since_ms: AtomicU64::new(now_ms()),
             bytes: AtomicU64::new(0),
             held: Mutex::new(None),
-            evicted: AtomicBool::new(false),
             evict: CancellationToken::new(),
         }
     }
@@ -167,7 +165,7 @@ impl Progress {
     /// True once the connection was closed to make room (what its body reader got is not the
     /// whole body, whatever the stream said).
     pub(crate) fn was_evicted(&self) -> bool {
-        self.evicted.load(Ordering::Acquire)
+        self.evict.is_cancelled()
     }
 
     /// Its rank for eviction, lowest first: (tier, bytes per second, since); `None` when it
@@ -273,7 +271,6 @@ impl Connections {
             &self.evicted_body
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        p.evicted.store(true, Ordering::Release);
         p.evict.cancel();
         p.claim_slot().take()
     }

@@ -24,6 +24,6 @@ pub(crate) use connections::{Connections, connection_ceiling};
 pub use response::Error;
 pub(crate) use response::json;
 pub use server::serve;
-pub(crate) use server::{REFUSALS_IN_FLIGHT, refuse, run_connection};
+pub(crate) use server::{Gate, run_connection};
 pub use shared::Shared;
 pub use websocket::follow;

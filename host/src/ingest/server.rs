@@ -24,14 +24,14 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 const MAX_HEADER_BYTES: usize = 64 << 10;
 /// Refusals answered at once; past it a refused connection is closed without an answer, so a
 /// flood of refused connections cannot hold descriptors either.
-pub(crate) const REFUSALS_IN_FLIGHT: usize = 64;
+const REFUSALS_IN_FLIGHT: usize = 64;
 /// How long a refusal may take to write and linger.
 const REFUSAL_DEADLINE: Duration = Duration::from_secs(1);
 
 /// Serves until `shutdown` fires, then drains.
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdown) -> anyhow::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let refusals = Arc::new(Semaphore::new(REFUSALS_IN_FLIGHT));
+    let gate = Gate::new(shared.connections.clone());
     loop {
         let (stream, remote) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -46,21 +46,9 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
             },
         };
         let limits = shared.pipeline().spec().server.limits;
-        let conn = match shared
-            .connections
-            .admit(remote.ip(), limits.max_connections, limits.max_connections_per_peer)
-        {
-            Ok(conn) => Arc::new(conn),
-            Err(why) => {
-                tracing::debug!(%remote, reason = why.as_str(), "Connection refused.");
-                if let Ok(permit) = refusals.clone().try_acquire_owned() {
-                    tokio::spawn(async move {
-                        refuse(stream, why).await;
-                        drop(permit);
-                    });
-                }
-                continue;
-            }
+        let Some((stream, conn)) = gate.admit(stream, remote, limits.max_connections, limits.max_connections_per_peer)
+        else {
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let mut http = hyper::server::conn::http1::Builder::new();
@@ -100,6 +88,47 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
     Ok(())
 }
 
+/// Admission at a listener (the ingest edge, the console): its connection registry's caps and
+/// eviction, and a fixed answer to what it does not admit — at most [`REFUSALS_IN_FLIGHT`] at
+/// once, so a flood of refused connections cannot hold descriptors either.
+pub(crate) struct Gate {
+    connections: Arc<super::connections::Connections>,
+    refusals: Arc<Semaphore>,
+}
+
+impl Gate {
+    pub(crate) fn new(connections: Arc<super::connections::Connections>) -> Gate {
+        Gate {
+            connections,
+            refusals: Arc::new(Semaphore::new(REFUSALS_IN_FLIGHT)),
+        }
+    }
+
+    /// Admits `stream` (at most `max` connections, `per_peer` from one address), or answers
+    /// the refusal in the background and returns `None`.
+    pub(crate) fn admit(
+        &self,
+        stream: TcpStream,
+        remote: std::net::SocketAddr,
+        max: usize,
+        per_peer: usize,
+    ) -> Option<(TcpStream, Arc<Conn>)> {
+        match self.connections.admit(remote.ip(), max, per_peer) {
+            Ok(conn) => Some((stream, Arc::new(conn))),
+            Err(why) => {
+                tracing::debug!(%remote, reason = why.as_str(), "Connection refused.");
+                if let Ok(permit) = self.refusals.clone().try_acquire_owned() {
+                    tokio::spawn(async move {
+                        refuse(stream, why).await;
+                        drop(permit);
+                    });
+                }
+                None
+            }
+        }
+    }
+}
+
 /// Runs one connection until it ends or is evicted to make room.
 pub(crate) async fn run_connection<F, E>(served: F, conn: Arc<Conn>, remote: std::net::SocketAddr)
 where
@@ -117,7 +146,7 @@ where
 }
 
 /// Answers a refused connection with a fixed reply (the request is not read), then closes it.
-pub(crate) async fn refuse(mut stream: TcpStream, why: Refused) {
+async fn refuse(mut stream: TcpStream, why: Refused) {
     let (status, message) = match why {
         Refused::PeerLimit => (
             "429 Too Many Requests",
