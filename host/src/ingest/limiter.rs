@@ -59,10 +59,15 @@ impl From<crate::config::RateLimit> for Rate {
 /// Token buckets, one per key.
 #[derive(Debug, Default)]
 pub(crate) struct Buckets {
-    state: Mutex<HashMap<String, (f64, Instant)>>,
-    /// The table size at which the next sweep runs (it doubles from what a sweep leaves, so
-    /// sweeps cost O(1) per insert on average).
-    next_prune: std::sync::atomic::AtomicUsize,
+    state: Mutex<Table>,
+}
+
+/// The buckets by key, and the table size at which the next sweep runs (it doubles from what
+/// a sweep leaves, so sweeps cost O(1) per insert on average).
+#[derive(Debug, Default)]
+struct Table {
+    buckets: HashMap<String, (f64, Instant)>,
+    next_prune: usize,
 }
 
 impl Buckets {
@@ -81,12 +86,14 @@ impl Buckets {
 
     fn take_at(&self, key: &str, rate: Rate, now: Instant) -> Result<(), Duration> {
         let burst = f64::from(rate.burst);
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let next = self.next_prune.load(std::sync::atomic::Ordering::Relaxed).max(PRUNE_AT);
-        if state.len() >= next && !state.contains_key(key) {
-            prune(&mut state, rate, now);
-            let next = (state.len() * 2).clamp(PRUNE_AT, MAX_KEYS);
-            self.next_prune.store(next, std::sync::atomic::Ordering::Relaxed);
+        let mut table = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let Table {
+            buckets: state,
+            next_prune,
+        } = &mut *table;
+        if state.len() >= (*next_prune).max(PRUNE_AT) && !state.contains_key(key) {
+            prune(state, rate, now);
+            *next_prune = (state.len() * 2).clamp(PRUNE_AT, MAX_KEYS);
         }
         let (tokens, at) = match state.get_mut(key) {
             Some(slot) => slot,
@@ -125,7 +132,7 @@ impl Buckets {
     /// Keys held now.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).buckets.len()
     }
 }
 
