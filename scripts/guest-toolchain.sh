@@ -8,7 +8,7 @@
 #   3. `rustup target add` when static.rust-lang.org is reachable;
 #   4. install Debian's rustc-web/cargo-web/rust-web-src/lld-22 with apt-get.
 # Offline machines of our CI kind only reach the Debian/crates.io registries, so 3 is
-# skipped there after a 5-second probe and 4 is what runs (see ../shared/TOOLCHAIN.md).
+# skipped there after a 5-second probe and 4 is what runs.
 set -euo pipefail
 
 TARGET=wasm32-unknown-unknown
