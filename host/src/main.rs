@@ -167,6 +167,15 @@ async fn plugin(command: PluginCommand) -> anyhow::Result<ExitCode> {
             println!("built {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
+        PluginCommand::List { json } => {
+            let listed = switchyard::cli::plugin_list()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&listed)?);
+            } else {
+                print!("{}", switchyard::cli::plugin_table(&listed));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         PluginCommand::Inspect { plugin } => {
             print!("{}", switchyard::cli::plugin_inspect(&plugin)?);
             Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! The command line: `run`, `check`, `replay`, `dlq`, `decisions`, `terminal`, `plugin test`. Runtime flags
 //! only; the pipeline's shape lives in router.toml.
 
+mod builtins;
 mod check;
 mod decisions;
 mod dlq;
@@ -16,6 +17,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 pub use crate::tls::TlsOptions;
+pub use builtins::{Listed, plugin_list, plugin_table};
 pub use check::check;
 pub use decisions::{decisions_follow, decisions_tail};
 pub use dlq::{DlqFilter, DlqReplaySummary, dlq_list, dlq_purge, dlq_replay, dlq_table};
@@ -231,10 +233,17 @@ pub enum PluginCommand {
         #[arg(long)]
         target_dir: Option<PathBuf>,
     },
+    /// The plugins built into this binary (`builtin = "<name>"` in router.toml): kind,
+    /// router:plugin version, sha256.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show what a component is: kind, router:plugin version, exports, imports (WASI
     /// included), whether it checks its settings, size.
     Inspect {
-        /// The component (.wasm).
+        /// The component (.wasm), or `builtin:<name>`.
         plugin: PathBuf,
     },
     /// Run one plugin on an input and print the result as JSON.

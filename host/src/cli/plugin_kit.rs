@@ -49,7 +49,7 @@ pub fn plugin_build(dir: &Path, target_dir: Option<&Path>) -> anyhow::Result<Pat
 
 /// `plugin inspect FILE`: what the component is.
 pub fn plugin_inspect(path: &Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = crate::plugin::builtin::read(path).with_context(|| format!("reading {}", path.display()))?;
     let report = router_plugin_kit::inspect::inspect(&bytes)?;
     Ok(format!("file:      {}\n{report}", path.display()))
 }

@@ -126,13 +126,13 @@ impl Cluster {
                 .iter()
                 .find(|p| p.id == id)
                 .ok_or_else(|| anyhow::anyhow!("plugin `{id}` is not in the compiled config"))?;
-            let bytes = std::fs::read(&plugin.path)
+            let bytes = crate::plugin::builtin::read(&plugin.path)
                 .map_err(|e| anyhow::anyhow!("plugin `{id}`: reading {}: {e}", plugin.path.display()))?;
             let sha = crate::blobs::digest(&bytes);
             let name = format!("files/{sha}.wasm");
             config.replace_range(span, &format!("\"{name}\""));
             files.insert(name, sha.clone());
-            uploads.push((sha, bytes));
+            uploads.push((sha, bytes.into_owned()));
         }
         let store = self.files().await?;
         let mut uploaded = 0;

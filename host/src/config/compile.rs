@@ -3,7 +3,7 @@
 //! No I/O: it never opens a plugin, reads a secret or binds a socket.
 
 use super::error::Problem;
-use super::raw::{RawAuth, RawConfig};
+use super::raw::{RawAuth, RawConfig, RawPlugin};
 use super::spec::*;
 use crate::plugin::{MAX_PLUGIN_MEMORY_BYTES, PluginKind, PluginLimits};
 use std::collections::{BTreeMap, BTreeSet};
@@ -142,11 +142,84 @@ pub(crate) fn compile(raw: RawConfig, text: &str, config_path: &Path) -> Result<
     }
 }
 
+/// Where a plugin's component comes from — a file (`path`, resolved against the config's
+/// folder) or a built-in (`builtin = "<name>"`, or `path = "builtin:<name>"`) — and its kind,
+/// which a built-in plugin knows itself.
+fn location(cx: &mut Ctx<'_>, id: &str, plugin: &Spanned<RawPlugin>) -> (PathBuf, PluginKind) {
+    use crate::plugin::builtin;
+    let p = plugin.get_ref();
+    let given_kind = p.kind.as_ref().map(|k| *k.get_ref());
+    let named = match (&p.path, &p.builtin) {
+        (Some(_), Some(b)) => {
+            cx.err("a plugin has `path` or `builtin`, not both", b.span());
+            return (PathBuf::new(), given_kind.unwrap_or(PluginKind::Normalizer));
+        }
+        (None, None) => {
+            cx.err(
+                format!(
+                    "plugin `{id}` needs `path` (a .wasm component) or `builtin` (one of {})",
+                    builtin::FIRST_PARTY
+                        .iter()
+                        .map(|b| b.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                plugin.span(),
+            );
+            return (PathBuf::new(), given_kind.unwrap_or(PluginKind::Normalizer));
+        }
+        (None, Some(b)) => Some((b.get_ref().as_str(), b.span())),
+        (Some(path), None) => path
+            .get_ref()
+            .strip_prefix(builtin::SCHEME)
+            .map(|name| (name, path.span())),
+    };
+    let Some((name, span)) = named else {
+        let path = p.path.as_ref().expect("a path when not built in");
+        if path.get_ref().is_empty() {
+            cx.err("`path` must name a .wasm component", path.span());
+        }
+        let kind = match given_kind {
+            Some(kind) => kind,
+            None => {
+                cx.err(
+                    format!("plugin `{id}` needs `kind` (normalizer | filter | transform | decider)"),
+                    plugin.span(),
+                );
+                PluginKind::Normalizer
+            }
+        };
+        return (cx.resolve(path.get_ref()), kind);
+    };
+    if let Some(problem) = builtin::problem(name) {
+        cx.err(problem, span.clone());
+    }
+    let own = builtin::describe(name).map(|b| b.kind);
+    let kind = match (given_kind, own) {
+        (Some(given), Some(own)) if given != own => {
+            let at = p.kind.as_ref().map_or(span, |k| k.span());
+            cx.err(
+                format!(
+                    "built-in plugin `{name}` is a {}, not a {}",
+                    own.as_str(),
+                    given.as_str()
+                ),
+                at,
+            );
+            own
+        }
+        (_, Some(own)) => own,
+        (given, None) => given.unwrap_or(PluginKind::Normalizer),
+    };
+    (PathBuf::from(format!("{}{name}", builtin::SCHEME)), kind)
+}
+
 fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
     raw.plugins
         .iter()
         .map(|(id, p)| {
             cx.id(id, "plugin");
+            let (location, kind) = location(cx, id.get_ref(), p);
             let p = p.get_ref();
             let timeout_ms = cx.int(
                 p.timeout_ms.as_ref(),
@@ -169,9 +242,6 @@ fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
                 MIN_MEMORY_BYTES,
                 MAX_PLUGIN_MEMORY_BYTES as i64,
             ) as u64;
-            if p.path.get_ref().is_empty() {
-                cx.err("`path` must name a .wasm component", p.path.span());
-            }
             let secrets = p
                 .secrets
                 .iter()
@@ -182,15 +252,15 @@ fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
                 })
                 .collect();
             let rollback = rollback(cx, p.rollback.as_ref());
-            let roster = super::decision::roster(cx, p.roster.as_ref(), p.kind);
+            let roster = super::decision::roster(cx, p.roster.as_ref(), kind);
             PluginSpec {
                 roster,
                 id: id.get_ref().clone(),
                 secrets,
                 rollback,
-                path: cx.resolve(p.path.get_ref()),
-                path_line: cx.line_of(p.path.span().start),
-                kind: p.kind,
+                path: location,
+                path_line: cx.line_of(p.path.as_ref().or(p.builtin.as_ref()).map_or(0, |s| s.span().start)),
+                kind,
                 limits: PluginLimits {
                     timeout_ms,
                     timeout_ms_per_mib,

@@ -63,7 +63,12 @@ pub fn plugin_path_spans(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
         Ok((raw, _)) => raw
             .plugins
             .iter()
-            .map(|(id, p)| (id.get_ref().clone(), p.get_ref().path.span()))
+            .filter_map(|(id, p)| {
+                let path = p.get_ref().path.as_ref()?;
+                // A built-in plugin travels as its name: every router carries it.
+                let builtin = path.get_ref().starts_with(crate::plugin::builtin::SCHEME);
+                (!builtin).then(|| (id.get_ref().clone(), path.span()))
+            })
             .collect(),
         Err(_) => Vec::new(),
     }

@@ -197,8 +197,9 @@ pub(crate) struct RawQuarantine {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPlugin {
-    pub(crate) path: Spanned<String>,
-    pub(crate) kind: PluginKind,
+    pub(crate) path: Option<Spanned<String>>,
+    pub(crate) builtin: Option<Spanned<String>>,
+    pub(crate) kind: Option<Spanned<PluginKind>>,
     pub(crate) timeout_ms: Option<Spanned<i64>>,
     pub(crate) timeout_ms_per_mib: Option<Spanned<i64>>,
     pub(crate) max_memory_bytes: Option<Spanned<i64>>,

@@ -129,7 +129,7 @@ impl Runtime {
             path: path.display().to_string(),
             reason,
         };
-        let bytes = std::fs::read(path).map_err(|e| load_err(format!("{e}")))?;
+        let bytes = super::builtin::read(path).map_err(|e| load_err(format!("{e}")))?;
         let digest: [u8; 32] = Sha256::digest(&bytes).into();
         let component = self.compile(&bytes, digest).map_err(load_err)?;
         // A guest built for a `router:plugin` version this host does not bind fails below

@@ -9,6 +9,7 @@
 //! must not know about HTTP or sinks; nothing outside it names a generated WIT type.
 
 mod bindings;
+pub mod builtin;
 mod convert;
 mod cpu;
 mod engine;

@@ -76,7 +76,9 @@ pub struct Controller {
 
 /// sha256 of a file's bytes (a plugin), if it can be read.
 pub(crate) fn file_digest(path: &Path) -> Option<String> {
-    std::fs::read(path).ok().map(|b| crate::blobs::digest(&b))
+    crate::plugin::builtin::read(path)
+        .ok()
+        .map(|b| crate::blobs::digest(&b))
 }
 
 /// sha256 of a config file's text.
@@ -191,7 +193,7 @@ impl Controller {
         {
             let refused = lock(&self.rolled_back);
             for plugin in &spec.plugins {
-                let sha = std::fs::read(&plugin.path)
+                let sha = crate::plugin::builtin::read(&plugin.path)
                     .map(|b| crate::blobs::digest(&b))
                     .unwrap_or_default();
                 if refused.contains(&(plugin.id.clone(), sha.clone())) {

@@ -27,6 +27,8 @@ fn watched_files(config: &Path, shared: &Shared) -> BTreeSet<PathBuf> {
         .plugins()
         .iter()
         .map(|p| p.path().to_path_buf())
+        // A built-in plugin changes only with the binary.
+        .filter(|p| crate::plugin::builtin::name_of(p).is_none())
         .collect();
     files.insert(config.to_path_buf());
     for plugin in &shared.pipeline().spec().plugins {
