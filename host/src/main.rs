@@ -57,6 +57,25 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string(&published)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Init {
+            dir,
+            vendor,
+            listen,
+            admin_listen,
+            data_dir,
+            force,
+        } => {
+            let options = switchyard::cli::InitOptions {
+                dir,
+                vendors: vendor,
+                listen,
+                admin_listen,
+                data_dir,
+                force,
+            };
+            print!("{}", switchyard::cli::init(&options)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check { config, no_plugins } => {
             let (report, ok) = switchyard::cli::check(&config, !no_plugins).await;
             if ok {

@@ -6,6 +6,7 @@ mod check;
 mod decisions;
 mod dlq;
 mod dlq_cluster;
+mod init;
 mod plugin_kit;
 mod plugin_test;
 mod progress;
@@ -21,6 +22,7 @@ pub use builtins::{Listed, plugin_list, plugin_table};
 pub use check::check;
 pub use decisions::{decisions_follow, decisions_tail};
 pub use dlq::{DlqFilter, DlqReplaySummary, dlq_list, dlq_purge, dlq_replay, dlq_table};
+pub use init::{InitOptions, init, init_config, init_vendors};
 pub use plugin_kit::{TestArgs, plugin_build, plugin_inspect, plugin_new, plugin_test_command};
 pub use plugin_test::{SiteOptions, TestCase, parse_settings, plugin_test, plugin_test_with, run_case};
 pub use progress::Progress;
@@ -69,6 +71,29 @@ pub enum Command {
         /// The config file.
         #[arg(long, short, default_value = "router.toml", env = "SWITCHYARD_CONFIG")]
         config: PathBuf,
+    },
+    /// Write a commented router.toml for the vendors you have, using the built-in plugins;
+    /// `switchyard run` in that directory then works as it is.
+    Init {
+        /// Where to write router.toml (made when missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The vendors, comma-separated: findface, omni, sensenebula, noahface, preservica,
+        /// json (default: the five vendors).
+        #[arg(long, value_delimiter = ',')]
+        vendor: Vec<String>,
+        /// Where devices post (`[server] listen`).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// The console's listener (`[admin] listen`), or "off".
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        admin_listen: String,
+        /// The data dir (relative: to router.toml's folder).
+        #[arg(long, default_value = "data")]
+        data_dir: String,
+        /// Overwrite an existing router.toml.
+        #[arg(long)]
+        force: bool,
     },
     /// Check a config file (and load its plugins) without running; every error is reported.
     Check {
