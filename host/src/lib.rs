@@ -23,6 +23,7 @@ pub mod decision;
 pub mod dedup;
 pub mod disk;
 pub mod event;
+pub mod formats;
 pub mod ingest;
 pub mod metrics;
 pub mod outbox;

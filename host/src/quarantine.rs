@@ -42,6 +42,9 @@ const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cooki
 /// One quarantined request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
+    /// The entry's format (`formats::QUARANTINE`); absent in entries of 0.1.0: 1.
+    #[serde(default = "crate::formats::first")]
+    pub format: u32,
     /// The router's id of the request (also the file name).
     pub delivery_id: String,
     /// When it arrived.
@@ -229,6 +232,8 @@ pub struct Quarantine {
 /// The parts of an entry the ledger needs (the body is skipped over, not decoded).
 #[derive(Deserialize)]
 struct Head {
+    #[serde(default = "crate::formats::first")]
+    format: u32,
     source_id: Option<String>,
     status: u16,
     #[serde(default)]
@@ -285,6 +290,10 @@ impl Quarantine {
             let Ok(meta) = item.metadata() else { continue };
             let Some(id) = name.strip_suffix(".json") else { continue };
             let head: Option<Head> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+            if let Some(h) = &head {
+                // An entry from a newer release may hold what this one would misread on replay.
+                crate::formats::QUARANTINE.open(h.format, path.display(), None)?;
+            }
             let (source, class) = head.map_or((String::new(), Class::Replayable), |h| {
                 (h.source_id.unwrap_or_default(), Class::of(h.status, h.truncated))
             });
@@ -514,6 +523,7 @@ mod tests {
 
     fn entry(id: &str, source: &str, status: u16, body: usize) -> Entry {
         Entry {
+            format: crate::formats::QUARANTINE.current,
             delivery_id: id.into(),
             received_at: "2026-01-01T00:00:00Z".into(),
             source_id: Some(source.into()),

@@ -21,5 +21,6 @@ mod setup;
 mod storage;
 mod terminal;
 mod tricky;
+mod upgrade;
 mod vendors;
 mod websocket;

@@ -60,6 +60,16 @@ impl Config {
         self
     }
 
+    /// `[plugins.<id>]` for a plugin built into the router (`builtin = "<name>"`).
+    pub fn builtin(mut self, id: &str, name: &str, lines: &[&str]) -> Config {
+        if !self.plugins.iter().any(|(known, _)| known == id) {
+            let mut text = format!("[plugins.{id}]\nbuiltin = \"{name}\"\n");
+            append_lines(&mut text, lines);
+            self.plugins.push((id.to_string(), text));
+        }
+        self
+    }
+
     /// `[plugins.<id>]` for a .wasm at `path` (a guest built by the test, e.g. from WAT).
     pub fn plugin_at(mut self, id: &str, path: &std::path::Path, kind: &str, lines: &[&str]) -> Config {
         let mut text = format!(
@@ -126,6 +136,16 @@ impl Config {
             format!("[sinks.{id}]\ntype = \"webhook\"\nurl = \"{url}\"\nbackoff_ms = 20\nmax_backoff_ms = 200\n");
         append_lines(&mut text, lines);
         self.sinks.push(text);
+        self
+    }
+
+    /// A route of the events `matching` (a TOML inline table) to `sinks`.
+    pub fn route_matching(mut self, matching: &str, sinks: &[&str]) -> Config {
+        let list: Vec<String> = sinks.iter().map(|s| format!("\"{s}\"")).collect();
+        self.routes.push(format!(
+            "[[routes]]\nmatch = {matching}\nsinks = [{}]\n",
+            list.join(", ")
+        ));
         self
     }
 

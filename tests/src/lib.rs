@@ -96,7 +96,11 @@ impl TestRouter {
     async fn start_bound(config: &str, files: &[(&str, Vec<u8>)], bind: &str) -> TestRouter {
         let dir = tempfile::tempdir().expect("tempdir");
         for (name, content) in files {
-            std::fs::write(dir.path().join(name), content).expect("write file");
+            let path = dir.path().join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("a file's folder");
+            }
+            std::fs::write(path, content).expect("write file");
         }
         let text = expand(config, dir.path());
         let path = dir.path().join("router.toml");

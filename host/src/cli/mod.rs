@@ -30,9 +30,22 @@ pub(crate) use replay::request_of;
 pub use replay::{ReplaySummary, replay};
 pub use terminal::terminal_subscribe;
 
+/// `switchyard --version`: the release, the commit it was built from, the plugin ABI versions
+/// it runs and the data formats it writes — what a support question or an upgrade needs.
+pub static LONG_VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{}\ncommit:       {}\nplugin ABI:   {}\ndata formats: {}\nbuilt-in plugins: {}",
+        env!("CARGO_PKG_VERSION"),
+        env!("SWITCHYARD_GIT_COMMIT"),
+        crate::plugin::SUPPORTED_ABI,
+        crate::formats::summary(),
+        crate::plugin::builtin::carried().count(),
+    )
+});
+
 /// switchyard — a WebAssembly-pluggable event router.
 #[derive(Debug, Parser)]
-#[command(name = "switchyard", version, about)]
+#[command(name = "switchyard", version, long_version = LONG_VERSION.as_str(), about)]
 pub struct Args {
     /// Log format.
     #[arg(

@@ -30,6 +30,9 @@ const HISTORY: i64 = 10;
 /// One published config.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Release {
+    /// The record's format (`formats::CLUSTER_RELEASE`); absent in releases of 0.1.0: 1.
+    #[serde(default = "crate::formats::first")]
+    pub format: u32,
     /// router.toml, plugin paths rewritten to `files/<sha256>.wasm`.
     pub config: String,
     /// `files/<sha256>.wasm` → its SHA-256 (hex).
@@ -147,6 +150,7 @@ impl Cluster {
             uploaded += 1;
         }
         let release = Release {
+            format: crate::formats::CLUSTER_RELEASE.current,
             config_sha256: crate::blobs::digest(config.as_bytes()),
             config,
             files,
@@ -178,6 +182,8 @@ impl Cluster {
     /// SHA-256), then router.toml, renamed into place only if it changed. Returns the config
     /// path and whether it changed.
     pub async fn materialize(&self, release: &Release, dir: &Path) -> anyhow::Result<(PathBuf, bool)> {
+        // A release from a newer router may use what this one cannot run: refuse it whole.
+        crate::formats::CLUSTER_RELEASE.open(release.format, format!("(KV key `{KEY}`)"), None)?;
         tokio::fs::create_dir_all(dir.join("files")).await?;
         let store = self.files().await?;
         for (name, sha) in &release.files {

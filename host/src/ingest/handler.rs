@@ -423,6 +423,7 @@ fn share(source: &Source) -> Share {
 /// Quarantines a request; false (and an ERROR log: data is lost) if even that fails.
 pub(crate) async fn keep(pipeline: &Pipeline, share: Share, request: &Request, error: &Error, truncated: bool) -> bool {
     let entry = Entry {
+        format: crate::formats::QUARANTINE.current,
         delivery_id: request.delivery_id.clone(),
         received_at: request.received_at.clone(),
         source_id: Some(request.source_id.clone()),
