@@ -33,6 +33,7 @@ pub mod quarantine;
 pub mod reload;
 pub mod shutdown;
 pub mod sink;
+pub mod systemd;
 pub mod telemetry;
 pub mod tls;
 
@@ -143,6 +144,12 @@ pub async fn run_with(
     for feed in shared.pipeline().feeds() {
         shared.follow_feed(feed.spec.id.clone());
     }
+    systemd::ready(&format!("Serving {} sources on {addr}.", sources.len()));
+    let stopping = shutdown.clone();
+    tokio::spawn(async move {
+        stopping.cancelled().await;
+        systemd::stopping();
+    });
     ingest::serve(listener, shared.clone(), shutdown).await?;
     // Give queued deliveries a moment (a clean stop usually leaves nothing behind); whatever
     // is still waiting stays in the outbox and goes out after the next start.
@@ -168,14 +175,26 @@ fn hangups(reloads: tokio::sync::mpsc::Sender<reload::ReloadRequest>, shutdown: 
                     s = hup.recv() => if s.is_none() { return },
                 }
                 tracing::info!("SIGHUP: reloading.");
+                // `systemctl reload` (ExecReload=kill -HUP) learns when the reload is over:
+                // RELOADING now, READY once the controller answers, whatever the outcome.
+                systemd::reloading();
+                let (reply, outcome) = tokio::sync::oneshot::channel();
                 let request = reload::ReloadRequest {
                     trigger: reload::Trigger::Signal,
                     plugin: None,
-                    reply: None,
+                    reply: Some(reply),
                 };
                 if reloads.send(request).await.is_err() {
                     return;
                 }
+                let status = match outcome.await {
+                    Ok(o) => match &o.reason {
+                        Some(reason) => format!("Reload {}: {reason}", o.outcome),
+                        None => format!("Reload {}.", o.outcome),
+                    },
+                    Err(_) => "Reload not answered.".to_string(),
+                };
+                systemd::ready(&status);
             }
         });
     }

@@ -76,6 +76,17 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             print!("{}", switchyard::cli::init(&options)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions { shell } => {
+            let mut command = <Args as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "switchyard", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Manpage { out } => {
+            // switchyard.1 and one page per subcommand (switchyard-run.1 …), as git does.
+            std::fs::create_dir_all(&out)?;
+            clap_mangen::generate_to(<Args as clap::CommandFactory>::command(), &out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check { config, no_plugins } => {
             let (report, ok) = switchyard::cli::check(&config, !no_plugins).await;
             if ok {

@@ -108,6 +108,18 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout, e.g.
+    /// `switchyard completions bash > /etc/bash_completion.d/switchyard`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (switchyard.1, switchyard-run.1, …) into a directory.
+    #[command(hide = true)]
+    Manpage {
+        /// The directory.
+        out: PathBuf,
+    },
     /// Check a config file (and load its plugins) without running; every error is reported.
     Check {
         /// The config file.
