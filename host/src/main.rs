@@ -3,7 +3,9 @@
 
 use clap::Parser;
 use std::process::ExitCode;
-use switchyard::cli::{Args, Command, DecisionsCommand, DlqCommand, PluginCommand, Progress, TerminalCommand};
+use switchyard::cli::{
+    Args, Command, ConfigCommand, DecisionsCommand, DlqCommand, PluginCommand, Progress, ReportFormat, TerminalCommand,
+};
 use switchyard::{Shutdown, config, plugin::PluginLimits, telemetry};
 
 #[tokio::main]
@@ -87,7 +89,30 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             clap_mangen::generate_to(<Args as clap::CommandFactory>::command(), &out)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { config, no_plugins } => {
+        Command::Check {
+            config,
+            no_plugins,
+            format: ReportFormat::Json,
+        } => {
+            let (report, _) = switchyard::cli::check_report(&config, !no_plugins).await;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Config { command } => {
+            match command {
+                ConfigCommand::Schema => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&switchyard::config::reference::schema())?
+                ),
+                ConfigCommand::Reference => print!("{}", switchyard::config::reference::markdown()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { config, no_plugins, .. } => {
             let (report, ok) = switchyard::cli::check(&config, !no_plugins).await;
             if ok {
                 println!("{report}");

@@ -46,7 +46,9 @@ pub fn ready(status: &str) {
 pub fn reloading() {
     let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
     let usec = now.tv_sec as u128 * 1_000_000 + now.tv_nsec as u128 / 1_000;
-    notify(&format!("RELOADING=1\nMONOTONIC_USEC={usec}\nSTATUS=Reloading the config."));
+    notify(&format!(
+        "RELOADING=1\nMONOTONIC_USEC={usec}\nSTATUS=Reloading the config."
+    ));
 }
 
 /// Shutting down: draining connections and deliveries.

@@ -17,6 +17,7 @@ mod pipeline;
 mod plugins;
 mod reload;
 mod replay;
+mod schema;
 mod setup;
 mod storage;
 mod terminal;

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 pub use crate::tls::TlsOptions;
 pub use builtins::{Listed, plugin_list, plugin_table};
-pub use check::check;
+pub use check::{CheckReport, Diagnostic, Summary, check, check_report};
 pub use decisions::{decisions_follow, decisions_tail};
 pub use dlq::{DlqFilter, DlqReplaySummary, dlq_list, dlq_purge, dlq_replay, dlq_table};
 pub use init::{InitOptions, init, init_config, init_vendors};
@@ -128,6 +128,16 @@ pub enum Command {
         /// Only parse and compile; do not load plugins.
         #[arg(long)]
         no_plugins: bool,
+        /// `text` (compiler-style, for people) or `json` (one object: ok, errors with line and
+        /// column, summary).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+    },
+    /// The config's reference, from the code.
+    Config {
+        /// What to print.
+        #[command(subcommand)]
+        command: ConfigCommand,
     },
     /// Re-run quarantined requests through the current config and plugins (e.g. after a fix).
     Replay {
@@ -165,6 +175,25 @@ pub enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+}
+
+/// How `check` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// For people.
+    Text,
+    /// For tools.
+    Json,
+}
+
+/// `switchyard config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the JSON Schema of router.toml (for editors: save it and start router.toml with
+    /// `#:schema ./router.schema.json`).
+    Schema,
+    /// Print the reference of every key (Markdown: type, default, bounds, reload, meaning).
+    Reference,
 }
 
 /// `switchyard dlq …`.

@@ -4,19 +4,48 @@
 
 use super::compile::Ctx;
 use super::raw::{RawCluster, RawNatsSink, RawNatsSource};
+use super::reference::Int;
 use super::spec::{ClusterSpec, NatsAuth, NatsSinkSpec, NatsSourceSpec, SubjectPart};
 use std::time::Duration;
 use toml::Spanned;
 
-const DEFAULT_STREAM: &str = "SWITCHYARD";
-const DEFAULT_DEAD_STREAM: &str = "SWITCHYARD_DEAD";
-const DEFAULT_SUBJECT_PREFIX: &str = "switchyard";
+pub(super) const DEFAULT_STREAM: &str = "SWITCHYARD";
+pub(super) const DEFAULT_DEAD_STREAM: &str = "SWITCHYARD_DEAD";
+pub(super) const DEFAULT_SUBJECT_PREFIX: &str = "switchyard";
 /// Long enough for a webhook attempt at its longest timeout (30 s by default) plus a margin;
 /// a router that dies mid-delivery hands its events to another one after this.
 const DEFAULT_ACK_WAIT_SECS: i64 = 60;
 /// JetStream answers in milliseconds when healthy; five seconds rides out a leader election
 /// in a replicated stream without holding a vendor's connection much longer than it waits.
 const DEFAULT_PUBLISH_TIMEOUT_MS: i64 = 5_000;
+
+pub(super) const CLUSTER_REPLICAS: Int = Int {
+    label: "cluster.replicas",
+    default: 1,
+    min: 1,
+    max: 5,
+};
+
+pub(super) const CLUSTER_ACK_WAIT_SECS: Int = Int {
+    label: "cluster.ack_wait_secs",
+    default: DEFAULT_ACK_WAIT_SECS,
+    min: 1,
+    max: 3_600,
+};
+
+pub(super) const CLUSTER_PUBLISH_TIMEOUT_MS: Int = Int {
+    label: "cluster.publish_timeout_ms",
+    default: DEFAULT_PUBLISH_TIMEOUT_MS,
+    min: 100,
+    max: 60_000,
+};
+
+pub(super) const NATS_SINK_TIMEOUT_MS: Int = Int {
+    label: "timeout_ms",
+    default: DEFAULT_SINK_TIMEOUT_MS,
+    min: 100,
+    max: 60_000,
+};
 
 pub(super) fn cluster(cx: &mut Ctx<'_>, raw: &RawCluster, listen_port: u16) -> ClusterSpec {
     let nats_url = raw.nats_url.get_ref().trim().to_string();
@@ -82,21 +111,11 @@ pub(super) fn cluster(cx: &mut Ctx<'_>, raw: &RawCluster, listen_port: u16) -> C
         stream,
         dead_stream,
         subject_prefix,
-        replicas: cx.int(raw.replicas.as_ref(), "cluster.replicas", 1, 1, 5) as usize,
-        ack_wait: Duration::from_secs(cx.int(
-            raw.ack_wait_secs.as_ref(),
-            "cluster.ack_wait_secs",
-            DEFAULT_ACK_WAIT_SECS,
-            1,
-            3_600,
-        ) as u64),
-        publish_timeout: Duration::from_millis(cx.int(
-            raw.publish_timeout_ms.as_ref(),
-            "cluster.publish_timeout_ms",
-            DEFAULT_PUBLISH_TIMEOUT_MS,
-            100,
-            60_000,
-        ) as u64),
+        replicas: cx.key(raw.replicas.as_ref(), &CLUSTER_REPLICAS) as usize,
+        ack_wait: Duration::from_secs(cx.key(raw.ack_wait_secs.as_ref(), &CLUSTER_ACK_WAIT_SECS) as u64),
+        publish_timeout: Duration::from_millis(
+            cx.key(raw.publish_timeout_ms.as_ref(), &CLUSTER_PUBLISH_TIMEOUT_MS) as u64
+        ),
     }
 }
 
@@ -226,13 +245,7 @@ pub(super) fn nats_sink(cx: &mut Ctx<'_>, raw: &RawNatsSink, cluster: Option<&Cl
         subject,
         subject_template: template.clone(),
         jetstream: raw.jetstream.unwrap_or(false),
-        timeout: Duration::from_millis(cx.int(
-            raw.timeout_ms.as_ref(),
-            "timeout_ms",
-            DEFAULT_SINK_TIMEOUT_MS,
-            100,
-            60_000,
-        ) as u64),
+        timeout: Duration::from_millis(cx.key(raw.timeout_ms.as_ref(), &NATS_SINK_TIMEOUT_MS) as u64),
     }
 }
 

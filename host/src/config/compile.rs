@@ -4,6 +4,7 @@
 
 use super::error::Problem;
 use super::raw::{RawAuth, RawConfig, RawPlugin};
+use super::reference::Int;
 use super::spec::*;
 use crate::plugin::{MAX_PLUGIN_MEMORY_BYTES, PluginKind, PluginLimits};
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +36,11 @@ pub(super) struct Ctx<'t> {
 impl Ctx<'_> {
     pub(super) fn err(&mut self, message: impl Into<String>, span: Range<usize>) {
         self.problems.push(Problem::at(message, span));
+    }
+
+    /// An integer key checked against its bounds (absent: its default).
+    pub(super) fn key(&mut self, value: Option<&Spanned<i64>>, key: &Int) -> i64 {
+        self.int(value, key.label, key.default, key.min, key.max)
     }
 
     pub(super) fn int(&mut self, value: Option<&Spanned<i64>>, name: &str, default: i64, min: i64, max: i64) -> i64 {
@@ -82,6 +88,41 @@ impl Ctx<'_> {
         }
     }
 }
+
+pub(super) const PLUGIN_TIMEOUT_MS: Int = Int {
+    label: "timeout_ms",
+    default: DEFAULT_TIMEOUT_MS,
+    min: 1,
+    max: MAX_TIMEOUT_MS,
+};
+
+pub(super) const PLUGIN_TIMEOUT_MS_PER_MIB: Int = Int {
+    label: "timeout_ms_per_mib",
+    default: DEFAULT_TIMEOUT_MS_PER_MIB,
+    min: 0,
+    max: MAX_TIMEOUT_MS,
+};
+
+pub(super) const PLUGIN_MAX_MEMORY_BYTES: Int = Int {
+    label: "max_memory_bytes",
+    default: DEFAULT_MAX_MEMORY_BYTES,
+    min: MIN_MEMORY_BYTES,
+    max: MAX_PLUGIN_MEMORY_BYTES as i64,
+};
+
+pub(super) const SOURCE_MAX_BODY_BYTES: Int = Int {
+    label: "max_body_bytes",
+    default: DEFAULT_MAX_BODY_BYTES,
+    min: 1,
+    max: MAX_BODY_BYTES_LIMIT,
+};
+
+pub(super) const WEBSOCKET_RECONNECT_MAX_SECS: Int = Int {
+    label: "reconnect_max_secs",
+    default: DEFAULT_RECONNECT_MAX_SECS,
+    min: 1,
+    max: 3600,
+};
 
 /// Compiles a parsed config into a [`RouterSpec`], or returns every problem found.
 pub(crate) fn compile(raw: RawConfig, text: &str, config_path: &Path) -> Result<RouterSpec, Vec<Problem>> {
@@ -221,27 +262,9 @@ fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
             cx.id(id, "plugin");
             let (location, kind) = location(cx, id.get_ref(), p);
             let p = p.get_ref();
-            let timeout_ms = cx.int(
-                p.timeout_ms.as_ref(),
-                "timeout_ms",
-                DEFAULT_TIMEOUT_MS,
-                1,
-                MAX_TIMEOUT_MS,
-            ) as u64;
-            let timeout_ms_per_mib = cx.int(
-                p.timeout_ms_per_mib.as_ref(),
-                "timeout_ms_per_mib",
-                DEFAULT_TIMEOUT_MS_PER_MIB,
-                0,
-                MAX_TIMEOUT_MS,
-            ) as u64;
-            let max_memory_bytes = cx.int(
-                p.max_memory_bytes.as_ref(),
-                "max_memory_bytes",
-                DEFAULT_MAX_MEMORY_BYTES,
-                MIN_MEMORY_BYTES,
-                MAX_PLUGIN_MEMORY_BYTES as i64,
-            ) as u64;
+            let timeout_ms = cx.key(p.timeout_ms.as_ref(), &PLUGIN_TIMEOUT_MS) as u64;
+            let timeout_ms_per_mib = cx.key(p.timeout_ms_per_mib.as_ref(), &PLUGIN_TIMEOUT_MS_PER_MIB) as u64;
+            let max_memory_bytes = cx.key(p.max_memory_bytes.as_ref(), &PLUGIN_MAX_MEMORY_BYTES) as u64;
             let secrets = p
                 .secrets
                 .iter()
@@ -279,15 +302,27 @@ fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
 
 /// A new version faulting on more than half of its first ten calls within five minutes is
 /// taken back: enough calls not to judge on one bad input, soon enough to limit the damage.
-const DEFAULT_ROLLBACK: (f64, i64, i64) = (0.5, 10, 300);
+const DEFAULT_MAX_FAILURE_RATIO: f64 = 0.5;
+pub(super) const ROLLBACK_MIN_CALLS: Int = Int {
+    label: "min_calls",
+    default: 10,
+    min: 1,
+    max: 1_000_000,
+};
+pub(super) const ROLLBACK_WINDOW_SECS: Int = Int {
+    label: "window_secs",
+    default: 300,
+    min: 1,
+    max: 7 * 86_400,
+};
 
 fn rollback(cx: &mut Ctx<'_>, raw: Option<&super::raw::RawRollback>) -> Option<crate::plugin::RollbackPolicy> {
-    let (ratio, calls, window) = DEFAULT_ROLLBACK;
+    let ratio = DEFAULT_MAX_FAILURE_RATIO;
     let Some(raw) = raw else {
         return Some(crate::plugin::RollbackPolicy {
             max_failure_ratio: ratio,
-            min_calls: calls as u64,
-            window: std::time::Duration::from_secs(window as u64),
+            min_calls: ROLLBACK_MIN_CALLS.default as u64,
+            window: std::time::Duration::from_secs(ROLLBACK_WINDOW_SECS.default as u64),
         });
     };
     if raw.enabled == Some(false) {
@@ -304,8 +339,8 @@ fn rollback(cx: &mut Ctx<'_>, raw: Option<&super::raw::RawRollback>) -> Option<c
         }
         None => ratio,
     };
-    let min_calls = cx.int(raw.min_calls.as_ref(), "min_calls", calls, 1, 1_000_000) as u64;
-    let window = cx.int(raw.window_secs.as_ref(), "window_secs", window, 1, 7 * 86_400) as u64;
+    let min_calls = cx.key(raw.min_calls.as_ref(), &ROLLBACK_MIN_CALLS) as u64;
+    let window = cx.key(raw.window_secs.as_ref(), &ROLLBACK_WINDOW_SECS) as u64;
     Some(crate::plugin::RollbackPolicy {
         max_failure_ratio,
         min_calls,
@@ -422,13 +457,7 @@ fn sources(
                 None => AuthSpec::None,
                 Some(a) => auth(cx, a),
             };
-            let max_body_bytes = cx.int(
-                s.max_body_bytes.as_ref(),
-                "max_body_bytes",
-                DEFAULT_MAX_BODY_BYTES,
-                1,
-                MAX_BODY_BYTES_LIMIT,
-            ) as usize;
+            let max_body_bytes = cx.key(s.max_body_bytes.as_ref(), &SOURCE_MAX_BODY_BYTES) as usize;
             let methods = methods(cx, s.methods.as_ref());
             let rate_limit = super::edge::rate_limit(cx, s.rate_limit.as_ref());
             SourceSpec {
@@ -465,7 +494,7 @@ fn sources(
 
 /// HTTP methods a source may be sent with: the vendors here use POST (the default), NoahFace
 /// also GET and PUT, SenseNebula heartbeats GET.
-const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+pub(super) const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
 fn methods(cx: &mut Ctx<'_>, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
     let Some(raw) = raw else {
@@ -533,13 +562,7 @@ fn websocket(cx: &mut Ctx<'_>, w: &Spanned<super::raw::RawWebsocket>) -> Websock
             hyper::Uri::from_static("ws://invalid")
         }
     };
-    let reconnect_max_secs = cx.int(
-        w.reconnect_max_secs.as_ref(),
-        "reconnect_max_secs",
-        DEFAULT_RECONNECT_MAX_SECS,
-        1,
-        3600,
-    ) as u64;
+    let reconnect_max_secs = cx.key(w.reconnect_max_secs.as_ref(), &WEBSOCKET_RECONNECT_MAX_SECS) as u64;
     WebsocketSpec {
         url,
         reconnect_max_secs,
@@ -581,7 +604,7 @@ pub(super) fn secret(
 fn auth(cx: &mut Ctx<'_>, a: &Spanned<RawAuth>) -> AuthSpec {
     let span = a.span();
     match a.get_ref() {
-        RawAuth::None => AuthSpec::None,
+        RawAuth::None {} => AuthSpec::None,
         RawAuth::Basic {
             username,
             password_env,

@@ -3,6 +3,7 @@
 
 use super::compile::Ctx;
 use super::raw::{RawDecision, RawRoster, RawSource};
+use super::reference::Int;
 use super::spec::{DecisionSpec, Fallback, RosterSpec};
 use crate::event::DecidedBy;
 use crate::plugin::PluginKind;
@@ -16,9 +17,16 @@ const DEFAULT_DEADLINE_MS: i64 = 300;
 /// NoahFace asks for an answer within 10 s; no terminal waits longer.
 const MAX_DEADLINE_MS: i64 = 10_000;
 /// The roster column most directories key people by.
-const DEFAULT_ROSTER_KEY: &str = "person_id";
+pub(super) const DEFAULT_ROSTER_KEY: &str = "person_id";
 /// Terminals show about ten characters; the cap only stops a runaway value.
-const MAX_TIP_BYTES: usize = 256;
+pub(super) const MAX_TIP_BYTES: usize = 256;
+
+pub(super) const DECISION_DEADLINE_MS: Int = Int {
+    label: "decision.deadline_ms",
+    default: DEFAULT_DEADLINE_MS,
+    min: 1,
+    max: MAX_DEADLINE_MS,
+};
 
 /// Compiles a plugin's `roster`: deciders only (nothing else can read it).
 pub(super) fn roster(cx: &mut Ctx<'_>, raw: Option<&Spanned<RawRoster>>, kind: PluginKind) -> Option<RosterSpec> {
@@ -86,13 +94,7 @@ pub(super) fn decision(cx: &mut Ctx<'_>, s: &RawSource, kinds: &BTreeMap<&str, P
         time_zone: None,
     };
     let raw = s.decision.as_ref().map_or(&empty, |d| d.get_ref());
-    let deadline_ms = cx.int(
-        raw.deadline_ms.as_ref(),
-        "decision.deadline_ms",
-        DEFAULT_DEADLINE_MS,
-        1,
-        MAX_DEADLINE_MS,
-    );
+    let deadline_ms = cx.key(raw.deadline_ms.as_ref(), &DECISION_DEADLINE_MS);
     let tip_on_fallback = raw.tip_on_fallback.as_ref().map(|t| {
         if t.get_ref().len() > MAX_TIP_BYTES || t.get_ref().chars().any(char::is_control) {
             cx.err(

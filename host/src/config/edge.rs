@@ -5,6 +5,7 @@
 
 use super::compile::Ctx;
 use super::raw::{RawAdmin, RawLimits, RawRateLimit};
+use super::reference::Int;
 use super::spec::{AdminSpec, Cidr, EdgeLimits, RateLimit};
 use std::time::Duration;
 use toml::Spanned;
@@ -37,51 +38,102 @@ const DEFAULT_MAX_EVENT_BYTES: i64 = 1 << 20;
 /// Vendor replies are small JSON documents or empty.
 const DEFAULT_MAX_REPLY_BYTES: i64 = 1 << 20;
 
+pub(super) const LIMITS_HEADER_TIMEOUT_MS: Int = Int {
+    label: "limits.header_timeout_ms",
+    default: DEFAULT_HEADER_TIMEOUT_MS,
+    min: 100,
+    max: 3_600_000,
+};
+
+pub(super) const LIMITS_BODY_TIMEOUT_MS: Int = Int {
+    label: "limits.body_timeout_ms",
+    default: DEFAULT_BODY_TIMEOUT_MS,
+    min: 100,
+    max: 3_600_000,
+};
+
+pub(super) const LIMITS_MAX_BUFFERED_BODY_BYTES: Int = Int {
+    label: "limits.max_buffered_body_bytes",
+    default: DEFAULT_MAX_BUFFERED_BODY_BYTES,
+    min: 1 << 10,
+    max: i64::MAX,
+};
+
+pub(super) const LIMITS_MIN_BODY_BYTES_PER_SEC: Int = Int {
+    label: "limits.min_body_bytes_per_sec",
+    default: DEFAULT_MIN_BODY_BYTES_PER_SEC,
+    min: 0,
+    max: i64::MAX,
+};
+
+pub(super) const LIMITS_MAX_CONNECTIONS: Int = Int {
+    label: "limits.max_connections",
+    default: DEFAULT_MAX_CONNECTIONS,
+    min: 1,
+    max: 1_000_000,
+};
+
+pub(super) const LIMITS_MAX_CONNECTIONS_PER_PEER: Int = Int {
+    label: "limits.max_connections_per_peer",
+    default: DEFAULT_MAX_CONNECTIONS_PER_PEER,
+    min: 1,
+    max: 1_000_000,
+};
+
+pub(super) const LIMITS_MAX_PROCESSING_BYTES: Int = Int {
+    label: "limits.max_processing_bytes",
+    default: DEFAULT_MAX_PROCESSING_BYTES,
+    min: 1 << 20,
+    max: 1 << 40,
+};
+
+pub(super) const LIMITS_MAX_EVENTS_PER_REQUEST: Int = Int {
+    label: "limits.max_events_per_request",
+    default: DEFAULT_MAX_EVENTS_PER_REQUEST,
+    min: 1,
+    max: 10_000_000,
+};
+
+pub(super) const LIMITS_MAX_EVENT_BYTES: Int = Int {
+    label: "limits.max_event_bytes",
+    default: DEFAULT_MAX_EVENT_BYTES,
+    min: 1 << 10,
+    max: 1 << 30,
+};
+
+pub(super) const LIMITS_MAX_REPLY_BYTES: Int = Int {
+    label: "limits.max_reply_bytes",
+    default: DEFAULT_MAX_REPLY_BYTES,
+    min: 0,
+    max: 1 << 30,
+};
+
 /// Compiles `[server.limits]`.
 pub(super) fn limits(cx: &mut Ctx<'_>, raw: Option<&RawLimits>) -> EdgeLimits {
-    let ms = |cx: &mut Ctx<'_>, v: Option<&Spanned<i64>>, name: &str, default: i64| {
-        Duration::from_millis(cx.int(v, name, default, 100, 3_600_000) as u64)
-    };
-    let max_buffered_body_bytes = cx.int(
+    let ms = |cx: &mut Ctx<'_>, v: Option<&Spanned<i64>>, key: &Int| Duration::from_millis(cx.key(v, key) as u64);
+    let max_buffered_body_bytes = cx.key(
         raw.and_then(|r| r.max_buffered_body_bytes.as_ref()),
-        "limits.max_buffered_body_bytes",
-        DEFAULT_MAX_BUFFERED_BODY_BYTES,
-        1 << 10,
-        i64::MAX,
+        &LIMITS_MAX_BUFFERED_BODY_BYTES,
     );
     EdgeLimits {
         header_timeout: ms(
             cx,
             raw.and_then(|r| r.header_timeout_ms.as_ref()),
-            "limits.header_timeout_ms",
-            DEFAULT_HEADER_TIMEOUT_MS,
+            &LIMITS_HEADER_TIMEOUT_MS,
         ),
         body_timeout: ms(
             cx,
             raw.and_then(|r| r.body_timeout_ms.as_ref()),
-            "limits.body_timeout_ms",
-            DEFAULT_BODY_TIMEOUT_MS,
+            &LIMITS_BODY_TIMEOUT_MS,
         ),
-        min_body_bytes_per_sec: cx.int(
+        min_body_bytes_per_sec: cx.key(
             raw.and_then(|r| r.min_body_bytes_per_sec.as_ref()),
-            "limits.min_body_bytes_per_sec",
-            DEFAULT_MIN_BODY_BYTES_PER_SEC,
-            0,
-            i64::MAX,
+            &LIMITS_MIN_BODY_BYTES_PER_SEC,
         ) as u64,
-        max_connections: cx.int(
-            raw.and_then(|r| r.max_connections.as_ref()),
-            "limits.max_connections",
-            DEFAULT_MAX_CONNECTIONS,
-            1,
-            1_000_000,
-        ) as usize,
-        max_connections_per_peer: cx.int(
+        max_connections: cx.key(raw.and_then(|r| r.max_connections.as_ref()), &LIMITS_MAX_CONNECTIONS) as usize,
+        max_connections_per_peer: cx.key(
             raw.and_then(|r| r.max_connections_per_peer.as_ref()),
-            "limits.max_connections_per_peer",
-            DEFAULT_MAX_CONNECTIONS_PER_PEER,
-            1,
-            1_000_000,
+            &LIMITS_MAX_CONNECTIONS_PER_PEER,
         ) as usize,
         max_buffered_body_bytes: max_buffered_body_bytes as u64,
         peer_buffered_body_bytes: cx.int(
@@ -91,34 +143,16 @@ pub(super) fn limits(cx: &mut Ctx<'_>, raw: Option<&RawLimits>) -> EdgeLimits {
             1 << 10,
             max_buffered_body_bytes,
         ) as u64,
-        max_processing_bytes: cx.int(
+        max_processing_bytes: cx.key(
             raw.and_then(|r| r.max_processing_bytes.as_ref()),
-            "limits.max_processing_bytes",
-            DEFAULT_MAX_PROCESSING_BYTES,
-            1 << 20,
-            1 << 40,
+            &LIMITS_MAX_PROCESSING_BYTES,
         ) as u64,
-        max_events_per_request: cx.int(
+        max_events_per_request: cx.key(
             raw.and_then(|r| r.max_events_per_request.as_ref()),
-            "limits.max_events_per_request",
-            DEFAULT_MAX_EVENTS_PER_REQUEST,
-            1,
-            10_000_000,
+            &LIMITS_MAX_EVENTS_PER_REQUEST,
         ) as usize,
-        max_event_bytes: cx.int(
-            raw.and_then(|r| r.max_event_bytes.as_ref()),
-            "limits.max_event_bytes",
-            DEFAULT_MAX_EVENT_BYTES,
-            1 << 10,
-            1 << 30,
-        ) as usize,
-        max_reply_bytes: cx.int(
-            raw.and_then(|r| r.max_reply_bytes.as_ref()),
-            "limits.max_reply_bytes",
-            DEFAULT_MAX_REPLY_BYTES,
-            0,
-            1 << 30,
-        ) as usize,
+        max_event_bytes: cx.key(raw.and_then(|r| r.max_event_bytes.as_ref()), &LIMITS_MAX_EVENT_BYTES) as usize,
+        max_reply_bytes: cx.key(raw.and_then(|r| r.max_reply_bytes.as_ref()), &LIMITS_MAX_REPLY_BYTES) as usize,
     }
 }
 

@@ -8,6 +8,7 @@ mod decision;
 mod edge;
 mod error;
 mod raw;
+pub mod reference;
 mod server;
 mod sinks;
 mod spec;

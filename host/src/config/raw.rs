@@ -303,7 +303,9 @@ pub(crate) struct RawNatsSource {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum RawAuth {
-    None,
+    /// A struct variant, not a unit one: serde lets a unit variant of an internally tagged
+    /// enum carry any other keys, and `{ type = "none", token_env = "X" }` must be an error.
+    None {},
     Basic {
         username: String,
         password_env: Option<String>,
@@ -443,7 +445,7 @@ pub(crate) struct RawMatch {
     pub(crate) source: Vec<Spanned<String>>,
 }
 
-const TOP_LEVEL: &str = "`version`, `server`, `admin`, `cluster`, `plugins`, `sources`, `sinks`, `routes`";
+pub(super) const TOP_LEVEL: &str = "`version`, `server`, `admin`, `cluster`, `plugins`, `sources`, `sinks`, `routes`";
 
 fn entity<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, problems: &mut Vec<Problem>) -> Option<Spanned<T>> {
     let span = value.span();

@@ -3,6 +3,7 @@
 
 use super::compile::{Ctx, secret};
 use super::raw::{RawConfig, RawFile, RawSink, RawWebhook};
+use super::reference::Int;
 use super::spec::*;
 use std::path::Path;
 
@@ -14,6 +15,48 @@ const DEFAULT_WEBHOOK_BACKOFF_MS: i64 = 500;
 const DEFAULT_WEBHOOK_MAX_BACKOFF_MS: i64 = 600_000;
 const DEFAULT_WEBHOOK_MAX_AGE_SECS: i64 = 86_400;
 const DEFAULT_WEBHOOK_CONCURRENCY: i64 = 16;
+
+pub(super) const WEBHOOK_TIMEOUT_MS: Int = Int {
+    label: "timeout_ms",
+    default: DEFAULT_WEBHOOK_TIMEOUT_MS,
+    min: 1,
+    max: 300_000,
+};
+
+pub(super) const WEBHOOK_MAX_ATTEMPTS: Int = Int {
+    label: "max_attempts",
+    default: DEFAULT_WEBHOOK_ATTEMPTS,
+    min: 1,
+    max: 10_000,
+};
+
+pub(super) const WEBHOOK_BACKOFF_MS: Int = Int {
+    label: "backoff_ms",
+    default: DEFAULT_WEBHOOK_BACKOFF_MS,
+    min: 0,
+    max: 600_000,
+};
+
+pub(super) const WEBHOOK_MAX_BACKOFF_MS: Int = Int {
+    label: "max_backoff_ms",
+    default: DEFAULT_WEBHOOK_MAX_BACKOFF_MS,
+    min: 1,
+    max: 86_400_000,
+};
+
+pub(super) const WEBHOOK_MAX_AGE_SECS: Int = Int {
+    label: "max_age_secs",
+    default: DEFAULT_WEBHOOK_MAX_AGE_SECS,
+    min: 1,
+    max: 365 * 86_400,
+};
+
+pub(super) const WEBHOOK_CONCURRENCY: Int = Int {
+    label: "concurrency",
+    default: DEFAULT_WEBHOOK_CONCURRENCY,
+    min: 1,
+    max: 1024,
+};
 
 pub(super) fn sinks(
     cx: &mut Ctx<'_>,
@@ -105,37 +148,13 @@ pub(super) fn sinks(
                     }
                     SinkKind::Webhook(WebhookSpec {
                         url: uri,
-                        timeout_ms: cx.int(
-                            timeout_ms.as_ref(),
-                            "timeout_ms",
-                            DEFAULT_WEBHOOK_TIMEOUT_MS,
-                            1,
-                            300_000,
-                        ) as u64,
-                        max_attempts: cx.int(max_attempts.as_ref(), "max_attempts", DEFAULT_WEBHOOK_ATTEMPTS, 1, 10_000)
+                        timeout_ms: cx.key(timeout_ms.as_ref(), &WEBHOOK_TIMEOUT_MS) as u64,
+                        max_attempts: cx.key(max_attempts.as_ref(), &WEBHOOK_MAX_ATTEMPTS)
                             as u32,
-                        backoff_ms: cx.int(
-                            backoff_ms.as_ref(),
-                            "backoff_ms",
-                            DEFAULT_WEBHOOK_BACKOFF_MS,
-                            0,
-                            600_000,
-                        ) as u64,
-                        max_backoff_ms: cx.int(
-                            max_backoff_ms.as_ref(),
-                            "max_backoff_ms",
-                            DEFAULT_WEBHOOK_MAX_BACKOFF_MS,
-                            1,
-                            86_400_000,
-                        ) as u64,
-                        max_age_secs: cx.int(
-                            max_age_secs.as_ref(),
-                            "max_age_secs",
-                            DEFAULT_WEBHOOK_MAX_AGE_SECS,
-                            1,
-                            365 * 86_400,
-                        ) as u64,
-                        concurrency: cx.int(concurrency.as_ref(), "concurrency", DEFAULT_WEBHOOK_CONCURRENCY, 1, 1024)
+                        backoff_ms: cx.key(backoff_ms.as_ref(), &WEBHOOK_BACKOFF_MS) as u64,
+                        max_backoff_ms: cx.key(max_backoff_ms.as_ref(), &WEBHOOK_MAX_BACKOFF_MS) as u64,
+                        max_age_secs: cx.key(max_age_secs.as_ref(), &WEBHOOK_MAX_AGE_SECS) as u64,
+                        concurrency: cx.key(concurrency.as_ref(), &WEBHOOK_CONCURRENCY)
                             as usize,
                         ordering_key: ordering_key.as_ref().map(|k| k.get_ref().clone()),
                         format,

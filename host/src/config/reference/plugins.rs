@@ -1,0 +1,139 @@
+//! `[plugins.<id>]` and its nested tables.
+
+use super::{Dflt, Key, Table, Ty};
+use crate::config::{compile, decision};
+
+pub(super) static PLUGIN: Table = Table {
+    path: "plugins.<id>",
+    about: "One WebAssembly component and how it runs. The id (a-z, 0-9, `-`, `_`) is what sources name. A changed component file is reloaded by itself; a new version that fails too often is rolled back.",
+    keys: &[
+        Key::opt(
+            "builtin",
+            Ty::EnumFn(builtin_names),
+            Dflt::None,
+            "A plugin compiled into the router (`switchyard plugin list`); its kind is implied. Give `builtin` or `path`.",
+        ),
+        Key::opt(
+            "path",
+            Ty::Str,
+            Dflt::None,
+            "A component file (`.wasm`), relative to the config's folder; or `builtin:<name>`.",
+        ),
+        Key::opt(
+            "kind",
+            Ty::Enum(&["normalizer", "filter", "transform", "decider"]),
+            Dflt::Said("the built-in plugin's own; required with `path`"),
+            "The WIT world it implements: a normalizer turns a request into events, a filter keeps or drops an event, a transform rewrites one, a decider rules on a door.",
+        ),
+        Key::int(
+            "timeout_ms",
+            &compile::PLUGIN_TIMEOUT_MS,
+            "CPU budget of one call, in milliseconds of the plugin's own CPU time.",
+        ),
+        Key::int(
+            "timeout_ms_per_mib",
+            &compile::PLUGIN_TIMEOUT_MS_PER_MIB,
+            "More CPU budget per MiB of the call's input, so large batches are not cut short.",
+        ),
+        Key::int(
+            "max_memory_bytes",
+            &compile::PLUGIN_MAX_MEMORY_BYTES,
+            "Linear-memory cap of one instance.",
+        ),
+        Key::opt(
+            "reuse",
+            Ty::Enum(&["fresh", "warm"]),
+            Dflt::Str("fresh"),
+            "`fresh`: a new instance per request. `warm`: instances are kept and reused one request at a time (faster for guests with a costly start; state carries over).",
+        ),
+        Key::opt(
+            "settings",
+            Ty::AnyTable,
+            Dflt::None,
+            "The plugin's own settings, passed as JSON; a plugin that exports `validate-settings` checks them at load.",
+        ),
+        Key::opt(
+            "secrets",
+            Ty::Map(&Ty::Table(&SECRET)),
+            Dflt::None,
+            "Named keys the plugin may use through `host.hmac-sha256` (it never sees the values): `secrets = { hmac = { env = \"X\" } }`.",
+        ),
+        Key::opt(
+            "rollback",
+            Ty::Table(&ROLLBACK),
+            Dflt::Said("{ max_failure_ratio = 0.5, min_calls = 10, window_secs = 300 }"),
+            "When a newly loaded version is replaced by the previous one.",
+        ),
+        Key::opt(
+            "roster",
+            Ty::Table(&ROSTER),
+            Dflt::None,
+            "A decider's roster file (CSV or JSON), read through `site.roster-lookup`; reloaded when it changes.",
+        ),
+    ],
+};
+
+pub(super) static SECRET: Table = Table {
+    path: "plugins.<id>.secrets.<name>",
+    about: "Where one secret's value is read from: an environment variable or a file (one of them).",
+    keys: &[
+        Key::opt("env", Ty::Str, Dflt::None, "An environment variable holding the value."),
+        Key::opt(
+            "file",
+            Ty::Str,
+            Dflt::None,
+            "A file holding the value (trailing newlines dropped); relative to the config's folder.",
+        ),
+    ],
+};
+
+pub(super) static ROLLBACK: Table = Table {
+    path: "plugins.<id>.rollback",
+    about: "A new version faulting on more than `max_failure_ratio` of its first `min_calls` calls within `window_secs` is taken back.",
+    keys: &[
+        Key::opt(
+            "enabled",
+            Ty::Bool,
+            Dflt::Bool(true),
+            "`false`: never roll this plugin back.",
+        ),
+        Key::opt(
+            "max_failure_ratio",
+            Ty::Float { min: 0.0, max: 1.0 },
+            Dflt::Float(0.5),
+            "The share of faulting calls that condemns a new version.",
+        ),
+        Key::int(
+            "min_calls",
+            &compile::ROLLBACK_MIN_CALLS,
+            "Calls judged before deciding.",
+        ),
+        Key::int(
+            "window_secs",
+            &compile::ROLLBACK_WINDOW_SECS,
+            "How long after loading a version may still be taken back.",
+        ),
+    ],
+};
+
+pub(super) static ROSTER: Table = Table {
+    path: "plugins.<id>.roster",
+    about: "The operator's roster for a decider.",
+    keys: &[
+        Key::req(
+            "path",
+            Ty::Str,
+            "The CSV (header row) or JSON (array of objects) file; relative to the config's folder.",
+        ),
+        Key::opt(
+            "key",
+            Ty::Str,
+            Dflt::Str(decision::DEFAULT_ROSTER_KEY),
+            "The column (or member) holding each entry's key, which `site.roster-lookup` looks up.",
+        ),
+    ],
+};
+
+fn builtin_names() -> Vec<&'static str> {
+    crate::plugin::builtin::FIRST_PARTY.iter().map(|b| b.name).collect()
+}
