@@ -5,6 +5,7 @@
 #   make test     build the plugins and run the whole test suite
 #   make plugins  build plugins/* into target/plugins/*.wasm (components)
 #   make check    validate router.toml (and load its plugins)
+#   make deb      the Debian package, target/deb/switchyard_<version>_<arch>.deb (packaging/)
 #   make bench    release-mode benchmarks, results written to BENCHMARKS.md
 #   make screenshots  the console's views against live traffic, into docs/screenshots/
 #   make ci       what CI runs: fmt --check, clippy -D warnings, make test
@@ -12,7 +13,7 @@
 CARGO ?= cargo
 CONFIG ?= router.toml
 
-.PHONY: run test plugins build check ci fmt clippy bench screenshots
+.PHONY: run test plugins build check deb ci fmt clippy bench screenshots
 
 run: plugins build
 	./target/release/switchyard run --config $(CONFIG)
@@ -28,6 +29,12 @@ test: plugins
 
 check: plugins build
 	./target/release/switchyard check --config $(CONFIG)
+
+# The Debian package: the release binary with the plugins inside, /etc/switchyard/router.toml,
+# the hardened systemd unit, man pages and completions (packaging/build-deb.sh).
+deb: plugins build
+	bash scripts/package-tools.sh
+	bash packaging/build-deb.sh target/release/switchyard target/deb
 
 # Release-mode measurements; rewrites the results table in BENCHMARKS.md. The external part
 # runs the release binary pinned to core 0 with wrk on core 1 (scripts/bench-tools.sh installs

@@ -192,6 +192,7 @@ dedup_window_secs = 600          # a re-sent event (same id and content) is deli
 [admin]
 listen = "{admin}"
 # allow = ["10.0.0.0/8"]
+# token_env = "SWITCHYARD_ADMIN_TOKEN"
 # token_file = "/etc/switchyard/admin-token"
 
 "#,
