@@ -52,7 +52,11 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
     let work = tempfile::tempdir().expect("tempdir");
     let deb = build_deb(&work.path().join("out"));
     let version = env!("CARGO_PKG_VERSION");
-    assert!(deb.ends_with(format!("switchyard_{version}_amd64.deb")), "{}", deb.display());
+    assert!(
+        deb.ends_with(format!("switchyard_{version}_amd64.deb")),
+        "{}",
+        deb.display()
+    );
 
     // What it holds.
     let listing = run(Command::new("dpkg-deb").arg("--contents").arg(&deb));
@@ -147,7 +151,10 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
     )
     .read_to_string(&mut page)
     .expect("gzip");
-    assert!(page.starts_with(".ie") || page.contains(".TH switchyard-init"), "{page}");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH switchyard-init"),
+        "{page}"
+    );
     let completion =
         std::fs::read_to_string(root.join("usr/share/bash-completion/completions/switchyard")).expect("completion");
     assert!(completion.contains("init") && completion.contains("--vendor"));
@@ -164,9 +171,7 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
     assert!(!site.join("target").exists());
     let notify_path = work.path().join("notify.sock");
     let notify = UnixDatagram::bind(&notify_path).expect("notify socket");
-    notify
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
+    notify.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
     let child = Command::new(&binary)
         .args(["run", "--config", "router.toml"])
         .current_dir(&site)
@@ -179,7 +184,10 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
     let router = common::Running(child);
     let ready = next_notification(&notify);
     assert!(ready.contains(&"READY=1".to_string()), "{ready:?}");
-    assert!(ready.iter().any(|l| l.starts_with("STATUS=Serving 2 sources")), "{ready:?}");
+    assert!(
+        ready.iter().any(|l| l.starts_with("STATUS=Serving 2 sources")),
+        "{ready:?}"
+    );
 
     let findface = std::fs::read_to_string(workspace().join("examples/findface/sample.json")).expect("sample");
     let (status, body) = http(port, "POST", "/ingest/findface", &findface);
@@ -210,14 +218,26 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
         .find_map(|l| l.trim().strip_prefix("CMD bash -c "))
         .expect("a HEALTHCHECK command")
         .replace("/8080", &format!("/{port}"));
-    let healthy = |probe: &str| Command::new("sh").arg("-c").arg(format!("bash -c {probe}")).status().expect("sh");
-    assert!(healthy(&probe).success(), "the health check fails on a serving router: {probe}");
+    let healthy = |probe: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("bash -c {probe}"))
+            .status()
+            .expect("sh")
+    };
+    assert!(
+        healthy(&probe).success(),
+        "the health check fails on a serving router: {probe}"
+    );
 
     // `systemctl reload`: RELOADING (with the monotonic time notify-reload wants), then READY.
     signal(&router.0, "-HUP");
     let reloading = next_notification(&notify);
     assert!(reloading.contains(&"RELOADING=1".to_string()), "{reloading:?}");
-    assert!(reloading.iter().any(|l| l.starts_with("MONOTONIC_USEC=")), "{reloading:?}");
+    assert!(
+        reloading.iter().any(|l| l.starts_with("MONOTONIC_USEC=")),
+        "{reloading:?}"
+    );
     let reloaded = next_notification(&notify);
     assert!(reloaded.contains(&"READY=1".to_string()), "{reloaded:?}");
     assert!(reloaded.iter().any(|l| l.starts_with("STATUS=Reload ")), "{reloaded:?}");
@@ -234,6 +254,7 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
             break;
         }
         assert!(Instant::now() < deadline, "the router did not stop");
+        #[expect(clippy::disallowed_methods, reason = "a synchronous test polling a child process")]
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(!healthy(&probe).success(), "the health check passes with no router");

@@ -141,7 +141,7 @@ fn every_key_says_what_it_is_for_and_its_bounds_hold_its_default() {
                 );
             }
             assert!(
-                !(key.required && !matches!(key.default, Dflt::None)),
+                !key.required || matches!(key.default, Dflt::None),
                 "`{}.{}` is required and has a default",
                 t.path,
                 key.name
