@@ -28,11 +28,16 @@ fn main() {
         None => manifest.join("../target/plugins"),
     };
     println!("cargo:rerun-if-env-changed=SWITCHYARD_BUILTIN_PLUGINS");
-    // Watch only paths that exist: cargo reruns a script whose watched path is missing on
-    // every build. A directory's mtime moves when a file appears in it, so the nearest
-    // existing ancestor notices `target/plugins` being made.
-    let watched = dir.ancestors().find(|d| d.is_dir()).unwrap_or(&manifest).to_path_buf();
-    println!("cargo:rerun-if-changed={}", watched.display());
+    // The directory and each component. A missing directory is watched too: cargo reruns a
+    // script whose watched path is missing on every build, so a binary built before
+    // `make plugins` (CI's clippy step) gains them on the first build after it.
+    println!("cargo:rerun-if-changed={}", dir.display());
+    if !dir.is_dir() {
+        println!(
+            "cargo:warning=no built-in plugins in {} (run `make plugins`, or `cargo xtask plugins`, first)",
+            dir.display()
+        );
+    }
     let mut table = String::from("&[\n");
     for name in BUILTIN {
         let file = dir.join(format!("{name}.wasm"));

@@ -110,8 +110,8 @@ fn normalizer(vendor: &str) -> Arc<Plugin> {
         .find(|p| &p.id == id)
         .expect("the source's normalizer");
     assert!(
-        p.path.exists(),
-        "{} missing: run `cargo xtask plugins` first",
+        switchyard::plugin::builtin::read(&p.path).is_ok(),
+        "{} missing: run `cargo xtask plugins` first (then build again: the router embeds them)",
         p.path.display()
     );
     let secrets = [("hmac".to_string(), Ok(PRESERVICA_SECRET.to_vec()))].into();

@@ -188,7 +188,7 @@ fn configured_at(config: &std::path::Path, p: &crate::config::PluginSpec) -> Str
 /// A load error with where the plugin is configured and, for a missing file, how to make it.
 fn explain_load(config: &std::path::Path, p: &crate::config::PluginSpec, e: crate::plugin::Error) -> String {
     let at = configured_at(config, p);
-    if !p.path.exists() {
+    if crate::plugin::builtin::name_of(&p.path).is_none() && !p.path.exists() {
         return format!(
             "{e}\n{at} (`path` of plugin `{}`)\n  = help: build it first: `cargo xtask plugins` builds this \
              repository's plugins into target/plugins/, `switchyard plugin build` builds a plugin project made by \

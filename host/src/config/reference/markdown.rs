@@ -12,8 +12,18 @@ pub fn markdown() -> String {
          checks against), and whether a running router applies a change: **live** keys take effect on the \
          next reload (the file is watched; also SIGHUP, `systemctl reload switchyard`, `POST /admin/reload`), \
          **restart** keys are kept — a reload that changes one is rejected and names it. Unknown keys are \
-         errors. `switchyard check` reports every problem at once with its line and column.\n\n\
-         Editors: `switchyard config schema > router.schema.json` and a first line `#:schema ./router.schema.json` \
+         errors. `switchyard check` reports every problem at once with its line and column, the way the \
+         router refuses to start or to reload on it:\n\n",
+    );
+    // The example error is the compiler's own rendering of an out-of-bounds value.
+    let example = crate::config::load_str(
+        "version = 1\n[server]\nmax_in_flight = 0\n",
+        std::path::Path::new("router.toml"),
+    )
+    .expect_err("max_in_flight = 0 is out of bounds");
+    out.push_str(&format!("```text\n{example}\n```\n\n"));
+    out.push_str(
+        "Editors: `switchyard config schema > router.schema.json` and a first line `#:schema ./router.schema.json` \
          in router.toml make taplo / Even Better TOML complete keys and flag typos (the schema is also in \
          docs/router.schema.json). `switchyard init` writes a commented starting point.\n\n",
     );
