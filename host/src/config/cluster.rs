@@ -2,9 +2,9 @@
 //! checked here, before anything connects, because NATS refuses stream names with dots and
 //! subjects with wildcards only when the stream is created — far from the line that caused it.
 
+use super::bounds::Int;
 use super::compile::Ctx;
 use super::raw::{RawCluster, RawNatsSink, RawNatsSource};
-use super::reference::Int;
 use super::spec::{ClusterSpec, NatsAuth, NatsSinkSpec, NatsSourceSpec, SubjectPart};
 use std::time::Duration;
 use toml::Spanned;

@@ -1,9 +1,9 @@
 //! Door decisions in router.toml: a source's `decider` and `decision` table, and a decider's
 //! `roster`. Each default is a named constant with its reason.
 
+use super::bounds::Int;
 use super::compile::Ctx;
 use super::raw::{RawDecision, RawRoster, RawSource};
-use super::reference::Int;
 use super::spec::{DecisionSpec, Fallback, RosterSpec};
 use crate::event::DecidedBy;
 use crate::plugin::PluginKind;

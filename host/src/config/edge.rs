@@ -3,9 +3,9 @@
 //! source's `rate_limit`. Each default is a named constant with its reason; SECURITY.md lists
 //! them all.
 
+use super::bounds::Int;
 use super::compile::Ctx;
 use super::raw::{RawAdmin, RawLimits, RawRateLimit};
-use super::reference::Int;
 use super::spec::{AdminSpec, Cidr, EdgeLimits, RateLimit};
 use std::time::Duration;
 use toml::Spanned;

@@ -2,11 +2,13 @@
 //! with every problem reported at once, each with file, line and column (`error`).
 //! Building live objects from the spec (reading plugins, secrets, sockets) is `pipeline`'s job.
 
+mod bounds;
 mod cluster;
 mod compile;
 mod decision;
 mod edge;
 mod error;
+mod plugins;
 mod raw;
 pub mod reference;
 mod server;

@@ -1,9 +1,9 @@
 //! `[server]`: listen address, data dir, concurrency, dedup, and the storage limits (disk
 //! budget, quarantine caps); the edge limits are `edge`'s.
 
+use super::bounds::Int;
 use super::compile::{Ctx, DEFAULT_LISTEN};
 use super::raw::{RawConfig, RawQuarantine};
-use super::reference::Int;
 use super::spec::ServerSpec;
 use crate::quarantine::Limits;
 use toml::Spanned;

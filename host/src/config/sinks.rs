@@ -1,9 +1,9 @@
 //! `[sinks.<id>]`: webhook delivery settings (retries, concurrency, ordering, format,
 //! signing, TLS) and file sinks' paths.
 
+use super::bounds::Int;
 use super::compile::{Ctx, secret};
 use super::raw::{RawConfig, RawFile, RawSink, RawWebhook};
-use super::reference::Int;
 use super::spec::*;
 use std::path::Path;
 

@@ -12,6 +12,7 @@
 //!
 //! - `store`: the SQLite file, the writer thread (group commit), reads; `watch`: rebuilding
 //!   the file when it is deleted or replaced under the router.
+//! - `schema`: the file's tables and format version (migrations, refusing newer files).
 //! - `record`: rows and the stable webhook-id.
 //! - `dispatch`: one sink's delivery loop; `delivery`: the dispatchers of a running router.
 //! - `stats`: counters and `/metrics` text.
@@ -19,6 +20,7 @@
 mod delivery;
 mod dispatch;
 mod record;
+mod schema;
 mod stats;
 pub mod store;
 mod watch;

@@ -17,18 +17,7 @@ mod sources;
 pub use markdown::markdown;
 pub use schema::schema;
 
-/// An integer key's bounds and default: what `Ctx::key` enforces and the reference shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Int {
-    /// The name error messages use (`limits.max_connections`).
-    pub label: &'static str,
-    /// The value when the key is absent.
-    pub default: i64,
-    /// The smallest value allowed.
-    pub min: i64,
-    /// The largest value allowed.
-    pub max: i64,
-}
+pub use super::bounds::Int;
 
 /// A key's value type.
 #[derive(Debug, Clone, Copy)]

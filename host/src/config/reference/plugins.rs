@@ -1,7 +1,7 @@
 //! `[plugins.<id>]` and its nested tables.
 
 use super::{Dflt, Key, Table, Ty};
-use crate::config::{compile, decision};
+use crate::config::{decision, plugins};
 
 pub(super) static PLUGIN: Table = Table {
     path: "plugins.<id>",
@@ -27,17 +27,17 @@ pub(super) static PLUGIN: Table = Table {
         ),
         Key::int(
             "timeout_ms",
-            &compile::PLUGIN_TIMEOUT_MS,
+            &plugins::PLUGIN_TIMEOUT_MS,
             "CPU budget of one call, in milliseconds of the plugin's own CPU time.",
         ),
         Key::int(
             "timeout_ms_per_mib",
-            &compile::PLUGIN_TIMEOUT_MS_PER_MIB,
+            &plugins::PLUGIN_TIMEOUT_MS_PER_MIB,
             "More CPU budget per MiB of the call's input, so large batches are not cut short.",
         ),
         Key::int(
             "max_memory_bytes",
-            &compile::PLUGIN_MAX_MEMORY_BYTES,
+            &plugins::PLUGIN_MAX_MEMORY_BYTES,
             "Linear-memory cap of one instance.",
         ),
         Key::opt(
@@ -105,12 +105,12 @@ pub(super) static ROLLBACK: Table = Table {
         ),
         Key::int(
             "min_calls",
-            &compile::ROLLBACK_MIN_CALLS,
+            &plugins::ROLLBACK_MIN_CALLS,
             "Calls judged before deciding.",
         ),
         Key::int(
             "window_secs",
-            &compile::ROLLBACK_WINDOW_SECS,
+            &plugins::ROLLBACK_WINDOW_SECS,
             "How long after loading a version may still be taken back.",
         ),
     ],
