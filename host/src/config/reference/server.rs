@@ -185,25 +185,10 @@ pub(super) static CLUSTER: Table = Table {
             Dflt::Said("hostname-port"),
             "This router's name in the cluster (status, consumers).",
         ),
-        Key::opt(
-            "credentials_file",
-            Ty::Str,
-            Dflt::None,
-            "A NATS `.creds` file (JWT and NKey seed).",
-        ),
-        Key::opt(
-            "token_env",
-            Ty::Str,
-            Dflt::None,
-            "An environment variable holding a NATS token.",
-        ),
-        Key::opt("user", Ty::Str, Dflt::None, "A NATS user name (with `password_env`)."),
-        Key::opt(
-            "password_env",
-            Ty::Str,
-            Dflt::None,
-            "An environment variable holding the NATS user's password.",
-        ),
+        NATS_CREDENTIALS_FILE,
+        NATS_TOKEN_ENV,
+        NATS_USER,
+        NATS_PASSWORD_ENV,
         Key::opt(
             "stream",
             Ty::Str,
@@ -239,3 +224,25 @@ pub(super) static CLUSTER: Table = Table {
         ),
     ],
 };
+
+/// How a NATS connection authenticates: the same four keys in `[cluster]`, a NATS source and
+/// a NATS sink (one of a `.creds` file, a token, or a user and password).
+pub(super) const NATS_CREDENTIALS_FILE: Key = Key::opt(
+    "credentials_file",
+    Ty::Str,
+    Dflt::None,
+    "A NATS `.creds` file (JWT and NKey seed).",
+);
+pub(super) const NATS_TOKEN_ENV: Key = Key::opt(
+    "token_env",
+    Ty::Str,
+    Dflt::None,
+    "An environment variable holding a NATS token.",
+);
+pub(super) const NATS_USER: Key = Key::opt("user", Ty::Str, Dflt::None, "A NATS user name (with `password_env`).");
+pub(super) const NATS_PASSWORD_ENV: Key = Key::opt(
+    "password_env",
+    Ty::Str,
+    Dflt::None,
+    "An environment variable holding the NATS user's password.",
+);

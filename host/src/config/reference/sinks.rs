@@ -1,6 +1,6 @@
 //! `[sinks.<id>]` (by `type`) and `[[routes]]`.
 
-use super::{Dflt, Key, Table, Ty};
+use super::{Dflt, Key, Table, Ty, server};
 use crate::config::{cluster, sinks};
 use crate::event::{Action, Category};
 
@@ -127,20 +127,10 @@ pub(super) static NATS: Table = Table {
             &cluster::NATS_SINK_TIMEOUT_MS,
             "One publish (and its ack).",
         ),
-        Key::opt("credentials_file", Ty::Str, Dflt::None, "A NATS `.creds` file."),
-        Key::opt(
-            "token_env",
-            Ty::Str,
-            Dflt::None,
-            "An environment variable holding a NATS token.",
-        ),
-        Key::opt("user", Ty::Str, Dflt::None, "A NATS user name (with `password_env`)."),
-        Key::opt(
-            "password_env",
-            Ty::Str,
-            Dflt::None,
-            "An environment variable holding the user's password.",
-        ),
+        server::NATS_CREDENTIALS_FILE,
+        server::NATS_TOKEN_ENV,
+        server::NATS_USER,
+        server::NATS_PASSWORD_ENV,
         ENCODING,
     ],
 };

@@ -1,6 +1,6 @@
 //! `[[sources]]` and its nested tables.
 
-use super::{Dflt, Key, Table, Ty};
+use super::{Dflt, Key, Table, Ty, server};
 use crate::config::{compile, decision};
 
 pub(super) static SOURCE: Table = Table {
@@ -121,20 +121,10 @@ pub(super) static NATS: Table = Table {
             Dflt::None,
             "A JetStream stream holding the subject: messages are acknowledged once committed.",
         ),
-        Key::opt("credentials_file", Ty::Str, Dflt::None, "A NATS `.creds` file."),
-        Key::opt(
-            "token_env",
-            Ty::Str,
-            Dflt::None,
-            "An environment variable holding a NATS token.",
-        ),
-        Key::opt("user", Ty::Str, Dflt::None, "A NATS user name (with `password_env`)."),
-        Key::opt(
-            "password_env",
-            Ty::Str,
-            Dflt::None,
-            "An environment variable holding the user's password.",
-        ),
+        server::NATS_CREDENTIALS_FILE,
+        server::NATS_TOKEN_ENV,
+        server::NATS_USER,
+        server::NATS_PASSWORD_ENV,
     ],
 };
 
