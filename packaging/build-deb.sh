@@ -55,7 +55,8 @@ fi
 "$root/usr/bin/switchyard" init "$root/etc/switchyard" \
     --vendor findface,omni,sensenebula,noahface,preservica \
     --data-dir /var/lib/switchyard >/dev/null
-chmod 0640 "$root/etc/switchyard/router.toml"
+# Readable by the service's dynamic user; secrets live in /etc/default/switchyard or files.
+chmod 0644 "$root/etc/switchyard/router.toml"
 install -m 0640 "$here/default" "$root/etc/default/switchyard"
 install -m 0644 "$here/switchyard.service" "$root/lib/systemd/system/switchyard.service"
 

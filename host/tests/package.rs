@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{free_port, http, signal, workspace};
+use common::{free_port, http, workspace};
 use std::io::Read;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -81,12 +81,18 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
             "{path} missing from the package:\n{listing}"
         );
     }
-    // Files that may hold secrets are not world-readable.
-    for line in listing.lines().filter(|l| l.contains("./etc/")) {
-        if !line.starts_with('d') {
-            assert!(line.starts_with("-rw-r-----"), "{line}");
-        }
-    }
+    // The environment file may hold secrets: root's alone (systemd reads it). The config
+    // names secrets, never holds them, and the service's dynamic user must read it.
+    let mode = |path: &str| {
+        listing
+            .lines()
+            .find(|l| l.ends_with(path))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(mode("./etc/default/switchyard"), "-rw-r-----");
+    assert_eq!(mode("./etc/switchyard/router.toml"), "-rw-r--r--");
 
     // Its control data: version, dependencies, conffiles, maintainer scripts, checksums.
     let control = work.path().join("control");
@@ -172,7 +178,22 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
     let notify_path = work.path().join("notify.sock");
     let notify = UnixDatagram::bind(&notify_path).expect("notify socket");
     notify.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
-    let child = Command::new(&binary)
+    // As the service runs: an unprivileged user (the unit's DynamicUser), every system call
+    // recorded (strace -c) to be held against the unit's filter below.
+    use std::os::unix::fs::PermissionsExt;
+    for (path, mode) in [
+        (work.path(), 0o755),
+        (site.as_path(), 0o777),
+        (notify_path.as_path(), 0o777),
+    ] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    let syscalls = work.path().join("syscalls.txt");
+    let tracer = Command::new("strace")
+        .args(["-f", "-c", "-u", "nobody", "-o"])
+        .arg(&syscalls)
+        .arg("--")
+        .arg(&binary)
         .args(["run", "--config", "router.toml"])
         .current_dir(&site)
         .env("NOTIFY_SOCKET", &notify_path)
@@ -181,9 +202,19 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
         .stderr(Stdio::null())
         .spawn()
         .expect("run the packaged binary");
-    let router = common::Running(child);
+    let tracer = common::Running(tracer);
     let ready = next_notification(&notify);
     assert!(ready.contains(&"READY=1".to_string()), "{ready:?}");
+    // Signals go to the router itself, strace's child.
+    let children = format!("/proc/{0}/task/{0}/children", tracer.id());
+    let router_pid: u32 = std::fs::read_to_string(&children)
+        .expect("strace's children")
+        .split_whitespace()
+        .next()
+        .expect("the router")
+        .parse()
+        .expect("a pid");
+    let kill = |sig: &str| run(Command::new("kill").arg(sig).arg(router_pid.to_string()));
     assert!(
         ready.iter().any(|l| l.starts_with("STATUS=Serving 2 sources")),
         "{ready:?}"
@@ -231,7 +262,7 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
     );
 
     // `systemctl reload`: RELOADING (with the monotonic time notify-reload wants), then READY.
-    signal(&router.0, "-HUP");
+    kill("-HUP");
     let reloading = next_notification(&notify);
     assert!(reloading.contains(&"RELOADING=1".to_string()), "{reloading:?}");
     assert!(
@@ -243,14 +274,14 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
     assert!(reloaded.iter().any(|l| l.starts_with("STATUS=Reload ")), "{reloaded:?}");
 
     // `systemctl stop`: STOPPING, then a clean exit.
-    signal(&router.0, "-TERM");
+    kill("-TERM");
     let stopping = next_notification(&notify);
     assert!(stopping.contains(&"STOPPING=1".to_string()), "{stopping:?}");
-    let mut router = router;
+    let mut tracer = tracer;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Some(status) = router.0.try_wait().expect("wait") {
-            assert!(status.success(), "{status}");
+        if let Some(status) = tracer.0.try_wait().expect("wait") {
+            assert!(status.success(), "the router (under strace) exited with {status}");
             break;
         }
         assert!(Instant::now() < deadline, "the router did not stop");
@@ -258,4 +289,53 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(!healthy(&probe).success(), "the health check passes with no router");
+
+    // Every system call it made — start, compile and run plugins, serve, write, reload, stop —
+    // is one the unit's SystemCallFilter allows: the sandbox does not break the service.
+    let used: std::collections::BTreeSet<String> = std::fs::read_to_string(&syscalls)
+        .expect("strace's summary")
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|name| {
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        })
+        .filter(|name| *name != "total" && *name != "syscall")
+        .map(str::to_string)
+        .collect();
+    assert!(used.len() > 30, "{used:?}");
+    let (mut allowed, mut denied) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+    for line in unit.lines() {
+        let Some(filter) = line.strip_prefix("SystemCallFilter=") else {
+            continue;
+        };
+        let (into, list) = match filter.strip_prefix('~') {
+            Some(list) => (&mut denied, list),
+            None => (&mut allowed, filter),
+        };
+        for group in list.split_whitespace() {
+            into.extend(syscall_set(group));
+        }
+    }
+    let refused: Vec<&String> = used
+        .iter()
+        .filter(|name| !allowed.contains(*name) || denied.contains(*name))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "the unit's SystemCallFilter would refuse {refused:?} (used: {used:?})"
+    );
+}
+
+/// The system calls a `SystemCallFilter=` name stands for (groups expanded by systemd-analyze).
+fn syscall_set(name: &str) -> std::collections::BTreeSet<String> {
+    if !name.starts_with('@') {
+        return [name.to_string()].into();
+    }
+    run(Command::new("systemd-analyze").args(["syscall-filter", name]))
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && *l != name)
+        .flat_map(syscall_set)
+        .collect()
 }
