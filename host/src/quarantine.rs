@@ -263,6 +263,14 @@ impl Class {
     }
 }
 
+/// Reads one entry file; one written by a newer release (a later `format`) is refused rather
+/// than replayed as if it were understood.
+fn parse(path: &Path, bytes: &[u8]) -> anyhow::Result<Entry> {
+    let entry: Entry = serde_json::from_slice(bytes)?;
+    crate::formats::QUARANTINE.open(entry.format, path.display(), None)?;
+    Ok(entry)
+}
+
 impl Quarantine {
     /// Uses `<data_dir>/quarantine`, for reading it (no caps, nothing scanned).
     pub fn new(data_dir: &Path) -> Quarantine {
@@ -438,7 +446,7 @@ impl Quarantine {
             .collect();
         paths.sort();
         for p in paths {
-            entries.push(serde_json::from_slice(&std::fs::read(&p)?)?);
+            entries.push(parse(&p, &std::fs::read(&p)?)?);
         }
         Ok(entries)
     }
@@ -461,7 +469,7 @@ impl Quarantine {
             }
             // An entry replayed or deleted meanwhile is skipped.
             let Ok(bytes) = std::fs::read(p) else { continue };
-            let entry: Entry = serde_json::from_slice(&bytes)?;
+            let entry = parse(p, &bytes)?;
             if source.is_none_or(|s| entry.source_id.as_deref() == Some(s)) {
                 entries.push(entry);
             }
@@ -474,8 +482,9 @@ impl Quarantine {
         if delivery_id.is_empty() || !delivery_id.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Ok(None);
         }
-        match std::fs::read(self.dir.join(format!("{delivery_id}.json"))) {
-            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+        let path = self.dir.join(format!("{delivery_id}.json"));
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(parse(&path, &bytes)?)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }

@@ -151,4 +151,8 @@ async fn a_quarantine_entry_from_a_newer_release_is_refused() {
     let err = refusal(dir.path()).await;
     assert!(err.contains("quarantine entry"), "{err}");
     assert!(err.contains("01NEWER.json is format 7"), "{err}");
+    // Nor does `replay` (or the console) read it as if it understood it.
+    let read = switchyard::quarantine::Quarantine::new(&dir.path().join("data")).get("01NEWER");
+    let err = format!("{:#}", read.expect_err("a newer entry is refused"));
+    assert!(err.contains("is format 7"), "{err}");
 }

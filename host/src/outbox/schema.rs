@@ -39,7 +39,7 @@ const MIGRATIONS: &[&str] = &[
      INSERT OR IGNORE INTO meta (key, value) VALUES ('created_by', '0.1.0 or earlier');",
 ];
 
-/// The schema of the current format, for a new file.
+/// What format 2 added; a new file gets `SCHEMA` and this.
 const META: &str = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 /// Creates the schema of a new file, migrates an older one in place, refuses a newer one.
