@@ -174,21 +174,26 @@ pub fn init_vendors() -> Vec<&'static str> {
 /// The config text for `options` (pure: nothing is written).
 pub fn init_config(options: &InitOptions) -> anyhow::Result<String> {
     let chosen = chosen(&options.vendors)?;
+    // The values with their comments in one column.
+    let listen_line = format!("listen = {:?}", options.listen);
+    let data_dir_line = format!("data_dir = {:?}", options.data_dir);
     let mut text = format!(
         r#"# switchyard router config, written by `switchyard init` (switchyard {version}).
-# Reference of every key: `man switchyard` or docs/config.md; JSON Schema for editors:
-# `switchyard config schema`. Check a change with `switchyard check`; a running router
+# Every key: `switchyard config reference` (docs/config.md; in the Debian package
+# /usr/share/doc/switchyard/config.md); a JSON Schema for editors: `switchyard config
+# schema`. Check a change with `switchyard check`; a running router
 # reloads this file by itself (or on SIGHUP / `systemctl reload switchyard`).
 version = 1
 
 [server]
-listen = "{listen}"              # devices post here; 0.0.0.0:<port> to accept from the network
-data_dir = "{data_dir}"          # outbox, quarantine, file sinks (relative: to this file)
-dedup_window_secs = 600          # a re-sent event (same id and content) is delivered once
-# min_free_bytes = 268435456     # below this much free disk, new requests get 503
+{listen_line} # where devices post (0.0.0.0: every interface)
+{data_dir_line} # outbox, quarantine, file sinks (relative: to this file)
+dedup_window_secs = 600                  # a re-sent event (same id and content) is delivered once
+# min_free_bytes = 268435456             # below this much free disk, new requests get 503
 
-# The operator console (http://{admin}/ui) and /metrics. Loopback clients always; others
-# listed in `allow` or sending `Authorization: Bearer <token>` from token_env / token_file.
+# The operator console and /metrics: {console}.
+# Loopback clients always; others when listed in `allow` or sending
+# `Authorization: Bearer <token>` (the token from token_env or token_file).
 [admin]
 listen = "{admin}"
 # allow = ["10.0.0.0/8"]
@@ -197,12 +202,17 @@ listen = "{admin}"
 
 "#,
         version = env!("CARGO_PKG_VERSION"),
-        listen = options.listen,
-        data_dir = options.data_dir,
+        listen_line = format_args!("{listen_line:<40}"),
+        data_dir_line = format_args!("{data_dir_line:<40}"),
         admin = options.admin_listen,
+        console = if options.admin_listen == "off" {
+            "off (`listen = \"127.0.0.1:8081\"` serves them)".to_string()
+        } else {
+            format!("http://{}/ui", options.admin_listen)
+        },
     );
     for vendor in &chosen {
-        text.push_str(vendor.block);
+        text.push_str(&vendor.block.replace("<port>", port(&options.listen)));
         text.push('\n');
     }
     text.push_str(
