@@ -151,6 +151,37 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
     run(Command::new(&binary)
         .args(["check", "--no-plugins", "--config"])
         .arg(root.join("etc/switchyard/router.toml")));
+    // …and it runs as packaged, with only what belongs to this machine moved aside (the test
+    // must not write /var/lib or take port 8080): every vendor's source served, a FindFace
+    // batch normalized by the built-in plugin.
+    let packaged_run = work.path().join("packaged");
+    std::fs::create_dir(&packaged_run).expect("dir");
+    let port = free_port();
+    let moved = packaged
+        .replace(
+            "data_dir = \"/var/lib/switchyard\"",
+            "data_dir = \"data\"              ",
+        )
+        .replace("listen = \"127.0.0.1:8080\"", &format!("listen = \"127.0.0.1:{port}\""))
+        .replace("listen = \"127.0.0.1:8081\"", "listen = \"off\"");
+    assert_ne!(moved, packaged);
+    std::fs::write(packaged_run.join("router.toml"), &moved).expect("config");
+    let mut command = Command::new(&binary);
+    command
+        .args(["run", "--config", "router.toml"])
+        .current_dir(&packaged_run)
+        .env_remove("NOTIFY_SOCKET");
+    let router = common::Running(common::wait_listening(command));
+    let findface = std::fs::read_to_string(workspace().join("examples/findface/sample.json")).expect("sample");
+    let (status, body) = http(port, "POST", "/ingest/findface", &findface);
+    assert_eq!(status, 200, "{body}");
+    for vendor in ["omni", "sensenebula", "noahface", "preservica"] {
+        let (status, _) = http(port, "POST", &format!("/ingest/{vendor}"), "");
+        assert_ne!(status, 404, "the packaged config serves /ingest/{vendor}");
+    }
+    drop(router);
+    let events = std::fs::read_to_string(packaged_run.join("data/events.jsonl")).expect("events");
+    assert!(events.contains("\"vendor\":\"findface\""), "{events}");
     let mut page = String::new();
     flate2::read::GzDecoder::new(
         std::fs::File::open(root.join("usr/share/man/man1/switchyard-init.1.gz")).expect("man page"),
