@@ -7,7 +7,8 @@
 # The package: /usr/bin/switchyard; /etc/switchyard/router.toml (a conffile, written by the
 # binary's own `switchyard init` for the five vendors, data in /var/lib/switchyard);
 # /etc/default/switchyard (secrets' environment, a conffile); the hardened systemd unit; man
-# pages and bash/zsh/fish completions generated from the CLI; the docs. --fast compresses with
+# pages (the commands', and switchyard.toml(5) from the config reference) and bash/zsh/fish
+# completions generated from the code; the docs. --fast compresses with
 # gzip -1 (tests); a release uses xz. Needs dpkg-deb (Debian's dpkg) and gzip; strip and
 # dpkg-shlibdeps are used when present.
 set -euo pipefail
@@ -42,7 +43,7 @@ stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 root="$stage/switchyard_${version}_${arch}"
 mkdir -p "$root/DEBIAN" "$root/usr/bin" "$root/etc/switchyard" "$root/etc/default" \
-    "$root/lib/systemd/system" "$root/usr/share/man/man1" "$root/usr/share/doc/switchyard" \
+    "$root/lib/systemd/system" "$root/usr/share/man/man1" "$root/usr/share/man/man5" "$root/usr/share/doc/switchyard" \
     "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
     "$root/usr/share/fish/vendor_completions.d"
 
@@ -61,8 +62,9 @@ install -m 0640 "$here/default" "$root/etc/default/switchyard"
 install -m 0644 "$here/switchyard.service" "$root/lib/systemd/system/switchyard.service"
 
 "$root/usr/bin/switchyard" manpage "$stage/man"
-for page in "$stage"/man/*.1; do
-    gzip -9n <"$page" >"$root/usr/share/man/man1/$(basename "$page").gz"
+for page in "$stage"/man/*.[15]; do
+    section="${page##*.}"
+    gzip -9n <"$page" >"$root/usr/share/man/man$section/$(basename "$page").gz"
 done
 "$root/usr/bin/switchyard" completions bash >"$root/usr/share/bash-completion/completions/switchyard"
 "$root/usr/bin/switchyard" completions zsh >"$root/usr/share/zsh/vendor-completions/_switchyard"

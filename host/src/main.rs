@@ -87,6 +87,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             // switchyard.1 and one page per subcommand (switchyard-run.1 …), as git does.
             std::fs::create_dir_all(&out)?;
             clap_mangen::generate_to(<Args as clap::CommandFactory>::command(), &out)?;
+            // router.toml's reference, from the same registry as docs/config.md.
+            std::fs::write(out.join("switchyard.toml.5"), switchyard::config::reference::manpage())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {

@@ -68,6 +68,7 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
         "./usr/share/man/man1/switchyard.1.gz",
         "./usr/share/man/man1/switchyard-run.1.gz",
         "./usr/share/man/man1/switchyard-init.1.gz",
+        "./usr/share/man/man5/switchyard.toml.5.gz",
         "./usr/share/bash-completion/completions/switchyard",
         "./usr/share/zsh/vendor-completions/_switchyard",
         "./usr/share/fish/vendor_completions.d/switchyard.fish",
@@ -284,6 +285,7 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
         Command::new("sh")
             .arg("-c")
             .arg(format!("bash -c {probe}"))
+            .stderr(Stdio::null())
             .status()
             .expect("sh")
     };

@@ -114,7 +114,7 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Write the man pages (switchyard.1, switchyard-run.1, …) into a directory.
+    /// Write the man pages (switchyard.1, switchyard-run.1, …, switchyard.toml.5) into a directory.
     #[command(hide = true)]
     Manpage {
         /// The directory.

@@ -121,7 +121,7 @@ fn range(min: i64, max: i64) -> String {
     }
 }
 
-fn type_text(t: &Ty) -> String {
+pub(super) fn type_text(t: &Ty) -> String {
     match *t {
         Ty::Int(i) => range(i.min, i.max),
         Ty::IntFrom { min, max } => range(min, max),
