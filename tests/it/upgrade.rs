@@ -125,12 +125,11 @@ async fn an_outbox_from_a_newer_release_is_refused_untouched() {
     let err = refusal(dir.path()).await;
     assert!(err.contains("is format 99, written by switchyard 9.9.9"), "{err}");
     assert!(err.contains("reads outbox formats up to 2"), "{err}");
-    let conn = rusqlite_free_user_version(&outbox);
-    assert_eq!(conn, 99, "the refused file is left as it was");
+    assert_eq!(header_user_version(&outbox), 99, "the refused file is left as it was");
 }
 
 /// `PRAGMA user_version` read without `connect` (which would refuse the file).
-fn rusqlite_free_user_version(path: &Path) -> u32 {
+fn header_user_version(path: &Path) -> u32 {
     // SQLite's header: the user version is the big-endian u32 at offset 60.
     let bytes = std::fs::read(path).expect("outbox file");
     u32::from_be_bytes(bytes[60..64].try_into().expect("header"))

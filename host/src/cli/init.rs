@@ -173,7 +173,10 @@ pub fn init_vendors() -> Vec<&'static str> {
 
 /// The config text for `options` (pure: nothing is written).
 pub fn init_config(options: &InitOptions) -> anyhow::Result<String> {
-    let chosen = chosen(&options.vendors)?;
+    Ok(render(options, &chosen(&options.vendors)?))
+}
+
+fn render(options: &InitOptions, chosen: &[&Vendor]) -> String {
     // The values with their comments in one column.
     let listen_line = format!("listen = {:?}", options.listen);
     let data_dir_line = format!("data_dir = {:?}", options.data_dir);
@@ -211,7 +214,7 @@ listen = "{admin}"
             format!("http://{}/ui", options.admin_listen)
         },
     );
-    for vendor in &chosen {
+    for vendor in chosen {
         text.push_str(&vendor.block.replace("<port>", port(&options.listen)));
         text.push('\n');
     }
@@ -234,12 +237,13 @@ name = "everything"
 sinks = ["events"]
 "#,
     );
-    Ok(text)
+    text
 }
 
 /// Writes DIR/router.toml; returns what to tell the operator.
 pub fn init(options: &InitOptions) -> anyhow::Result<String> {
-    let text = init_config(options)?;
+    let chosen = chosen(&options.vendors)?;
+    let text = render(options, &chosen);
     let path = options.dir.join("router.toml");
     if path.exists() && !options.force {
         bail!("{} already exists; pass --force to overwrite it", path.display());
@@ -247,7 +251,6 @@ pub fn init(options: &InitOptions) -> anyhow::Result<String> {
     std::fs::create_dir_all(&options.dir).with_context(|| format!("creating {}", options.dir.display()))?;
     // The config names secrets' variables, never values; still, it is the operator's file.
     std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
-    let chosen = chosen(&options.vendors)?;
     let mut next = format!("Wrote {}.\n\nNext:\n", path.display());
     let secrets: Vec<&str> = chosen.iter().flat_map(|v| v.secrets.iter().copied()).collect();
     if !secrets.is_empty() {

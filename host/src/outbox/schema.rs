@@ -4,6 +4,8 @@
 
 use rusqlite::{Connection, params};
 
+/// Format 1's tables. A new file is made as format 1 and taken through every migration, so
+/// a format change is written once, as its migration.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS outbox (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -39,9 +41,6 @@ const MIGRATIONS: &[&str] = &[
      INSERT OR IGNORE INTO meta (key, value) VALUES ('created_by', '0.1.0 or earlier');",
 ];
 
-/// What format 2 added; a new file gets `SCHEMA` and this.
-const META: &str = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
-
 /// Creates the schema of a new file, migrates an older one in place, refuses a newer one.
 /// In one write transaction: a router and a CLI opening the same old file migrate it once.
 pub(super) fn open(conn: &Connection) -> anyhow::Result<()> {
@@ -61,28 +60,31 @@ pub(super) fn open(conn: &Connection) -> anyhow::Result<()> {
             [],
             |r| r.get(0),
         )?;
-        if found == 0 && tables == 0 {
+        let fresh = found == 0 && tables == 0;
+        if fresh {
             conn.execute_batch(SCHEMA)?;
-            conn.execute_batch(META)?;
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('created_by', ?1)",
-                params![version],
-            )?;
-        } else {
-            let written_by = conn
-                .query_row("SELECT value FROM meta WHERE key = 'last_opened_by'", [], |r| r.get(0))
-                .ok();
-            let at = conn.path().unwrap_or("outbox.db").to_string();
-            // A file from before versions were recorded holds the format-1 tables.
-            match OUTBOX.open(u32::try_from(found.max(1)).unwrap_or(u32::MAX), at, written_by)? {
-                Open::Current => {}
-                Open::Older(from) => {
-                    for step in &MIGRATIONS[from as usize - 1..] {
-                        conn.execute_batch(step)?;
-                    }
+        }
+        let written_by = conn
+            .query_row("SELECT value FROM meta WHERE key = 'last_opened_by'", [], |r| r.get(0))
+            .ok();
+        let at = conn.path().unwrap_or("outbox.db").to_string();
+        // A file from before versions were recorded holds the format-1 tables.
+        match OUTBOX.open(u32::try_from(found.max(1)).unwrap_or(u32::MAX), at, written_by)? {
+            Open::Current => {}
+            Open::Older(from) => {
+                for step in &MIGRATIONS[from as usize - 1..] {
+                    conn.execute_batch(step)?;
+                }
+                if !fresh {
                     tracing::info!(from, to = OUTBOX.current, "Outbox migrated to the current format.");
                 }
             }
+        }
+        if fresh {
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('created_by', ?1)",
+                params![version],
+            )?;
         }
         conn.pragma_update(None, "user_version", OUTBOX.current)?;
         Ok(())

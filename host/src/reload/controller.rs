@@ -193,9 +193,7 @@ impl Controller {
         {
             let refused = lock(&self.rolled_back);
             for plugin in &spec.plugins {
-                let sha = crate::plugin::builtin::read(&plugin.path)
-                    .map(|b| crate::blobs::digest(&b))
-                    .unwrap_or_default();
+                let sha = file_digest(&plugin.path).unwrap_or_default();
                 if refused.contains(&(plugin.id.clone(), sha.clone())) {
                     return Err(format!(
                         "plugin `{}` version {} was rolled back after failing; change the file to deploy a new version",

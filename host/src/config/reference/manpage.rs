@@ -2,7 +2,7 @@
 //! installs it; `switchyard manpage DIR` writes it beside the command pages).
 
 use super::markdown::{default_text, type_text};
-use super::{Reload, tables};
+use super::tables;
 
 /// The page, in roff.
 pub fn manpage() -> String {
@@ -39,13 +39,7 @@ pub fn manpage() -> String {
             if key.required {
                 facts.push("required".into());
             }
-            facts.push(
-                match key.reload {
-                    Reload::Live => "live",
-                    Reload::Restart => "restart",
-                }
-                .into(),
-            );
+            facts.push(key.reload.as_str().into());
             out.push_str(&format!(
                 ".TP\n.B {}\n({})\n{}\n",
                 key.name,

@@ -1,7 +1,7 @@
 //! docs/config.md: the reference of every table and key, generated (`switchyard config
 //! reference`; a test keeps the checked-in file equal to it — `BLESS=1` rewrites it).
 
-use super::{Dflt, Reload, Table, Ty, tables};
+use super::{Dflt, Table, Ty, tables};
 
 /// The whole reference, as Markdown.
 pub fn markdown() -> String {
@@ -49,10 +49,7 @@ pub fn markdown() -> String {
                 "| {name} | {} | {} | {} | {} |\n",
                 type_text(&key.ty),
                 default_text(&key.default).unwrap_or_else(|| "—".into()),
-                match key.reload {
-                    Reload::Live => "live",
-                    Reload::Restart => "restart",
-                },
+                key.reload.as_str(),
                 key.about.replace('|', "\\|"),
             ));
         }

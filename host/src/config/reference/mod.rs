@@ -91,6 +91,16 @@ pub enum Reload {
     Restart,
 }
 
+impl Reload {
+    /// How the reference names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reload::Live => "live",
+            Reload::Restart => "restart",
+        }
+    }
+}
+
 /// One key.
 #[derive(Debug, Clone, Copy)]
 pub struct Key {

@@ -7,16 +7,23 @@ use crate::config::raw;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;
 
-/// The fields serde accepts for `T`, from its unknown-field error.
-fn serde_fields<T: DeserializeOwned + std::fmt::Debug>() -> BTreeSet<String> {
-    let err = toml::from_str::<T>("zz_probe = 1")
+/// The `quoted` words of a message or a list.
+fn backticked(text: &str) -> BTreeSet<String> {
+    text.split('`').skip(1).step_by(2).map(str::to_string).collect()
+}
+
+/// The fields serde accepts for `T` with `text` besides an unknown key, from its error;
+/// `None` when the error lists none (a shape without fields).
+fn probe<T: DeserializeOwned + std::fmt::Debug>(text: &str) -> Option<BTreeSet<String>> {
+    let err = toml::from_str::<T>(&format!("{text}\nzz_probe = 1"))
         .expect_err("a probe key is unknown")
         .to_string();
-    let expected = err
-        .split_once("expected")
-        .unwrap_or_else(|| panic!("no field list in: {err}"))
-        .1;
-    expected.split('`').skip(1).step_by(2).map(str::to_string).collect()
+    err.split_once("expected").map(|(_, list)| backticked(list))
+}
+
+/// The fields serde accepts for `T`.
+fn serde_fields<T: DeserializeOwned + std::fmt::Debug>() -> BTreeSet<String> {
+    probe::<T>("").expect("a field list in the unknown-field error")
 }
 
 fn registry_fields(t: &Table) -> BTreeSet<String> {
@@ -66,24 +73,13 @@ fn every_raw_table_matches_its_reference_key_for_key() {
         );
     }
     // The top level, and the shapes told apart by `type`.
-    let top: BTreeSet<String> = raw::TOP_LEVEL
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_string)
-        .collect();
-    assert_eq!(top, registry_fields(&ROOT));
+    assert_eq!(backticked(raw::TOP_LEVEL), registry_fields(&ROOT));
     for (tag, table) in [
         ("none", &sources::AUTH_NONE),
         ("basic", &sources::AUTH_BASIC),
         ("bearer", &sources::AUTH_BEARER),
     ] {
-        let text = format!("type = \"{tag}\"\nzz_probe = 1");
-        let err = toml::from_str::<raw::RawAuth>(&text).expect_err("probe").to_string();
-        let mut fields: BTreeSet<String> = err
-            .split_once("expected")
-            .map(|(_, list)| list.split('`').skip(1).step_by(2).map(str::to_string).collect())
-            .unwrap_or_default();
+        let mut fields = probe::<raw::RawAuth>(&format!("type = \"{tag}\"")).unwrap_or_default();
         fields.insert("type".into());
         assert_eq!(fields, registry_fields(table), "auth `{tag}`");
     }
