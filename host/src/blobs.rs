@@ -2,7 +2,6 @@
 //! once under `<data_dir>/blobs/<aa>/<sha256>`, referenced from events by hash, so images never
 //! travel inside events.
 
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// The blob directory.
@@ -26,7 +25,7 @@ impl BlobStore {
 
     /// Stores bytes (idempotently) and returns their hex sha256.
     pub async fn put(&self, bytes: &[u8]) -> anyhow::Result<String> {
-        let hash = digest(bytes);
+        let hash = crate::digest::sha256(bytes);
         let path = self.path_of(&hash);
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             return Ok(hash);
@@ -50,16 +49,6 @@ impl BlobStore {
         }
         Ok(hash)
     }
-}
-
-/// Hex sha256 of bytes: a blob's name.
-pub fn digest(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// Lowercase hex of bytes (hashes and MACs as text).
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The MIME type of common image formats, from their magic bytes.

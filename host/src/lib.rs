@@ -13,6 +13,7 @@
 
 pub mod admin;
 pub mod blobs;
+pub mod body;
 pub mod capture;
 pub mod cli;
 pub mod clock;
@@ -21,11 +22,13 @@ pub mod config;
 pub mod datadir;
 pub mod decision;
 pub mod dedup;
+pub mod digest;
 pub mod disk;
 pub mod event;
 pub mod formats;
 pub mod ingest;
 pub mod metrics;
+pub mod nats;
 pub mod outbox;
 pub mod pipeline;
 pub mod plugin;

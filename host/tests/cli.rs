@@ -193,7 +193,7 @@ async fn dlq_list_replay_and_purge_from_the_command_line() {
     };
     store.enqueue(vec![row]).await.expect("enqueue");
     let id = store
-        .read(|c| switchyard::outbox::store::load(c, "hook", 0, 1))
+        .read(|c| switchyard::outbox::sql::load(c, "hook", 0, 1))
         .await
         .expect("load")[0]
         .id;
@@ -238,7 +238,7 @@ async fn dlq_list_replay_and_purge_from_the_command_line() {
     );
     assert!(list(false).contains("0 dead letter(s)"));
     let waiting = store
-        .read(|c| switchyard::outbox::store::load(c, "hook", 0, 10))
+        .read(|c| switchyard::outbox::sql::load(c, "hook", 0, 10))
         .await
         .expect("load");
     assert_eq!((waiting.len(), waiting[0].webhook_id.as_str()), (1, "msg_cli"));

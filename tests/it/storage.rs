@@ -228,10 +228,10 @@ async fn the_outbox_or_data_dir_deleted_under_load_keeps_every_acknowledged_even
     assert!(!metrics.contains("switchyard_outbox_rebuilds_total 0"), "{metrics}");
     let _kept = router.stop().await;
 
-    let conn = switchyard::outbox::store::connect(&outbox).expect("the outbox is at its path");
+    let conn = switchyard::outbox::sql::connect(&outbox).expect("the outbox is at its path");
     // Waiting, or dead-lettered after its attempts ran out: either way still in the file.
-    let waiting = switchyard::outbox::store::load(&conn, "hook", 0, 100_000).expect("rows");
-    let dead = switchyard::outbox::store::dead_letters(&conn, Some("hook"), None).expect("dead");
+    let waiting = switchyard::outbox::sql::load(&conn, "hook", 0, 100_000).expect("rows");
+    let dead = switchyard::outbox::sql::dead_letters(&conn, Some("hook"), None).expect("dead");
     let stored: BTreeSet<String> = waiting
         .iter()
         .map(|q| &q.payload)

@@ -46,7 +46,7 @@ fn config(receiver: &str, fallback: &str) -> String {
 }
 
 fn user_version(outbox: &Path) -> i64 {
-    let conn = switchyard::outbox::store::connect(outbox).expect("outbox");
+    let conn = switchyard::outbox::sql::connect(outbox).expect("outbox");
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("user_version")
 }
@@ -90,7 +90,7 @@ async fn a_data_dir_of_0_1_0_is_migrated_and_what_waited_is_delivered() {
     // The file is the current format now, and says who created and last opened it.
     let outbox = router.data().join("outbox.db");
     assert_eq!(user_version(&outbox), i64::from(switchyard::formats::OUTBOX.current));
-    let conn = switchyard::outbox::store::connect(&outbox).expect("outbox");
+    let conn = switchyard::outbox::sql::connect(&outbox).expect("outbox");
     let meta = |key: &str| -> String {
         conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .expect(key)
@@ -118,7 +118,7 @@ async fn an_outbox_from_a_newer_release_is_refused_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     let outbox = dir.path().join("data/outbox.db");
     {
-        let conn = switchyard::outbox::store::connect(&outbox).expect("outbox");
+        let conn = switchyard::outbox::sql::connect(&outbox).expect("outbox");
         conn.execute_batch("PRAGMA user_version = 99; UPDATE meta SET value = '9.9.9' WHERE key = 'last_opened_by';")
             .expect("pretend a newer release wrote it");
     }

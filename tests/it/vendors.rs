@@ -80,7 +80,7 @@ fn preservica_mac(message: &[u8]) -> String {
     use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(PRESERVICA_SECRET.as_bytes()).expect("key");
     mac.update(message);
-    switchyard::blobs::hex(&mac.finalize().into_bytes())
+    switchyard::digest::hex(&mac.finalize().into_bytes())
 }
 
 /// `Preservica-Signature` for a body, as Preservica computes it.

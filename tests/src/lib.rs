@@ -478,7 +478,7 @@ pub async fn https_receiver(answer: &'static [u8]) -> (SocketAddr, Arc<Mutex<Vec
                     let record = record.clone();
                     async move {
                         let path = req.uri().path().to_string();
-                        let body = switchyard::ingest::read_capped(req.into_body(), 1 << 20)
+                        let body = switchyard::body::read_capped(req.into_body(), 1 << 20)
                             .await
                             .unwrap_or_default();
                         let mut json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();

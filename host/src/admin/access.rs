@@ -95,7 +95,7 @@ struct Session {
 fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    crate::blobs::hex(&bytes)
+    crate::digest::hex(&bytes)
 }
 
 impl Sessions {

@@ -5,7 +5,7 @@ use super::api::{Answer, Problem, blocking, ok, outbox_path};
 use super::jobs::Jobs;
 use super::json_body;
 use crate::ingest::Shared;
-use crate::outbox::store;
+use crate::outbox::sql as store;
 use hyper::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -6,7 +6,7 @@ use super::actions;
 use super::live::Filter;
 use super::{Body, full, json_body};
 use crate::ingest::Shared;
-use crate::outbox::store;
+use crate::outbox::sql as store;
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Method, Response, StatusCode};
@@ -105,7 +105,7 @@ fn limit(query: &[(String, String)]) -> Result<usize, Problem> {
 }
 
 async fn read_json(req: hyper::Request<Incoming>) -> Result<Value, Problem> {
-    let body = crate::ingest::read_capped(req.into_body(), MAX_ACTION_BODY)
+    let body = crate::body::read_capped(req.into_body(), MAX_ACTION_BODY)
         .await
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("reading the request body: {e}")))?;
     if body.is_empty() {

@@ -239,7 +239,7 @@ async fn login(shared: &Shared, req: hyper::Request<Incoming>, remote: SocketAdd
             "no admin token is configured (`admin.token_env` or `admin.token_file`); only loopback clients and `[admin] allow` reach the console",
         );
     }
-    let body = match crate::ingest::read_capped(req.into_body(), 4096).await {
+    let body = match crate::body::read_capped(req.into_body(), 4096).await {
         Ok(b) => b,
         Err(_) => return problem(StatusCode::BAD_REQUEST, "the login body is larger than 4 KiB"),
     };

@@ -32,7 +32,7 @@ pub fn plugin_list() -> anyhow::Result<Vec<Listed>> {
                 name,
                 kind: about.kind.as_str(),
                 abi: report.abi,
-                sha256: crate::blobs::digest(bytes),
+                sha256: crate::digest::sha256(bytes),
                 bytes: bytes.len(),
                 summary: about.summary,
             })

@@ -6,7 +6,7 @@
 
 use super::Progress;
 use crate::config;
-use crate::outbox::{DeadLetter, store};
+use crate::outbox::{DeadLetter, sql as store};
 use anyhow::Context;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

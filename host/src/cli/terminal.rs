@@ -82,8 +82,8 @@ pub async fn terminal_subscribe(
         .await
         .with_context(|| format!("{url} did not answer within 15 s"))??;
     let status = response.status();
-    let bytes = match crate::ingest::read_capped(response.into_body(), MAX_ANSWER).await {
-        Ok(b) | Err(crate::ingest::BodyError::TooLarge { prefix: b, .. }) => b,
+    let bytes = match crate::body::read_capped(response.into_body(), MAX_ANSWER).await {
+        Ok(b) | Err(crate::body::BodyError::TooLarge { prefix: b, .. }) => b,
         Err(e) => bail!("reading the device's answer: {e}"),
     };
     let answer: Value =

@@ -1,9 +1,10 @@
 //! The NATS connection of a router in cluster mode and the two streams it shares with the
 //! other routers (created by whichever router starts first; later ones find them).
 
-use crate::config::{ClusterSpec, NatsAuth};
+use crate::config::ClusterSpec;
 use async_nats::jetstream::{self, stream};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 /// How long startup waits for NATS before it gives up with an error naming the server: an
@@ -14,12 +15,23 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// default and only catches a publish that was retried after a lost ack).
 const MIN_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
+/// This router's cluster counters.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// Events stored in the outbox stream.
+    pub(crate) published: AtomicU64,
+    /// Events JetStream dropped as already stored (its duplicate window).
+    pub(crate) duplicates: AtomicU64,
+    /// Requests whose events could not be stored (answered 503).
+    pub(crate) publish_failures: AtomicU64,
+}
+
 /// A router's handle on the cluster: shared by the pipeline (publishing) and the workers.
 pub struct Cluster {
     pub(super) spec: ClusterSpec,
     pub(super) client: async_nats::Client,
     pub(super) js: jetstream::Context,
-    pub(super) counters: Arc<super::status::Counters>,
+    pub(super) counters: Arc<Counters>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -32,17 +44,9 @@ impl Cluster {
     /// Connects to NATS and makes sure both streams exist. `dedup_window` becomes the outbox
     /// stream's duplicate window.
     pub async fn connect(spec: &ClusterSpec, dedup_window: Duration) -> anyhow::Result<Arc<Cluster>> {
-        let options = nats_options(&spec.node, &spec.auth).await?;
-        let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(servers(&spec.nats_url)))
+        let client = crate::nats::connect(&spec.node, &spec.auth, &spec.nats_url, CONNECT_TIMEOUT)
             .await
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "cluster: NATS at {} did not answer within {} s",
-                    spec.nats_url,
-                    CONNECT_TIMEOUT.as_secs()
-                )
-            })?
-            .map_err(|e| anyhow::anyhow!("cluster: connecting to NATS at {}: {e}", spec.nats_url))?;
+            .map_err(|e| anyhow::anyhow!("cluster: {e:#}"))?;
         let js = jetstream::ContextBuilder::new()
             .timeout(spec.publish_timeout)
             .build(client.clone());
@@ -140,53 +144,4 @@ impl Cluster {
         }
         Ok(())
     }
-}
-
-/// Connection options for NATS: `name` in the server's connection list and in the logs, the
-/// credentials, reconnecting for ever.
-pub(crate) async fn nats_options(name: &str, auth: &NatsAuth) -> anyhow::Result<async_nats::ConnectOptions> {
-    let events = name.to_string();
-    let options = async_nats::ConnectOptions::new()
-        .name(format!("switchyard {name}"))
-        .connection_timeout(Duration::from_secs(5))
-        // Reconnect for ever with NATS's capped backoff: a router outlives a NATS restart and
-        // answers 503 meanwhile (see `publish`).
-        .max_reconnects(None)
-        .event_callback(move |event| {
-            let node = events.clone();
-            async move {
-                match event {
-                    async_nats::Event::Connected => tracing::info!(connection = %node, "Connected to NATS."),
-                    async_nats::Event::Disconnected => {
-                        tracing::warn!(connection = %node, "Disconnected from NATS; what needs it answers 503 until it is back.")
-                    }
-                    other => tracing::debug!(connection = %node, event = %other, "NATS event."),
-                }
-            }
-        });
-    Ok(match auth {
-        NatsAuth::None => options,
-        NatsAuth::CredentialsFile(path) => options
-            .credentials_file(path)
-            .await
-            .map_err(|e| anyhow::anyhow!("cluster: reading credentials {}: {e}", path.display()))?,
-        NatsAuth::TokenEnv(var) => options.token(env(var)?),
-        NatsAuth::UserPassword { user, password_env } => options.user_and_password(user.clone(), env(password_env)?),
-    })
-}
-
-/// The servers of a comma-separated `nats_url` (the client takes a list, not the string).
-pub(crate) fn servers(url: &str) -> Vec<String> {
-    url.split(',')
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn env(var: &str) -> anyhow::Result<String> {
-    std::env::var(var)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| anyhow::anyhow!("cluster: environment variable `{var}` is not set"))
 }

@@ -29,7 +29,6 @@ mod status;
 mod workers;
 
 pub use connect::Cluster;
-pub(crate) use connect::{nats_options, servers};
 pub use dead::{DeadLetters, dead_letters};
 pub use release::{Published, Release, fetch, follow, publish, release_dir};
 pub use status::{ClusterStatus, report_status};

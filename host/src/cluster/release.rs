@@ -131,7 +131,7 @@ impl Cluster {
                 .ok_or_else(|| anyhow::anyhow!("plugin `{id}` is not in the compiled config"))?;
             let bytes = crate::plugin::builtin::read(&plugin.path)
                 .map_err(|e| anyhow::anyhow!("plugin `{id}`: reading {}: {e}", plugin.path.display()))?;
-            let sha = crate::blobs::digest(&bytes);
+            let sha = crate::digest::sha256(&bytes);
             let name = format!("files/{sha}.wasm");
             config.replace_range(span, &format!("\"{name}\""));
             files.insert(name, sha.clone());
@@ -151,7 +151,7 @@ impl Cluster {
         }
         let release = Release {
             format: crate::formats::CLUSTER_RELEASE.current,
-            config_sha256: crate::blobs::digest(config.as_bytes()),
+            config_sha256: crate::digest::sha256(config.as_bytes()),
             config,
             files,
             published_ms: crate::clock::now_ms(),
@@ -190,7 +190,7 @@ impl Cluster {
             let path = dir.join(name);
             if tokio::fs::read(&path)
                 .await
-                .is_ok_and(|b| crate::blobs::digest(&b) == *sha)
+                .is_ok_and(|b| crate::digest::sha256(&b) == *sha)
             {
                 continue;
             }
@@ -201,7 +201,7 @@ impl Cluster {
             let mut bytes = Vec::new();
             tokio::io::AsyncReadExt::read_to_end(&mut object, &mut bytes).await?;
             anyhow::ensure!(
-                crate::blobs::digest(&bytes) == *sha,
+                crate::digest::sha256(&bytes) == *sha,
                 "plugin file {sha} arrived with another digest; not used"
             );
             write_atomically(&path, &bytes).await?;

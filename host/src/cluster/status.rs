@@ -8,22 +8,11 @@ use async_nats::jetstream::kv;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 /// How often a node reports; its entry expires after three missed reports.
 pub(super) const REPORT_EVERY: Duration = Duration::from_secs(10);
-
-/// This router's cluster counters.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    /// Events stored in the outbox stream.
-    pub(crate) published: AtomicU64,
-    /// Events JetStream dropped as already stored (its duplicate window).
-    pub(crate) duplicates: AtomicU64,
-    /// Requests whose events could not be stored (answered 503).
-    pub(crate) publish_failures: AtomicU64,
-}
 
 /// One sink's queue in the cluster.
 #[derive(Debug, Clone, Serialize)]

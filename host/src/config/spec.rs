@@ -314,6 +314,26 @@ pub enum SecretRef {
     File(PathBuf),
 }
 
+impl SecretRef {
+    /// The secret's value now: read at build time (and on every reload), never at compile
+    /// time, so a config stays checkable without its secrets. `Err` names what is missing.
+    pub fn read(&self) -> Result<String, String> {
+        match self {
+            SecretRef::Env(name) => match std::env::var(name) {
+                Ok(v) if !v.is_empty() => Ok(v),
+                _ => Err(format!("environment variable {name} is not set")),
+            },
+            SecretRef::File(path) => match std::fs::read_to_string(path) {
+                Ok(v) if !v.trim_end_matches(['\r', '\n']).is_empty() => {
+                    Ok(v.trim_end_matches(['\r', '\n']).to_string())
+                }
+                Ok(_) => Err(format!("secret file {} is empty", path.display())),
+                Err(e) => Err(format!("cannot read secret file {}: {e}", path.display())),
+            },
+        }
+    }
+}
+
 /// How a source authenticates senders.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthSpec {

@@ -38,7 +38,7 @@ impl Roster {
             );
         }
         let bytes = std::fs::read(path).with_context(|| format!("reading roster {}", path.display()))?;
-        let sha256 = crate::blobs::digest(&bytes);
+        let sha256 = crate::digest::sha256(&bytes);
         // Spreadsheet exports start with a byte-order mark, which would become part of the
         // first column's name.
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);

@@ -1,11 +1,11 @@
 //! One request, from the socket to the answer.
 
 use super::auth::{self, Refusal};
-use super::body::{BODY_RATE_GRACE, BodyError, Pace, read_observed};
 use super::budget::Reservation;
 use super::connections::Progress;
 use super::response::{Error, json};
 use super::shared::Shared;
+use crate::body::{BODY_RATE_GRACE, BodyError, Pace, read_observed};
 use crate::config::EdgeLimits;
 use crate::disk::Share;
 use crate::pipeline::{Pipeline, ProcessError, Source};
@@ -245,7 +245,7 @@ async fn ingest(
         .find(|(k, _)| k.eq_ignore_ascii_case("content-encoding"))
         .map(|(_, v)| v.clone());
     if encoding.is_some() {
-        match super::body::decode(encoding.as_deref(), request.body.clone(), source.spec.max_body_bytes) {
+        match super::decode::decode(encoding.as_deref(), request.body.clone(), source.spec.max_body_bytes) {
             Ok(decoded) => {
                 if let Err(exhausted) = reservation.grow(decoded.len() as u64, (&limits).into()) {
                     let error = Error::BodyBudget(exhausted);

@@ -4,9 +4,9 @@
 //! the quarantine. This module must not know what the plugins do.
 
 mod auth;
-mod body;
 mod budget;
 mod connections;
+mod decode;
 mod feed;
 mod handler;
 pub(crate) mod limiter;
@@ -19,8 +19,8 @@ mod websocket;
 
 pub use auth::check as check_auth;
 pub(crate) use auth::constant_time_eq;
-pub use body::{BODY_RATE_GRACE, BodyError, DecodeError, Pace, decode, read_capped, read_paced};
 pub(crate) use connections::{Connections, connection_ceiling};
+pub use decode::{DecodeError, decode};
 pub use response::Error;
 pub(crate) use response::json;
 pub use server::serve;

@@ -77,10 +77,7 @@ pub(super) async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) 
 }
 
 async fn session(id: &str, spec: &NatsSourceSpec, shared: &Shared, shutdown: &Shutdown) -> anyhow::Result<Ended> {
-    let options = crate::cluster::nats_options(&format!("source {id}"), &spec.auth).await?;
-    let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(crate::cluster::servers(&spec.url)))
-        .await
-        .map_err(|_| anyhow::anyhow!("NATS at {} did not answer in time", spec.url))??;
+    let client = crate::nats::connect(&format!("source {id}"), &spec.auth, &spec.url, CONNECT_TIMEOUT).await?;
     let mut recheck = tokio::time::interval(RECHECK);
     match &spec.stream {
         Some(stream) => {

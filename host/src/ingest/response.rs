@@ -70,7 +70,7 @@ pub enum Error {
     BadBody(String),
     /// The body's `Content-Encoding` could not be undone.
     #[error(transparent)]
-    Encoding(#[from] super::body::DecodeError),
+    Encoding(#[from] super::decode::DecodeError),
     /// The pipeline failed.
     #[error(transparent)]
     Process(#[from] ProcessError),
@@ -90,9 +90,9 @@ impl Error {
             Error::Unavailable(_) | Error::StorageLow(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::BadBody(_) => StatusCode::BAD_REQUEST,
-            Error::Encoding(super::body::DecodeError::Unsupported(_)) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::Encoding(super::body::DecodeError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Encoding(super::body::DecodeError::Corrupt { .. }) => StatusCode::BAD_REQUEST,
+            Error::Encoding(super::decode::DecodeError::Unsupported(_)) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Encoding(super::decode::DecodeError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Encoding(super::decode::DecodeError::Corrupt { .. }) => StatusCode::BAD_REQUEST,
             Error::Process(ProcessError::Plugin(crate::plugin::Error::Unauthorized { .. })) => StatusCode::UNAUTHORIZED,
             Error::Process(ProcessError::Plugin(crate::plugin::Error::Unavailable { .. })) => {
                 StatusCode::SERVICE_UNAVAILABLE

@@ -51,7 +51,7 @@ impl Shared {
         let limit = pipeline.spec().server.max_in_flight;
         let pipeline_limits = pipeline.spec().server.limits;
         let status = Status {
-            config_sha256: crate::reload::config_digest(&pipeline.spec().config_path).unwrap_or_default(),
+            config_sha256: crate::digest::file_sha256(&pipeline.spec().config_path).unwrap_or_default(),
             last_reload: None,
         };
         let delivery = crate::outbox::Delivery::new(pipeline.outbox().clone());

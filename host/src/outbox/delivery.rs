@@ -2,8 +2,9 @@
 //! following config reloads (see `sink::SinkTasks`).
 
 use super::dispatch::Dispatcher;
+use super::sql;
 use super::stats::DeliveryStats;
-use super::store::{self, Store};
+use super::store::Store;
 use crate::pipeline::Pipeline;
 use crate::sink::{Sink, SinkTasks};
 use std::collections::HashMap;
@@ -57,7 +58,7 @@ impl Delivery {
     /// At startup: says what the outbox still holds from before (delivered now), and warns
     /// about events for sinks this config does not have as webhooks (they wait until it does).
     pub async fn report_backlog(&self, pipeline: &Pipeline) {
-        let depths = match self.store.read(store::depths).await {
+        let depths = match self.store.read(sql::depths).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "Reading the outbox at startup failed.");
@@ -86,7 +87,7 @@ impl Delivery {
                 .store
                 .read(move |c| {
                     for sink in &sinks {
-                        if store::has_waiting(c, sink)? {
+                        if sql::has_waiting(c, sink)? {
                             return Ok(true);
                         }
                     }
@@ -108,7 +109,7 @@ impl Delivery {
         if let Err(e) = self.store.flush().await {
             tracing::error!(error = %e, "Flushing the outbox at shutdown failed; some deliveries may be repeated.");
         }
-        if let Ok(depths) = self.store.read(store::depths).await {
+        if let Ok(depths) = self.store.read(sql::depths).await {
             let waiting: u64 = depths.values().map(|d| d.queued).sum();
             if waiting > 0 {
                 tracing::info!(
@@ -137,15 +138,15 @@ impl Delivery {
         &self,
     ) -> (
         std::collections::BTreeMap<String, Arc<super::stats::SinkCounters>>,
-        std::collections::BTreeMap<String, store::Depth>,
+        std::collections::BTreeMap<String, sql::Depth>,
     ) {
-        let depths = self.store.read(store::depths).await.unwrap_or_default();
+        let depths = self.store.read(sql::depths).await.unwrap_or_default();
         (self.stats.all(), depths)
     }
 
     /// Prometheus text: queue depths, dead letters, attempts and commit counters.
     pub async fn render_metrics(&self) -> String {
-        let depths = self.store.read(store::depths).await.unwrap_or_else(|e| {
+        let depths = self.store.read(sql::depths).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "Reading outbox depths for /metrics failed.");
             Default::default()
         });

@@ -5,8 +5,9 @@
 //! it is delivered or dead-lettered.
 
 use super::record::Queued;
+use super::sql;
 use super::stats::SinkCounters;
-use super::store::{self, Store};
+use super::store::Store;
 use crate::shutdown::Shutdown;
 use crate::sink::{DeliveryError, Schedule, WebhookSink};
 use arc_swap::ArcSwap;
@@ -122,7 +123,7 @@ impl Dispatcher {
     async fn refill(&mut self) {
         while self.items.len() < WINDOW {
             let (sink, after) = (self.sink_id.clone(), self.cursor);
-            let page = match self.store.read(move |c| store::load(c, &sink, after, PAGE)).await {
+            let page = match self.store.read(move |c| sql::load(c, &sink, after, PAGE)).await {
                 Ok(page) => page,
                 Err(e) => {
                     tracing::error!(sink = %self.sink_id, error = %e, "Reading the outbox failed; retrying on the next poll.");

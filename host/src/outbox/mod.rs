@@ -10,7 +10,8 @@
 //! the dispatchers resume from the file: an event is delivered at least once, and a repeat
 //! carries the same `webhook-id`.
 //!
-//! - `store`: the SQLite file, the writer thread (group commit), reads; `watch`: rebuilding
+//! - `store`: the SQLite file's writer thread (group commit); `sql`: connections and queries
+//!   (the CLI's too); `watch`: rebuilding
 //!   the file when it is deleted or replaced under the router.
 //! - `schema`: the file's tables and format version (migrations, refusing newer files).
 //! - `record`: rows and the stable webhook-id.
@@ -21,11 +22,12 @@ mod delivery;
 mod dispatch;
 mod record;
 mod schema;
+pub mod sql;
 mod stats;
-pub mod store;
+mod store;
 mod watch;
 
 pub use delivery::Delivery;
 pub use record::{DeadLetter, NewRow, Queued, webhook_id, webhook_id_with};
-pub use stats::{DeliveryStats, SinkCounters};
+pub use stats::{CommitStats, DeliveryStats, SinkCounters};
 pub use store::Store;

@@ -82,7 +82,7 @@ pub fn webhook_id_with(event: &Event, fingerprint: Option<[u8; 32]>) -> String {
             h.update([0]);
             h.update(fingerprint.unwrap_or_else(|| crate::dedup::fingerprint(event)));
             let digest = h.finalize();
-            format!("msg_{}", crate::blobs::hex(&digest[..16]))
+            format!("msg_{}", crate::digest::hex(&digest[..16]))
         }
         None => format!("msg_{}", event.event_uid),
     }

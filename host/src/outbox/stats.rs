@@ -1,7 +1,7 @@
 //! Delivery counters per sink, and their Prometheus rendering together with the outbox's
 //! queue depths.
 
-use super::store::Depth;
+use super::sql::Depth;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,7 +52,7 @@ impl DeliveryStats {
     }
 
     /// Prometheus text for the counters, the outbox depths and the group-commit counters.
-    pub fn render(&self, depths: &BTreeMap<String, Depth>, commits: &super::store::CommitStats) -> String {
+    pub fn render(&self, depths: &BTreeMap<String, Depth>, commits: &CommitStats) -> String {
         let sinks = self.sinks.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let mut out = String::new();
         let mut family = |name: &str, kind: &str, help: &str, values: Vec<(String, u64)>| {
@@ -162,4 +162,19 @@ impl DeliveryStats {
         );
         out
     }
+}
+
+/// Group-commit counters.
+#[derive(Debug, Default)]
+pub struct CommitStats {
+    /// Transactions committed.
+    pub commits: AtomicU64,
+    /// Of which fsynced.
+    pub fsyncs: AtomicU64,
+    /// Events committed into the outbox.
+    pub rows: AtomicU64,
+    /// Times the file was found deleted or replaced and rebuilt from the open copy.
+    pub rebuilds: AtomicU64,
+    /// 1 while the open file is the one at the path (commits are acknowledged), else 0.
+    pub file_ok: AtomicU64,
 }

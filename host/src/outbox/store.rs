@@ -16,242 +16,24 @@
 //! aside as `outbox.db.replaced-<ms>`, logs an error and counts it. While that cannot be done
 //! (e.g. the disk is full), commits fail and senders get 503 until it succeeds.
 
-use super::record::{DeadLetter, NewRow, Queued};
+use super::record::NewRow;
+use super::sql::{connect, path_in};
+use super::stats::CommitStats;
 use super::watch::{Watched, identity};
 use anyhow::Context;
-use bytes::Bytes;
-use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::{BTreeMap, HashMap};
+
+use rusqlite::{Connection, params};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
 
 /// Commands applied in one transaction at most.
 const MAX_BATCH: usize = 4096;
-/// How long a connection waits for another process's write lock (the CLI's `dlq replay`).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an idle writer checks that its file is still the one at the path.
 const WATCH_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The outbox file under a data dir.
-pub fn path_in(data_dir: &Path) -> PathBuf {
-    data_dir.join("outbox.db")
-}
-
-/// Opens (creating if needed) the outbox database with the router's settings. Any process may
-/// open it: the CLI does, next to a running router.
-pub fn connect(path: &Path) -> anyhow::Result<Connection> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let conn = Connection::open(path).with_context(|| format!("opening the outbox {}", path.display()))?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        anyhow::bail!("the outbox {} cannot use WAL mode (got {mode})", path.display());
-    }
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    super::schema::open(&conn).with_context(|| format!("opening the outbox {}", path.display()))?;
-    Ok(conn)
-}
-
-fn queued_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Queued> {
-    Ok(Queued {
-        id: row.get(0)?,
-        webhook_id: row.get(1)?,
-        ordering_key: row.get(2)?,
-        created_ms: row.get(3)?,
-        attempts: row.get(4)?,
-        next_ms: row.get(5)?,
-        last_error: row.get(6)?,
-        payload: Bytes::from(row.get::<_, Vec<u8>>(7)?),
-    })
-}
-
-/// Reads up to `limit` waiting events of `sink` with ids above `after`, oldest first.
-pub fn load(conn: &Connection, sink: &str, after: i64, limit: usize) -> anyhow::Result<Vec<Queued>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, webhook_id, ordering_key, created_ms, attempts, next_ms, last_error, payload
-         FROM outbox WHERE sink = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-    )?;
-    let rows = stmt.query_map(params![sink, after, limit as i64], queued_of)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Whether `sink` has any event waiting (an index probe, cheap however long the queue).
-pub fn has_waiting(conn: &Connection, sink: &str) -> anyhow::Result<bool> {
-    let mut stmt = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE sink = ?1)")?;
-    Ok(stmt.query_row(params![sink], |r| r.get(0))?)
-}
-
-/// One sink's share of the outbox.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Depth {
-    /// Events waiting for delivery.
-    pub queued: u64,
-    /// Dead letters.
-    pub dead: u64,
-    /// When the oldest waiting event was committed (epoch ms).
-    pub oldest_ms: Option<i64>,
-}
-
-/// Every sink's share of the outbox (counts every row: for metrics scrapes).
-pub fn depths(conn: &Connection) -> anyhow::Result<BTreeMap<String, Depth>> {
-    let mut out: BTreeMap<String, Depth> = BTreeMap::new();
-    let mut stmt = conn.prepare_cached("SELECT sink, count(*), min(created_ms) FROM outbox GROUP BY sink")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?))
-    })?;
-    for row in rows {
-        let (sink, n, oldest) = row?;
-        let depth = out.entry(sink).or_default();
-        depth.queued = n as u64;
-        depth.oldest_ms = oldest;
-    }
-    let mut stmt = conn.prepare_cached("SELECT sink, count(*) FROM dead GROUP BY sink")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-        let (sink, n) = row?;
-        out.entry(sink).or_default().dead = n as u64;
-    }
-    Ok(out)
-}
-
-/// Dead letters, oldest failure first, optionally only one sink's and only those that failed
-/// at or after `since_ms`.
-pub fn dead_letters(conn: &Connection, sink: Option<&str>, since_ms: Option<i64>) -> anyhow::Result<Vec<DeadLetter>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, sink, webhook_id, ordering_key, created_ms, failed_ms, attempts, last_error, payload
-         FROM dead WHERE (?1 IS NULL OR sink = ?1) AND failed_ms >= ?2 ORDER BY failed_ms, id",
-    )?;
-    let rows = stmt.query_map(params![sink, since_ms.unwrap_or(i64::MIN)], |r| {
-        Ok(DeadLetter {
-            id: r.get(0)?,
-            sink: r.get(1)?,
-            webhook_id: r.get(2)?,
-            ordering_key: r.get(3)?,
-            created_ms: r.get(4)?,
-            failed_ms: r.get(5)?,
-            attempts: r.get(6)?,
-            last_error: r.get(7)?,
-            payload: Bytes::from(r.get::<_, Vec<u8>>(8)?),
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// The newest `limit` dead letters (`sink`'s only if given), newest failure first, and how
-/// many match in all: what the console lists.
-pub fn recent_dead_letters(
-    conn: &Connection,
-    sink: Option<&str>,
-    limit: usize,
-) -> anyhow::Result<(Vec<DeadLetter>, u64)> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, sink, webhook_id, ordering_key, created_ms, failed_ms, attempts, last_error, payload
-         FROM dead WHERE (?1 IS NULL OR sink = ?1) ORDER BY failed_ms DESC, id DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![sink, limit as i64], |r| {
-        Ok(DeadLetter {
-            id: r.get(0)?,
-            sink: r.get(1)?,
-            webhook_id: r.get(2)?,
-            ordering_key: r.get(3)?,
-            created_ms: r.get(4)?,
-            failed_ms: r.get(5)?,
-            attempts: r.get(6)?,
-            last_error: r.get(7)?,
-            payload: Bytes::from(r.get::<_, Vec<u8>>(8)?),
-        })
-    })?;
-    let letters = rows.collect::<Result<_, _>>()?;
-    let total: i64 = conn.query_row(
-        "SELECT count(*) FROM dead WHERE (?1 IS NULL OR sink = ?1)",
-        params![sink],
-        |r| r.get(0),
-    )?;
-    Ok((letters, total as u64))
-}
-
-/// The ids and sinks of the dead letters (`sink`'s only if given), oldest first.
-pub fn dead_letter_ids(conn: &Connection, sink: Option<&str>) -> anyhow::Result<Vec<(i64, String)>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, sink FROM dead WHERE (?1 IS NULL OR sink = ?1) ORDER BY failed_ms, id")?;
-    let rows = stmt.query_map(params![sink], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// The sinks of these dead letters (ids that are not dead letters are left out).
-pub fn dead_letter_sinks(conn: &Connection, ids: &[i64]) -> anyhow::Result<Vec<(i64, String)>> {
-    let mut stmt = conn.prepare_cached("SELECT sink FROM dead WHERE id = ?1")?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(sink) = stmt.query_row(params![id], |r| r.get::<_, String>(0)).optional()? {
-            out.push((*id, sink));
-        }
-    }
-    Ok(out)
-}
-
-/// Deletes these dead letters for good; returns how many.
-pub fn purge_ids(conn: &mut Connection, ids: &[i64]) -> anyhow::Result<usize> {
-    let tx = conn.transaction()?;
-    let mut purged = 0;
-    {
-        let mut delete = tx.prepare_cached("DELETE FROM dead WHERE id = ?1")?;
-        for id in ids {
-            purged += delete.execute(params![id])?;
-        }
-    }
-    tx.commit()?;
-    Ok(purged)
-}
-
-/// The webhook-ids of `sink`'s waiting events and of the dead letters since `since_ms` (ids
-/// only: following a replay should not read every payload again and again).
-pub fn webhook_ids(conn: &Connection, sink: &str, since_ms: i64) -> anyhow::Result<(Vec<String>, Vec<String>)> {
-    let mut waiting = conn.prepare_cached("SELECT webhook_id FROM outbox WHERE sink = ?1")?;
-    let waiting = waiting
-        .query_map(params![sink], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let mut dead = conn.prepare_cached("SELECT webhook_id FROM dead WHERE sink = ?1 AND failed_ms >= ?2")?;
-    let dead = dead
-        .query_map(params![sink, since_ms], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok((waiting, dead))
-}
-
-/// Moves dead letters back into the outbox (fresh attempts, fresh age, same webhook-id so the
-/// receiver can still dedup) in one transaction; returns how many moved. A running router
-/// picks them up within its poll interval.
-pub fn requeue(conn: &mut Connection, ids: &[i64]) -> anyhow::Result<usize> {
-    let tx = conn.transaction()?;
-    let now = crate::clock::now_ms();
-    let mut moved = 0;
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO outbox (sink, webhook_id, ordering_key, created_ms, attempts, next_ms, payload)
-             SELECT sink, webhook_id, ordering_key, ?2, 0, 0, payload FROM dead WHERE id = ?1",
-        )?;
-        let mut delete = tx.prepare_cached("DELETE FROM dead WHERE id = ?1")?;
-        for id in ids {
-            if insert.execute(params![id, now])? == 1 {
-                delete.execute(params![id])?;
-                moved += 1;
-            }
-        }
-    }
-    tx.commit()?;
-    Ok(moved)
-}
-
-/// Deletes dead letters for good — `sink`'s only if given — that failed before `before_ms`;
-/// returns how many.
-pub fn purge(conn: &Connection, sink: Option<&str>, before_ms: i64) -> anyhow::Result<usize> {
-    let mut stmt = conn.prepare_cached("DELETE FROM dead WHERE (?1 IS NULL OR sink = ?1) AND failed_ms < ?2")?;
-    Ok(stmt.execute(params![sink, before_ms])?)
-}
 
 /// What the writer thread applies.
 enum Command {
@@ -272,21 +54,6 @@ enum Command {
         error: String,
     },
     Flush(oneshot::Sender<Result<(), String>>),
-}
-
-/// Group-commit counters.
-#[derive(Debug, Default)]
-pub struct CommitStats {
-    /// Transactions committed.
-    pub commits: AtomicU64,
-    /// Of which fsynced.
-    pub fsyncs: AtomicU64,
-    /// Events committed into the outbox.
-    pub rows: AtomicU64,
-    /// Times the file was found deleted or replaced and rebuilt from the open copy.
-    pub rebuilds: AtomicU64,
-    /// 1 while the open file is the one at the path (commits are acknowledged), else 0.
-    pub file_ok: AtomicU64,
 }
 
 /// The router's handle on the outbox file: the writer thread plus a read connection.
@@ -561,6 +328,8 @@ fn apply(conn: &mut Connection, batch: &[Command], durable: bool) -> anyhow::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbox::sql::*;
+    use bytes::Bytes;
 
     fn row(sink: &str, n: u32) -> NewRow {
         NewRow {

@@ -5,7 +5,8 @@
 //! keeps every row and id, so dispatchers carry on), moves a replacement aside, and swaps the
 //! writer's and the readers' connections to the new file.
 
-use super::store::{CommitStats, connect};
+use super::sql::connect;
+use super::stats::CommitStats;
 use anyhow::Context;
 use rusqlite::{Connection, params};
 use std::path::{Path, PathBuf};

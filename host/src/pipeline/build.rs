@@ -3,7 +3,7 @@
 
 use super::Pipeline;
 use crate::blobs::BlobStore;
-use crate::config::{AuthSpec, RouterSpec, SecretRef, SourceSpec};
+use crate::config::{AuthSpec, RouterSpec, SourceSpec};
 use crate::plugin::{Plugin, Runtime};
 use crate::quarantine::Quarantine;
 use crate::sink::Sink;
@@ -101,7 +101,7 @@ pub(crate) fn plugin_secrets(plugin: &crate::config::PluginSpec) -> crate::plugi
         .secrets
         .iter()
         .map(|(name, secret)| {
-            let value = read_secret(secret).map(String::into_bytes);
+            let value = secret.read().map(String::into_bytes);
             if let Err(reason) = &value {
                 tracing::warn!(plugin = %plugin.id, secret = %name, %reason, "Plugin secret unavailable; requests that need it will be refused.");
             }
@@ -110,29 +110,14 @@ pub(crate) fn plugin_secrets(plugin: &crate::config::PluginSpec) -> crate::plugi
         .collect()
 }
 
-/// Reads a secret from its environment variable or file; the error names where, never a value.
-pub(crate) fn read_secret(secret: &SecretRef) -> Result<String, String> {
-    match secret {
-        SecretRef::Env(name) => match std::env::var(name) {
-            Ok(v) if !v.is_empty() => Ok(v),
-            _ => Err(format!("environment variable {name} is not set")),
-        },
-        SecretRef::File(path) => match std::fs::read_to_string(path) {
-            Ok(v) if !v.trim_end_matches(['\r', '\n']).is_empty() => Ok(v.trim_end_matches(['\r', '\n']).to_string()),
-            Ok(_) => Err(format!("secret file {} is empty", path.display())),
-            Err(e) => Err(format!("cannot read secret file {}: {e}", path.display())),
-        },
-    }
-}
-
 fn resolve_auth(source: &SourceSpec) -> Auth {
     let resolved = match &source.auth {
         AuthSpec::None => Ok(Auth::None),
-        AuthSpec::Basic { username, password } => read_secret(password).map(|password| Auth::Basic {
+        AuthSpec::Basic { username, password } => password.read().map(|password| Auth::Basic {
             username: username.clone(),
             password,
         }),
-        AuthSpec::Bearer { token } => read_secret(token).map(|token| Auth::Bearer { token }),
+        AuthSpec::Bearer { token } => token.read().map(|token| Auth::Bearer { token }),
     };
     resolved.unwrap_or_else(|reason| {
         tracing::warn!(source = %source.id, %reason, "Source secret unavailable; its requests will be refused with 503 until it is set.");

@@ -9,7 +9,7 @@ mod run;
 mod validate;
 
 pub use build::{Auth, Source, build, build_with};
-pub(crate) use build::{cannot_answer, load_plugins, plugin_secrets, read_secret};
+pub(crate) use build::{cannot_answer, load_plugins, plugin_secrets};
 pub use route::matches;
 pub use run::{Front, ProcessError, Processed, Timing, stamp};
 

@@ -226,7 +226,7 @@ impl Pipeline {
             let hash = if store_media {
                 self.blobs.put(&bytes).await.map_err(ProcessError::Media)?
             } else {
-                crate::blobs::digest(&bytes)
+                crate::digest::sha256(&bytes)
             };
             if let Some(media) = normalized
                 .events

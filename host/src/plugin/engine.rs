@@ -160,7 +160,7 @@ impl Runtime {
             limits,
             settings,
             provisions,
-            crate::blobs::hex(&digest),
+            crate::digest::hex(&digest),
             pre,
             self.inner.engine.clone(),
             self.inner.stats.of(id),
@@ -199,7 +199,11 @@ impl Runtime {
 
     /// The path of a component's compiled code in the disk cache.
     pub fn cache_file(&self, dir: &Path, digest: &[u8; 32]) -> PathBuf {
-        dir.join(format!("{}-{}.cwasm", crate::blobs::hex(digest), self.inner.engine_tag))
+        dir.join(format!(
+            "{}-{}.cwasm",
+            crate::digest::hex(digest),
+            self.inner.engine_tag
+        ))
     }
 
     fn compile_cached(&self, dir: &Path, bytes: &[u8], digest: &[u8; 32]) -> Result<Component, String> {

@@ -21,7 +21,7 @@ pub(crate) fn reply_carries(reply: &super::Reply, macs: &[Vec<u8>]) -> bool {
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let contains = |hay: &[u8], needle: &[u8]| !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle);
     macs.iter().any(|mac| {
-        let hex = crate::blobs::hex(mac);
+        let hex = crate::digest::hex(mac);
         let forms = [
             mac.clone(),
             hex.clone().into_bytes(),
@@ -134,7 +134,7 @@ mod tests {
         let message = format!("preservica-webhook-auth{}", sample["raw_body"].as_str().unwrap());
         let mac = s.hmac_sha256("hmac".into(), message.into_bytes()).unwrap();
         assert_eq!(
-            crate::blobs::hex(&mac),
+            crate::digest::hex(&mac),
             sample["http"]["headers"]["Preservica-Signature"].as_str().unwrap()
         );
     }
@@ -143,7 +143,7 @@ mod tests {
     fn replies_carrying_a_mac_of_the_call_are_recognised() {
         let mut s = state([("hmac".to_string(), Ok(b"secret".to_vec()))].into_iter().collect());
         let mac = s.hmac_sha256("hmac".into(), b"challenge".to_vec()).unwrap();
-        let hex = crate::blobs::hex(&mac);
+        let hex = crate::digest::hex(&mac);
         let reply = |body: String, headers: Vec<(String, String)>| crate::plugin::Reply {
             status: 200,
             headers,

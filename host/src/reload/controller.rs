@@ -78,12 +78,7 @@ pub struct Controller {
 pub(crate) fn file_digest(path: &Path) -> Option<String> {
     crate::plugin::builtin::read(path)
         .ok()
-        .map(|b| crate::blobs::digest(&b))
-}
-
-/// sha256 of a config file's text.
-pub(crate) fn config_digest(path: &Path) -> Option<String> {
-    std::fs::read(path).ok().map(|b| crate::blobs::digest(&b))
+        .map(|b| crate::digest::sha256(&b))
 }
 
 impl Controller {
@@ -115,7 +110,7 @@ impl Controller {
     pub async fn reload(&self, trigger: Trigger) -> Outcome {
         let started = Instant::now();
         let text = std::fs::read(&self.config_path);
-        let digest = text.as_ref().ok().map(|t| crate::blobs::digest(t));
+        let digest = text.as_ref().ok().map(|t| crate::digest::sha256(t));
         let tried = text.as_ref().ok().map(|t| String::from_utf8_lossy(t).into_owned());
         let result = match text {
             Err(e) => Err(format!("cannot read {}: {e}", self.config_path.display())),

@@ -9,7 +9,6 @@ pub(crate) mod controller;
 mod selftest;
 mod watcher;
 
-pub(crate) use controller::config_digest;
 pub use controller::{Controller, Outcome, ReloadRequest, Status, Trigger};
 pub use selftest::{mask_volatile, self_test};
 pub use watcher::Watcher;

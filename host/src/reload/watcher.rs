@@ -88,7 +88,7 @@ impl Watcher {
         let mut dirs = BTreeSet::new();
         let mut files = sync(&mut watcher, &mut dirs, &config, &shared);
         // Edited while the pipeline was being built? Then reload right away.
-        let mut changed = crate::reload::config_digest(&config).is_some_and(|d| d != shared.status().config_sha256)
+        let mut changed = crate::digest::file_sha256(&config).is_some_and(|d| d != shared.status().config_sha256)
             || shared
                 .pipeline()
                 .plugins()

@@ -47,14 +47,13 @@ impl NatsSink {
     async fn client(&self) -> anyhow::Result<&async_nats::Client> {
         self.client
             .get_or_try_init(|| async {
-                let options = crate::cluster::nats_options(&format!("sink {}", self.id), &self.spec.auth).await?;
-                tokio::time::timeout(
+                crate::nats::connect(
+                    &format!("sink {}", self.id),
+                    &self.spec.auth,
+                    &self.spec.url,
                     self.spec.timeout,
-                    options.connect(crate::cluster::servers(&self.spec.url)),
                 )
                 .await
-                .map_err(|_| anyhow::anyhow!("NATS at {} did not answer in time", self.spec.url))?
-                .map_err(|e| anyhow::anyhow!("connecting to NATS at {}: {e}", self.spec.url))
             })
             .await
     }

@@ -63,7 +63,7 @@ impl WebhookSink {
             .pool_max_idle_per_host(spec.concurrency)
             .build(connector);
         let signing = spec.signing_secret.as_ref().map(|secret| {
-            let key = crate::pipeline::read_secret(secret).and_then(|s| SigningKey::parse(&s));
+            let key = secret.read().and_then(|s| SigningKey::parse(&s));
             if let Err(reason) = &key {
                 tracing::warn!(sink = %id, %reason, "Signing secret unavailable; this sink's events wait in the outbox until it is fixed.");
             }
@@ -135,11 +135,11 @@ impl WebhookSink {
             .and_then(|v| super::retry_after_secs(v, std::time::SystemTime::now()));
         let body = match tokio::time::timeout(
             timeout,
-            crate::ingest::read_capped(response.into_body(), ERROR_BODY_BYTES),
+            crate::body::read_capped(response.into_body(), ERROR_BODY_BYTES),
         )
         .await
         {
-            Ok(Ok(b)) | Ok(Err(crate::ingest::BodyError::TooLarge { prefix: b, .. })) => {
+            Ok(Ok(b)) | Ok(Err(crate::body::BodyError::TooLarge { prefix: b, .. })) => {
                 String::from_utf8_lossy(&b).into_owned()
             }
             _ => String::new(),
