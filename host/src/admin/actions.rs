@@ -141,7 +141,9 @@ pub(super) async fn replay_quarantined(shared: &Shared, id: &str) -> Answer {
                 ),
             )
         })?;
-    let request = crate::cli::request_of(&entry).map_err(|e| Problem::new(StatusCode::CONFLICT, format!("{e:#}")))?;
+    let request = entry
+        .request()
+        .map_err(|e| Problem::new(StatusCode::CONFLICT, format!("{e:#}")))?;
     match pipeline.process(&source, &request, crate::event::AuthKind::None).await {
         Ok(processed) => {
             shared.observed(&pipeline, &request, &processed);

@@ -26,7 +26,6 @@ pub use init::{InitOptions, init, init_config, init_vendors};
 pub use plugin_kit::{TestArgs, plugin_build, plugin_inspect, plugin_new, plugin_test_command};
 pub use plugin_test::{SiteOptions, TestCase, parse_settings, plugin_test, plugin_test_with, run_case};
 pub use progress::Progress;
-pub(crate) use replay::request_of;
 pub use replay::{ReplaySummary, replay};
 pub use terminal::terminal_subscribe;
 

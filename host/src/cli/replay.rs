@@ -5,8 +5,7 @@
 use super::Progress;
 use crate::config;
 use crate::event::AuthKind;
-use crate::plugin::{Request, Runtime};
-use crate::quarantine::Entry;
+use crate::plugin::Runtime;
 use anyhow::Context;
 use std::path::Path;
 
@@ -55,7 +54,7 @@ pub async fn replay(
             progress.step(&format!("{step} skipped: the body was cut at the size cap"));
             continue;
         }
-        let request = request_of(entry)?;
+        let request = entry.request()?;
         match pipeline.process(live, &request, AuthKind::None).await {
             Ok(p) => {
                 pipeline.quarantine().resolve(&entry.delivery_id).await?;
@@ -72,23 +71,4 @@ pub async fn replay(
     pipeline.outbox().flush().await?;
     progress.finish();
     Ok(summary)
-}
-
-/// The request a quarantine entry kept, as it arrived (same delivery id).
-pub(crate) fn request_of(entry: &Entry) -> anyhow::Result<Request> {
-    Ok(Request {
-        method: entry.method.clone(),
-        path: entry.path.clone(),
-        query: entry.query.clone(),
-        headers: entry.headers.clone(),
-        body: entry
-            .body()
-            .context("quarantine entry body is not valid base64")?
-            .into(),
-        remote_addr: entry.remote_addr.clone(),
-        source_id: entry.source_id.clone().unwrap_or_default(),
-        // The same delivery id: events say which original request they came from.
-        delivery_id: entry.delivery_id.clone(),
-        received_at: entry.received_at.clone(),
-    })
 }

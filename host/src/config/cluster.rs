@@ -1,9 +1,9 @@
-//! `[cluster]`: the NATS JetStream that several routers share (see `crate::cluster`). Names are
+//! `[cluster]`: the NATS JetStream that several routers share (cluster mode). Names are
 //! checked here, before anything connects, because NATS refuses stream names with dots and
 //! subjects with wildcards only when the stream is created — far from the line that caused it.
 
 use super::bounds::Int;
-use super::compile::Ctx;
+use super::ctx::Ctx;
 use super::raw::{RawCluster, RawNatsSink, RawNatsSource};
 use super::spec::{ClusterSpec, NatsAuth, NatsSinkSpec, NatsSourceSpec, SubjectPart};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! `roster`. Each default is a named constant with its reason.
 
 use super::bounds::Int;
-use super::compile::Ctx;
+use super::ctx::Ctx;
 use super::raw::{RawDecision, RawRoster, RawSource};
 use super::spec::{DecisionSpec, Fallback, RosterSpec};
 use crate::event::DecidedBy;
@@ -86,7 +86,7 @@ pub(super) fn decision(cx: &mut Ctx<'_>, s: &RawSource, kinds: &BTreeMap<&str, P
             decider.span(),
         );
     }
-    let decider = super::compile::plugin_ref(cx, kinds, decider, PluginKind::Decider, "decider");
+    let decider = super::ctx::plugin_ref(cx, kinds, decider, PluginKind::Decider, "decider");
     let empty = RawDecision {
         deadline_ms: None,
         fallback: None,

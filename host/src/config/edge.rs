@@ -4,7 +4,7 @@
 //! them all.
 
 use super::bounds::Int;
-use super::compile::Ctx;
+use super::ctx::Ctx;
 use super::raw::{RawAdmin, RawLimits, RawRateLimit};
 use super::spec::{AdminSpec, Cidr, EdgeLimits, RateLimit};
 use std::time::Duration;

@@ -5,6 +5,7 @@
 mod bounds;
 mod cluster;
 mod compile;
+mod ctx;
 mod decision;
 mod edge;
 mod error;
@@ -16,8 +17,10 @@ mod sinks;
 mod spec;
 
 use compile::compile;
-pub use compile::{DEFAULT_LISTEN, normalize_path, toml_to_json};
+pub use compile::normalize_path;
+pub use ctx::toml_to_json;
 pub use error::{Error, Errors};
+pub use server::DEFAULT_LISTEN;
 pub use spec::*;
 
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! CPU and memory budgets, settings, secrets, rollback policy and roster.
 
 use super::bounds::Int;
-use super::compile::Ctx;
+use super::ctx::Ctx;
 use super::raw::{RawConfig, RawPlugin};
 use super::spec::PluginSpec;
 use crate::plugin::{MAX_PLUGIN_MEMORY_BYTES, PluginKind, PluginLimits};
@@ -127,7 +127,7 @@ pub(super) fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
                     let r = secret.get_ref();
                     (
                         name.clone(),
-                        super::compile::secret(cx, &r.env, &r.file, "secret", secret.span()),
+                        super::ctx::secret(cx, &r.env, &r.file, "secret", secret.span()),
                     )
                 })
                 .collect();
@@ -150,7 +150,7 @@ pub(super) fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
                 settings: p
                     .settings
                     .as_ref()
-                    .map(super::compile::toml_to_json)
+                    .map(super::ctx::toml_to_json)
                     .unwrap_or_else(|| serde_json::json!({})),
             }
         })

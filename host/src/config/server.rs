@@ -2,11 +2,14 @@
 //! budget, quarantine caps); the edge limits are `edge`'s.
 
 use super::bounds::Int;
-use super::compile::{Ctx, DEFAULT_LISTEN};
+use super::ctx::Ctx;
 use super::raw::{RawConfig, RawQuarantine};
 use super::spec::ServerSpec;
 use crate::quarantine::Limits;
 use toml::Spanned;
+
+/// Default listen address: loopback, so a fresh install is not exposed to the network.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 pub(super) const DEFAULT_DATA_DIR: &str = "data";
 const DEFAULT_MAX_IN_FLIGHT: i64 = 256;

@@ -2,7 +2,7 @@
 //! signing, TLS) and file sinks' paths.
 
 use super::bounds::Int;
-use super::compile::{Ctx, secret};
+use super::ctx::{Ctx, secret};
 use super::raw::{RawConfig, RawFile, RawSink, RawWebhook};
 use super::spec::*;
 use std::path::Path;

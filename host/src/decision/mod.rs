@@ -11,5 +11,5 @@ mod record;
 mod roster;
 
 pub use audit::{AUDIT_FILE, AUDIT_FILE_BYTES, AUDIT_PREVIOUS_FILE, AuditLog, audit_dir};
-pub use record::{Decided, Outcome, Record};
+pub use record::{Outcome, Record};
 pub use roster::{MAX_ROSTER_BYTES, Roster};

@@ -49,16 +49,6 @@ impl Outcome {
         }
     }
 
-    /// The outcome of a decider's failure.
-    pub fn of_error(error: &crate::plugin::Error) -> Outcome {
-        use crate::plugin::Error as E;
-        match error {
-            E::Late { .. } => Outcome::Late,
-            E::Trapped { .. } | E::DeadlineExceeded { .. } | E::ResourceLimit { .. } => Outcome::Trapped,
-            _ => Outcome::Failed,
-        }
-    }
-
     /// Whether the source's fallback answered.
     pub fn is_fallback(self) -> bool {
         !matches!(self, Outcome::Granted | Outcome::Denied | Outcome::Abstained)
@@ -153,15 +143,6 @@ impl Record {
         }
         line
     }
-}
-
-/// A decision and the decider's failure behind a fallback (counted against the plugin).
-#[derive(Debug)]
-pub struct Decided {
-    /// The decision.
-    pub record: Record,
-    /// Why the decider did not rule, when the fallback answered because of it.
-    pub fault: Option<crate::plugin::Error>,
 }
 
 #[cfg(test)]

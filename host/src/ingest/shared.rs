@@ -273,7 +273,7 @@ impl Shared {
 
     /// Records a door decision: `/metrics`, the audit log, one log line, and the decider's
     /// failure when the fallback answered because of it.
-    pub(crate) fn decided(&self, pipeline: &Pipeline, decided: &crate::decision::Decided) {
+    pub(crate) fn decided(&self, pipeline: &Pipeline, decided: &crate::pipeline::Decided) {
         let r = &decided.record;
         self.metrics.decision(&r.source, r.outcome.as_str(), r.latency());
         self.audit.record(r);

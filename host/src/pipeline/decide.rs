@@ -11,10 +11,29 @@
 use super::build::Decider;
 use super::{Pipeline, ProcessError, Source};
 use crate::config::Fallback;
-use crate::decision::{Decided, Outcome, Record};
+use crate::decision::{Outcome, Record};
 use crate::event::{DecidedBy, Decision, Event};
 use crate::plugin::{Normalized, Place, Request, Ruling};
 use std::time::Instant;
+
+/// A decision and the decider's failure behind a fallback (counted against the plugin).
+#[derive(Debug)]
+pub struct Decided {
+    /// The decision.
+    pub record: Record,
+    /// Why the decider did not rule, when the fallback answered because of it.
+    pub fault: Option<crate::plugin::Error>,
+}
+
+/// The outcome of a decider's failure.
+fn outcome_of(error: &crate::plugin::Error) -> Outcome {
+    use crate::plugin::Error as E;
+    match error {
+        E::Late { .. } => Outcome::Late,
+        E::Trapped { .. } | E::DeadlineExceeded { .. } | E::ResourceLimit { .. } => Outcome::Trapped,
+        _ => Outcome::Failed,
+    }
+}
 
 /// Decider calls running at once, per core. A decider runs on the request's own task, so
 /// every running one shares the I/O threads in epoch slices: thirty-two spinning deciders on
@@ -102,7 +121,7 @@ fn ruled(decider: &Decider, event: &Event, asked: Option<Result<Ruling, crate::p
             };
         }
         Some(Err(error)) => {
-            let outcome = Outcome::of_error(&error);
+            let outcome = outcome_of(&error);
             (outcome, format!("{}: {error}", outcome.as_str()), Some(error))
         }
         None => (

@@ -10,6 +10,7 @@ mod validate;
 
 pub use build::{Auth, Source, build, build_with};
 pub(crate) use build::{cannot_answer, load_plugins, plugin_secrets};
+pub use decide::Decided;
 pub use route::matches;
 pub use run::{Front, ProcessError, Processed, Timing, stamp};
 

@@ -69,7 +69,7 @@ impl Timing {
 pub struct Front {
     normalized: crate::plugin::Normalized,
     /// The door decision (a source with a `decider`, a request with an event).
-    pub decision: Option<crate::decision::Decided>,
+    pub decision: Option<crate::pipeline::Decided>,
     timings: Vec<Timing>,
     /// The request body's size: what can explain a big output (`validate`).
     input_bytes: usize,

@@ -10,6 +10,7 @@
 
 mod bindings;
 pub mod builtin;
+mod calls;
 mod convert;
 mod cpu;
 mod engine;

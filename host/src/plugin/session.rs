@@ -2,24 +2,17 @@
 //! the classification of what went wrong. With `reuse = "warm"` an unspoiled instance goes back
 //! to its plugin's idle list when the session ends.
 
-use super::bindings::{answer_api, decide_api, filter_api, normalize_api, setup_api, transform_api};
+use super::bindings::setup_api;
 use super::convert;
 use super::cpu;
 use super::error::Error;
-use super::instance::{Exports, Live, MAX_WARM_IDLE, Plugin};
+use super::instance::{Exports, Guest, Live, MAX_WARM_IDLE, Plugin};
 use super::state::PluginState;
 use super::stats::Outcome;
 use super::types::{MAX_WARM_USES, Normalized, PluginKind, Reply, Request, Reuse, Ruling, Verdict};
 use crate::event::Event;
 use std::sync::Arc;
 use wasmtime::{Store, Trap, UpdateDeadline};
-
-pub(super) enum Guest {
-    Normalize(normalize_api::Guest, Option<answer_api::Guest>),
-    Filter(filter_api::Guest),
-    Transform(transform_api::Guest),
-    Decide(decide_api::Guest),
-}
 
 /// One request's instance of a plugin.
 pub struct Session<'p> {

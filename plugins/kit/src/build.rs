@@ -3,7 +3,7 @@
 
 use crate::manifest::Project;
 use crate::{Lang, componentize, toolchain};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use std::process::Command;
 
 /// How to build.
@@ -55,7 +55,7 @@ fn python(project: &Project) -> anyhow::Result<Vec<u8>> {
             .arg(&out),
     )
     .context("componentize-py could not build app.py (its messages are above)")?;
-    take(&out)
+    toolchain::take(&out)
 }
 
 fn js(project: &Project) -> anyhow::Result<Vec<u8>> {
@@ -80,15 +80,5 @@ fn js(project: &Project) -> anyhow::Result<Vec<u8>> {
             .arg("app.js"),
     )
     .context("componentize-js could not build app.js (its messages are above)")?;
-    take(&out)
-}
-
-/// Reads and removes a tool's output file.
-pub(crate) fn take(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let _ = std::fs::remove_file(path);
-    if bytes.is_empty() {
-        bail!("{} is empty", path.display());
-    }
-    Ok(bytes)
+    toolchain::take(&out)
 }

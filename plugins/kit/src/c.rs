@@ -47,7 +47,7 @@ pub(crate) fn build(project: &Project) -> anyhow::Result<Vec<u8>> {
             .arg(&core),
     )
     .context("clang could not build app.c (its messages are above)")?;
-    let module = crate::build::take(&core)?;
+    let module = toolchain::take(&core)?;
     crate::componentize::componentize(
         &module,
         Some(wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER),

@@ -1,225 +1,16 @@
-//! The quarantine: raw requests the router could not process (malformed input, a failing
-//! plugin, an oversize body) kept on disk, one JSON file each under `<data_dir>/quarantine/`,
-//! so they can be inspected and replayed once the cause is fixed. Nothing is dropped silently.
-//!
-//! **Bounded.** Anyone who can reach a source can send garbage, so the quarantine has caps
-//! (`[server.quarantine]`): total bytes and entries, bytes per source, and a small fixed budget
-//! for requests that failed authentication. When a cap is reached, **new entries are refused**
-//! (the sender still gets its error; the refusal is logged once per change of state and counted
-//! in /metrics) rather than old ones evicted: the entries kept first are the ones an operator
-//! needs (the first failures after a bad deploy), and a flood must not be able to push them
-//! out. An entry is also refused when writing it would take storage below the disk budget.
-//! Half-written temp files (a crash mid-write) are removed when the router starts
-//! (`datadir::remove_stale_temp_files`).
+//! The quarantine directory: keeping an entry within the caps, listing, reading, resolving.
 
+use super::caps::{Class, Kept, Ledger, Limits, NotKept};
+use super::entry::{Entry, parse};
 use crate::disk::{DiskBudget, Share};
-use base64::Engine as _;
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Requests that failed authentication may use this much of the quarantine, whatever the
-/// config: they are kept so that a misconfigured secret can be fixed and the requests replayed,
-/// but nobody without credentials gets to fill the disk.
-pub const UNAUTHENTICATED_MAX_BYTES: u64 = 8 << 20;
-/// …and at most this many entries.
-pub const UNAUTHENTICATED_MAX_ENTRIES: u64 = 256;
-/// Requests cut off before their body was complete (too slow, too large) may use this much:
-/// they cannot be replayed, only read, and anyone can make them (an empty 408 costs a sender
-/// nothing), so a flood of them must not use up the room real failures need.
-pub const CUT_MAX_BYTES: u64 = 16 << 20;
-/// …and at most this many entries.
-pub const CUT_MAX_ENTRIES: u64 = 256;
 /// How often a full quarantine re-checks which entries were replayed or deleted meanwhile.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(1);
-
-/// Header values never written to disk.
-const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
-
-/// One quarantined request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
-    /// The entry's format (`formats::QUARANTINE`); absent in entries of 0.1.0: 1.
-    #[serde(default = "crate::formats::first")]
-    pub format: u32,
-    /// The router's id of the request (also the file name).
-    pub delivery_id: String,
-    /// When it arrived.
-    pub received_at: String,
-    /// The `[[sources]]` id, if the request reached one.
-    pub source_id: Option<String>,
-    /// HTTP method.
-    pub method: String,
-    /// Path.
-    pub path: String,
-    /// Raw query string.
-    pub query: String,
-    /// Headers, secrets redacted.
-    pub headers: Vec<(String, String)>,
-    /// Peer address.
-    pub remote_addr: Option<String>,
-    /// The status the sender got.
-    pub status: u16,
-    /// Why it is here.
-    pub reason: String,
-    /// The body, base64 (exact bytes).
-    pub body_base64: String,
-    /// True when the body was cut at the size cap.
-    pub truncated: bool,
-}
-
-impl Entry {
-    /// The exact body bytes.
-    pub fn body(&self) -> Result<Vec<u8>, base64::DecodeError> {
-        base64::engine::general_purpose::STANDARD.decode(&self.body_base64)
-    }
-
-    /// Encodes body bytes for [`Entry::body_base64`].
-    pub fn encode_body(body: &[u8]) -> String {
-        base64::engine::general_purpose::STANDARD.encode(body)
-    }
-
-    /// Headers with secret values replaced.
-    pub fn redact_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .map(|(k, v)| {
-                let secret = SECRET_HEADERS.contains(&k.to_ascii_lowercase().as_str());
-                (k.clone(), if secret { "[redacted]".to_string() } else { v.clone() })
-            })
-            .collect()
-    }
-}
-
-/// The caps (`[server.quarantine]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Total size of pending entries.
-    pub max_bytes: u64,
-    /// Number of pending entries.
-    pub max_entries: u64,
-    /// Size of one source's pending entries.
-    pub source_max_bytes: u64,
-}
-
-impl Limits {
-    /// No caps (tools that only read the quarantine).
-    pub const NONE: Limits = Limits {
-        max_bytes: u64::MAX,
-        max_entries: u64::MAX,
-        source_max_bytes: u64::MAX,
-    };
-}
-
-/// Why an entry was not kept.
-#[derive(Debug, thiserror::Error)]
-pub enum NotKept {
-    /// A cap is reached.
-    #[error("the quarantine is full ({0})")]
-    Full(&'static str),
-    /// Writing it would take storage below the disk budget.
-    #[error(transparent)]
-    Disk(#[from] crate::disk::Low),
-    /// Writing failed.
-    #[error("writing the quarantine failed: {0:#}")]
-    Io(#[from] anyhow::Error),
-}
-
-impl NotKept {
-    fn label(&self) -> &'static str {
-        match self {
-            NotKept::Full(cap) => cap,
-            NotKept::Disk(_) => "disk_budget",
-            NotKept::Io(_) => "io_error",
-        }
-    }
-}
-
-/// What the router knows of a pending entry.
-#[derive(Debug)]
-struct Kept {
-    source: String,
-    bytes: u64,
-    class: Class,
-    /// Its file is in place (false while it is being written: not to be pruned).
-    written: bool,
-}
-
-/// The pending entries' sizes, shared by the pipelines of one router.
-#[derive(Debug, Default)]
-struct Ledger {
-    entries: HashMap<String, Kept>,
-    bytes: u64,
-    by_source: HashMap<String, u64>,
-    /// Bytes and entries of the classes with caps of their own.
-    unauthenticated: (u64, u64),
-    cut: (u64, u64),
-    pruned: Option<Instant>,
-    refused: BTreeMap<&'static str, u64>,
-    refusing: bool,
-}
-
-impl Ledger {
-    fn add(&mut self, id: String, kept: Kept) {
-        self.bytes += kept.bytes;
-        *self.by_source.entry(kept.source.clone()).or_default() += kept.bytes;
-        if let Some(class) = self.class_mut(kept.class) {
-            class.0 += kept.bytes;
-            class.1 += 1;
-        }
-        self.entries.insert(id, kept);
-    }
-
-    fn remove(&mut self, id: &str) {
-        if let Some(kept) = self.entries.remove(id) {
-            self.bytes -= kept.bytes;
-            if let Some(b) = self.by_source.get_mut(&kept.source) {
-                *b -= kept.bytes;
-            }
-            if let Some(class) = self.class_mut(kept.class) {
-                class.0 -= kept.bytes;
-                class.1 -= 1;
-            }
-        }
-    }
-
-    fn class_mut(&mut self, class: Class) -> Option<&mut (u64, u64)> {
-        match class {
-            Class::Replayable => None,
-            Class::Unauthenticated => Some(&mut self.unauthenticated),
-            Class::Cut => Some(&mut self.cut),
-        }
-    }
-
-    /// The cap an entry would break, if any.
-    fn over(&self, limits: &Limits, kept: &Kept) -> Option<&'static str> {
-        let (held, caps, cap) = match kept.class {
-            Class::Replayable => ((0, 0), (u64::MAX, u64::MAX), ""),
-            Class::Unauthenticated => (
-                self.unauthenticated,
-                (UNAUTHENTICATED_MAX_BYTES, UNAUTHENTICATED_MAX_ENTRIES),
-                "unauthenticated",
-            ),
-            Class::Cut => (self.cut, (CUT_MAX_BYTES, CUT_MAX_ENTRIES), "cut"),
-        };
-        if held.0 + kept.bytes > caps.0 || held.1 + 1 > caps.1 {
-            return Some(cap);
-        }
-        if self.by_source.get(&kept.source).copied().unwrap_or(0) + kept.bytes > limits.source_max_bytes {
-            return Some("source_max_bytes");
-        }
-        if self.bytes + kept.bytes > limits.max_bytes {
-            return Some("max_bytes");
-        }
-        if self.entries.len() as u64 + 1 > limits.max_entries {
-            return Some("max_entries");
-        }
-        None
-    }
-}
 
 /// The quarantine directory.
 #[derive(Debug, Clone)]
@@ -238,37 +29,6 @@ struct Head {
     status: u16,
     #[serde(default)]
     truncated: bool,
-}
-
-/// Entries with caps of their own besides the config's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Class {
-    /// A whole request that failed: what the quarantine is for.
-    Replayable,
-    /// Refused by the source's auth ([`UNAUTHENTICATED_MAX_BYTES`]).
-    Unauthenticated,
-    /// Cut off mid-body ([`CUT_MAX_BYTES`]).
-    Cut,
-}
-
-impl Class {
-    fn of(status: u16, truncated: bool) -> Class {
-        if status == 401 || status == 403 {
-            Class::Unauthenticated
-        } else if truncated {
-            Class::Cut
-        } else {
-            Class::Replayable
-        }
-    }
-}
-
-/// Reads one entry file; one written by a newer release (a later `format`) is refused rather
-/// than replayed as if it were understood.
-fn parse(path: &Path, bytes: &[u8]) -> anyhow::Result<Entry> {
-    let entry: Entry = serde_json::from_slice(bytes)?;
-    crate::formats::QUARANTINE.open(entry.format, path.display(), None)?;
-    Ok(entry)
 }
 
 impl Quarantine {
@@ -529,6 +289,7 @@ switchyard_quarantine_bytes {}",
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quarantine::{CUT_MAX_ENTRIES, UNAUTHENTICATED_MAX_ENTRIES};
 
     fn entry(id: &str, source: &str, status: u16, body: usize) -> Entry {
         Entry {
