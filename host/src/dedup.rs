@@ -221,6 +221,30 @@ impl State {
     }
 }
 
+/// The webhook-id of an event: stable for the same vendor event with the same content, so a
+/// redelivery after a crash, a vendor retry that slipped past the dedup window and a replay all
+/// carry the same id, while an update (same key, new content) gets a new one. Events without a
+/// dedup key use their router-assigned uid, which the outbox keeps across restarts.
+pub fn webhook_id(event: &Event) -> String {
+    webhook_id_with(event, None)
+}
+
+/// [`webhook_id`] reusing the event's content fingerprint when the caller already has it
+/// (from the dedup check), since computing it serializes the whole event.
+pub fn webhook_id_with(event: &Event, fingerprint: Option<[u8; 32]>) -> String {
+    match &event.dedup_key {
+        Some(key) => {
+            let mut h = Sha256::new();
+            h.update(key.as_bytes());
+            h.update([0]);
+            h.update(fingerprint.unwrap_or_else(|| crate::dedup::fingerprint(event)));
+            let digest = h.finalize();
+            format!("msg_{}", crate::digest::hex(&digest[..16]))
+        }
+        None => format!("msg_{}", event.event_uid),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -312,5 +336,29 @@ pub(crate) mod tests {
             Seen::New,
             "the oldest key was forgotten"
         );
+    }
+
+    fn keyed(key: Option<&str>, uid: &str, score: f64) -> Event {
+        let mut e = event("-", uid, score);
+        e.dedup_key = key.map(str::to_string);
+        e
+    }
+
+    #[test]
+    fn webhook_ids_follow_the_vendor_event_not_the_delivery() {
+        let first = webhook_id(&keyed(Some("acme:1"), "01A", 1.0));
+        assert_eq!(
+            first,
+            webhook_id(&keyed(Some("acme:1"), "01B", 1.0)),
+            "a vendor retry: same id"
+        );
+        assert_ne!(
+            first,
+            webhook_id(&keyed(Some("acme:1"), "01A", 2.0)),
+            "an update: new id"
+        );
+        assert_ne!(first, webhook_id(&keyed(Some("acme:2"), "01A", 1.0)));
+        assert_eq!(webhook_id(&keyed(None, "01C", 1.0)), "msg_01C");
+        assert_eq!(first.len(), 4 + 32);
     }
 }

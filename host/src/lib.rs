@@ -33,7 +33,9 @@ pub mod outbox;
 pub mod pipeline;
 pub mod plugin;
 pub mod quarantine;
+pub mod queue;
 pub mod reload;
+pub mod router;
 pub mod shutdown;
 pub mod sink;
 pub mod systemd;
@@ -46,7 +48,7 @@ use tokio::net::TcpListener;
 
 pub use shutdown::Shutdown;
 
-/// How long queued deliveries get to finish at shutdown before they are left in the outbox.
+/// How long queued deliveries get to finish at shutdown before they are left in the queue.
 const SINK_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// How `run` behaves beyond the config file.
@@ -91,23 +93,25 @@ pub async fn run_with(
         .spec()
         .sources
         .iter()
-        .map(|s| match (&s.path, &s.websocket) {
-            (Some(path), _) => format!("{path} → {}", s.id),
-            (None, Some(ws)) => format!("{} → {}", ws.url, s.id),
-            (None, None) => s.id.clone(),
-        })
+        .map(|s| format!("{} → {}", s.kind.endpoint(), s.id))
         .collect();
     let config_path = pipeline.spec().config_path.clone();
-    let shared = Arc::new(ingest::Shared::new(pipeline));
-    shared.delivery().report_backlog(&shared.pipeline()).await;
+    let config_text = std::fs::read_to_string(&config_path).unwrap_or_default();
+    let console = Arc::new(admin::Console::new(config_text));
 
     // Hot reload: one controller task; the file watcher, SIGHUP and /admin/reload feed it.
     let (reloads, requests) = tokio::sync::mpsc::channel(16);
-    shared.attach(reloads.clone(), shutdown.clone());
-    let controller = reload::Controller::new(config_path.clone(), runtime.clone(), shared.clone());
+    let router = Arc::new(router::Router::new(
+        pipeline,
+        console.clone(),
+        reloads.clone(),
+        shutdown.clone(),
+    ));
+    router.queue().report_backlog(&router.pipeline().webhooks()).await;
+    let controller = reload::Controller::new(config_path.clone(), runtime.clone(), router.clone());
     tokio::spawn(controller.run(requests));
     let _watcher = if options.watch {
-        match reload::Watcher::start(config_path, shared.clone(), reloads.clone()) {
+        match reload::Watcher::start(config_path, router.clone(), reloads.clone()) {
             Ok(w) => Some(w),
             Err(e) => {
                 tracing::warn!(error = %e, "File watching unavailable; reload with SIGHUP or POST /admin/reload.");
@@ -118,19 +122,28 @@ pub async fn run_with(
         None
     };
     hangups(reloads, shutdown.clone());
-    let console = admin::bind(&shared.pipeline().spec().admin).await?;
-    let console_addr = console.as_ref().and_then(|l| l.local_addr().ok());
-    if let Some(listener) = console {
+
+    let edge = Arc::new(ingest::Edge::new(router.clone()));
+    let admin = Arc::new(admin::Admin {
+        router: router.clone(),
+        edge: edge.clone(),
+        console: console.clone(),
+    });
+    edge.serve_operator(admin::operator(admin.clone()));
+    let listener_of_console = admin::bind(&router.pipeline().spec().admin).await?;
+    let console_addr = listener_of_console.as_ref().and_then(|l| l.local_addr().ok());
+    if let Some(listener) = listener_of_console {
         if let Some(a) = console_addr {
-            let _ = shared.console().address.set(a);
+            let _ = console.address.set(a);
         }
-        tokio::spawn(admin::serve(listener, shared.clone(), shutdown.clone()));
+        tokio::spawn(admin::serve(listener, admin.clone(), shutdown.clone()));
     }
-    tokio::spawn(admin::sampler(shared.clone(), shutdown.clone()));
-    if shared.pipeline().cluster().is_some() {
-        tokio::spawn(cluster::report_status(shared.clone(), shutdown.clone()));
+    tokio::spawn(admin::sampler(admin.clone(), shutdown.clone()));
+    if router.pipeline().cluster().is_some() {
+        tokio::spawn(router::report_to_cluster(router.clone(), shutdown.clone()));
     }
-    if shared.pipeline().spec().admin.expects_token() && shared.pipeline().spec().admin.token().is_none() {
+    let admin_spec = router.pipeline().spec().admin.clone();
+    if admin_spec.expects_token() && admin_spec.token().is_none() {
         tracing::warn!(
             "The admin token (`admin.token_env` / `admin.token_file`) is not set or empty: only loopback peers and `[admin] allow` reach the console, /metrics and /admin."
         );
@@ -140,31 +153,30 @@ pub async fn run_with(
         %addr,
         console = %console_addr.map_or_else(|| "off".to_string(), |a| format!("http://{a}/ui")),
         sources = ?sources,
-        max_connections = shared.max_connections(),
+        max_connections = edge.max_connections(),
         "Router listening."
     );
 
-    for feed in shared.pipeline().feeds() {
-        shared.follow_feed(feed.spec.id.clone());
-    }
+    // The edge follows the pipeline's feeds from now on, and every reload's.
+    tokio::spawn(ingest::follow_swaps(edge.clone(), shutdown.clone()));
     systemd::ready(&format!("Serving {} sources on {addr}.", sources.len()));
     let stopping = shutdown.clone();
     tokio::spawn(async move {
         stopping.cancelled().await;
         systemd::stopping();
     });
-    ingest::serve(listener, shared.clone(), shutdown).await?;
+    ingest::serve(listener, edge, shutdown).await?;
     // Give queued deliveries a moment (a clean stop usually leaves nothing behind); whatever
-    // is still waiting stays in the outbox and goes out after the next start.
-    // In cluster mode nothing is drained: what this router did not deliver, the others do.
-    let _ = tokio::time::timeout(SINK_DRAIN_DEADLINE, shared.delivery().drain()).await;
-    shared.stop_delivery().await;
+    // is still waiting stays in the queue and goes out after the next start (in cluster
+    // mode, from the other routers).
+    let _ = tokio::time::timeout(SINK_DRAIN_DEADLINE, router.queue().drain()).await;
+    router.queue().stop().await;
     Ok(())
 }
 
 /// SIGHUP asks for a reload, like an edited file. The handler is registered before this
 /// returns (an unhandled SIGHUP would terminate the process); the loop runs in a task.
-fn hangups(reloads: tokio::sync::mpsc::Sender<reload::ReloadRequest>, shutdown: Shutdown) {
+fn hangups(reloads: tokio::sync::mpsc::Sender<router::ReloadRequest>, shutdown: Shutdown) {
     #[cfg(unix)]
     {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
@@ -182,8 +194,8 @@ fn hangups(reloads: tokio::sync::mpsc::Sender<reload::ReloadRequest>, shutdown: 
                 // RELOADING now, READY once the controller answers, whatever the outcome.
                 systemd::reloading();
                 let (reply, outcome) = tokio::sync::oneshot::channel();
-                let request = reload::ReloadRequest {
-                    trigger: reload::Trigger::Signal,
+                let request = router::ReloadRequest {
+                    trigger: router::Trigger::Signal,
                     plugin: None,
                     reply: Some(reply),
                 };

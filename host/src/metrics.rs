@@ -218,3 +218,13 @@ impl Metrics {
         out
     }
 }
+
+/// Appends one metric family in Prometheus text: its help and type lines, then one sample per
+/// `(labels, value)` (`labels` as written between the name and the value, `{sink="a"}` or empty).
+pub fn family(out: &mut String, name: &str, kind: &str, help: &str, values: Vec<(String, u64)>) {
+    use std::fmt::Write as _;
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, v) in values {
+        let _ = writeln!(out, "{name}{labels} {v}");
+    }
+}

@@ -184,7 +184,7 @@ async fn dlq_list_replay_and_purge_from_the_command_line() {
     )
     .expect("write");
     let store = switchyard::outbox::Store::open(&dir.path().join("data")).expect("outbox");
-    let row = switchyard::outbox::NewRow {
+    let row = switchyard::queue::NewRow {
         sink: "hook".into(),
         webhook_id: "msg_cli".into(),
         ordering_key: None,

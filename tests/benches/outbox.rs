@@ -14,7 +14,7 @@ use router_tests::{MockSink, TestRouter, plugins_dir, post_json, record_benchmar
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use switchyard::outbox::{Delivery, NewRow};
+use switchyard::queue::NewRow;
 
 fn config(url: &str) -> String {
     format!(
@@ -62,7 +62,8 @@ async fn main() {
     let spec = switchyard::config::load(&path).expect("config");
     let runtime = switchyard::plugin::Runtime::with_disk_cache(None).expect("runtime");
     let pipeline = switchyard::pipeline::build(spec, &runtime).await.expect("pipeline");
-    let store = pipeline.outbox().clone();
+    // The queue the router commits to: the embedded outbox here.
+    let queue = pipeline.queue().clone();
 
     // 1. Group commit: many writers, one event per commit call.
     let total = 20_000;
@@ -70,7 +71,7 @@ async fn main() {
     let started = Instant::now();
     let writers: Vec<_> = (0..64)
         .map(|_| {
-            let (store, next) = (store.clone(), next.clone());
+            let (queue, next) = (queue.clone(), next.clone());
             tokio::spawn(async move {
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
@@ -84,7 +85,7 @@ async fn main() {
                         created_ms: switchyard::clock::now_ms(),
                         payload: payload(n),
                     };
-                    store.enqueue(vec![row]).await.expect("commit");
+                    queue.enqueue(vec![row], false).await.expect("commit");
                 }
             })
         })
@@ -93,19 +94,25 @@ async fn main() {
         w.await.expect("writer");
     }
     let commit_rate = total as f64 / started.elapsed().as_secs_f64();
-    let fsyncs = store.stats().fsyncs.load(Ordering::Relaxed).max(1);
+    // As an operator reads it: from the metrics.
+    let metrics = queue.render_metrics().await;
+    let fsyncs = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("switchyard_outbox_fsyncs_total "))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .expect("the outbox's fsync counter")
+        .max(1);
     let per_fsync = total as f64 / fsyncs as f64;
     println!("commit: {commit_rate:.0} events/s, {per_fsync:.1} events per fsync");
 
     // 2. Drain the backlog.
-    let delivery = Delivery::new(store.clone());
     let started = Instant::now();
-    delivery.configure(&pipeline);
-    delivery.drain().await;
+    queue.deliver(pipeline.webhooks());
+    queue.drain().await;
     let deliver_rate = total as f64 / started.elapsed().as_secs_f64();
     assert_eq!(mock.received().len(), total, "every event delivered once");
     println!("deliver: {deliver_rate:.0} events/s");
-    delivery.stop().await;
+    queue.stop().await;
     drop(pipeline);
 
     // 3. End to end through the running router.

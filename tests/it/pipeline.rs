@@ -87,7 +87,7 @@ async fn request_reaches_webhook_and_file_sink() {
     assert!(event.dedup_key.is_some() && !uid.is_empty());
     assert_eq!(
         received[0].headers["webhook-id"],
-        switchyard::outbox::webhook_id(&event).as_str()
+        switchyard::dedup::webhook_id(&event).as_str()
     );
 
     let file = router.jsonl("events.jsonl");

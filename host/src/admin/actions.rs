@@ -1,121 +1,91 @@
-//! The admin API's actions: what changes state (dead letters requeued or purged, a
-//! quarantined request replayed, a reload). Reads are in `api`; both share its helpers.
+//! The admin API's actions: what changes state (dead letters requeued or purged — in
+//! whichever durable queue the router runs —, a quarantined request replayed, a reload). Reads
+//! are in `api`; both share its helpers.
 
-use super::api::{Answer, Problem, blocking, ok, outbox_path};
+use super::context::Admin;
 use super::jobs::Jobs;
-use super::json_body;
-use crate::ingest::Shared;
-use crate::outbox::sql as store;
+use super::reply::json_body;
+use super::reply::{Answer, Problem, ok};
+use crate::queue::{self, Selection};
 use hyper::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// Dead letters requeued per transaction (the router's own writes interleave between them).
-const REPLAY_BATCH: usize = 200;
-
-/// Which dead letters an action names (the request body, read once for both stores).
-pub(super) enum Selection {
-    /// `{"ids": [..]}`.
-    Ids(Vec<i64>),
-    /// `{"all": true}`, with an optional `"sink"`.
-    All(Option<String>),
+/// Which dead letters an action names: `{"ids": [..]}`, or `{"all": true}` with an optional
+/// `"sink"`.
+fn selection(body: &Value) -> Result<Selection, Problem> {
+    if let Some(ids) = body.get("ids") {
+        return ids
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_i64).collect())
+            .filter(|v: &Vec<i64>| !v.is_empty())
+            .map(|ids| Selection {
+                ids: Some(ids),
+                ..Selection::default()
+            })
+            .ok_or_else(|| {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "`ids` must be a non-empty list of dead-letter ids",
+                )
+            });
+    }
+    if body.get("all").and_then(Value::as_bool) != Some(true) {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "say which dead letters: {\"ids\": [1, 2]}, or {\"all\": true} with an optional \"sink\"",
+        ));
+    }
+    Ok(Selection {
+        sink: body.get("sink").and_then(Value::as_str).map(str::to_string),
+        ..Selection::default()
+    })
 }
 
-impl Selection {
-    pub(super) fn of(body: &Value) -> Result<Selection, Problem> {
-        if let Some(ids) = body.get("ids") {
-            return ids
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_i64).collect())
-                .filter(|v: &Vec<i64>| !v.is_empty())
-                .map(Selection::Ids)
-                .ok_or_else(|| {
-                    Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "`ids` must be a non-empty list of dead-letter ids",
-                    )
-                });
-        }
-        if body.get("all").and_then(Value::as_bool) != Some(true) {
-            return Err(Problem::new(
-                StatusCode::BAD_REQUEST,
-                "say which dead letters: {\"ids\": [1, 2]}, or {\"all\": true} with an optional \"sink\"",
-            ));
-        }
-        Ok(Selection::All(
-            body.get("sink").and_then(Value::as_str).map(str::to_string),
-        ))
-    }
+/// The queue's dead letters cannot be read (the cluster's NATS is away, the outbox file is
+/// unreadable).
+fn unavailable(e: anyhow::Error) -> Problem {
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, format!("the dead letters: {e:#}"))
 }
 
-/// The outbox's dead letters an action names, as (id, sink).
-async fn selected(shared: &Shared, body: &Value) -> Result<Vec<(i64, String)>, Problem> {
-    let path = outbox_path(shared);
-    match Selection::of(body)? {
-        Selection::Ids(ids) => blocking(move || store::dead_letter_sinks(&store::connect(&path)?, &ids)).await,
-        Selection::All(sink) => {
-            blocking(move || store::dead_letter_ids(&store::connect(&path)?, sink.as_deref())).await
-        }
-    }
-}
-
-pub(super) async fn replay_dead_letters(shared: &Arc<Shared>, body: &Value) -> Answer {
-    if let Some(cluster) = shared.pipeline().cluster() {
-        return super::dead_cluster::replay(shared, cluster, body).await;
-    }
-    let chosen = selected(shared, body).await?;
-    let console = shared.console().clone();
-    let (id, progress) = Jobs::start(&console, "replay dead letters");
+/// `POST dead-letters/replay`: a job that puts them back in the queue.
+pub(super) async fn replay_dead_letters(admin: &Arc<Admin>, body: &Value) -> Answer {
+    let dead = admin.router.queue().dead_letters();
+    let chosen = dead.select(&selection(body)?).await.map_err(unavailable)?;
+    let (id, progress) = Jobs::start(&admin.console, "replay dead letters");
     progress.total(chosen.len() as u64);
-    let path = outbox_path(shared);
-    let store = shared.pipeline().outbox().clone();
     tokio::spawn(async move {
-        let mut requeued = 0;
-        for chunk in chosen.chunks(REPLAY_BATCH) {
-            let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
-            let path = path.clone();
-            match blocking(move || store::requeue(&mut store::connect(&path)?, &ids)).await {
-                Ok(n) => requeued += n,
-                Err(Problem(_, e)) => {
-                    progress.finish(Err(format!("requeued {requeued}, then: {e}")));
-                    return;
-                }
+        match queue::replay(dead.as_ref(), &chosen, |n| progress.advance(n)).await {
+            Ok(requeued) => {
+                tracing::info!(requeued, "Dead letters requeued from the admin API.");
+                progress.finish(Ok(format!("requeued {requeued} dead letter(s)")));
             }
-            let mut sinks: Vec<&str> = chunk.iter().map(|(_, s)| s.as_str()).collect();
-            sinks.dedup();
-            for sink in sinks {
-                store.waker(sink).notify_one();
-            }
-            progress.advance(chunk.len() as u64);
+            Err(e) => progress.finish(Err(format!("{e:#}"))),
         }
-        tracing::info!(requeued, "Dead letters requeued from the admin API.");
-        progress.finish(Ok(format!("requeued {requeued} dead letter(s)")));
     });
     Ok(json_body(
         StatusCode::ACCEPTED,
-        &json!({ "job": id, "matched": shared.console().jobs.get(id).map(|j| j.total) }),
+        &json!({ "job": id, "matched": admin.console.jobs.get(id).map(|j| j.total) }),
     ))
 }
 
-pub(super) async fn purge_dead_letters(shared: &Shared, body: &Value) -> Answer {
+/// `POST dead-letters/purge`: deletes them for good (with `"confirm": "purge"`).
+pub(super) async fn purge_dead_letters(admin: &Admin, body: &Value) -> Answer {
     if body.get("confirm").and_then(Value::as_str) != Some("purge") {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
             "purging deletes dead letters for good: add \"confirm\": \"purge\"",
         ));
     }
-    if let Some(cluster) = shared.pipeline().cluster() {
-        return super::dead_cluster::purge(cluster, body).await;
-    }
-    let ids: Vec<i64> = selected(shared, body).await?.into_iter().map(|(id, _)| id).collect();
-    let path = outbox_path(shared);
-    let purged = blocking(move || store::purge_ids(&mut store::connect(&path)?, &ids)).await?;
+    let dead = admin.router.queue().dead_letters();
+    let chosen = dead.select(&selection(body)?).await.map_err(unavailable)?;
+    let purged = queue::purge(dead.as_ref(), &chosen).await.map_err(unavailable)?;
     tracing::warn!(purged, "Dead letters purged from the admin API.");
     ok(&json!({ "purged": purged }))
 }
 
-pub(super) async fn replay_quarantined(shared: &Shared, id: &str) -> Answer {
-    let pipeline = shared.pipeline();
+pub(super) async fn replay_quarantined(admin: &Admin, id: &str) -> Answer {
+    let pipeline = admin.router.pipeline();
     let entry = pipeline
         .quarantine()
         .get(id)
@@ -146,7 +116,7 @@ pub(super) async fn replay_quarantined(shared: &Shared, id: &str) -> Answer {
         .map_err(|e| Problem::new(StatusCode::CONFLICT, format!("{e:#}")))?;
     match pipeline.process(&source, &request, crate::event::AuthKind::None).await {
         Ok(processed) => {
-            shared.observed(&pipeline, &request, &processed);
+            admin.router.observed(&pipeline, &request, &processed);
             pipeline
                 .quarantine()
                 .resolve(id)
@@ -157,7 +127,7 @@ pub(super) async fn replay_quarantined(shared: &Shared, id: &str) -> Answer {
         }
         Err(e) => {
             if let crate::pipeline::ProcessError::Plugin(error) = &e {
-                shared.plugin_failed(&pipeline, error);
+                admin.router.plugin_failed(&pipeline, error);
             }
             Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -167,8 +137,8 @@ pub(super) async fn replay_quarantined(shared: &Shared, id: &str) -> Answer {
     }
 }
 
-pub(super) async fn reload(shared: &Shared) -> Answer {
-    match shared.request_reload(crate::reload::Trigger::Admin).await {
+pub(super) async fn reload(admin: &Admin) -> Answer {
+    match admin.router.request_reload(crate::router::Trigger::Admin).await {
         Some(outcome) => {
             let status = if outcome.outcome == "rejected" {
                 StatusCode::CONFLICT

@@ -3,10 +3,9 @@
 //! No console logic lives only in the page.
 
 use super::actions;
+use super::context::Admin;
 use super::live::Filter;
-use super::{Body, full, json_body};
-use crate::ingest::Shared;
-use crate::outbox::sql as store;
+use super::reply::{Answer, Body, Problem, full, ok};
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Method, Response, StatusCode};
@@ -22,29 +21,6 @@ const MAX_LIMIT: usize = 1000;
 const MAX_ACTION_BODY: usize = 1 << 20;
 /// The start of a quarantined body the API returns.
 const QUARANTINE_BODY_SHOWN: usize = 256 << 10;
-
-/// An API error: status and message.
-pub(super) struct Problem(pub(crate) StatusCode, pub(crate) String);
-
-impl Problem {
-    pub(super) fn new(status: StatusCode, message: impl Into<String>) -> Problem {
-        Problem(status, message.into())
-    }
-
-    pub(super) fn internal(e: impl std::fmt::Display) -> Problem {
-        Problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-    }
-
-    pub(crate) fn response(self) -> Response<Body> {
-        json_body(self.0, &json!({ "error": self.1 }))
-    }
-}
-
-pub(super) type Answer = Result<Response<Body>, Problem>;
-
-pub(super) fn ok(value: &Value) -> Answer {
-    Ok(json_body(StatusCode::OK, value))
-}
 
 /// Query parameters, decoded.
 pub(crate) fn query_pairs(uri: &hyper::Uri) -> Vec<(String, String)> {
@@ -116,37 +92,37 @@ async fn read_json(req: hyper::Request<Incoming>) -> Result<Value, Problem> {
 }
 
 /// Answers one API request (already admitted).
-pub(crate) async fn handle(shared: &Arc<Shared>, req: hyper::Request<Incoming>, rest: &str) -> Response<Body> {
+pub(crate) async fn handle(admin: &Arc<Admin>, req: hyper::Request<Incoming>, rest: &str) -> Response<Body> {
     let method = req.method().clone();
     let segments: Vec<&str> = rest.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     let query = query_pairs(req.uri());
     let answer = match (&method, segments.as_slice()) {
         (&Method::GET, []) => ok(&index()),
-        (&Method::GET, ["status"]) => ok(&super::legacy::status(shared).await),
-        (&Method::GET, ["flow"]) => ok(&shared.console().flow.view(shared).await),
-        (&Method::GET, ["events"]) => events(shared, &query),
-        (&Method::GET, ["events", "stream"]) => Ok(super::stream::events(shared, &query)),
-        (&Method::GET, ["events", uid]) => event(shared, uid),
-        (&Method::GET, ["blobs", sha]) => blob(shared, sha).await,
-        (&Method::GET, ["plugins"]) => ok(&plugins(shared)),
-        (&Method::GET, ["sinks"]) => sinks(shared).await,
-        (&Method::GET, ["dead-letters"]) => dead_letters(shared, &query).await,
+        (&Method::GET, ["status"]) => ok(&super::operator::status(admin).await),
+        (&Method::GET, ["flow"]) => ok(&admin.console.flow.view(&admin.router).await),
+        (&Method::GET, ["events"]) => events(admin, &query),
+        (&Method::GET, ["events", "stream"]) => Ok(super::stream::events(admin, &query)),
+        (&Method::GET, ["events", uid]) => event(admin, uid),
+        (&Method::GET, ["blobs", sha]) => blob(admin, sha).await,
+        (&Method::GET, ["plugins"]) => ok(&plugins(admin)),
+        (&Method::GET, ["sinks"]) => sinks(admin).await,
+        (&Method::GET, ["dead-letters"]) => dead_letters(admin, &query).await,
         (&Method::POST, ["dead-letters", "replay"]) => match read_json(req).await {
-            Ok(body) => actions::replay_dead_letters(shared, &body).await,
+            Ok(body) => actions::replay_dead_letters(admin, &body).await,
             Err(p) => Err(p),
         },
         (&Method::POST, ["dead-letters", "purge"]) => match read_json(req).await {
-            Ok(body) => actions::purge_dead_letters(shared, &body).await,
+            Ok(body) => actions::purge_dead_letters(admin, &body).await,
             Err(p) => Err(p),
         },
-        (&Method::GET, ["jobs", id]) => job(shared, id),
-        (&Method::GET, ["quarantine"]) => quarantine(shared, &query),
-        (&Method::GET, ["quarantine", id]) => quarantined(shared, id),
-        (&Method::POST, ["quarantine", id, "replay"]) => actions::replay_quarantined(shared, id).await,
-        (&Method::GET, ["config"]) => ok(&config(shared)),
-        (&Method::GET, ["reloads"]) => ok(&json!({ "reloads": shared.console().reloads() })),
-        (&Method::POST, ["reload"]) => actions::reload(shared).await,
-        (&Method::GET, ["decisions"]) => decisions(shared, &query),
+        (&Method::GET, ["jobs", id]) => job(admin, id),
+        (&Method::GET, ["quarantine"]) => quarantine(admin, &query),
+        (&Method::GET, ["quarantine", id]) => quarantined(admin, id),
+        (&Method::POST, ["quarantine", id, "replay"]) => actions::replay_quarantined(admin, id).await,
+        (&Method::GET, ["config"]) => ok(&config(admin)),
+        (&Method::GET, ["reloads"]) => ok(&json!({ "reloads": admin.console.reloads() })),
+        (&Method::POST, ["reload"]) => actions::reload(admin).await,
+        (&Method::GET, ["decisions"]) => decisions(admin, &query),
         (_, path) => Err(Problem::new(
             StatusCode::NOT_FOUND,
             format!(
@@ -175,11 +151,11 @@ fn index() -> Value {
     })
 }
 
-fn events(shared: &Shared, query: &[(String, String)]) -> Answer {
+fn events(admin: &Admin, query: &[(String, String)]) -> Answer {
     let filter = Filter::from_query(query);
     let after = param(query, "after").and_then(|a| a.parse().ok()).unwrap_or(0);
-    let rows: Vec<Value> = shared
-        .console()
+    let rows: Vec<Value> = admin
+        .console
         .tail
         .recent(&filter, after, limit(query)?)
         .iter()
@@ -188,8 +164,8 @@ fn events(shared: &Shared, query: &[(String, String)]) -> Answer {
     ok(&json!({ "events": rows, "kept": super::live::KEPT }))
 }
 
-fn event(shared: &Shared, uid: &str) -> Answer {
-    match shared.console().tail.find(uid) {
+fn event(admin: &Admin, uid: &str) -> Answer {
+    match admin.console.tail.find(uid) {
         Some(e) => ok(&e.detail()),
         None => Err(Problem::new(
             StatusCode::NOT_FOUND,
@@ -201,14 +177,14 @@ fn event(shared: &Shared, uid: &str) -> Answer {
     }
 }
 
-async fn blob(shared: &Shared, sha: &str) -> Answer {
+async fn blob(admin: &Admin, sha: &str) -> Answer {
     if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
             "a blob is named by its sha256 (64 hex digits)",
         ));
     }
-    let path = crate::blobs::BlobStore::new(&shared.pipeline().spec().server.data_dir).path_of(sha);
+    let path = crate::blobs::BlobStore::new(&admin.router.pipeline().spec().server.data_dir).path_of(sha);
     match tokio::fs::read(&path).await {
         Ok(bytes) => {
             let mime = crate::blobs::sniff_mime(&bytes).unwrap_or("application/octet-stream");
@@ -236,9 +212,9 @@ async fn blob(shared: &Shared, sha: &str) -> Answer {
     }
 }
 
-fn plugins(shared: &Shared) -> Value {
-    let pipeline = shared.pipeline();
-    let console = shared.console();
+fn plugins(admin: &Admin) -> Value {
+    let pipeline = admin.router.pipeline();
+    let console = admin.console.clone();
     let rows: Vec<Value> = pipeline
         .plugins()
         .iter()
@@ -261,13 +237,14 @@ fn plugins(shared: &Shared) -> Value {
     json!({ "plugins": rows })
 }
 
-async fn sinks(shared: &Shared) -> Answer {
+async fn sinks(admin: &Admin) -> Answer {
     use std::sync::atomic::Ordering::Relaxed;
-    let pipeline = shared.pipeline();
-    let (counters, depths) = shared.delivery().sinks().await;
-    let flow = shared.console().flow.view(shared).await;
+    let pipeline = admin.router.pipeline();
+    let queue = admin.router.queue();
+    let (counters, depths) = (queue.stats().all(), queue.depths().await);
+    let flow = admin.console.flow.view(&admin.router).await;
     // In cluster mode a webhook sink's queue is the cluster's (shared by every router).
-    let cluster = shared.cluster_status().await;
+    let status = queue.status().await;
     let now = crate::clock::now_ms();
     let rows: Vec<Value> = pipeline
         .spec()
@@ -279,10 +256,10 @@ async fn sinks(shared: &Shared) -> Answer {
                 Some(crate::sink::Sink::Nats(_)) => "nats",
                 _ => "file",
             };
-            let shared_queue = cluster.as_ref().and_then(|c| c.sinks.get(&spec.id));
+            let shared_queue = status.shared_sinks.get(&spec.id);
             let depth = depths.get(&spec.id).copied().unwrap_or_default();
             let c = counters.get(&spec.id);
-            let load = |f: fn(&crate::outbox::SinkCounters) -> &std::sync::atomic::AtomicU64| {
+            let load = |f: fn(&crate::queue::SinkCounters) -> &std::sync::atomic::AtomicU64| {
                 c.map_or(0, |c| f(c).load(Relaxed))
             };
             let last_error = c.and_then(|c| c.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone());
@@ -293,7 +270,7 @@ async fn sinks(shared: &Shared) -> Answer {
             json!({
                 "id": spec.id,
                 "type": kind,
-                "queued": depth.queued + shared_queue.map_or(0, |q| q.pending + q.in_flight),
+                "queued": depth.queued,
                 "cluster": shared_queue,
                 "oldest_age_seconds": depth.oldest_ms.map(|t| ((now - t).max(0) as f64) / 1000.0),
                 "dead_letters": depth.dead,
@@ -310,34 +287,22 @@ async fn sinks(shared: &Shared) -> Answer {
     ok(&json!({ "sinks": rows }))
 }
 
-pub(super) fn outbox_path(shared: &Shared) -> std::path::PathBuf {
-    shared.pipeline().outbox().path().to_path_buf()
-}
-
-pub(super) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> Result<T, Problem> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(Problem::internal)?
-        .map_err(|e| Problem::internal(format!("{e:#}")))
-}
-
-async fn dead_letters(shared: &Shared, query: &[(String, String)]) -> Answer {
+async fn dead_letters(admin: &Admin, query: &[(String, String)]) -> Answer {
     let sink = param(query, "sink").map(str::to_string);
     let limit = limit(query)?;
-    if let Some(cluster) = shared.pipeline().cluster() {
-        return super::dead_cluster::list(cluster, sink.as_deref(), limit).await;
-    }
-    let path = outbox_path(shared);
-    let (letters, total) =
-        blocking(move || store::recent_dead_letters(&store::connect(&path)?, sink.as_deref(), limit)).await?;
+    let (letters, total) = admin
+        .router
+        .queue()
+        .dead_letters()
+        .recent(sink.as_deref(), limit)
+        .await
+        .map_err(|e| Problem::new(StatusCode::SERVICE_UNAVAILABLE, format!("the dead letters: {e:#}")))?;
     let rows: Vec<Value> = letters.iter().map(dead_letter_row).collect();
     ok(&json!({ "dead_letters": rows, "total": total }))
 }
 
 /// One dead letter as the API shows it (the payload cut to 4 KiB).
-pub(super) fn dead_letter_row(d: &crate::outbox::DeadLetter) -> Value {
+pub(super) fn dead_letter_row(d: &crate::queue::DeadLetter) -> Value {
     let preview: String = String::from_utf8_lossy(&d.payload[..d.payload.len().min(4096)]).into_owned();
     json!({
         "id": d.id,
@@ -352,16 +317,16 @@ pub(super) fn dead_letter_row(d: &crate::outbox::DeadLetter) -> Value {
     })
 }
 
-fn job(shared: &Shared, id: &str) -> Answer {
+fn job(admin: &Admin, id: &str) -> Answer {
     id.parse()
         .ok()
-        .and_then(|id| shared.console().jobs.get(id))
+        .and_then(|id| admin.console.jobs.get(id))
         .map(|j| ok(&serde_json::to_value(j).unwrap_or_default()))
         .unwrap_or_else(|| Err(Problem::new(StatusCode::NOT_FOUND, format!("no job {id}"))))
 }
 
-fn quarantine(shared: &Shared, query: &[(String, String)]) -> Answer {
-    let pipeline = shared.pipeline();
+fn quarantine(admin: &Admin, query: &[(String, String)]) -> Answer {
+    let pipeline = admin.router.pipeline();
     let q = pipeline.quarantine();
     let entries = q
         .newest(param(query, "source"), limit(query)?)
@@ -387,8 +352,9 @@ fn quarantine(shared: &Shared, query: &[(String, String)]) -> Answer {
     ok(&json!({ "entries": rows, "pending": pending, "bytes": bytes }))
 }
 
-fn quarantined(shared: &Shared, id: &str) -> Answer {
-    let entry = shared
+fn quarantined(admin: &Admin, id: &str) -> Answer {
+    let entry = admin
+        .router
         .pipeline()
         .quarantine()
         .get(id)
@@ -419,17 +385,17 @@ fn quarantined(shared: &Shared, id: &str) -> Answer {
     }))
 }
 
-fn config(shared: &Shared) -> Value {
-    let pipeline = shared.pipeline();
+fn config(admin: &Admin) -> Value {
+    let pipeline = admin.router.pipeline();
     json!({
         "path": pipeline.spec().config_path,
-        "sha256": shared.status().config_sha256,
-        "text": shared.console().active_config(),
+        "sha256": admin.router.status().config_sha256,
+        "text": admin.console.active_config(),
     })
 }
 
-fn decisions(shared: &Shared, query: &[(String, String)]) -> Answer {
-    let all = shared.console().decisions();
+fn decisions(admin: &Admin, query: &[(String, String)]) -> Answer {
+    let all = admin.console.decisions();
     let n = all.len().max(1) as f64;
     let fallback = all.iter().filter(|r| r.outcome.is_fallback()).count() as f64;
     let mut latencies: Vec<f64> = all.iter().map(|r| r.latency_ms).collect();

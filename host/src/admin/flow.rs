@@ -92,10 +92,7 @@ fn graph(pipeline: &Pipeline) -> (Vec<Node>, Vec<(String, String)>) {
     };
     for source in &spec.sources {
         let id = format!("source:{}", source.id);
-        let detail = source
-            .path
-            .clone()
-            .or_else(|| source.websocket.as_ref().map(|w| w.url.to_string()));
+        let detail = Some(source.kind.endpoint());
         add(&mut nodes, id.clone(), "source", &source.id, detail);
         let Some(live) = pipeline.source_by_id(&source.id) else {
             continue;
@@ -155,10 +152,10 @@ pub(crate) struct Flow {
 
 impl Flow {
     /// Every node's cumulative (ok, failed) now.
-    async fn totals(&self, shared: &crate::ingest::Shared) -> BTreeMap<String, (u64, u64)> {
-        let pipeline = shared.pipeline();
+    async fn totals(&self, router: &crate::router::Router) -> BTreeMap<String, (u64, u64)> {
+        let pipeline = router.pipeline();
         let (nodes, _) = graph(&pipeline);
-        let delivery = shared.delivery().counters();
+        let delivery = router.queue().stats().attempts();
         let mut out = BTreeMap::new();
         for node in nodes {
             let counts = match (node.kind, node.id.split_once(':')) {
@@ -178,16 +175,16 @@ impl Flow {
     }
 
     /// Takes one sample (the sampler calls it every [`INTERVAL`]).
-    pub(crate) async fn sample(&self, shared: &crate::ingest::Shared) {
-        let totals = self.totals(shared).await;
+    pub(crate) async fn sample(&self, router: &crate::router::Router) {
+        let totals = self.totals(router).await;
         self.history.lock().unwrap_or_else(|p| p.into_inner()).sample(&totals);
     }
 
     /// The graph with every node's totals, current rates and sparkline.
-    pub(crate) async fn view(&self, shared: &crate::ingest::Shared) -> Value {
-        let pipeline = shared.pipeline();
+    pub(crate) async fn view(&self, router: &crate::router::Router) -> Value {
+        let pipeline = router.pipeline();
         let (nodes, edges) = graph(&pipeline);
-        let totals = self.totals(shared).await;
+        let totals = self.totals(router).await;
         let history = self.history.lock().unwrap_or_else(|p| p.into_inner());
         let seconds = INTERVAL.as_secs_f64();
         let stats = |id: &str| {
@@ -213,18 +210,6 @@ impl Flow {
             // one node: its edges show its whole output).
             "edges": edges.iter().map(|(from, to)| json!({ "from": from, "to": to, "stats": stats(from) })).collect::<Vec<_>>(),
         })
-    }
-}
-
-/// Samples every [`INTERVAL`] until shutdown.
-pub(crate) async fn sampler(shared: std::sync::Arc<crate::ingest::Shared>, shutdown: crate::Shutdown) {
-    let mut tick = tokio::time::interval(INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tick.tick() => shared.console().flow.sample(&shared).await,
-        }
     }
 }
 

@@ -7,7 +7,7 @@
 use super::flow::Flow;
 use super::jobs::Jobs;
 use super::live::Tail;
-use crate::reload::Outcome;
+use crate::router::Outcome;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -59,7 +59,7 @@ pub struct Console {
 
 impl Console {
     /// A console for a router running `config_text`.
-    pub(crate) fn new(config_text: String) -> Console {
+    pub fn new(config_text: String) -> Console {
         Console {
             active_config: Mutex::new(config_text),
             ..Console::default()
@@ -166,6 +166,61 @@ impl Console {
             .rev()
             .cloned()
             .collect()
+    }
+}
+
+/// The console learns what happens in the router through this (see `router::Observer`).
+impl crate::router::Observer for Console {
+    fn processed(
+        &self,
+        pipeline: &crate::pipeline::Pipeline,
+        request: &crate::plugin::Request,
+        processed: &crate::pipeline::Processed,
+    ) {
+        let flow = &self.flow.counters;
+        for (route, hits) in pipeline.routes().iter().zip(&processed.route_hits) {
+            if *hits > 0 {
+                flow.add(&format!("route:{}", route.name), u64::from(*hits), 0);
+            }
+        }
+        for (sink, n) in &processed.sink_events {
+            flow.add(&format!("sink:{sink}"), u64::from(*n), 0);
+        }
+        self.tail.publish(
+            &request.source_id,
+            request,
+            &processed.events,
+            processed.timings.clone(),
+        );
+    }
+
+    fn answered(&self, source: &str, status: u16) {
+        if source != "-" {
+            let failed = status >= 400;
+            self.flow
+                .counters
+                .add(&format!("source:{source}"), u64::from(!failed), u64::from(failed));
+        }
+    }
+
+    fn sink_failed(&self, sink: &str) {
+        self.flow.counters.add(&format!("sink:{sink}"), 0, 1);
+    }
+
+    fn plugin_failed(&self, plugin: &str, kind: &'static str, message: String) {
+        Console::plugin_failed(self, plugin, kind, message);
+    }
+
+    fn decided(&self, record: &crate::decision::Record) {
+        Console::decided(self, record);
+    }
+
+    fn reloaded(&self, outcome: &Outcome, tried: Option<String>) {
+        Console::reloaded(self, outcome, tried);
+    }
+
+    fn rolled_back(&self, plugin: &str) {
+        Console::rolled_back(self, plugin);
     }
 }
 

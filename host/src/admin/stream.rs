@@ -4,9 +4,9 @@
 //! kept events after that one, so a reconnecting page misses nothing the tail still holds.
 //! A reader too slow for the flow gets `event: lagged` with how many it missed.
 
-use super::Body;
+use super::context::Admin;
 use super::live::{Filter, LiveEvent};
-use crate::ingest::Shared;
+use super::reply::Body;
 use bytes::Bytes;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::Response;
@@ -27,7 +27,7 @@ struct State {
     last: u64,
     filter: Filter,
     keep_alive: tokio::time::Interval,
-    shutdown: crate::Shutdown,
+    shutdown: crate::shutdown::Shutdown,
 }
 
 fn message(e: &LiveEvent) -> Bytes {
@@ -35,9 +35,9 @@ fn message(e: &LiveEvent) -> Bytes {
 }
 
 /// The stream's response.
-pub(crate) fn events(shared: &Arc<Shared>, query: &[(String, String)]) -> Response<Body> {
+pub(crate) fn events(admin: &Arc<Admin>, query: &[(String, String)]) -> Response<Body> {
     let filter = Filter::from_query(query);
-    let tail = &shared.console().tail;
+    let tail = &admin.console.tail;
     // Subscribed before the backlog is read: nothing falls between the two.
     let live = tail.subscribe();
     let after = query
@@ -56,7 +56,7 @@ pub(crate) fn events(shared: &Arc<Shared>, query: &[(String, String)]) -> Respon
         live,
         filter,
         keep_alive,
-        shutdown: shared.shutdown(),
+        shutdown: admin.router.shutdown(),
     };
     let opening =
         futures_util::stream::once(async { Bytes::from_static(b"retry: 2000\n: switchyard live events\n\n") });

@@ -2,7 +2,7 @@
 //! under `/ui` with a strict content security policy (scripts, styles and connections to this
 //! origin only; no framing).
 
-use super::{Body, full};
+use super::reply::{Body, full};
 use bytes::Bytes;
 use hyper::{Response, StatusCode};
 

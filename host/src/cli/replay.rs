@@ -67,8 +67,9 @@ pub async fn replay(
             }
         }
     }
-    // Webhook events are committed to the outbox: the running router (or the next start) delivers them.
-    pipeline.outbox().flush().await?;
+    // Webhook events are committed to the queue: the running router (or the next start)
+    // delivers them.
+    pipeline.queue().flush().await?;
     progress.finish();
     Ok(summary)
 }

@@ -10,13 +10,14 @@
 //!
 //! Dedup across nodes is the stream's duplicate window: the JetStream message id is
 //! `<sink>:<webhook-id>`, and a webhook-id is the same for the same vendor event with the same
-//! content (see `outbox::webhook_id`), so a vendor retry that reaches another router within
+//! content (see `dedup::webhook_id`), so a vendor retry that reaches another router within
 //! `dedup_window_secs` is dropped by JetStream itself — atomically with the store, which a
 //! separate KV lookup could not be. Each router's own dedup table still runs first (it also
 //! marks updates with `duplicate_of`).
 //!
-//! - `connect`: the NATS connection and the streams; `publish`: storing a request's events;
-//! - `workers`: the delivery workers; `dead`: listing, replaying and purging dead letters;
+//! - `connect`: the NATS connection and the streams; `queue`: [`JetStream`], the cluster as the
+//!   router's durable queue — `publish`: storing a request's events; `workers`: the delivery
+//!   workers; `dead`: the dead letters;
 //! - `release`: configs and plugins published to the cluster (`switchyard publish`,
 //!   `run --from-cluster`);
 //! - `status`: what `/admin/status` and `/metrics` say about the cluster.
@@ -24,15 +25,16 @@
 mod connect;
 mod dead;
 mod publish;
+mod queue;
 mod release;
 mod status;
 mod workers;
 
 pub use connect::Cluster;
-pub use dead::{DeadLetters, dead_letters};
+pub use dead::{Letters, dead_letters};
+pub use queue::JetStream;
 pub use release::{Published, Release, fetch, follow, publish, release_dir};
-pub use status::{ClusterStatus, report_status};
-pub use workers::Workers;
+pub use status::{ClusterStatus, REPORT_EVERY};
 
 /// Message headers of the outbox and dead-letter streams: what the embedded outbox keeps in
 /// its columns (documented for integrators who read the streams themselves).

@@ -2,7 +2,7 @@
 
 use super::connect::Cluster;
 use super::header;
-use crate::outbox::NewRow;
+use crate::queue::NewRow;
 use async_nats::jetstream::message::PublishMessage;
 use std::sync::atomic::Ordering::Relaxed;
 

@@ -290,7 +290,7 @@ async fn apply(cluster: &Cluster, dir: &Path, entry: &kv::Entry) {
 
 /// Follows later releases until `shutdown`, writing each into the node's release dir (the
 /// file watcher then reloads). Reconnects its watch when NATS goes away.
-pub async fn follow(cluster: Arc<Cluster>, node: RouterSpec, shutdown: crate::Shutdown) {
+pub async fn follow(cluster: Arc<Cluster>, node: RouterSpec, shutdown: crate::shutdown::Shutdown) {
     let dir = release_dir(&node);
     loop {
         let watch = async {

@@ -7,12 +7,11 @@ use super::connect::Cluster;
 use async_nats::jetstream::kv;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 /// How often a node reports; its entry expires after three missed reports.
-pub(super) const REPORT_EVERY: Duration = Duration::from_secs(10);
+pub const REPORT_EVERY: Duration = Duration::from_secs(10);
 
 /// One sink's queue in the cluster.
 #[derive(Debug, Clone, Serialize)]
@@ -151,10 +150,7 @@ impl ClusterStatus {
     pub fn render_metrics(&self) -> String {
         let mut out = String::new();
         let mut family = |name: &str, kind: &str, help: &str, values: Vec<(String, u64)>| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for (labels, v) in values {
-                let _ = writeln!(out, "{name}{labels} {v}");
-            }
+            crate::metrics::family(&mut out, name, kind, help, values)
         };
         family(
             "switchyard_cluster_connected",
@@ -213,55 +209,5 @@ impl ClusterStatus {
             vec![(String::new(), self.nodes.len() as u64)],
         );
         out
-    }
-}
-
-/// Reports this router's status to the cluster every [`REPORT_EVERY`] until `shutdown`: its
-/// address, config hash, plugins and last reload (a node that rejected a config says so here,
-/// and keeps running the one before).
-pub async fn report_status(shared: std::sync::Arc<crate::ingest::Shared>, shutdown: crate::Shutdown) {
-    // Checked every second; reported at once after a reload (so an operator sees a rejected
-    // publish on every node within a second or two), and every REPORT_EVERY regardless.
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut failing = false;
-    let mut reported: Option<(tokio::time::Instant, String)> = None;
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tick.tick() => {}
-        }
-        let pipeline = shared.pipeline();
-        let Some(cluster) = pipeline.cluster().cloned() else {
-            return;
-        };
-        let status = shared.status();
-        let reload = status.last_reload.as_ref().map(|r| r.at.clone()).unwrap_or_default();
-        if let Some((at, last)) = &reported
-            && *last == reload
-            && at.elapsed() < REPORT_EVERY
-        {
-            continue;
-        }
-        let report = serde_json::json!({
-            "node": cluster.node(),
-            "version": env!("CARGO_PKG_VERSION"),
-            "listen": pipeline.spec().server.listen.to_string(),
-            "config_sha256": status.config_sha256,
-            "last_reload": status.last_reload,
-            "plugins": pipeline.plugins().iter().map(|p| serde_json::json!({ "id": p.id(), "sha256": p.sha256() })).collect::<Vec<_>>(),
-            "reported_ms": crate::clock::now_ms(),
-        });
-        match cluster.report(&report).await {
-            Ok(()) => {
-                failing = false;
-                reported = Some((tokio::time::Instant::now(), reload));
-            }
-            Err(e) if !failing => {
-                failing = true;
-                tracing::warn!(error = %e, "Reporting this node's status to the cluster failed; retrying.");
-            }
-            Err(_) => {}
-        }
     }
 }

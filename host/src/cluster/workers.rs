@@ -13,13 +13,13 @@
 
 use super::connect::Cluster;
 use super::header;
-use crate::outbox::{DeliveryStats, Queued, SinkCounters};
-use crate::pipeline::Pipeline;
+use crate::queue::{DeliveryStats, Queued, SinkCounters};
 use crate::sink::{Schedule, SinkTasks, TaskStart, WebhookSink};
 use arc_swap::ArcSwap;
 use async_nats::jetstream::AckKind;
 use async_nats::jetstream::consumer::{AckPolicy, PullConsumer, pull};
 use futures_util::StreamExt;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
@@ -34,7 +34,7 @@ const MAX_RECONNECT_BACKOFF: Duration = Duration::from_secs(5);
 const MAX_ACK_PENDING: i64 = 1_000;
 
 /// The delivery workers of this router.
-pub struct Workers {
+pub(super) struct Workers {
     cluster: Arc<Cluster>,
     stats: Arc<DeliveryStats>,
     tasks: SinkTasks,
@@ -43,7 +43,7 @@ pub struct Workers {
 impl Workers {
     /// Workers for `cluster` counting into `stats` (the same counters as the embedded
     /// outbox's dispatchers, so the console and /metrics show one number per sink).
-    pub fn new(cluster: Arc<Cluster>, stats: Arc<DeliveryStats>) -> Workers {
+    pub(super) fn new(cluster: Arc<Cluster>, stats: Arc<DeliveryStats>) -> Workers {
         Workers {
             cluster,
             stats,
@@ -51,9 +51,9 @@ impl Workers {
         }
     }
 
-    /// Starts, updates or stops workers to match the pipeline's webhook sinks.
-    pub fn configure(&self, pipeline: &Pipeline) {
-        self.tasks.configure(pipeline, |start| {
+    /// Starts, updates or stops workers to match the webhook sinks of the config now live.
+    pub(super) fn configure(&self, webhooks: HashMap<String, Arc<WebhookSink>>) {
+        self.tasks.configure(webhooks, |start| {
             let worker = Worker {
                 counters: self.stats.sink(&start.sink),
                 cluster: self.cluster.clone(),
@@ -65,13 +65,13 @@ impl Workers {
     }
 
     /// The sinks with a worker.
-    pub fn sinks(&self) -> Vec<String> {
+    pub(super) fn sinks(&self) -> Vec<String> {
         self.tasks.sinks()
     }
 
     /// Stops every worker; events in flight are acknowledged within a short grace or
     /// redelivered later.
-    pub async fn stop(&self) {
+    pub(super) async fn stop(&self) {
         self.tasks.stop().await;
     }
 }
@@ -217,7 +217,7 @@ impl Attempt {
         let target = self.target.load_full();
         self.counters.in_flight.fetch_add(1, Relaxed);
         let result = {
-            let send = target.send(&item);
+            let send = target.send(&item.webhook_id, &item.payload);
             tokio::pin!(send);
             // Tell JetStream the attempt is alive at half the ack wait, so a slow sink is not
             // mistaken for a dead router.

@@ -106,15 +106,19 @@ fn sources(
                 cx.err(format!("duplicate source id `{}`", s.id.get_ref()), s.id.span());
             }
             let given = [s.path.is_some(), s.websocket.is_some(), s.nats.is_some()];
-            let (mut path, mut websocket, mut nats) = (None, None, None);
+            // A config with a problem is never built, so the placeholder kind of a source
+            // with none or several is never used.
+            let mut kind = SourceKind::Http { path: String::new() };
             match given.iter().filter(|g| **g).count() {
                 1 => {
                     if let Some(p) = &s.path {
-                        path = Some(http_path(cx, p, &mut paths));
+                        kind = SourceKind::Http {
+                            path: http_path(cx, p, &mut paths),
+                        };
                     } else if let Some(w) = &s.websocket {
-                        websocket = Some(self::websocket(cx, w));
+                        kind = SourceKind::Websocket(self::websocket(cx, w));
                     } else if let Some(n) = &s.nats {
-                        nats = Some(super::cluster::nats_source(cx, n.get_ref(), cluster, s.id.get_ref()));
+                        kind = SourceKind::Nats(super::cluster::nats_source(cx, n.get_ref(), cluster, s.id.get_ref()));
                     }
                 }
                 0 => cx.err(
@@ -156,9 +160,7 @@ fn sources(
             let rate_limit = super::edge::rate_limit(cx, s.rate_limit.as_ref());
             SourceSpec {
                 id: s.id.get_ref().clone(),
-                path,
-                websocket,
-                nats,
+                kind,
                 methods,
                 rate_limit,
                 normalizer,

@@ -358,12 +358,8 @@ pub enum AuthSpec {
 pub struct SourceSpec {
     /// The id (events carry it; routes match on it).
     pub id: String,
-    /// The URL path it listens on (HTTP sources), or
-    pub path: Option<String>,
-    /// the feed it connects to (websocket client sources).
-    pub websocket: Option<WebsocketSpec>,
-    /// or the NATS subject it subscribes to (NATS sources).
-    pub nats: Option<NatsSourceSpec>,
+    /// Where its events come from.
+    pub kind: SourceKind,
     /// Normalizer plugin id.
     pub normalizer: String,
     /// Its door decisions, when it names a `decider`.
@@ -382,6 +378,55 @@ pub struct SourceSpec {
     pub rate_limit: Option<RateLimit>,
     /// Self-test samples run before a reloaded config goes live.
     pub samples: Vec<SampleSpec>,
+}
+
+/// Where a source's events come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceKind {
+    /// Requests to this URL path of the ingest listener.
+    Http {
+        /// The path (normalized: no trailing slash).
+        path: String,
+    },
+    /// A websocket feed the router connects to.
+    Websocket(WebsocketSpec),
+    /// A NATS subject the router subscribes to.
+    Nats(NatsSourceSpec),
+}
+
+impl SourceKind {
+    /// The URL path of an HTTP source.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            SourceKind::Http { path } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The feed of a websocket source.
+    pub fn websocket(&self) -> Option<&WebsocketSpec> {
+        match self {
+            SourceKind::Websocket(ws) => Some(ws),
+            _ => None,
+        }
+    }
+
+    /// The subject of a NATS source.
+    pub fn nats(&self) -> Option<&NatsSourceSpec> {
+        match self {
+            SourceKind::Nats(nats) => Some(nats),
+            _ => None,
+        }
+    }
+
+    /// Where it takes events from, for people: its URL path, feed URL or NATS subject.
+    pub fn endpoint(&self) -> String {
+        match self {
+            SourceKind::Http { path } => path.clone(),
+            SourceKind::Websocket(ws) => ws.url.to_string(),
+            SourceKind::Nats(nats) => format!("nats {} ({})", nats.subject, nats.url),
+        }
+    }
 }
 
 /// A self-test sample.

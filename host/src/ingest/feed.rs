@@ -3,8 +3,8 @@
 //! request. What to do with a failure (quarantine, redelivery) is the caller's: a feed has no
 //! sender to answer.
 
+use super::edge::Edge;
 use super::response::Error;
-use super::shared::Shared;
 use crate::event::AuthKind;
 use crate::pipeline::{Pipeline, Processed, Source};
 use crate::plugin::Request;
@@ -12,7 +12,7 @@ use crate::plugin::Request;
 /// Runs `request` through `source` of `pipeline`; a body over the source's cap is refused
 /// before any processing.
 pub(super) async fn process(
-    shared: &Shared,
+    edge: &Edge,
     pipeline: &Pipeline,
     source: &Source,
     request: &Request,
@@ -25,17 +25,17 @@ pub(super) async fn process(
     }
     match pipeline.process(source, request, auth).await {
         Ok(p) => {
-            shared.observed(pipeline, request, &p);
-            shared.answered(&request.source_id, 200);
+            edge.router.observed(pipeline, request, &p);
+            edge.router.answered(&request.source_id, 200);
             Ok(p)
         }
         Err(e) => {
             if let crate::pipeline::ProcessError::Plugin(fault) = &e {
-                shared.plugin_failed(pipeline, fault);
+                edge.router.plugin_failed(pipeline, fault);
             }
-            shared.failed(&e);
+            edge.router.failed(&e);
             let error = Error::Process(e);
-            shared.answered(&request.source_id, error.status().as_u16());
+            edge.router.answered(&request.source_id, error.status().as_u16());
             Err(error)
         }
     }

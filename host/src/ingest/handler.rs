@@ -3,8 +3,8 @@
 use super::auth::{self, Refusal};
 use super::budget::Reservation;
 use super::connections::Progress;
+use super::edge::Edge;
 use super::response::{Error, json};
-use super::shared::Shared;
 use crate::body::{BODY_RATE_GRACE, BodyError, Pace, read_observed};
 use crate::config::EdgeLimits;
 use crate::disk::Share;
@@ -35,26 +35,31 @@ fn headers_of(req: &hyper::Request<Incoming>) -> Vec<(String, String)> {
 
 /// Answers one request (and counts it).
 pub(crate) async fn handle(
-    shared: Arc<Shared>,
+    edge: Arc<Edge>,
     req: hyper::Request<Incoming>,
     remote: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     match path.as_str() {
         "/healthz" => return json(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
-        "/metrics" | "/admin/status" | "/admin/reload" => return crate::admin::legacy(&shared, req, remote).await,
+        "/metrics" | "/admin/status" | "/admin/reload" => {
+            if let Some(operator) = edge.operator() {
+                return operator(req, remote).await;
+            }
+        }
         _ => {}
     }
     // On a task of its own: a sender that hangs up mid-request drops this future, and the
     // request must still run to its end (its events may be committed already) and be counted.
     let task = tokio::spawn(async move {
-        let source = shared
+        let source = edge
+            .router
             .pipeline()
             .source(&path)
             .map(|s| s.spec.id.clone())
             .unwrap_or_else(|| "-".to_string());
-        let response = ingest(shared.clone(), req, remote, path).await;
-        shared.answered(&source, response.status().as_u16());
+        let response = ingest(edge.clone(), req, remote, path).await;
+        edge.router.answered(&source, response.status().as_u16());
         response
     });
     match task.await {
@@ -73,7 +78,7 @@ pub(crate) async fn handle(
 /// it does not say (chunked). When every peer's bodies together hold the budget, the slowest
 /// of them are closed and this one takes over what they held.
 fn reserve_body(
-    shared: &Shared,
+    edge: &Edge,
     limits: &EdgeLimits,
     source: &Source,
     req: &hyper::Request<Incoming>,
@@ -82,10 +87,9 @@ fn reserve_body(
     use hyper::body::Body;
     let cap = source.spec.max_body_bytes as u64;
     let bytes = req.body().size_hint().exact().map_or(cap, |n| n.min(cap));
-    shared
-        .bodies
+    edge.bodies
         .reserve_or_evict(remote.ip(), bytes, limits.into(), |needed| {
-            shared.connections.evict_bodies_for(needed)
+            edge.connections.evict_bodies_for(needed)
         })
         .map_err(Error::BodyBudget)
 }
@@ -105,7 +109,7 @@ async fn keep_cut(
 }
 
 async fn ingest(
-    shared: Arc<Shared>,
+    edge: Arc<Edge>,
     req: hyper::Request<Incoming>,
     remote: SocketAddr,
     path: String,
@@ -114,7 +118,7 @@ async fn ingest(
     let received_at = crate::clock::now_rfc3339();
     // The connection's progress, which ranks it for eviction (absent only off the listener).
     let progress = req.extensions().get::<Arc<Progress>>().cloned().unwrap_or_default();
-    let pipeline = shared.pipeline();
+    let pipeline = edge.router.pipeline();
     let Some(source) = pipeline.source(&path).cloned() else {
         tracing::info!(%path, %remote, "No source for path.");
         return Error::NotFound { path }.to_response(&delivery_id, false);
@@ -141,7 +145,7 @@ async fn ingest(
         }
     };
     if let Some(rate) = source.spec.rate_limit
-        && let Err(wait) = shared.rate_limits.take_fair(&source.spec.id, remote.ip(), rate.into())
+        && let Err(wait) = edge.rate_limits.take_fair(&source.spec.id, remote.ip(), rate.into())
     {
         tracing::debug!(source = %source.spec.id, %remote, "Request refused: over the source's rate limit.");
         return Error::RateLimited {
@@ -178,7 +182,7 @@ async fn ingest(
         .to_response(&delivery_id, false);
     }
     let limits = pipeline.spec().server.limits;
-    let mut reservation = match reserve_body(&shared, &limits, &source, &req, remote) {
+    let mut reservation = match reserve_body(&edge, &limits, &source, &req, remote) {
         Ok(r) => {
             progress.holds(r.claim());
             r
@@ -266,12 +270,12 @@ async fn ingest(
         }
     }
     if source.decider.is_some() {
-        return decide_then_deliver(shared, pipeline, source, request, auth_kind, reservation, started).await;
+        return decide_then_deliver(edge, pipeline, source, request, auth_kind, reservation, started).await;
     }
-    let _processing = shared.processing.reserve(request.body.len() as u64).await;
-    let _permit = shared.in_flight.acquire().await;
+    let _processing = edge.processing.reserve(request.body.len() as u64).await;
+    let _permit = edge.in_flight.acquire().await;
     let result = pipeline.process(&source, &request, auth_kind).await;
-    conclude(&shared, &pipeline, &source, &request, result).await
+    conclude(&edge, &pipeline, &source, &request, result).await
     // `reservation` lives to here: the body is held until the request is answered.
 }
 
@@ -280,10 +284,10 @@ async fn ingest(
 /// media, filters, transforms, the commit — goes on in the background. If that then fails,
 /// the request is quarantined like any other (the door was already answered; the door's
 /// share of the disk budget keeps room for it). Answered doors whose commit is still to
-/// come are bounded by `max_in_flight` (`Shared::pending_doors`): past it a door waits for
+/// come are bounded by `max_in_flight` (`Edge::pending_doors`): past it a door waits for
 /// one to finish, rather than piling up work and memory no disk can catch up with.
 async fn decide_then_deliver(
-    shared: Arc<Shared>,
+    edge: Arc<Edge>,
     pipeline: Arc<Pipeline>,
     source: Arc<Source>,
     request: Request,
@@ -293,40 +297,40 @@ async fn decide_then_deliver(
 ) -> Response<Full<Bytes>> {
     let front = match pipeline.front(&source, &request, auth, started).await {
         Ok(front) => front,
-        Err(e) => return fail(&shared, &pipeline, &source, &request, e).await,
+        Err(e) => return fail(&edge, &pipeline, &source, &request, e).await,
     };
     if let Some(decided) = &front.decision {
-        shared.decided(&pipeline, decided);
+        edge.router.decided(&pipeline, decided);
     }
     let early = front.reply().filter(|_| !front.reply_carries_mac()).cloned();
     let Some(reply) = early else {
         // No reply of the normalizer's own: the summary needs the whole run.
-        let _processing = shared.processing.reserve(request.body.len() as u64).await;
-        let _permit = shared.in_flight.acquire().await;
+        let _processing = edge.processing.reserve(request.body.len() as u64).await;
+        let _permit = edge.in_flight.acquire().await;
         let result = pipeline.finish(&source, front).await;
-        return conclude(&shared, &pipeline, &source, &request, result).await;
+        return conclude(&edge, &pipeline, &source, &request, result).await;
     };
-    let Ok(pending) = shared.pending_doors.clone().acquire_owned().await else {
+    let Ok(pending) = edge.pending_doors.clone().acquire_owned().await else {
         // Closed only at shutdown: finish it here.
         let result = pipeline.finish(&source, front).await;
-        return conclude(&shared, &pipeline, &source, &request, result).await;
+        return conclude(&edge, &pipeline, &source, &request, result).await;
     };
-    let background = shared.clone();
-    shared.background.spawn(async move {
-        let shared = background;
+    let background = edge.clone();
+    edge.background.spawn(async move {
+        let edge = background;
         let _pending = pending;
-        let _processing = shared.processing.reserve(request.body.len() as u64).await;
-        let _permit = shared.in_flight.acquire().await;
+        let _processing = edge.processing.reserve(request.body.len() as u64).await;
+        let _permit = edge.in_flight.acquire().await;
         let _reservation = reservation;
         let result = pipeline.finish(&source, front).await;
-        conclude(&shared, &pipeline, &source, &request, result).await;
+        conclude(&edge, &pipeline, &source, &request, result).await;
     });
     reply_response(reply)
 }
 
 /// Logs and counts a processed request and builds its answer, or quarantines a failed one.
 async fn conclude(
-    shared: &Shared,
+    edge: &Edge,
     pipeline: &Pipeline,
     source: &Source,
     request: &Request,
@@ -336,7 +340,7 @@ async fn conclude(
     let remote = request.remote_addr.as_deref().unwrap_or("-");
     match result {
         Ok(processed) => {
-            shared.observed(pipeline, request, &processed);
+            edge.router.observed(pipeline, request, &processed);
             tracing::info!(
                 source = %source.spec.id,
                 delivery_id = %delivery_id,
@@ -353,8 +357,7 @@ async fn conclude(
                     .parse::<SocketAddr>()
                     .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
                 if let Err(wait) =
-                    shared
-                        .signed_replies
+                    edge.signed_replies
                         .take_fair(&source.spec.id, peer, super::limiter::Rate::SIGNED_REPLIES)
                 {
                     tracing::warn!(source = %source.spec.id, %remote, delivery_id = %delivery_id, "Signing challenge refused: over the sender's limit.");
@@ -380,21 +383,21 @@ async fn conclude(
                 ),
             }
         }
-        Err(e) => fail(shared, pipeline, source, request, e).await,
+        Err(e) => fail(edge, pipeline, source, request, e).await,
     }
 }
 
 async fn fail(
-    shared: &Shared,
+    edge: &Edge,
     pipeline: &Pipeline,
     source: &Source,
     request: &Request,
     e: ProcessError,
 ) -> Response<Full<Bytes>> {
     if let ProcessError::Plugin(error) = &e {
-        shared.plugin_failed(pipeline, error);
+        edge.router.plugin_failed(pipeline, error);
     }
-    shared.failed(&e);
+    edge.router.failed(&e);
     let error = Error::Process(e);
     let kept = keep(pipeline, share(source), request, &error, false).await;
     // The log says what happened to the request: kept for a replay, or not (and why, from

@@ -12,9 +12,9 @@
 //! follower stops taking messages until storage is back. A reload that changes the source's
 //! `nats` table resubscribes; one that removes the source ends the follower.
 
+use super::edge::Edge;
 use super::handler::keep;
 use super::response::Error;
-use super::shared::Shared;
 use crate::config::NatsSourceSpec;
 use crate::event::AuthKind;
 use crate::pipeline::ProcessError;
@@ -46,17 +46,20 @@ enum Handled {
     Retry,
 }
 
-fn current(shared: &Shared, id: &str) -> Option<NatsSourceSpec> {
-    shared.pipeline().feed(id).and_then(|s| s.spec.nats.clone())
+fn current(edge: &Edge, id: &str) -> Option<NatsSourceSpec> {
+    edge.router
+        .pipeline()
+        .feed(id)
+        .and_then(|s| s.spec.kind.nats().cloned())
 }
 
 /// Follows NATS source `id` until shutdown or until the source is removed.
-pub(super) async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) {
+pub(super) async fn follow(id: String, edge: Arc<Edge>, shutdown: Shutdown) {
     let mut backoff = Duration::from_secs(1);
     let mut down = false;
     loop {
-        let Some(spec) = current(&shared, &id) else { return };
-        match session(&id, &spec, &shared, &shutdown).await {
+        let Some(spec) = current(&edge, &id) else { return };
+        match session(&id, &spec, &edge, &shutdown).await {
             Ok(Ended::Stopped) => return,
             Ok(Ended::Changed) => {
                 backoff = Duration::from_secs(1);
@@ -76,7 +79,7 @@ pub(super) async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) 
     }
 }
 
-async fn session(id: &str, spec: &NatsSourceSpec, shared: &Shared, shutdown: &Shutdown) -> anyhow::Result<Ended> {
+async fn session(id: &str, spec: &NatsSourceSpec, edge: &Edge, shutdown: &Shutdown) -> anyhow::Result<Ended> {
     let client = crate::nats::connect(&format!("source {id}"), &spec.auth, &spec.url, CONNECT_TIMEOUT).await?;
     let mut recheck = tokio::time::interval(RECHECK);
     match &spec.stream {
@@ -107,7 +110,7 @@ async fn session(id: &str, spec: &NatsSourceSpec, shared: &Shared, shutdown: &Sh
                 tokio::select! {
                     _ = shutdown.cancelled() => return Ok(Ended::Stopped),
                     _ = recheck.tick() => {
-                        if current(shared, id).as_ref() != Some(spec) {
+                        if current(edge, id).as_ref() != Some(spec) {
                             return Ok(Ended::Changed);
                         }
                     }
@@ -117,10 +120,10 @@ async fn session(id: &str, spec: &NatsSourceSpec, shared: &Shared, shutdown: &Sh
                             Some(Err(e)) => anyhow::bail!("pulling from the stream: {e}"),
                             None => anyhow::bail!("the consumer's message stream ended"),
                         };
-                        if !storage_ok(id, shared, shutdown).await {
+                        if !storage_ok(id, edge, shutdown).await {
                             return Ok(Ended::Stopped);
                         }
-                        let handled = handle(id, shared, &spec.url, &message.subject, message.headers.as_ref(), message.payload.clone(), true).await;
+                        let handled = handle(id, edge, &spec.url, &message.subject, message.headers.as_ref(), message.payload.clone(), true).await;
                         let ack = match handled {
                             Handled::Done => message.double_ack().await,
                             Handled::Retry => message.ack_with(AckKind::Nak(Some(RETRY_STORE))).await,
@@ -141,17 +144,17 @@ async fn session(id: &str, spec: &NatsSourceSpec, shared: &Shared, shutdown: &Sh
                 tokio::select! {
                     _ = shutdown.cancelled() => return Ok(Ended::Stopped),
                     _ = recheck.tick() => {
-                        if current(shared, id).as_ref() != Some(spec) {
+                        if current(edge, id).as_ref() != Some(spec) {
                             return Ok(Ended::Changed);
                         }
                     }
                     next = subscription.next() => {
                         let Some(message) = next else { anyhow::bail!("the subscription ended") };
-                        if !storage_ok(id, shared, shutdown).await {
+                        if !storage_ok(id, edge, shutdown).await {
                             return Ok(Ended::Stopped);
                         }
                         // Core NATS cannot take a message back: a storage failure is quarantined.
-                        handle(id, shared, &spec.url, &message.subject, message.headers.as_ref(), message.payload, false).await;
+                        handle(id, edge, &spec.url, &message.subject, message.headers.as_ref(), message.payload, false).await;
                     }
                 }
             }
@@ -160,9 +163,9 @@ async fn session(id: &str, spec: &NatsSourceSpec, shared: &Shared, shutdown: &Sh
 }
 
 /// Waits while storage is below the disk budget; false on shutdown.
-async fn storage_ok(id: &str, shared: &Shared, shutdown: &Shutdown) -> bool {
+async fn storage_ok(id: &str, edge: &Edge, shutdown: &Shutdown) -> bool {
     let mut paused = false;
-    while shared.pipeline().disk().check().is_err() {
+    while edge.router.pipeline().disk().check().is_err() {
         if !std::mem::replace(&mut paused, true) {
             tracing::warn!(source = %id, "NATS source paused: storage is below the disk budget.");
         }
@@ -180,14 +183,14 @@ async fn storage_ok(id: &str, shared: &Shared, shutdown: &Shutdown) -> bool {
 /// One message through the pipeline.
 async fn handle(
     id: &str,
-    shared: &Shared,
+    edge: &Edge,
     url: &str,
     subject: &str,
     headers: Option<&async_nats::HeaderMap>,
     body: bytes::Bytes,
     redeliverable: bool,
 ) -> Handled {
-    let pipeline = shared.pipeline();
+    let pipeline = edge.router.pipeline();
     let Some(source) = pipeline.feed(id).cloned() else {
         return Handled::Retry;
     };
@@ -212,7 +215,7 @@ async fn handle(
         delivery_id: crate::clock::new_ulid(),
         received_at: crate::clock::now_rfc3339(),
     };
-    match super::feed::process(shared, &pipeline, &source, &request, AuthKind::None).await {
+    match super::feed::process(edge, &pipeline, &source, &request, AuthKind::None).await {
         Ok(p) => {
             tracing::debug!(source = %id, delivery_id = %request.delivery_id, emitted = p.emitted, "NATS message processed.");
             Handled::Done

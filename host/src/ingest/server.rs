@@ -7,8 +7,8 @@
 //! timeout too.
 
 use super::connections::{Conn, Refused};
+use super::edge::Edge;
 use super::handler::handle;
-use super::shared::Shared;
 use crate::shutdown::Shutdown;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -29,9 +29,9 @@ const REFUSALS_IN_FLIGHT: usize = 64;
 const REFUSAL_DEADLINE: Duration = Duration::from_secs(1);
 
 /// Serves until `shutdown` fires, then drains.
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn serve(listener: TcpListener, edge: Arc<Edge>, shutdown: Shutdown) -> anyhow::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let gate = Gate::new(shared.connections.clone());
+    let gate = Gate::new(edge.connections.clone());
     loop {
         let (stream, remote) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -45,7 +45,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
                 }
             },
         };
-        let limits = shared.pipeline().spec().server.limits;
+        let limits = edge.router.pipeline().spec().server.limits;
         let Some((stream, conn)) = gate.admit(stream, remote, limits.max_connections, limits.max_connections_per_peer)
         else {
             continue;
@@ -55,16 +55,16 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
         http.timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
             .max_header_size(MAX_HEADER_BYTES);
-        let shared = shared.clone();
+        let edge = edge.clone();
         let state = conn.clone();
         let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             // The head is complete: the body's progress is what ranks this connection now.
             state.progress.body_started();
             req.extensions_mut().insert(state.progress.clone());
-            let shared = shared.clone();
+            let edge = edge.clone();
             let state = state.clone();
             async move {
-                let response = handle(shared, req, remote).await;
+                let response = handle(edge, req, remote).await;
                 state.progress.waiting();
                 Ok::<_, std::convert::Infallible>(response)
             }
@@ -76,8 +76,8 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: Shutdow
     let drained = tokio::time::timeout(DRAIN_DEADLINE, async {
         graceful.shutdown().await;
         // Requests answered early (door decisions) finish their delivery too.
-        shared.background.close();
-        shared.background.wait().await;
+        edge.background.close();
+        edge.background.wait().await;
     });
     if drained.await.is_err() {
         tracing::warn!(

@@ -6,9 +6,9 @@
 //! budget the follower stops reading (the feed's socket buffers, then the sender holds back)
 //! instead of processing frames it could not keep.
 
+use super::edge::Edge;
 use super::handler::keep;
 use super::response::Error;
-use super::shared::Shared;
 use crate::event::AuthKind;
 use crate::plugin::Request;
 use crate::shutdown::Shutdown;
@@ -25,15 +25,15 @@ const HEALTHY_CONNECTION: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Follows the feed of websocket source `id` until shutdown.
-pub async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) {
+pub(super) async fn follow(id: String, edge: Arc<Edge>, shutdown: Shutdown) {
     let mut backoff = Duration::from_secs(1);
     let mut down_since: Option<Instant> = None;
     loop {
         // Re-read the source each time: a reload may have changed its URL or plugins.
-        let Some(source) = shared.pipeline().feed(&id).cloned() else {
+        let Some(source) = edge.router.pipeline().feed(&id).cloned() else {
             return;
         };
-        let Some(ws) = source.spec.websocket.clone() else {
+        let Some(ws) = source.spec.kind.websocket().cloned() else {
             return;
         };
         let max = Duration::from_secs(ws.reconnect_max_secs);
@@ -70,7 +70,7 @@ pub async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) {
                         // it could be neither stored nor quarantined, and the feed does not
                         // redeliver.
                         let mut paused = false;
-                        while shared.pipeline().disk().check().is_err() {
+                        while edge.router.pipeline().disk().check().is_err() {
                             if !std::mem::replace(&mut paused, true) {
                                 tracing::warn!(source = %id, %url, "Websocket feed paused: storage is below the disk budget.");
                             }
@@ -85,16 +85,16 @@ pub async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) {
                     }
                     match message {
                         Some(Ok(Message::Text(text))) => {
-                            frame(&id, &shared, &url, bytes::Bytes::from(text.as_bytes().to_vec())).await
+                            frame(&id, &edge, &url, bytes::Bytes::from(text.as_bytes().to_vec())).await
                         }
-                        Some(Ok(Message::Binary(data))) => frame(&id, &shared, &url, data).await,
+                        Some(Ok(Message::Binary(data))) => frame(&id, &edge, &url, data).await,
                         Some(Ok(Message::Close(_))) | None => break,
                         Some(Ok(_)) => {}
                         Some(Err(tokio_tungstenite::tungstenite::Error::Capacity(e))) => {
                             // Nothing of it is kept in memory to quarantine: the entry says
                             // what came and why it was not taken.
                             tracing::warn!(source = %id, %url, error = %e, limit = cap, "Websocket message over the source's max_body_bytes; reconnecting.");
-                            oversize(&id, &shared, &url, cap).await;
+                            oversize(&id, &edge, &url, cap).await;
                             break;
                         }
                         Some(Err(e)) => {
@@ -126,8 +126,8 @@ pub async fn follow(id: String, shared: Arc<Shared>, shutdown: Shutdown) {
 
 /// A message over the cap, which the reader refused: a cut entry in the quarantine (no body)
 /// says it came.
-async fn oversize(id: &str, shared: &Shared, url: &str, limit: usize) {
-    let pipeline = shared.pipeline();
+async fn oversize(id: &str, edge: &Edge, url: &str, limit: usize) {
+    let pipeline = edge.router.pipeline();
     let request = request(id, url, bytes::Bytes::new());
     keep(
         &pipeline,
@@ -155,13 +155,13 @@ fn request(id: &str, url: &str, body: bytes::Bytes) -> Request {
 }
 
 /// One frame through the pipeline; failures are quarantined (the feed has no one to answer).
-async fn frame(id: &str, shared: &Shared, url: &str, body: bytes::Bytes) {
-    let pipeline = shared.pipeline();
+async fn frame(id: &str, edge: &Edge, url: &str, body: bytes::Bytes) {
+    let pipeline = edge.router.pipeline();
     let Some(source) = pipeline.feed(id).cloned() else {
         return;
     };
     let request = request(id, url, body);
-    match super::feed::process(shared, &pipeline, &source, &request, AuthKind::UrlToken).await {
+    match super::feed::process(edge, &pipeline, &source, &request, AuthKind::UrlToken).await {
         Ok(p) => {
             tracing::info!(source = %id, delivery_id = %request.delivery_id, emitted = p.emitted, duplicates = p.duplicates, "Websocket frame processed.")
         }

@@ -1,49 +1,62 @@
-//! The delivery service of a running router: one dispatcher per configured webhook sink,
-//! following config reloads (see `sink::SinkTasks`).
+//! The outbox as the running router's durable queue: its store, one dispatcher per
+//! configured webhook sink (following config reloads, see `sink::SinkTasks`), and its dead
+//! letters.
 
 use super::dispatch::Dispatcher;
+use super::letters::Letters;
 use super::sql;
-use super::stats::DeliveryStats;
 use super::store::Store;
-use crate::pipeline::Pipeline;
-use crate::sink::{Sink, SinkTasks};
-use std::collections::HashMap;
+use crate::queue::{DeadLetters, DeliveryStats, Depth, DurableQueue, NewRow, QueueStatus};
+use crate::sink::{SinkTasks, WebhookSink};
+use futures_util::future::BoxFuture;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// How long attempts in flight get to finish once delivery stops.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// Delivers the outbox's events to their sinks.
-pub struct Delivery {
+/// The embedded durable queue.
+pub struct Outbox {
     store: Store,
     stats: Arc<DeliveryStats>,
     tasks: SinkTasks,
 }
 
-impl Delivery {
-    /// A delivery service for `store` with no sinks yet (see [`Delivery::configure`]).
-    pub fn new(store: Store) -> Delivery {
-        Delivery {
-            store,
+impl Outbox {
+    /// Opens (creating if needed) the outbox under `data_dir`; nothing is delivered until
+    /// [`DurableQueue::deliver`] names the sinks. Blocking: call it off the async threads.
+    pub fn open(data_dir: &Path) -> anyhow::Result<Outbox> {
+        Ok(Outbox {
+            store: Store::open(data_dir)?,
             stats: Arc::default(),
             tasks: SinkTasks::default(),
-        }
+        })
     }
 
-    /// The delivery counters (the cluster's workers count into the same ones).
-    pub fn stats(&self) -> &Arc<DeliveryStats> {
-        &self.stats
-    }
-
-    /// The outbox it delivers from.
+    /// Its store (the tests' and benchmarks' way in).
     pub fn store(&self) -> &Store {
         &self.store
     }
 
-    /// Starts, updates or stops dispatchers to match the pipeline's webhook sinks.
-    pub fn configure(&self, pipeline: &Pipeline) {
-        self.tasks.configure(pipeline, |start| {
+    async fn read_depths(&self) -> anyhow::Result<BTreeMap<String, Depth>> {
+        self.store.read(sql::depths).await
+    }
+}
+
+impl DurableQueue for Outbox {
+    fn backend(&self) -> &'static str {
+        "outbox"
+    }
+
+    fn enqueue(&self, rows: Vec<NewRow>, _dedup: bool) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(self.store.enqueue(rows))
+    }
+
+    fn deliver(&self, webhooks: HashMap<String, Arc<WebhookSink>>) {
+        self.tasks.configure(webhooks, |start| {
             let dispatcher = Dispatcher::new(
                 start.sink.clone(),
                 start.target,
@@ -55,101 +68,105 @@ impl Delivery {
         });
     }
 
-    /// At startup: says what the outbox still holds from before (delivered now), and warns
-    /// about events for sinks this config does not have as webhooks (they wait until it does).
-    pub async fn report_backlog(&self, pipeline: &Pipeline) {
-        let depths = match self.store.read(sql::depths).await {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(error = %e, "Reading the outbox at startup failed.");
-                return;
+    fn report_backlog<'a>(&'a self, webhooks: &'a HashMap<String, Arc<WebhookSink>>) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let depths = match self.read_depths().await {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Reading the outbox at startup failed.");
+                    return;
+                }
+            };
+            for (sink, depth) in depths {
+                let configured = webhooks.contains_key(&sink);
+                if depth.queued > 0 && configured {
+                    tracing::info!(sink = %sink, events = depth.queued, "Resuming undelivered events from the outbox.");
+                } else if depth.queued > 0 {
+                    tracing::warn!(sink = %sink, events = depth.queued, "The outbox holds events for a sink this config does not define as a webhook; they wait until it does.");
+                }
+                if depth.dead > 0 {
+                    tracing::info!(sink = %sink, dead_letters = depth.dead, "Dead letters are waiting (`switchyard dlq list`).");
+                }
             }
-        };
-        for (sink, depth) in depths {
-            let configured = matches!(pipeline.sink(&sink).map(|s| s.as_ref()), Some(Sink::Webhook(_)));
-            if depth.queued > 0 && configured {
-                tracing::info!(sink = %sink, events = depth.queued, "Resuming undelivered events from the outbox.");
-            } else if depth.queued > 0 {
-                tracing::warn!(sink = %sink, events = depth.queued, "The outbox holds events for a sink this config does not define as a webhook; they wait until it does.");
-            }
-            if depth.dead > 0 {
-                tracing::info!(sink = %sink, dead_letters = depth.dead, "Dead letters are waiting (`switchyard dlq list`).");
-            }
-        }
+        })
     }
 
-    /// Waits until no configured sink has events waiting (delivered or dead-lettered), polling
-    /// the outbox. Used before shutdown and by tests; callers bound it with a timeout.
-    pub async fn drain(&self) {
-        loop {
-            let sinks = self.tasks.sinks();
-            let waiting = self
-                .store
-                .read(move |c| {
-                    for sink in &sinks {
-                        if sql::has_waiting(c, sink)? {
-                            return Ok(true);
+    fn drain(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            loop {
+                let sinks = self.tasks.sinks();
+                let waiting = self
+                    .store
+                    .read(move |c| {
+                        for sink in &sinks {
+                            if sql::has_waiting(c, sink)? {
+                                return Ok(true);
+                            }
                         }
-                    }
-                    Ok(false)
-                })
-                .await
-                .unwrap_or(false);
-            if !waiting {
-                return;
+                        Ok(false)
+                    })
+                    .await
+                    .unwrap_or(false);
+                if !waiting {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
     }
 
-    /// Stops every dispatcher (attempts in flight get a short grace to record their outcome)
-    /// and flushes the outbox. Waiting events are delivered after the next start.
-    pub async fn stop(&self) {
-        self.tasks.stop().await;
-        if let Err(e) = self.store.flush().await {
-            tracing::error!(error = %e, "Flushing the outbox at shutdown failed; some deliveries may be repeated.");
-        }
-        if let Ok(depths) = self.store.read(sql::depths).await {
-            let waiting: u64 = depths.values().map(|d| d.queued).sum();
-            if waiting > 0 {
-                tracing::info!(
-                    waiting,
-                    "Undelivered events stay in the outbox; they are delivered after the next start."
-                );
+    fn stop(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.tasks.stop().await;
+            if let Err(e) = self.store.flush().await {
+                tracing::error!(error = %e, "Flushing the outbox at shutdown failed; some deliveries may be repeated.");
             }
-        }
+            if let Ok(depths) = self.read_depths().await {
+                let waiting: u64 = depths.values().map(|d| d.queued).sum();
+                if waiting > 0 {
+                    tracing::info!(
+                        waiting,
+                        "Undelivered events stay in the outbox; they are delivered after the next start."
+                    );
+                }
+            }
+        })
     }
 
-    /// Every sink's (delivered, failed attempts) so far.
-    pub fn counters(&self) -> HashMap<String, (u64, u64)> {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.stats
-            .all()
-            .into_iter()
-            .map(|(id, c)| {
-                let failed = c.retried.load(Relaxed) + c.dead_lettered.load(Relaxed);
-                (id, (c.delivered.load(Relaxed), failed))
-            })
-            .collect()
+    fn flush(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(self.store.flush())
     }
 
-    /// Every sink's counters and the outbox's depths: what the console's Sinks view shows.
-    pub async fn sinks(
-        &self,
-    ) -> (
-        std::collections::BTreeMap<String, Arc<super::stats::SinkCounters>>,
-        std::collections::BTreeMap<String, sql::Depth>,
-    ) {
-        let depths = self.store.read(sql::depths).await.unwrap_or_default();
-        (self.stats.all(), depths)
+    fn stats(&self) -> &Arc<DeliveryStats> {
+        &self.stats
     }
 
-    /// Prometheus text: queue depths, dead letters, attempts and commit counters.
-    pub async fn render_metrics(&self) -> String {
-        let depths = self.store.read(sql::depths).await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "Reading outbox depths for /metrics failed.");
-            Default::default()
-        });
-        self.stats.render(&depths, self.store.stats())
+    fn depths(&self) -> BoxFuture<'_, BTreeMap<String, Depth>> {
+        Box::pin(async move { self.read_depths().await.unwrap_or_default() })
+    }
+
+    fn render_metrics(&self) -> BoxFuture<'_, String> {
+        Box::pin(async move {
+            let depths = self.read_depths().await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "Reading outbox depths for /metrics failed.");
+                Default::default()
+            });
+            let mut text = self.stats.render(&depths);
+            text.push_str(&self.store.stats().render());
+            text
+        })
+    }
+
+    fn status(&self) -> BoxFuture<'_, QueueStatus> {
+        Box::pin(async move {
+            QueueStatus {
+                file_ok: self.store.stats().file_ok.load(Ordering::Relaxed) == 1,
+                ..QueueStatus::default()
+            }
+        })
+    }
+
+    fn dead_letters(&self) -> Arc<dyn DeadLetters> {
+        Arc::new(Letters::of(&self.store))
     }
 }

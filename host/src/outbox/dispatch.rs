@@ -4,10 +4,9 @@
 //! letter. Events sharing an ordering key go one at a time: the next waits until the one before
 //! it is delivered or dead-lettered.
 
-use super::record::Queued;
 use super::sql;
-use super::stats::SinkCounters;
 use super::store::Store;
+use crate::queue::{Queued, SinkCounters};
 use crate::shutdown::Shutdown;
 use crate::sink::{DeliveryError, Schedule, WebhookSink};
 use arc_swap::ArcSwap;
@@ -177,7 +176,7 @@ impl Dispatcher {
             self.counters.in_flight.fetch_add(1, Ordering::Relaxed);
             let (target, tx) = (target.clone(), self.outcomes_tx.clone());
             tokio::spawn(async move {
-                let result = target.send(&item).await;
+                let result = target.send(&item.webhook_id, &item.payload).await;
                 let _ = tx.send(Outcome { id: item.id, result });
             });
         }

@@ -1,5 +1,5 @@
-//! The outbox: switchyard's embedded, durable delivery queue (SQLite in WAL mode at
-//! `<data_dir>/outbox.db`).
+//! The outbox: switchyard's embedded durable queue (SQLite in WAL mode at
+//! `<data_dir>/outbox.db`), the backend of `queue::DurableQueue` without `[cluster]`.
 //!
 //! A request's events for webhook sinks are committed here — in a group commit shared with
 //! whatever other requests arrived meanwhile — before the sender gets its 2xx. Dispatchers
@@ -10,24 +10,23 @@
 //! the dispatchers resume from the file: an event is delivered at least once, and a repeat
 //! carries the same `webhook-id`.
 //!
-//! - `store`: the SQLite file's writer thread (group commit); `sql`: connections and queries
-//!   (the CLI's too); `watch`: rebuilding
-//!   the file when it is deleted or replaced under the router.
-//! - `schema`: the file's tables and format version (migrations, refusing newer files).
-//! - `record`: rows and the stable webhook-id.
-//! - `dispatch`: one sink's delivery loop; `delivery`: the dispatchers of a running router.
-//! - `stats`: counters and `/metrics` text.
+//! - `delivery`: [`Outbox`], the queue of a running router; `dispatch`: one sink's delivery
+//!   loop; `letters`: the dead letters, for the router and for `switchyard dlq`;
+//! - `store`: the SQLite file's writer thread (group commit); `sql`: connections and queries;
+//!   `watch`: rebuilding the file when it is deleted or replaced under the router;
+//! - `schema`: the file's tables and format version (migrations, refusing newer files);
+//! - `stats`: the group-commit counters.
 
 mod delivery;
 mod dispatch;
-mod record;
+mod letters;
 mod schema;
 pub mod sql;
 mod stats;
 mod store;
 mod watch;
 
-pub use delivery::Delivery;
-pub use record::{DeadLetter, NewRow, Queued, webhook_id, webhook_id_with};
-pub use stats::{CommitStats, DeliveryStats, SinkCounters};
+pub use delivery::Outbox;
+pub use letters::Letters;
+pub use stats::CommitStats;
 pub use store::Store;

@@ -2,7 +2,7 @@
 //! read and dead-letter action outside the writer thread. Any process may run them next to a
 //! running router (SQLite in WAL mode; writes wait on the router's lock for `BUSY_TIMEOUT`).
 
-use super::record::{DeadLetter, Queued};
+use crate::queue::{Chosen, DeadLetter, Depth, Queued, Selection};
 use anyhow::Context;
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -62,17 +62,6 @@ pub fn load(conn: &Connection, sink: &str, after: i64, limit: usize) -> anyhow::
 pub fn has_waiting(conn: &Connection, sink: &str) -> anyhow::Result<bool> {
     let mut stmt = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE sink = ?1)")?;
     Ok(stmt.query_row(params![sink], |r| r.get(0))?)
-}
-
-/// One sink's share of the outbox.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Depth {
-    /// Events waiting for delivery.
-    pub queued: u64,
-    /// Dead letters.
-    pub dead: u64,
-    /// When the oldest waiting event was committed (epoch ms).
-    pub oldest_ms: Option<i64>,
 }
 
 /// Every sink's share of the outbox (counts every row: for metrics scrapes).
@@ -152,24 +141,43 @@ pub fn recent_dead_letters(
     Ok((letters, total as u64))
 }
 
-/// The ids and sinks of the dead letters (`sink`'s only if given), oldest first.
-pub fn dead_letter_ids(conn: &Connection, sink: Option<&str>) -> anyhow::Result<Vec<(i64, String)>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, sink FROM dead WHERE (?1 IS NULL OR sink = ?1) ORDER BY failed_ms, id")?;
-    let rows = stmt.query_map(params![sink], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// The sinks of these dead letters (ids that are not dead letters are left out).
-pub fn dead_letter_sinks(conn: &Connection, ids: &[i64]) -> anyhow::Result<Vec<(i64, String)>> {
-    let mut stmt = conn.prepare_cached("SELECT sink FROM dead WHERE id = ?1")?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(sink) = stmt.query_row(params![id], |r| r.get::<_, String>(0)).optional()? {
-            out.push((*id, sink));
+/// The selected dead letters without their payloads, oldest failure first.
+pub fn select_dead(conn: &Connection, selection: &Selection) -> anyhow::Result<Vec<Chosen>> {
+    let chosen = |r: &rusqlite::Row<'_>| {
+        Ok((
+            Chosen {
+                id: r.get(0)?,
+                sink: r.get(1)?,
+                webhook_id: r.get(2)?,
+            },
+            r.get::<_, i64>(3)?,
+        ))
+    };
+    let rows: Vec<(Chosen, i64)> = match &selection.ids {
+        // By id: one index probe each, however many dead letters there are.
+        Some(ids) => {
+            let mut stmt = conn.prepare_cached("SELECT id, sink, webhook_id, failed_ms FROM dead WHERE id = ?1")?;
+            let mut out = Vec::new();
+            for id in ids {
+                if let Some(row) = stmt.query_row(params![id], chosen).optional()? {
+                    out.push(row);
+                }
+            }
+            out
         }
-    }
-    Ok(out)
+        None => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, sink, webhook_id, failed_ms FROM dead WHERE (?1 IS NULL OR sink = ?1) ORDER BY failed_ms, id",
+            )?;
+            stmt.query_map(params![selection.sink], chosen)?
+                .collect::<Result<_, _>>()?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|(c, failed_ms)| selection.matches(c.id, &c.sink, *failed_ms))
+        .map(|(c, _)| c)
+        .collect())
 }
 
 /// Deletes these dead letters for good; returns how many.
@@ -222,11 +230,4 @@ pub fn requeue(conn: &mut Connection, ids: &[i64]) -> anyhow::Result<usize> {
     }
     tx.commit()?;
     Ok(moved)
-}
-
-/// Deletes dead letters for good — `sink`'s only if given — that failed before `before_ms`;
-/// returns how many.
-pub fn purge(conn: &Connection, sink: Option<&str>, before_ms: i64) -> anyhow::Result<usize> {
-    let mut stmt = conn.prepare_cached("DELETE FROM dead WHERE (?1 IS NULL OR sink = ?1) AND failed_ms < ?2")?;
-    Ok(stmt.execute(params![sink, before_ms])?)
 }

@@ -1,135 +1,31 @@
-//! Delivery counters per sink, and their Prometheus rendering together with the outbox's
-//! queue depths.
+//! The outbox's own counters: its group commits and the state of its file, beside the
+//! delivery counters every backend shares (`queue::DeliveryStats`).
 
-use super::sql::Depth;
-use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
-/// One sink's counters.
+/// Group-commit counters.
 #[derive(Debug, Default)]
-pub struct SinkCounters {
-    /// Attempts that got a 2xx.
-    pub delivered: AtomicU64,
-    /// Failed attempts that will be retried.
-    pub retried: AtomicU64,
-    /// Events given up on (moved to the dead letters).
-    pub dead_lettered: AtomicU64,
-    /// Attempts running now.
-    pub in_flight: AtomicU64,
-    /// The last failed attempt: when (epoch ms) and why.
-    pub last_error: Mutex<Option<(i64, String)>>,
+pub struct CommitStats {
+    /// Transactions committed.
+    pub commits: AtomicU64,
+    /// Of which fsynced.
+    pub fsyncs: AtomicU64,
+    /// Events committed into the outbox.
+    pub rows: AtomicU64,
+    /// Times the file was found deleted or replaced and rebuilt from the open copy.
+    pub rebuilds: AtomicU64,
+    /// 1 while the open file is the one at the path (commits are acknowledged), else 0.
+    pub file_ok: AtomicU64,
 }
 
-impl SinkCounters {
-    /// Remembers a failed attempt's error.
-    pub fn failed(&self, error: &str) {
-        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some((crate::clock::now_ms(), error.to_string()));
-    }
-}
-
-/// Counters of every sink that delivered since start.
-#[derive(Debug, Default)]
-pub struct DeliveryStats {
-    sinks: Mutex<BTreeMap<String, Arc<SinkCounters>>>,
-}
-
-impl DeliveryStats {
-    /// A sink's counters (created on first use).
-    pub fn sink(&self, id: &str) -> Arc<SinkCounters> {
-        self.sinks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(id.to_string())
-            .or_default()
-            .clone()
-    }
-
-    /// Every sink's counters.
-    pub fn all(&self) -> BTreeMap<String, Arc<SinkCounters>> {
-        self.sinks.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Prometheus text for the counters, the outbox depths and the group-commit counters.
-    pub fn render(&self, depths: &BTreeMap<String, Depth>, commits: &CommitStats) -> String {
-        let sinks = self.sinks.lock().unwrap_or_else(|p| p.into_inner()).clone();
+impl CommitStats {
+    /// Prometheus text for the group commits and the file's state.
+    pub fn render(&self) -> String {
+        let commits = self;
         let mut out = String::new();
         let mut family = |name: &str, kind: &str, help: &str, values: Vec<(String, u64)>| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for (labels, v) in values {
-                let _ = writeln!(out, "{name}{labels} {v}");
-            }
+            crate::metrics::family(&mut out, name, kind, help, values)
         };
-        let mut ids: Vec<&String> = sinks.keys().chain(depths.keys()).collect();
-        ids.sort();
-        ids.dedup();
-        let per_sink = |f: &dyn Fn(&str) -> u64| -> Vec<(String, u64)> {
-            ids.iter().map(|id| (format!("{{sink=\"{id}\"}}"), f(id))).collect()
-        };
-        let counter = |id: &str, pick: fn(&SinkCounters) -> &AtomicU64| {
-            sinks.get(id).map(|c| pick(c).load(Ordering::Relaxed)).unwrap_or(0)
-        };
-        family(
-            "switchyard_outbox_depth",
-            "gauge",
-            "Events committed and waiting for delivery, by sink.",
-            per_sink(&|id| depths.get(id).map(|d| d.queued).unwrap_or(0)),
-        );
-        let now = crate::clock::now_ms();
-        family(
-            "switchyard_outbox_oldest_age_seconds",
-            "gauge",
-            "Age of the oldest event waiting for delivery, by sink (0 when none waits).",
-            per_sink(&|id| {
-                depths
-                    .get(id)
-                    .and_then(|d| d.oldest_ms)
-                    .map(|t| ((now - t).max(0) / 1000) as u64)
-                    .unwrap_or(0)
-            }),
-        );
-        family(
-            "switchyard_dead_letters",
-            "gauge",
-            "Events in the dead-letter store, by sink.",
-            per_sink(&|id| depths.get(id).map(|d| d.dead).unwrap_or(0)),
-        );
-        family(
-            "switchyard_deliveries_in_flight",
-            "gauge",
-            "Delivery attempts running now, by sink.",
-            per_sink(&|id| counter(id, |c| &c.in_flight)),
-        );
-        let mut attempts = Vec::new();
-        for id in &ids {
-            attempts.push((
-                format!("{{sink=\"{id}\",outcome=\"delivered\"}}"),
-                counter(id, |c| &c.delivered),
-            ));
-            attempts.push((
-                format!("{{sink=\"{id}\",outcome=\"failed\"}}"),
-                counter(id, |c| &c.retried) + counter(id, |c| &c.dead_lettered),
-            ));
-        }
-        family(
-            "switchyard_delivery_attempts_total",
-            "counter",
-            "Delivery attempts, by sink and outcome.",
-            attempts,
-        );
-        family(
-            "switchyard_delivered_total",
-            "counter",
-            "Events delivered (2xx), by sink.",
-            per_sink(&|id| counter(id, |c| &c.delivered)),
-        );
-        family(
-            "switchyard_dead_lettered_total",
-            "counter",
-            "Events moved to the dead-letter store, by sink.",
-            per_sink(&|id| counter(id, |c| &c.dead_lettered)),
-        );
         family(
             "switchyard_outbox_commits_total",
             "counter",
@@ -162,19 +58,4 @@ impl DeliveryStats {
         );
         out
     }
-}
-
-/// Group-commit counters.
-#[derive(Debug, Default)]
-pub struct CommitStats {
-    /// Transactions committed.
-    pub commits: AtomicU64,
-    /// Of which fsynced.
-    pub fsyncs: AtomicU64,
-    /// Events committed into the outbox.
-    pub rows: AtomicU64,
-    /// Times the file was found deleted or replaced and rebuilt from the open copy.
-    pub rebuilds: AtomicU64,
-    /// 1 while the open file is the one at the path (commits are acknowledged), else 0.
-    pub file_ok: AtomicU64,
 }

@@ -16,10 +16,10 @@
 //! aside as `outbox.db.replaced-<ms>`, logs an error and counts it. While that cannot be done
 //! (e.g. the disk is full), commits fail and senders get 503 until it succeeds.
 
-use super::record::NewRow;
 use super::sql::{connect, path_in};
 use super::stats::CommitStats;
 use super::watch::{Watched, identity};
+use crate::queue::NewRow;
 use anyhow::Context;
 
 use rusqlite::{Connection, params};
@@ -424,9 +424,18 @@ mod tests {
 
         store.bury(a[0].id, 1, "HTTP 410".into());
         store.flush().await.expect("flush");
-        assert_eq!(purge(&conn, Some("b"), i64::MAX).expect("purge"), 0, "another sink's");
-        assert_eq!(purge(&conn, None, 0).expect("purge"), 0, "failed after the cut-off");
-        assert_eq!(purge(&conn, Some("a"), i64::MAX).expect("purge"), 1);
+        let select = |conn: &Connection, sink: Option<&str>, before_ms: i64| {
+            let selection = crate::queue::Selection {
+                sink: sink.map(str::to_string),
+                before_ms: Some(before_ms),
+                ..Default::default()
+            };
+            select_dead(conn, &selection).expect("select")
+        };
+        assert!(select(&conn, Some("b"), i64::MAX).is_empty(), "another sink's");
+        assert!(select(&conn, None, 0).is_empty(), "failed after the cut-off");
+        let ids: Vec<i64> = select(&conn, Some("a"), i64::MAX).iter().map(|c| c.id).collect();
+        assert_eq!(purge_ids(&mut conn, &ids).expect("purge"), 1);
         assert!(dead_letters(&conn, None, None).expect("dead").is_empty());
     }
 }

@@ -220,28 +220,7 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
     for s in &spec.sinks {
         sinks.insert(s.id.clone(), Arc::new(Sink::build(s)?));
     }
-    // One outbox per data dir and process: a reload keeps the open one (its writer thread and
-    // the dispatchers' wake-ups); a changed data dir opens another.
-    let outbox = match previous.filter(|p| p.spec.server.data_dir == spec.server.data_dir) {
-        Some(p) => p.outbox.clone(),
-        None => {
-            let data_dir = spec.server.data_dir.clone();
-            tokio::task::spawn_blocking(move || crate::outbox::Store::open(&data_dir)).await??
-        }
-    };
-    // The cluster connection, like the outbox, outlives a reload (the controller refuses a
-    // changed `[cluster]`); a changed dedup window only updates the stream.
-    let dedup_window = std::time::Duration::from_secs(spec.server.dedup_window_secs);
-    let cluster = match (&spec.cluster, previous.and_then(|p| p.cluster.as_ref().map(|c| (p, c)))) {
-        (None, _) => None,
-        (Some(c), Some((p, old))) if old.spec() == c => {
-            if p.spec.server.dedup_window_secs != spec.server.dedup_window_secs {
-                old.ensure_streams(dedup_window).await?;
-            }
-            Some(old.clone())
-        }
-        (Some(c), _) => Some(crate::cluster::Cluster::connect(c, dedup_window).await?),
-    };
+    let (queue, cluster) = super::queue::open(&spec, previous).await?;
     let get = |id: &String| {
         plugins
             .get(id)
@@ -274,9 +253,9 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
             transforms: s.transforms.iter().map(get).collect::<anyhow::Result<_>>()?,
             spec: s.clone(),
         };
-        match &s.path {
+        match s.kind.path() {
             Some(path) => {
-                sources.insert(path.clone(), Arc::new(source));
+                sources.insert(path.to_string(), Arc::new(source));
             }
             None => feeds.push(Arc::new(source)),
         }
@@ -319,7 +298,7 @@ pub async fn build_with(spec: RouterSpec, runtime: &Runtime, previous: Option<&P
     Ok(Pipeline {
         plugins,
         dedup,
-        outbox,
+        queue,
         cluster,
         disk,
         quarantine,

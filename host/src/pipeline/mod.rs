@@ -4,6 +4,7 @@
 
 mod build;
 mod decide;
+mod queue;
 mod route;
 mod run;
 mod validate;
@@ -11,6 +12,7 @@ mod validate;
 pub use build::{Auth, Source, build, build_with};
 pub(crate) use build::{cannot_answer, load_plugins, plugin_secrets};
 pub use decide::Decided;
+pub use queue::dead_letters;
 pub use route::matches;
 pub use run::{Front, ProcessError, Processed, Timing, stamp};
 
@@ -26,7 +28,7 @@ pub struct Pipeline {
     spec: RouterSpec,
     /// HTTP sources by URL path.
     sources: HashMap<String, Arc<Source>>,
-    /// Websocket client sources (feeds the router connects to).
+    /// Feeds the router reads itself: websocket and NATS sources.
     feeds: Vec<Arc<Source>>,
     /// Sinks by id.
     sinks: HashMap<String, Arc<Sink>>,
@@ -36,8 +38,8 @@ pub struct Pipeline {
     blobs: BlobStore,
     dedup: Arc<crate::dedup::Dedup>,
     /// Where webhook sinks' events are committed before the sender is answered.
-    outbox: crate::outbox::Store,
-    /// Cluster mode: where webhook sinks' events are stored instead of `outbox`.
+    queue: Arc<dyn crate::queue::DurableQueue>,
+    /// Cluster mode: the connection (the queue's, and this node's status reports).
     cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Every loaded plugin by id.
     plugins: HashMap<String, Arc<crate::plugin::Plugin>>,
@@ -107,23 +109,23 @@ impl Pipeline {
             disk: self.disk.clone(),
             blobs: self.blobs.clone(),
             dedup: self.dedup.clone(),
-            outbox: self.outbox.clone(),
+            queue: self.queue.clone(),
             cluster: self.cluster.clone(),
             plugins,
         }
     }
 
-    /// Any source (HTTP or websocket) by id.
+    /// Any source (HTTP or feed) by id.
     pub fn source_by_id(&self, id: &str) -> Option<&Arc<Source>> {
         self.sources.values().chain(self.feeds.iter()).find(|s| s.spec.id == id)
     }
 
-    /// The websocket feeds to connect to.
+    /// The feeds to follow (websocket and NATS sources).
     pub fn feeds(&self) -> &[Arc<Source>] {
         &self.feeds
     }
 
-    /// A websocket feed by source id.
+    /// A feed (websocket or NATS source) by source id.
     pub fn feed(&self, id: &str) -> Option<&Arc<Source>> {
         self.feeds.iter().find(|s| s.spec.id == id)
     }
@@ -153,8 +155,19 @@ impl Pipeline {
         self.cluster.as_ref()
     }
 
-    /// The outbox.
-    pub fn outbox(&self) -> &crate::outbox::Store {
-        &self.outbox
+    /// The durable queue.
+    pub fn queue(&self) -> &Arc<dyn crate::queue::DurableQueue> {
+        &self.queue
+    }
+
+    /// The webhook sinks by id: what the queue delivers to.
+    pub fn webhooks(&self) -> HashMap<String, Arc<crate::sink::WebhookSink>> {
+        self.sinks
+            .iter()
+            .filter_map(|(id, sink)| match sink.as_ref() {
+                Sink::Webhook(w) => Some((id.clone(), w.clone())),
+                _ => None,
+            })
+            .collect()
     }
 }

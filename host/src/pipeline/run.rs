@@ -6,9 +6,10 @@
 use super::{Pipeline, Source, matches};
 use crate::blobs::sniff_mime;
 use crate::dedup::Seen;
+use crate::dedup::webhook_id_with;
 use crate::event::{AuthKind, Delivery, Encoding, Event, SCHEMA, Transport};
-use crate::outbox::{NewRow, webhook_id_with};
 use crate::plugin::{self, Reply, Request};
+use crate::queue::NewRow;
 use crate::sink::Sink;
 use bytes::Bytes;
 use std::collections::BTreeMap;
@@ -388,19 +389,10 @@ impl Pipeline {
         // The outbox first: if it cannot commit, nothing was written anywhere and the request is
         // quarantined whole; a webhook repeat after a later file-sink failure is recognisable by
         // its webhook-id.
-        match &self.cluster {
-            Some(cluster) => {
-                let dedup = self.spec.server.dedup_window_secs > 0;
-                let stored = cluster.publish(rows, dedup).await.map_err(ProcessError::Outbox)?;
-                if stored.duplicates > 0 {
-                    tracing::debug!(
-                        duplicates = stored.duplicates,
-                        "The cluster already held some of these events (another router took them first)."
-                    );
-                }
-            }
-            None => self.outbox.enqueue(rows).await.map_err(ProcessError::Outbox)?,
-        }
+        self.queue
+            .enqueue(rows, self.spec.server.dedup_window_secs > 0)
+            .await
+            .map_err(ProcessError::Outbox)?;
         for (sink_id, events) in direct_events {
             let written = match self.sink(sink_id).map(|s| s.as_ref()) {
                 Some(Sink::File(f)) => f.append(&events).await,

@@ -1,72 +1,20 @@
 //! The reload controller: one task, so reloads never overlap.
 
-use crate::ingest::Shared;
 use crate::pipeline::{Pipeline, build_with};
 use crate::plugin::Plugin;
 use crate::plugin::Runtime;
-use serde::Serialize;
+use crate::router::{Outcome, ReloadRequest, Router, Trigger};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::sync::{mpsc, oneshot};
-
-/// What asked for a reload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    /// router.toml or a plugin file changed on disk.
-    Watcher,
-    /// SIGHUP.
-    Signal,
-    /// `POST /admin/reload`.
-    Admin,
-    /// A newly loaded plugin version broke its rollback policy.
-    Rollback,
-}
-
-/// One reload request; `reply` receives the outcome.
-#[derive(Debug)]
-pub struct ReloadRequest {
-    /// Who asked.
-    pub trigger: Trigger,
-    /// With [`Trigger::Rollback`]: the plugin to take back.
-    pub plugin: Option<String>,
-    /// Where to send the outcome.
-    pub reply: Option<oneshot::Sender<Outcome>>,
-}
-
-/// How a reload ended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Outcome {
-    /// `applied`, `rejected` or `unchanged`.
-    pub outcome: &'static str,
-    /// Why it was rejected (file, line and column for config errors).
-    pub reason: Option<String>,
-    /// Who asked.
-    pub trigger: Trigger,
-    /// When it finished.
-    pub at: String,
-    /// How long it took, in milliseconds.
-    pub duration_ms: f64,
-    /// sha256 of the config text that was tried.
-    pub config_sha256: Option<String>,
-}
-
-/// What `GET /admin/status` reports about reloads.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Status {
-    /// sha256 of the active config text.
-    pub config_sha256: String,
-    /// The last reload, if any.
-    pub last_reload: Option<Outcome>,
-}
+use tokio::sync::mpsc;
 
 /// Loads, builds, self-tests and swaps pipelines.
 pub struct Controller {
     config_path: PathBuf,
     runtime: Runtime,
-    shared: Arc<Shared>,
+    router: Arc<Router>,
     /// Per plugin id, the version that was live before the current one (its last good).
     last_good: Mutex<HashMap<String, Arc<Plugin>>>,
     /// (plugin id, sha256) of versions taken back: reloading the same broken file again
@@ -82,12 +30,12 @@ pub(crate) fn file_digest(path: &Path) -> Option<String> {
 }
 
 impl Controller {
-    /// A controller for the router serving `shared`, reading `config_path`.
-    pub fn new(config_path: PathBuf, runtime: Runtime, shared: Arc<Shared>) -> Controller {
+    /// A controller for `router`, reading `config_path`.
+    pub fn new(config_path: PathBuf, runtime: Runtime, router: Arc<Router>) -> Controller {
         Controller {
             config_path,
             runtime,
-            shared,
+            router,
             last_good: Mutex::new(HashMap::new()),
             rolled_back: Mutex::new(HashSet::new()),
         }
@@ -138,11 +86,11 @@ impl Controller {
                 "Reload rejected; the running configuration keeps serving."
             ),
         }
-        self.shared.metrics().reload(outcome);
+        self.router.metrics().reload(outcome);
         if outcome != "unchanged" {
-            self.shared.console().reloaded(&report, tried);
+            self.router.observer().reloaded(&report, tried);
         }
-        self.shared.update_status(|s| {
+        self.router.update_status(|s| {
             if outcome == "applied"
                 && let Some(d) = &digest
             {
@@ -155,8 +103,8 @@ impl Controller {
 
     /// Ok(true) when a new pipeline went live, Ok(false) when nothing changed.
     async fn try_reload(&self, digest: &str) -> Result<bool, String> {
-        let current = self.shared.pipeline();
-        if digest == self.shared.status().config_sha256 && plugins_unchanged(&current) {
+        let current = self.router.pipeline();
+        if digest == self.router.status().config_sha256 && plugins_unchanged(&current) {
             return Ok(false);
         }
         let spec = crate::config::load(&self.config_path).map_err(|e| e.to_string())?;
@@ -206,16 +154,6 @@ impl Controller {
             .map_err(|e| format!("self-test failed: {e:#}"))?;
         // Feeds to start: new ids, and ids whose kind changed (websocket ↔ NATS; the old
         // follower ends by itself when it finds its kind gone).
-        let new_feeds: Vec<String> = next
-            .feeds()
-            .iter()
-            .filter(|s| {
-                current
-                    .feed(&s.spec.id)
-                    .is_none_or(|old| old.spec.nats.is_some() != s.spec.nats.is_some())
-            })
-            .map(|s| s.spec.id.clone())
-            .collect();
         tracing::debug!(samples, "Self-test passed.");
         {
             // The versions being replaced become the last good ones of their ids.
@@ -228,10 +166,8 @@ impl Controller {
                 }
             }
         }
-        self.shared.swap(next);
-        for id in new_feeds {
-            self.shared.follow_feed(id);
-        }
+        // The edge follows the swap: it starts the feeds this config added.
+        self.router.swap(next);
         Ok(true)
     }
 }
@@ -244,7 +180,7 @@ impl Controller {
     /// Takes plugin `id` back to its last good version, if it still breaks its policy.
     fn rollback(&self, id: &str) -> Outcome {
         let started = Instant::now();
-        let current = self.shared.pipeline();
+        let current = self.router.pipeline();
         let report = |outcome: &'static str, reason: String| Outcome {
             outcome,
             reason: Some(reason),
@@ -267,10 +203,10 @@ impl Controller {
             );
         };
         let (calls, faults) = bad.health().counts();
-        self.shared.swap(current.with_plugin(id, good.clone()));
+        self.router.swap(current.with_plugin(id, good.clone()));
         lock(&self.rolled_back).insert((id.to_string(), bad.sha256().to_string()));
-        self.shared.metrics().rollback();
-        self.shared.console().rolled_back(id);
+        self.router.metrics().rollback();
+        self.router.observer().rolled_back(id);
         let reason = format!(
             "plugin `{id}` version {} faulted on {faults} of {calls} calls; rolled back to {}",
             &bad.sha256()[..12],
@@ -283,8 +219,8 @@ impl Controller {
             "Plugin version rolled back to its last good version."
         );
         let outcome = report("rolled_back", reason);
-        self.shared.console().reloaded(&outcome, None);
-        self.shared.update_status(|s| s.last_reload = Some(outcome.clone()));
+        self.router.observer().reloaded(&outcome, None);
+        self.router.update_status(|s| s.last_reload = Some(outcome.clone()));
         outcome
     }
 }

@@ -9,6 +9,6 @@ pub(crate) mod controller;
 mod selftest;
 mod watcher;
 
-pub use controller::{Controller, Outcome, ReloadRequest, Status, Trigger};
+pub use controller::Controller;
 pub use selftest::{mask_volatile, self_test};
 pub use watcher::Watcher;

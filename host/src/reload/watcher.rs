@@ -3,8 +3,8 @@
 //! watch list is refreshed after every batch (a reload may reference new plugins). Changes are
 //! debounced, then sent as one reload request: the watcher never reloads anything itself.
 
-use super::controller::{ReloadRequest, Trigger};
-use crate::ingest::Shared;
+use crate::router::Router;
+use crate::router::{ReloadRequest, Trigger};
 use notify::{RecursiveMode, Watcher as _};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -21,8 +21,8 @@ pub struct Watcher {
     _stop: std::sync::mpsc::Sender<()>,
 }
 
-fn watched_files(config: &Path, shared: &Shared) -> BTreeSet<PathBuf> {
-    let mut files: BTreeSet<PathBuf> = shared
+fn watched_files(config: &Path, router: &Router) -> BTreeSet<PathBuf> {
+    let mut files: BTreeSet<PathBuf> = router
         .pipeline()
         .plugins()
         .iter()
@@ -31,12 +31,12 @@ fn watched_files(config: &Path, shared: &Shared) -> BTreeSet<PathBuf> {
         .filter(|p| crate::plugin::builtin::name_of(p).is_none())
         .collect();
     files.insert(config.to_path_buf());
-    for plugin in &shared.pipeline().spec().plugins {
+    for plugin in &router.pipeline().spec().plugins {
         if let Some(roster) = &plugin.roster {
             files.insert(roster.path.clone());
         }
     }
-    for source in &shared.pipeline().spec().sources {
+    for source in &router.pipeline().spec().sources {
         for sample in &source.samples {
             files.insert(sample.request.clone());
             files.extend(sample.expect.clone());
@@ -55,9 +55,9 @@ fn sync(
     watcher: &mut notify::RecommendedWatcher,
     dirs: &mut BTreeSet<PathBuf>,
     config: &Path,
-    shared: &Shared,
+    router: &Router,
 ) -> BTreeSet<PathBuf> {
-    let wanted: BTreeSet<PathBuf> = watched_files(config, shared).iter().map(|f| canonical(f)).collect();
+    let wanted: BTreeSet<PathBuf> = watched_files(config, router).iter().map(|f| canonical(f)).collect();
     let wanted_dirs: BTreeSet<PathBuf> = wanted
         .iter()
         .filter_map(|f| f.parent().map(Path::to_path_buf))
@@ -79,17 +79,17 @@ impl Watcher {
     /// and a change made between loading the config and now is caught by an initial check.
     pub fn start(
         config: PathBuf,
-        shared: Arc<Shared>,
+        router: Arc<Router>,
         requests: mpsc::Sender<ReloadRequest>,
     ) -> anyhow::Result<Watcher> {
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
         let (event_tx, event_rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
         let mut watcher = notify::recommended_watcher(event_tx)?;
         let mut dirs = BTreeSet::new();
-        let mut files = sync(&mut watcher, &mut dirs, &config, &shared);
+        let mut files = sync(&mut watcher, &mut dirs, &config, &router);
         // Edited while the pipeline was being built? Then reload right away.
-        let mut changed = crate::digest::file_sha256(&config).is_some_and(|d| d != shared.status().config_sha256)
-            || shared
+        let mut changed = crate::digest::file_sha256(&config).is_some_and(|d| d != router.status().config_sha256)
+            || router
                 .pipeline()
                 .plugins()
                 .iter()
@@ -134,7 +134,7 @@ impl Watcher {
                     }
                     // Wait for this reload before re-syncing the watch list against its result.
                     let _ = done.blocking_recv();
-                    files = sync(&mut watcher, &mut dirs, &config, &shared);
+                    files = sync(&mut watcher, &mut dirs, &config, &router);
                 }
             })?;
         Ok(Watcher { _stop: stop_tx })

@@ -1,6 +1,6 @@
 //! Sinks: where events leave the router. A `file` sink appends (and syncs) JSON Lines before
-//! the sender is answered. A `webhook` sink's events are committed to the outbox
-//! (`crate::outbox`) before the answer and delivered from there: this module only knows how to
+//! the sender is answered. A `webhook` sink's events are committed to the durable
+//! queue before the answer and delivered from there: this module only knows how to
 //! make one attempt (`webhook`), how to encode it (`format`) and what a failure means
 //! (`retry`). A `nats` sink publishes before the answer, like a file sink (`nats`). It knows
 //! nothing of plugins.

@@ -109,7 +109,7 @@ impl NatsSink {
             .then(|| serde_json::from_slice::<serde_json::Value>(&payload))
             .transpose()?;
         let subject = subject(&self.spec.subject, fields.as_ref());
-        Ok((subject, payload.into(), crate::outbox::webhook_id(event)))
+        Ok((subject, payload.into(), crate::dedup::webhook_id(event)))
     }
 }
 

@@ -3,8 +3,7 @@
 //! removed sink's task stops (its events wait where they are stored until it comes back).
 //! The embedded outbox's dispatchers and the cluster's workers both live in one of these.
 
-use super::{Sink, WebhookSink};
-use crate::pipeline::Pipeline;
+use super::WebhookSink;
 use crate::shutdown::Shutdown;
 use arc_swap::ArcSwap;
 use std::collections::HashMap;
@@ -33,18 +32,14 @@ pub struct SinkTasks {
 }
 
 impl SinkTasks {
-    /// Starts, updates or stops tasks to match the pipeline's webhook sinks; `spawn` starts
-    /// the task of a sink that has none.
-    pub fn configure(&self, pipeline: &Pipeline, spawn: impl Fn(TaskStart) -> tokio::task::JoinHandle<()>) {
+    /// Starts, updates or stops tasks to match `wanted`, the webhook sinks of the config now
+    /// live; `spawn` starts the task of a sink that has none.
+    pub fn configure(
+        &self,
+        wanted: HashMap<String, Arc<WebhookSink>>,
+        spawn: impl Fn(TaskStart) -> tokio::task::JoinHandle<()>,
+    ) {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        let mut wanted: HashMap<String, Arc<WebhookSink>> = HashMap::new();
-        for spec in &pipeline.spec().sinks {
-            if let Some(sink) = pipeline.sink(&spec.id)
-                && let Sink::Webhook(w) = sink.as_ref()
-            {
-                wanted.insert(spec.id.clone(), w.clone());
-            }
-        }
         running.retain(|id, r| {
             if wanted.contains_key(id) {
                 return true;

@@ -1,11 +1,10 @@
 //! The `webhook` sink's HTTP side: one attempt at delivering one outbox entry — rendered in the
 //! sink's format, signed if it has a secret, within its timeout. Scheduling, retries and dead
-//! letters are the outbox's (`crate::outbox`).
+//! letters are the durable queue's.
 
 use super::DeliveryError;
 use super::format::{SigningKey, render};
 use crate::config::WebhookSpec;
-use crate::outbox::Queued;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
@@ -88,16 +87,16 @@ impl WebhookSink {
         &self.spec
     }
 
-    /// One attempt at delivering `item`.
-    pub async fn send(&self, item: &Queued) -> Result<(), DeliveryError> {
-        let rendered = render(self.spec.format, &item.webhook_id, &item.payload)?;
+    /// One attempt at delivering an event (its router.event/v1 JSON) under its webhook-id.
+    pub async fn send(&self, webhook_id: &str, payload: &Bytes) -> Result<(), DeliveryError> {
+        let rendered = render(self.spec.format, webhook_id, payload)?;
         let mut request = hyper::Request::post(self.spec.url.clone())
             .header(hyper::header::CONTENT_TYPE, rendered.content_type)
             .header(
                 hyper::header::USER_AGENT,
                 concat!("switchyard/", env!("CARGO_PKG_VERSION")),
             )
-            .header("webhook-id", item.webhook_id.as_str());
+            .header("webhook-id", webhook_id);
         for (name, value) in &rendered.headers {
             request = request.header(*name, value.as_str());
         }
@@ -105,10 +104,9 @@ impl WebhookSink {
             None => {}
             Some(Ok(key)) => {
                 let timestamp = crate::clock::now_ms() / 1000;
-                request = request.header("webhook-timestamp", timestamp.to_string()).header(
-                    "webhook-signature",
-                    key.sign(&item.webhook_id, timestamp, &rendered.body),
-                );
+                request = request
+                    .header("webhook-timestamp", timestamp.to_string())
+                    .header("webhook-signature", key.sign(webhook_id, timestamp, &rendered.body));
             }
             Some(Err(reason)) => return Err(DeliveryError::Config(reason.clone())),
         }

@@ -1,19 +1,28 @@
 //! The operator endpoints both listeners serve: `GET /metrics` (Prometheus text),
 //! `GET /admin/status` (active config and plugin hashes, last reload, storage state) and
 //! `POST /admin/reload` (the same reload path as file changes and SIGHUP). The ingest
-//! listener keeps them so existing scrapers and scripts go on working; the console's listener
-//! serves them beside `/admin/api/v1` and `/ui`. Access: see `access`.
+//! listener serves them through [`operator`] (scrapers and scripts point at either port); the
+//! console's listener serves them beside `/admin/api/v1` and `/ui`. Access: see `access`.
 
 use super::access::{self, Admitted, Denied};
-use crate::ingest::Shared;
+use super::context::Admin;
 use crate::ingest::json;
-use crate::reload::Trigger;
+use crate::router::Trigger;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Response, StatusCode};
 use serde_json::json;
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The operator endpoints for the ingest listener (see [`crate::ingest::Edge::serve_operator`]).
+pub fn operator(admin: Arc<Admin>) -> crate::ingest::Operator {
+    Arc::new(move |req, remote| {
+        let admin = admin.clone();
+        Box::pin(async move { handle(&admin, req, remote).await })
+    })
+}
 
 /// The refusal of a request that may not use the admin endpoints.
 pub(crate) fn refusal(denied: &Denied, remote: SocketAddr, path: &str) -> Response<Full<Bytes>> {
@@ -33,11 +42,11 @@ pub(crate) fn refusal(denied: &Denied, remote: SocketAddr, path: &str) -> Respon
 }
 
 /// Admits a request (and, for one that changes something, checks its origin).
-pub(crate) fn admit(shared: &Shared, req: &hyper::Request<Incoming>, remote: SocketAddr) -> Result<Admitted, Denied> {
-    let pipeline = shared.pipeline();
+pub(crate) fn admit(admin: &Admin, req: &hyper::Request<Incoming>, remote: SocketAddr) -> Result<Admitted, Denied> {
+    let pipeline = admin.router.pipeline();
     let admitted = access::admitted(
         &pipeline.spec().admin,
-        &shared.console().sessions,
+        &admin.console.sessions,
         req.headers(),
         remote.ip(),
     )?;
@@ -48,28 +57,19 @@ pub(crate) fn admit(shared: &Shared, req: &hyper::Request<Incoming>, remote: Soc
 }
 
 /// Answers `/metrics`, `/admin/status` and `/admin/reload`.
-pub(crate) async fn handle(
-    shared: &Shared,
-    req: hyper::Request<Incoming>,
-    remote: SocketAddr,
-) -> Response<Full<Bytes>> {
+pub(crate) async fn handle(admin: &Admin, req: hyper::Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
     let path = req.uri().path();
-    if let Err(denied) = admit(shared, &req, remote) {
+    if let Err(denied) = admit(admin, &req, remote) {
         return refusal(&denied, remote, path);
     }
     if path == "/metrics" {
-        let mut text = shared.metrics().render();
-        text.push_str(&shared.connections.render());
-        if let Some(console) = shared.console().connections.get() {
+        let mut text = admin.router.metrics().render();
+        text.push_str(&admin.edge.render_metrics());
+        if let Some(console) = admin.console.connections.get() {
             text.push_str(&console.render());
         }
-        text.push_str(&shared.bodies.render());
-        text.push_str(&shared.processing.render());
-        text.push_str(&shared.delivery().render_metrics().await);
-        if let Some(cluster) = shared.cluster_status().await {
-            text.push_str(&cluster.render_metrics());
-        }
-        let pipeline = shared.pipeline();
+        text.push_str(&admin.router.queue().render_metrics().await);
+        let pipeline = admin.router.pipeline();
         text.push_str(&pipeline.disk().render());
         text.push_str(&pipeline.quarantine().render());
         text.push_str(&crate::plugin::render_stats(
@@ -83,8 +83,8 @@ pub(crate) async fn handle(
         return response;
     }
     match (req.method(), path) {
-        (&Method::GET, "/admin/status") => json(StatusCode::OK, &status(shared).await),
-        (&Method::POST, "/admin/reload") => match shared.request_reload(Trigger::Admin).await {
+        (&Method::GET, "/admin/status") => json(StatusCode::OK, &status(admin).await),
+        (&Method::POST, "/admin/reload") => match admin.router.request_reload(Trigger::Admin).await {
             Some(outcome) => {
                 let code = if outcome.outcome == "rejected" {
                     StatusCode::CONFLICT
@@ -110,34 +110,34 @@ pub(crate) async fn handle(
 }
 
 /// What `GET /admin/status` (and the API's `status`) reports.
-pub(crate) async fn status(shared: &Shared) -> serde_json::Value {
-    let cluster = shared.cluster_status().await;
-    let pipeline = shared.pipeline();
+pub(crate) async fn status(admin: &Admin) -> serde_json::Value {
+    let queue = admin.router.queue().status().await;
+    let pipeline = admin.router.pipeline();
     let spec = pipeline.spec();
-    let status = shared.status();
+    let status = admin.router.status();
     let plugins: Vec<_> = pipeline
         .plugins()
         .iter()
         .map(|p| json!({ "id": p.id(), "kind": p.kind().as_str(), "sha256": p.sha256(), "path": p.path() }))
         .collect();
-    let metrics = shared.metrics();
+    let metrics = admin.router.metrics();
     let (entries, bytes) = pipeline.quarantine().usage();
     let storage = json!({
         "disk_low": pipeline.disk().is_low(),
         "min_free_bytes": pipeline.disk().min_free(),
-        "outbox_file_ok": pipeline.outbox().stats().file_ok.load(std::sync::atomic::Ordering::Relaxed) == 1,
+        "outbox_file_ok": queue.file_ok,
         "quarantine": { "entries": entries, "bytes": bytes },
     });
     json!({
         "config_path": spec.config_path,
         "config_sha256": status.config_sha256,
         "listen": spec.server.listen.to_string(),
-        "console": shared.console().address.get().map(|a| format!("http://{a}/ui")),
-        "sources": spec.sources.iter().map(|s| json!({ "id": s.id, "path": s.path, "websocket": s.websocket.as_ref().map(|w| w.url.to_string()) })).collect::<Vec<_>>(),
+        "console": admin.console.address.get().map(|a| format!("http://{a}/ui")),
+        "sources": spec.sources.iter().map(|s| json!({ "id": s.id, "path": s.kind.path(), "websocket": s.kind.websocket().map(|w| w.url.to_string()), "nats": s.kind.nats().map(|n| &n.subject) })).collect::<Vec<_>>(),
         "plugins": plugins,
         "last_reload": status.last_reload,
         "reloads": { "applied": metrics.reloads("applied"), "rejected": metrics.reloads("rejected"), "unchanged": metrics.reloads("unchanged") },
         "storage": storage,
-        "cluster": cluster,
+        "cluster": queue.cluster,
     })
 }
