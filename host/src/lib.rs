@@ -52,15 +52,21 @@ pub use shutdown::Shutdown;
 const SINK_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// How `run` behaves beyond the config file.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Watch router.toml and its plugins and reload on change.
     pub watch: bool,
+    /// Running a config published to a cluster: this node's own config, whose node settings
+    /// every load of the published one takes (see [`config::RouterSpec::for_node`]).
+    pub node: Option<config::RouterSpec>,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions { watch: true }
+        RunOptions {
+            watch: true,
+            node: None,
+        }
     }
 }
 
@@ -108,7 +114,12 @@ pub async fn run_with(
         shutdown.clone(),
     ));
     router.queue().report_backlog(&router.pipeline().webhooks()).await;
-    let controller = reload::Controller::new(config_path.clone(), runtime.clone(), router.clone());
+    let controller = reload::Controller::new(
+        config_path.clone(),
+        runtime.clone(),
+        router.clone(),
+        options.node.clone(),
+    );
     tokio::spawn(controller.run(requests));
     let _watcher = if options.watch {
         match reload::Watcher::start(config_path, router.clone(), reloads.clone()) {

@@ -32,16 +32,18 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--from-cluster reloads published configs through the file watcher; drop --no-watch");
             }
             let mut follow = None;
-            let config = if from_cluster {
+            let (config, node) = if from_cluster {
                 let node = config::load(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
                 let (cluster, published) = switchyard::cluster::fetch(&node).await?;
-                config::set_node_overlay(node.clone());
-                follow = Some((cluster, node));
-                published
+                follow = Some((cluster, node.clone()));
+                (published, Some(node))
             } else {
-                config
+                (config, None)
             };
-            let spec = config::load(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut spec = config::load(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(node) = &node {
+                spec = spec.for_node(node);
+            }
             let listener = tokio::net::TcpListener::bind(spec.server.listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", spec.server.listen))?;
@@ -50,7 +52,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             if let Some((cluster, node)) = follow {
                 tokio::spawn(switchyard::cluster::follow(cluster, node, shutdown.clone()));
             }
-            switchyard::run_with(spec, listener, shutdown, switchyard::RunOptions { watch: !no_watch }).await?;
+            let options = switchyard::RunOptions { watch: !no_watch, node };
+            switchyard::run_with(spec, listener, shutdown, options).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Publish { config } => {

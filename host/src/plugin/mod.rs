@@ -8,6 +8,7 @@
 //! pipeline's calls run on the plugin threads (`pool`), away from the I/O threads. This module
 //! must not know about HTTP or sinks; nothing outside it names a generated WIT type.
 
+mod abi;
 mod bindings;
 pub mod builtin;
 mod calls;
@@ -26,6 +27,8 @@ mod state;
 mod stats;
 mod types;
 
+pub use abi::SUPPORTED_ABI;
+pub(crate) use abi::abi_versions;
 pub use engine::MAX_PLUGIN_MEMORY_BYTES;
 pub use engine::Runtime;
 pub use error::Error;
@@ -38,17 +41,3 @@ pub use stats::{Outcome as CallOutcome, Stats, Summary as StatsSummary, render a
 pub use types::{
     Filtered, MAX_WARM_USES, Normalized, PluginKind, PluginLimits, Reply, Request, Reuse, Ruling, Verdict,
 };
-
-/// The plugin ABI versions this host binds, for messages about a guest built for another.
-pub const SUPPORTED_ABI: &str = router_plugin_kit::wit::SUPPORTED;
-
-/// The `router:plugin` versions a component names in its imports and exports (`0.2.0`…).
-pub(crate) fn abi_versions(component: &wasmtime::component::Component, engine: &wasmtime::Engine) -> Vec<String> {
-    let ty = component.component_type();
-    let names: Vec<String> = ty
-        .imports(engine)
-        .map(|(name, _)| name.to_string())
-        .chain(ty.exports(engine).map(|(name, _)| name.to_string()))
-        .collect();
-    router_plugin_kit::wit::versions(names.iter().map(String::as_str))
-}

@@ -1,5 +1,6 @@
 //! The reload controller: one task, so reloads never overlap.
 
+use crate::config::RouterSpec;
 use crate::pipeline::{Pipeline, build_with};
 use crate::plugin::Plugin;
 use crate::plugin::Runtime;
@@ -15,6 +16,9 @@ pub struct Controller {
     config_path: PathBuf,
     runtime: Runtime,
     router: Arc<Router>,
+    /// `run --from-cluster`: this node's own config, whose node settings every published
+    /// config takes (see `RouterSpec::for_node`).
+    node: Option<RouterSpec>,
     /// Per plugin id, the version that was live before the current one (its last good).
     last_good: Mutex<HashMap<String, Arc<Plugin>>>,
     /// (plugin id, sha256) of versions taken back: reloading the same broken file again
@@ -31,11 +35,12 @@ pub(crate) fn file_digest(path: &Path) -> Option<String> {
 
 impl Controller {
     /// A controller for `router`, reading `config_path`.
-    pub fn new(config_path: PathBuf, runtime: Runtime, router: Arc<Router>) -> Controller {
+    pub fn new(config_path: PathBuf, runtime: Runtime, router: Arc<Router>, node: Option<RouterSpec>) -> Controller {
         Controller {
             config_path,
             runtime,
             router,
+            node,
             last_good: Mutex::new(HashMap::new()),
             rolled_back: Mutex::new(HashSet::new()),
         }
@@ -107,7 +112,10 @@ impl Controller {
         if digest == self.router.status().config_sha256 && plugins_unchanged(&current) {
             return Ok(false);
         }
-        let spec = crate::config::load(&self.config_path).map_err(|e| e.to_string())?;
+        let mut spec = crate::config::load(&self.config_path).map_err(|e| e.to_string())?;
+        if let Some(node) = &self.node {
+            spec = spec.for_node(node);
+        }
         let server = &current.spec().server;
         let mut fixed = Vec::new();
         if spec.server.listen != server.listen {

@@ -5,6 +5,7 @@
 //! (`retry`). A `nats` sink publishes before the answer, like a file sink (`nats`). It knows
 //! nothing of plugins.
 
+mod built;
 mod error;
 mod file;
 mod format;
@@ -13,6 +14,7 @@ mod retry;
 mod tasks;
 mod webhook;
 
+pub use built::Sink;
 pub use error::DeliveryError;
 pub use file::FileSink;
 pub use format::{Rendered, SigningKey, render};
@@ -20,38 +22,3 @@ pub use nats::{NatsSink, subject};
 pub use retry::{Class, Schedule, classify, retry_after_secs};
 pub use tasks::{SinkTasks, TaskStart};
 pub use webhook::WebhookSink;
-
-use crate::config::{SinkKind, SinkSpec};
-
-/// A built sink.
-#[derive(Debug)]
-pub enum Sink {
-    /// HTTP POST, through the outbox.
-    Webhook(std::sync::Arc<WebhookSink>),
-    /// JSON Lines file.
-    File(FileSink),
-    /// NATS subject (core or JetStream).
-    Nats(Box<NatsSink>),
-}
-
-impl Sink {
-    /// Builds a sink from its spec.
-    pub fn build(spec: &SinkSpec) -> anyhow::Result<Sink> {
-        Ok(match &spec.kind {
-            SinkKind::File { path } => Sink::File(FileSink::open(&spec.id, path)?.with_encoding(spec.encoding)),
-            SinkKind::Nats(n) => Sink::Nats(Box::new(NatsSink::new(&spec.id, n, spec.encoding))),
-            SinkKind::Webhook(w) => Sink::Webhook(std::sync::Arc::new(
-                WebhookSink::new(&spec.id, w)?.with_encoding(spec.encoding),
-            )),
-        })
-    }
-
-    /// The sink id.
-    pub fn id(&self) -> &str {
-        match self {
-            Sink::Webhook(w) => w.id(),
-            Sink::File(f) => f.id(),
-            Sink::Nats(n) => &n.id,
-        }
-    }
-}
