@@ -1,13 +1,20 @@
 //! switchyard: a WebAssembly-pluggable event router.
 //!
-//! Vendor systems (face recognition, access terminals, attendance) push events over HTTP.
-//! Each request enters through a **source** (`ingest`), is turned into normalized
-//! `router.event/v1` records by a **normalizer plugin**, passes the source's **filter** and
-//! **transform** plugins, and is delivered by **routes** to **sinks** (`sink`); webhook sinks'
-//! events are committed to the durable **outbox** (`outbox`) before the sender is answered.
-//! Plugins are WebAssembly components defined by the WIT package in `wit/` and run in `plugin`
-//! with a CPU deadline and memory cap each. `config` reads router.toml strictly; `pipeline` builds an
-//! immutable snapshot from it. Anything that cannot be processed is kept in the `quarantine`.
+//! Vendor systems (face recognition, access terminals, attendance) push events over HTTP, or
+//! the router follows their websocket feeds and NATS subjects. Each request enters through a
+//! **source** (`ingest`, the HTTP edge), is turned into normalized `router.event/v1` records by
+//! a **normalizer plugin**, may get a **door decision** from a decider plugin (`decision`),
+//! passes the source's **filter** and **transform** plugins, and is delivered by **routes** to
+//! **sinks** (`sink`: file, NATS, webhook). Webhook events are committed to the **durable
+//! queue** (`queue`: the embedded SQLite `outbox`, or JetStream shared by several routers in
+//! `cluster` mode) before the sender is answered, then delivered with retries; what fails for
+//! good becomes a dead letter. Plugins are WebAssembly components defined by the WIT package in
+//! `wit/` and run in `plugin` with a CPU deadline and memory cap each. `config` reads
+//! router.toml strictly; `pipeline` builds an immutable snapshot from it; `router` is the
+//! running router that `reload` swaps snapshots into; `admin` is the operator console and API;
+//! `cli` the command line (run, check, replay, dlq, publish, the plugin kit). Anything that
+//! cannot be processed is kept in the `quarantine`. AGENTS.md maps the rooms and what each may
+//! import.
 
 #![warn(missing_docs)]
 

@@ -62,16 +62,8 @@ pub async fn serve(listener: TcpListener, admin: Arc<Admin>, shutdown: Shutdown)
         .clone();
     let gate = crate::ingest::Gate::new(connections);
     loop {
-        let (stream, remote) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::warn!(error = %e, "Console accept failed.");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        let Some((stream, remote)) = crate::ingest::accept(&listener, &shutdown, "Console accept failed.").await else {
+            break;
         };
         let Some((stream, conn)) = gate.admit(stream, remote, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER) else {
             continue;

@@ -38,6 +38,49 @@ pub(crate) struct Reload {
     pub(crate) diff: Vec<String>,
 }
 
+/// The newest `cap` of something, in memory.
+struct Recent<T> {
+    cap: usize,
+    items: Mutex<VecDeque<T>>,
+}
+
+impl<T> Default for Recent<T> {
+    fn default() -> Recent<T> {
+        Recent {
+            cap: 100,
+            items: Mutex::default(),
+        }
+    }
+}
+
+impl<T: Clone> Recent<T> {
+    fn new(cap: usize) -> Recent<T> {
+        Recent {
+            cap,
+            items: Mutex::new(VecDeque::with_capacity(cap)),
+        }
+    }
+
+    /// Keeps `item`, forgetting the oldest when full.
+    fn push(&self, item: T) {
+        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        if items.len() >= self.cap {
+            items.pop_front();
+        }
+        items.push_back(item);
+    }
+
+    fn newest_first(&self) -> Vec<T> {
+        self.items
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .rev()
+            .cloned()
+            .collect()
+    }
+}
+
 /// The console's state (see the module docs).
 #[derive(Default)]
 pub struct Console {
@@ -47,10 +90,10 @@ pub struct Console {
     pub(crate) jobs: Jobs,
     plugin_failures: Mutex<HashMap<String, VecDeque<PluginFailure>>>,
     rollbacks: Mutex<HashMap<String, u64>>,
-    reloads: Mutex<VecDeque<Reload>>,
+    reloads: Recent<Reload>,
     /// The text of the config running now (what the next reload is compared with).
     active_config: Mutex<String>,
-    decisions: Mutex<VecDeque<crate::decision::Record>>,
+    decisions: Recent<crate::decision::Record>,
     /// Where the console listens, once bound.
     pub(crate) address: OnceLock<std::net::SocketAddr>,
     /// The console listener's connections, once it serves.
@@ -62,6 +105,8 @@ impl Console {
     pub fn new(config_text: String) -> Console {
         Console {
             active_config: Mutex::new(config_text),
+            reloads: Recent::new(RELOADS_KEPT),
+            decisions: Recent::new(DECISIONS_KEPT),
             ..Console::default()
         }
     }
@@ -121,11 +166,7 @@ impl Console {
             *active = t;
         }
         let line = outcome.reason.as_deref().and_then(config_line);
-        let mut reloads = self.reloads.lock().unwrap_or_else(|p| p.into_inner());
-        if reloads.len() == RELOADS_KEPT {
-            reloads.pop_front();
-        }
-        reloads.push_back(Reload {
+        self.reloads.push(Reload {
             outcome: outcome.clone(),
             line,
             diff,
@@ -134,13 +175,7 @@ impl Console {
 
     /// The reload history, newest first.
     pub(crate) fn reloads(&self) -> Vec<Reload> {
-        self.reloads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .rev()
-            .cloned()
-            .collect()
+        self.reloads.newest_first()
     }
 
     /// The config text running now.
@@ -150,22 +185,12 @@ impl Console {
 
     /// Remembers a door decision.
     pub(crate) fn decided(&self, record: &crate::decision::Record) {
-        let mut all = self.decisions.lock().unwrap_or_else(|p| p.into_inner());
-        if all.len() == DECISIONS_KEPT {
-            all.pop_front();
-        }
-        all.push_back(record.clone());
+        self.decisions.push(record.clone());
     }
 
     /// The recent door decisions, newest first.
     pub(crate) fn decisions(&self) -> Vec<crate::decision::Record> {
-        self.decisions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .rev()
-            .cloned()
-            .collect()
+        self.decisions.newest_first()
     }
 }
 

@@ -27,4 +27,4 @@ pub use reconfigure::follow_swaps;
 pub use response::Error;
 pub(crate) use response::json;
 pub use server::serve;
-pub(crate) use server::{Gate, run_connection};
+pub(crate) use server::{Gate, accept, run_connection};

@@ -81,86 +81,81 @@ pub(super) async fn follow(id: String, edge: Arc<Edge>, shutdown: Shutdown) {
 
 async fn session(id: &str, spec: &NatsSourceSpec, edge: &Edge, shutdown: &Shutdown) -> anyhow::Result<Ended> {
     let client = crate::nats::connect(&format!("source {id}"), &spec.auth, &spec.url, CONNECT_TIMEOUT).await?;
+    // Both kinds deliver messages one by one; a JetStream message carries its acknowledgement.
+    let mut messages: futures_util::stream::BoxStream<'static, anyhow::Result<(async_nats::Message, Option<JsAck>)>> =
+        match &spec.stream {
+            Some(stream) => {
+                let js = async_nats::jetstream::new(client.clone());
+                let stream = js.get_stream(stream).await?;
+                let name = format!("source-{id}");
+                let consumer: PullConsumer = stream
+                    .get_or_create_consumer(
+                        &name,
+                        pull::Config {
+                            durable_name: Some(name.clone()),
+                            description: Some(format!("switchyard: source `{id}`")),
+                            filter_subject: spec.subject.clone(),
+                            ack_policy: AckPolicy::Explicit,
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                let pulled = consumer
+                    .stream()
+                    .max_messages_per_batch(16)
+                    .heartbeat(Duration::from_secs(5))
+                    .messages()
+                    .await?;
+                tracing::info!(source = %id, subject = %spec.subject, consumer = %name, "NATS source following its stream.");
+                pulled
+                    .map(|next| {
+                        let message = next.map_err(|e| anyhow::anyhow!("pulling from the stream: {e}"))?;
+                        let (message, acker) = message.split();
+                        Ok((message, Some(acker)))
+                    })
+                    .boxed()
+            }
+            None => {
+                let subscription = client
+                    .queue_subscribe(spec.subject.clone(), format!("switchyard-{id}"))
+                    .await?;
+                tracing::info!(source = %id, subject = %spec.subject, "NATS source subscribed (core NATS, queue group).");
+                subscription.map(|message| Ok((message, None))).boxed()
+            }
+        };
     let mut recheck = tokio::time::interval(RECHECK);
-    match &spec.stream {
-        Some(stream) => {
-            let js = async_nats::jetstream::new(client.clone());
-            let stream = js.get_stream(stream).await?;
-            let name = format!("source-{id}");
-            let consumer: PullConsumer = stream
-                .get_or_create_consumer(
-                    &name,
-                    pull::Config {
-                        durable_name: Some(name.clone()),
-                        description: Some(format!("switchyard: source `{id}`")),
-                        filter_subject: spec.subject.clone(),
-                        ack_policy: AckPolicy::Explicit,
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            let mut messages = consumer
-                .stream()
-                .max_messages_per_batch(16)
-                .heartbeat(Duration::from_secs(5))
-                .messages()
-                .await?;
-            tracing::info!(source = %id, subject = %spec.subject, consumer = %name, "NATS source following its stream.");
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return Ok(Ended::Stopped),
-                    _ = recheck.tick() => {
-                        if current(edge, id).as_ref() != Some(spec) {
-                            return Ok(Ended::Changed);
-                        }
-                    }
-                    next = messages.next() => {
-                        let message = match next {
-                            Some(Ok(m)) => m,
-                            Some(Err(e)) => anyhow::bail!("pulling from the stream: {e}"),
-                            None => anyhow::bail!("the consumer's message stream ended"),
-                        };
-                        if !storage_ok(id, edge, shutdown).await {
-                            return Ok(Ended::Stopped);
-                        }
-                        let handled = handle(id, edge, &spec.url, &message.subject, message.headers.as_ref(), message.payload.clone(), true).await;
-                        let ack = match handled {
-                            Handled::Done => message.double_ack().await,
-                            Handled::Retry => message.ack_with(AckKind::Nak(Some(RETRY_STORE))).await,
-                        };
-                        if let Err(e) = ack {
-                            tracing::warn!(source = %id, error = %e, "Acknowledging a NATS message failed; JetStream may offer it again (its events dedup by webhook-id).");
-                        }
-                    }
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(Ended::Stopped),
+            _ = recheck.tick() => {
+                if current(edge, id).as_ref() != Some(spec) {
+                    return Ok(Ended::Changed);
                 }
             }
-        }
-        None => {
-            let mut subscription = client
-                .queue_subscribe(spec.subject.clone(), format!("switchyard-{id}"))
-                .await?;
-            tracing::info!(source = %id, subject = %spec.subject, "NATS source subscribed (core NATS, queue group).");
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return Ok(Ended::Stopped),
-                    _ = recheck.tick() => {
-                        if current(edge, id).as_ref() != Some(spec) {
-                            return Ok(Ended::Changed);
-                        }
-                    }
-                    next = subscription.next() => {
-                        let Some(message) = next else { anyhow::bail!("the subscription ended") };
-                        if !storage_ok(id, edge, shutdown).await {
-                            return Ok(Ended::Stopped);
-                        }
-                        // Core NATS cannot take a message back: a storage failure is quarantined.
-                        handle(id, edge, &spec.url, &message.subject, message.headers.as_ref(), message.payload, false).await;
-                    }
+            next = messages.next() => {
+                let Some(next) = next else { anyhow::bail!("the subscription ended") };
+                let (message, acker) = next?;
+                if !storage_ok(id, edge, shutdown).await {
+                    return Ok(Ended::Stopped);
+                }
+                // Core NATS cannot take a message back: a storage failure is quarantined.
+                let redeliverable = acker.is_some();
+                let handled = handle(id, edge, &spec.url, &message.subject, message.headers.as_ref(), message.payload, redeliverable).await;
+                let Some(acker) = acker else { continue };
+                let ack = match handled {
+                    Handled::Done => acker.double_ack().await,
+                    Handled::Retry => acker.ack_with(AckKind::Nak(Some(RETRY_STORE))).await,
+                };
+                if let Err(e) = ack {
+                    tracing::warn!(source = %id, error = %e, "Acknowledging a NATS message failed; JetStream may offer it again (its events dedup by webhook-id).");
                 }
             }
         }
     }
 }
+
+/// A JetStream message's acknowledgement, split from the message.
+type JsAck = async_nats::jetstream::message::Acker;
 
 /// Waits while storage is below the disk budget; false on shutdown.
 async fn storage_ok(id: &str, edge: &Edge, shutdown: &Shutdown) -> bool {

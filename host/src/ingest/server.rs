@@ -28,22 +28,35 @@ const REFUSALS_IN_FLIGHT: usize = 64;
 /// How long a refusal may take to write and linger.
 const REFUSAL_DEADLINE: Duration = Duration::from_secs(1);
 
+/// The next connection of `listener`, or `None` once `shutdown` fires. A failed accept (out of
+/// file descriptors and the like) is logged as `failed` and retried after a pause instead of
+/// spinning.
+pub(crate) async fn accept(
+    listener: &TcpListener,
+    shutdown: &Shutdown,
+    failed: &str,
+) -> Option<(tokio::net::TcpStream, std::net::SocketAddr)> {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return None,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => return Some(pair),
+                Err(e) => {
+                    tracing::warn!(error = %e, "{failed}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
 /// Serves until `shutdown` fires, then drains.
 pub async fn serve(listener: TcpListener, edge: Arc<Edge>, shutdown: Shutdown) -> anyhow::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let gate = Gate::new(edge.connections.clone());
     loop {
-        let (stream, remote) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Out of file descriptors and similar: back off instead of spinning.
-                    tracing::warn!(error = %e, "Accept failed.");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        let Some((stream, remote)) = accept(&listener, &shutdown, "Accept failed.").await else {
+            break;
         };
         let limits = edge.router.pipeline().spec().server.limits;
         let Some((stream, conn)) = gate.admit(stream, remote, limits.max_connections, limits.max_connections_per_peer)

@@ -85,26 +85,30 @@ pub fn depths(conn: &Connection) -> anyhow::Result<BTreeMap<String, Depth>> {
     Ok(out)
 }
 
+/// The `dead` columns [`dead_letter_of`] reads, in its order.
+const DEAD_COLUMNS: &str = "id, sink, webhook_id, ordering_key, created_ms, failed_ms, attempts, last_error, payload";
+
+fn dead_letter_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeadLetter> {
+    Ok(DeadLetter {
+        id: r.get(0)?,
+        sink: r.get(1)?,
+        webhook_id: r.get(2)?,
+        ordering_key: r.get(3)?,
+        created_ms: r.get(4)?,
+        failed_ms: r.get(5)?,
+        attempts: r.get(6)?,
+        last_error: r.get(7)?,
+        payload: Bytes::from(r.get::<_, Vec<u8>>(8)?),
+    })
+}
+
 /// Dead letters, oldest failure first, optionally only one sink's and only those that failed
 /// at or after `since_ms`.
 pub fn dead_letters(conn: &Connection, sink: Option<&str>, since_ms: Option<i64>) -> anyhow::Result<Vec<DeadLetter>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, sink, webhook_id, ordering_key, created_ms, failed_ms, attempts, last_error, payload
-         FROM dead WHERE (?1 IS NULL OR sink = ?1) AND failed_ms >= ?2 ORDER BY failed_ms, id",
-    )?;
-    let rows = stmt.query_map(params![sink, since_ms.unwrap_or(i64::MIN)], |r| {
-        Ok(DeadLetter {
-            id: r.get(0)?,
-            sink: r.get(1)?,
-            webhook_id: r.get(2)?,
-            ordering_key: r.get(3)?,
-            created_ms: r.get(4)?,
-            failed_ms: r.get(5)?,
-            attempts: r.get(6)?,
-            last_error: r.get(7)?,
-            payload: Bytes::from(r.get::<_, Vec<u8>>(8)?),
-        })
-    })?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {DEAD_COLUMNS} FROM dead WHERE (?1 IS NULL OR sink = ?1) AND failed_ms >= ?2 ORDER BY failed_ms, id"
+    ))?;
+    let rows = stmt.query_map(params![sink, since_ms.unwrap_or(i64::MIN)], dead_letter_of)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -115,23 +119,10 @@ pub fn recent_dead_letters(
     sink: Option<&str>,
     limit: usize,
 ) -> anyhow::Result<(Vec<DeadLetter>, u64)> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, sink, webhook_id, ordering_key, created_ms, failed_ms, attempts, last_error, payload
-         FROM dead WHERE (?1 IS NULL OR sink = ?1) ORDER BY failed_ms DESC, id DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![sink, limit as i64], |r| {
-        Ok(DeadLetter {
-            id: r.get(0)?,
-            sink: r.get(1)?,
-            webhook_id: r.get(2)?,
-            ordering_key: r.get(3)?,
-            created_ms: r.get(4)?,
-            failed_ms: r.get(5)?,
-            attempts: r.get(6)?,
-            last_error: r.get(7)?,
-            payload: Bytes::from(r.get::<_, Vec<u8>>(8)?),
-        })
-    })?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {DEAD_COLUMNS} FROM dead WHERE (?1 IS NULL OR sink = ?1) ORDER BY failed_ms DESC, id DESC LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![sink, limit as i64], dead_letter_of)?;
     let letters = rows.collect::<Result<_, _>>()?;
     let total: i64 = conn.query_row(
         "SELECT count(*) FROM dead WHERE (?1 IS NULL OR sink = ?1)",
