@@ -1,9 +1,8 @@
 //! The real `switchyard` binary: exit codes and output of `check` and `plugin test`, and `run`
 //! serving the default config until SIGTERM.
 
-mod common;
-
-use common::{bin, free_port, http, signal, spawn_router, workspace};
+use router_tests::process::{bin, free_port, http, plugin_path, signal, spawn_router};
+use router_tests::workspace;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -41,7 +40,7 @@ fn check_accepts_the_default_config() {
 
 #[test]
 fn plugin_test_prints_events_as_json() {
-    let plugin = workspace().join("target/plugins/normalize-json.wasm");
+    let plugin = plugin_path("normalize-json");
     assert!(plugin.exists(), "run `cargo xtask plugins` first (`make test` does)");
     let dir = tempfile::tempdir().expect("tmp");
     let input = dir.path().join("in.json");
@@ -62,7 +61,7 @@ fn plugin_test_prints_events_as_json() {
 
 #[test]
 fn plugin_test_fails_with_the_plugins_message_on_bad_input() {
-    let plugin = workspace().join("target/plugins/normalize-json.wasm");
+    let plugin = plugin_path("normalize-json");
     let dir = tempfile::tempdir().expect("tmp");
     let input = dir.path().join("in.json");
     std::fs::write(&input, "not json").expect("write");
@@ -114,7 +113,7 @@ fn run_serves_until_sigterm() {
 fn reload_config(port: u16, vendor: &str) -> String {
     format!(
         "version = 1\n[server]\nlisten = \"127.0.0.1:{port}\"\ndedup_window_secs = 0\n[plugins.n]\npath = \"{}\"\nkind = \"normalizer\"\nsettings = {{ vendor = \"{vendor}\", fields = {{ vendor_event_id = \"id\" }} }}\n[[sources]]\nid = \"in\"\npath = \"/in\"\nnormalizer = \"n\"\n[sinks.f]\ntype = \"file\"\npath = \"events.jsonl\"\n[[routes]]\nsinks = [\"f\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n",
-        workspace().join("target/plugins/normalize-json.wasm").display()
+        plugin_path("normalize-json").display()
     )
 }
 

@@ -5,10 +5,8 @@
 //! is dropped by the stream's duplicate window; NATS restarted under load means 503s while it
 //! is down and no loss after; dead letters live in the cluster and replay from the CLI.
 
-mod common;
-
-use common::nats::cluster;
-use common::{bin, try_http};
+use router_tests::nats::cluster;
+use router_tests::process::{bin, metric, try_http};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -79,7 +77,7 @@ impl Load {
 }
 
 /// Every acknowledged event reaches `receiver` within a minute.
-async fn assert_all_delivered(receiver: &common::nats::Receiver, acked: &BTreeSet<String>) {
+async fn assert_all_delivered(receiver: &router_tests::nats::Receiver, acked: &BTreeSet<String>) {
     let missing = receiver.wait_for(acked, Duration::from_secs(60)).await;
     assert!(
         missing.is_empty(),
@@ -102,15 +100,6 @@ fn assert_one_webhook_id_per_event(log: &[(String, String)]) {
         split.is_empty(),
         "events delivered under different webhook-ids: {split:?}"
     );
-}
-
-fn metric(port: u16, name: &str) -> u64 {
-    let (_, metrics) = try_http(port, "GET", "/metrics", "").unwrap_or_default();
-    metrics
-        .lines()
-        .filter_map(|l| l.strip_prefix(name))
-        .filter_map(|rest| rest.rsplit(' ').next()?.trim().parse::<u64>().ok())
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -324,17 +313,17 @@ async fn jetstream_ready(url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_three_server_nats_cluster_loses_a_server_under_load_and_no_acknowledged_event() {
-    let mut servers = tokio::task::spawn_blocking(|| common::nats::Nats::cluster(3))
+    let mut servers = tokio::task::spawn_blocking(|| router_tests::nats::Nats::cluster(3))
         .await
         .expect("nats cluster");
     let urls: Vec<String> = servers.iter().map(|s| s.url()).collect();
     let urls = urls.join(",");
     jetstream_ready(&servers[0].url()).await;
-    let receiver = common::nats::Receiver::start().await;
+    let receiver = router_tests::nats::Receiver::start().await;
     let mut nodes = Vec::new();
     for name in ["r3-0", "r3-1"] {
-        let table = common::nats::cluster_table_at(&urls, name, 3);
-        nodes.push(common::nats::Node::start_with(table, &receiver).await);
+        let table = router_tests::nats::cluster_table_at(&urls, name, 3);
+        nodes.push(router_tests::nats::Node::start_with(table, &receiver).await);
     }
     let load = Load::start(nodes.iter().map(|n| n.port).collect(), 4);
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -408,7 +397,7 @@ async fn a_reloaded_dedup_window_becomes_the_streams_duplicate_window() {
 }
 
 /// The port of `node`'s console (and admin API).
-fn console_port(node: &common::nats::Node) -> u16 {
+fn console_port(node: &router_tests::nats::Node) -> u16 {
     let status = node.status();
     status["console"]
         .as_str()

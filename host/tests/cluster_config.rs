@@ -2,10 +2,8 @@
 //! with `run --from-cluster` runs it (real nats-server, real router processes); a broken
 //! release is refused by every node, which keeps its running config and reports the refusal.
 
-mod common;
-
-use common::nats::{Nats, Node, Receiver, cluster_table, write_config};
-use common::{bin, free_port, try_http};
+use router_tests::nats::{Nats, Node, Receiver, cluster_table, write_config};
+use router_tests::process::{bin, free_port, try_http};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
@@ -70,7 +68,7 @@ async fn a_config_published_once_reaches_every_node_and_a_broken_one_is_refused_
         command
             .args(["run", "--from-cluster", "--config"])
             .arg(dir.path().join("node.toml"));
-        let child = tokio::task::spawn_blocking(move || common::wait_listening(command))
+        let child = tokio::task::spawn_blocking(move || router_tests::process::wait_listening(command))
             .await
             .expect("spawn");
         nodes.push(Node {

@@ -5,14 +5,12 @@
 //! The file sink beside it must hold every acknowledged event in whole lines (a tail torn by
 //! the kill is cut back when the router starts again).
 
-mod common;
-
 use bytes::Bytes;
-use common::{free_port, spawn_router, try_http};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use router_tests::process::{free_port, spawn_router, try_http};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -77,7 +75,7 @@ async fn receiver() -> (u16, Log) {
 }
 
 fn write_config(dir: &Path, port: u16, receiver: u16) {
-    common::write_config(
+    router_tests::process::write_config(
         dir,
         port,
         "dedup_window_secs = 0",
@@ -100,12 +98,7 @@ sinks = ["hook", "events"]"#
 }
 
 fn outbox_depth(port: u16) -> u64 {
-    let (_, metrics) = try_http(port, "GET", "/metrics", "").unwrap_or_default();
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("switchyard_outbox_depth{sink=\"hook\"} "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
+    router_tests::process::metric(port, "switchyard_outbox_depth{sink=\"hook\"} ")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,10 +4,9 @@
 //! keep getting its answers; the latencies it saw are printed (timing targets belong in
 //! benchmarks, see BENCHMARKS.md, so the tests only bound them loosely).
 
-mod common;
-
-use common::attack::{connect_from, metric, percentile, raise_own_fd_limit, request_from, rss_bytes};
-use common::{free_port, spawn_router_with_nofile, try_http};
+use router_tests::attack::{connect_from, percentile, raise_own_fd_limit, request_from, rss_bytes};
+use router_tests::process::metric;
+use router_tests::process::{free_port, spawn_router_with_nofile, try_http};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -21,7 +20,7 @@ const NOFILE: u64 = 256;
 /// A router under attack: `[server.limits]` `limits`, a file sink, the open-file limit
 /// `nofile`; this process may open the attacker's many sockets.
 struct Target {
-    router: common::Running,
+    router: router_tests::process::Running,
     port: u16,
     _dir: tempfile::TempDir,
 }
@@ -30,9 +29,14 @@ async fn start(limits: &str, nofile: u64) -> Target {
     raise_own_fd_limit();
     let dir = tempfile::tempdir().expect("tmp");
     let port = free_port();
-    common::write_config(dir.path(), port, &format!("limits = {{ {limits} }}"), common::FILE_SINK);
+    router_tests::process::write_config(
+        dir.path(),
+        port,
+        &format!("limits = {{ {limits} }}"),
+        router_tests::process::FILE_SINK,
+    );
     let config = dir.path().join("router.toml");
-    let router = common::Running(
+    let router = router_tests::process::Running(
         tokio::task::spawn_blocking(move || spawn_router_with_nofile(&config, nofile))
             .await
             .expect("spawn"),

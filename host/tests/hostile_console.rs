@@ -4,10 +4,9 @@
 //! console applies the edge's rules (a cap per address, the slowest connection closed to make
 //! room) to its own, smaller listener.
 
-mod common;
-
-use common::attack::{connect_from, metric, raise_own_fd_limit, request_from};
-use common::{free_port, spawn_router, write_config_with};
+use router_tests::attack::{connect_from, raise_own_fd_limit, request_from};
+use router_tests::process::metric;
+use router_tests::process::{free_port, spawn_router, write_config_with};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -41,11 +40,11 @@ async fn one_peer_cannot_lock_the_operator_out_of_the_console() {
         dir.path(),
         port,
         "",
-        common::FILE_SINK,
+        router_tests::process::FILE_SINK,
         &format!("listen = \"127.0.0.1:{console}\""),
     );
     let config = dir.path().join("router.toml");
-    let router = common::Running(
+    let router = router_tests::process::Running(
         tokio::task::spawn_blocking(move || spawn_router(&config))
             .await
             .expect("spawn"),

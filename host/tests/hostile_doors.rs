@@ -5,10 +5,11 @@
 //! audit log accounts for every decision (written or counted as dropped) and never ends in a
 //! torn line.
 
-mod common;
-
-use common::attack::{Tmpfs, metric, request_from};
-use common::{free_port, plugin_path, spawn_router, workspace};
+use router_tests::attack::request_from;
+use router_tests::process::metric;
+use router_tests::process::{free_port, plugin_path, spawn_router};
+use router_tests::tmpfs::Tmpfs;
+use router_tests::workspace;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
@@ -50,7 +51,7 @@ listen = "127.0.0.1:0"
         nebula = plugin_path("normalize-sensenebula").display(),
         roster_plugin = plugin_path("decide-roster").display(),
         roster = roster.display(),
-        sinks = common::FILE_SINK,
+        sinks = router_tests::process::FILE_SINK,
     )
 }
 
@@ -75,7 +76,7 @@ async fn every_answered_door_is_stored_or_quarantined_on_a_filling_disk() {
     let port = free_port();
     std::fs::write(dir.path().join("router.toml"), config(port, &data, &roster)).expect("config");
     let config_path = dir.path().join("router.toml");
-    let router = common::Running(
+    let router = router_tests::process::Running(
         tokio::task::spawn_blocking(move || spawn_router(&config_path))
             .await
             .expect("spawn"),

@@ -5,10 +5,9 @@
 //! processed — body, decoded events, plugin output — is reserved from one budget, not only
 //! its body.
 
-mod common;
-
-use common::attack::{RssPeak, raise_own_fd_limit, request_from, rss_bytes};
-use common::{free_port, plugin_path, spawn_router, workspace};
+use router_tests::attack::{RssPeak, raise_own_fd_limit, request_from, rss_bytes};
+use router_tests::process::{free_port, plugin_path, spawn_router};
+use router_tests::workspace;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
@@ -72,7 +71,7 @@ listen = "127.0.0.1:0"
     );
     std::fs::write(dir.path().join("router.toml"), config).expect("config");
     let config = dir.path().join("router.toml");
-    let router = common::Running(
+    let router = router_tests::process::Running(
         tokio::task::spawn_blocking(move || spawn_router(&config))
             .await
             .expect("spawn"),

@@ -4,10 +4,8 @@
 //! input's fault (422, kept in the quarantine), not a fault of the plugin: the new version
 //! stays, and the operator's next reload is not refused.
 
-mod common;
-
-use common::attack::metric;
-use common::{free_port, http, plugin_path, spawn_router};
+use router_tests::process::metric;
+use router_tests::process::{free_port, http, plugin_path, spawn_router};
 
 /// `bytes` with a custom section appended: the same component, but a new file (a new
 /// version, as a rebuild with another compiler would make).
@@ -53,10 +51,10 @@ normalizer = "n"
 listen = "127.0.0.1:0"
 "#,
         plugin = plugin.display(),
-        sinks = common::FILE_SINK,
+        sinks = router_tests::process::FILE_SINK,
     );
     std::fs::write(dir.path().join("router.toml"), config).expect("config");
-    let router = common::Running(spawn_router(&dir.path().join("router.toml")));
+    let router = router_tests::process::Running(spawn_router(&dir.path().join("router.toml")));
 
     std::fs::write(&plugin, new_version(&original)).expect("deploy");
     let (status, outcome) = http(port, "POST", "/admin/reload", "");

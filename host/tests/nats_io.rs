@@ -3,10 +3,8 @@
 //! stream (durable consumer, acknowledged once stored or quarantined) and from a core subject
 //! fed through the pipeline.
 
-mod common;
-
-use common::nats::Nats;
-use common::{free_port, spawn_router, try_http};
+use router_tests::nats::Nats;
+use router_tests::process::{free_port, spawn_router, try_http};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -27,7 +25,7 @@ async fn nats_sinks_publish_each_event_to_its_subject_before_the_answer() {
     .expect("stream");
     let dir = tempfile::tempdir().expect("tmp");
     let port = free_port();
-    common::write_config(
+    router_tests::process::write_config(
         dir.path(),
         port,
         "dedup_window_secs = 0",
@@ -101,7 +99,7 @@ async fn nats_sources_feed_the_pipeline_from_a_stream_and_from_a_subject() {
     .expect("stream");
     let dir = tempfile::tempdir().expect("tmp");
     let port = free_port();
-    let plugin = common::workspace().join("target/plugins/normalize-json.wasm");
+    let plugin = router_tests::process::plugin_path("normalize-json");
     std::fs::write(
         dir.path().join("router.toml"),
         format!(

@@ -9,9 +9,8 @@
 //! The package is built with `--fast` (gzip -1) from the debug binary; `make deb` runs the
 //! same script on the release binary.
 
-mod common;
-
-use common::{free_port, http, workspace};
+use router_tests::process::{free_port, http};
+use router_tests::workspace;
 use std::io::Read;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -172,7 +171,7 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
         .args(["run", "--config", "router.toml"])
         .current_dir(&packaged_run)
         .env_remove("NOTIFY_SOCKET");
-    let router = common::Running(common::wait_listening(command));
+    let router = router_tests::process::Running(router_tests::process::wait_listening(command));
     let findface = std::fs::read_to_string(workspace().join("examples/findface/sample.json")).expect("sample");
     let (status, body) = http(port, "POST", "/ingest/findface", &findface);
     assert_eq!(status, 200, "{body}");
@@ -234,7 +233,7 @@ fn the_package_carries_a_hardened_service_that_runs_from_an_empty_directory() {
         .stderr(Stdio::null())
         .spawn()
         .expect("run the packaged binary");
-    let tracer = common::Running(tracer);
+    let tracer = router_tests::process::Running(tracer);
     let ready = next_notification(&notify);
     assert!(ready.contains(&"READY=1".to_string()), "{ready:?}");
     // Signals go to the router itself, strace's child.

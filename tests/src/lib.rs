@@ -7,12 +7,15 @@
     reason = "test harness: it reads whole bodies from our own router and mock receivers"
 )]
 
+pub mod attack;
 pub mod browser;
 pub mod config;
 pub mod fuzz;
 mod guests;
 mod image;
 pub mod load;
+pub mod nats;
+pub mod process;
 pub mod tmpfs;
 
 pub use guests::{wat_component, wat_component_with, wat_guest};

@@ -1,34 +1,35 @@
-//! Helpers shared by the tests that run the real `switchyard` binary.
-#![allow(dead_code, reason = "each test binary uses a subset")]
+//! The real `switchyard` binary as its own process, for the tests that need one (kill -9, signals,
+//! file-descriptor limits, the package): spawning it on a config, talking plain HTTP/1.1 to it,
+//! and the config those tests share.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub(crate) mod attack;
-pub(crate) mod nats;
-
-pub(crate) fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+/// The `switchyard` binary cargo built beside the running test (`target/<profile>/`): the host's
+/// integration tests get it built with them.
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    // target/<profile>/deps/<test>-<hash> → target/<profile>/switchyard
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    dir.join(format!("switchyard{}", std::env::consts::EXE_SUFFIX))
 }
 
-pub(crate) fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf()
+/// A command running the `switchyard` binary.
+pub fn bin() -> Command {
+    Command::new(binary())
 }
 
 /// Writes `dir/router.toml`: a router on 127.0.0.1:`port` with one JSON source `/in`
 /// (normalize-json, the event id in `id`, bodies up to 8 MiB), `[server]` lines `server`, and
 /// `sinks` — sink tables and the `[[routes]]` to them.
-pub(crate) fn write_config(dir: &Path, port: u16, server: &str, sinks: &str) {
+pub fn write_config(dir: &Path, port: u16, server: &str, sinks: &str) {
     write_config_with(dir, port, server, sinks, "listen = \"127.0.0.1:0\"");
 }
 
 /// [`write_config`] with the `[admin]` table's lines.
-pub(crate) fn write_config_with(dir: &Path, port: u16, server: &str, sinks: &str, admin: &str) {
+pub fn write_config_with(dir: &Path, port: u16, server: &str, sinks: &str, admin: &str) {
     let config = format!(
         r#"version = 1
 [server]
@@ -57,16 +58,16 @@ max_body_bytes = 8388608
 }
 
 /// A file sink `events` (`<data_dir>/events.jsonl`) and a route of every event to it.
-pub(crate) const FILE_SINK: &str =
+pub const FILE_SINK: &str =
     "[sinks.events]\ntype = \"file\"\npath = \"events.jsonl\"\n\n[[routes]]\nsinks = [\"events\"]";
 
 /// A first-party plugin as built by `cargo xtask plugins`.
-pub(crate) fn plugin_path(name: &str) -> PathBuf {
-    workspace().join(format!("target/plugins/{name}.wasm"))
+pub fn plugin_path(name: &str) -> PathBuf {
+    crate::plugins_dir().join(format!("{name}.wasm"))
 }
 
 /// A free port on 127.0.0.1.
-pub(crate) fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -76,7 +77,7 @@ pub(crate) fn free_port() -> u16 {
 
 /// Starts `switchyard run --config <config>` and returns once it logs that it listens; its log
 /// keeps being drained so the router never blocks on a full pipe.
-pub(crate) fn spawn_router(config: &Path) -> std::process::Child {
+pub fn spawn_router(config: &Path) -> std::process::Child {
     let mut command = bin();
     command.args(["run", "--config"]).arg(config);
     wait_listening(command)
@@ -84,19 +85,19 @@ pub(crate) fn spawn_router(config: &Path) -> std::process::Child {
 
 /// [`spawn_router`] with the open-file limit (soft and hard) lowered to `nofile`, as on a
 /// host with the default limit of a service manager (`prlimit`, util-linux).
-pub(crate) fn spawn_router_with_nofile(config: &Path, nofile: u64) -> std::process::Child {
+pub fn spawn_router_with_nofile(config: &Path, nofile: u64) -> std::process::Child {
     let mut command = Command::new("prlimit");
     command
         .arg(format!("--nofile={nofile}:{nofile}"))
         .arg("--")
-        .arg(env!("CARGO_BIN_EXE_switchyard"))
+        .arg(binary())
         .args(["run", "--config"])
         .arg(config);
     wait_listening(command)
 }
 
 /// Starts `command` (a router) and returns once it logs that it listens.
-pub(crate) fn wait_listening(mut command: Command) -> std::process::Child {
+pub fn wait_listening(mut command: Command) -> std::process::Child {
     let mut child = command.stderr(Stdio::piped()).spawn().expect("spawn");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -118,10 +119,10 @@ pub(crate) fn wait_listening(mut command: Command) -> std::process::Child {
 
 /// A router process killed when this is dropped, so a failing assertion does not leave it
 /// running.
-pub(crate) struct Running(pub(crate) std::process::Child);
+pub struct Running(pub std::process::Child);
 
 impl Running {
-    pub(crate) fn id(&self) -> u32 {
+    pub fn id(&self) -> u32 {
         self.0.id()
     }
 }
@@ -133,7 +134,7 @@ impl Drop for Running {
     }
 }
 
-pub(crate) fn signal(child: &std::process::Child, name: &str) {
+pub fn signal(child: &std::process::Child, name: &str) {
     assert!(
         Command::new("kill")
             .args([name, &child.id().to_string()])
@@ -144,12 +145,12 @@ pub(crate) fn signal(child: &std::process::Child, name: &str) {
 }
 
 /// One HTTP/1.1 exchange over a plain socket: (status, body).
-pub(crate) fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+pub fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     try_http(port, method, path, body).expect("HTTP exchange")
 }
 
 /// [`http`], reporting connection errors (a router that was just killed) instead of panicking.
-pub(crate) fn try_http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+pub fn try_http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(
@@ -165,4 +166,17 @@ pub(crate) fn try_http(port: u16, method: &str, path: &str, body: &str) -> std::
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     Ok((status, body))
+}
+
+/// The sum of the `/metrics` samples on `port` whose line starts with `prefix` (every label
+/// set of a metric when `prefix` ends before its labels); 0 when the router does not answer.
+pub fn metric(port: u16, prefix: &str) -> u64 {
+    let Ok((_, text)) = try_http(port, "GET", "/metrics", "") else {
+        return 0;
+    };
+    text.lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next())
+        .map(|v| v.trim().parse::<f64>().unwrap_or(0.0) as u64)
+        .sum()
 }

@@ -21,7 +21,7 @@ fn executable() -> PathBuf {
 }
 
 fn find_or_install() -> PathBuf {
-    let script = super::workspace().join("scripts/nats-server.sh");
+    let script = crate::workspace().join("scripts/nats-server.sh");
     let out = Command::new("bash")
         .arg(&script)
         .stderr(Stdio::inherit())
@@ -39,9 +39,9 @@ fn find_or_install() -> PathBuf {
 }
 
 /// A running (or stopped) nats-server.
-pub(crate) struct Nats {
+pub struct Nats {
     exe: PathBuf,
-    pub(crate) port: u16,
+    pub port: u16,
     store: tempfile::TempDir,
     child: Option<Child>,
     /// Clustering flags (name, cluster port, routes to the others) for a server of a cluster.
@@ -50,10 +50,10 @@ pub(crate) struct Nats {
 
 impl Nats {
     /// Starts a JetStream server on a free loopback port.
-    pub(crate) fn start() -> Nats {
+    pub fn start() -> Nats {
         let mut nats = Nats {
             exe: executable(),
-            port: super::free_port(),
+            port: crate::process::free_port(),
             store: tempfile::tempdir().expect("nats store"),
             child: None,
             cluster_args: Vec::new(),
@@ -64,9 +64,9 @@ impl Nats {
 
     /// Starts `n` JetStream servers routed into one NATS cluster (each with its own store),
     /// as a site running replicated streams would.
-    pub(crate) fn cluster(n: usize) -> Vec<Nats> {
+    pub fn cluster(n: usize) -> Vec<Nats> {
         let exe = executable();
-        let cluster_ports: Vec<u16> = (0..n).map(|_| super::free_port()).collect();
+        let cluster_ports: Vec<u16> = (0..n).map(|_| crate::process::free_port()).collect();
         let mut servers: Vec<Nats> = (0..n)
             .map(|i| {
                 let routes: Vec<String> = cluster_ports
@@ -77,7 +77,7 @@ impl Nats {
                     .collect();
                 Nats {
                     exe: exe.clone(),
-                    port: super::free_port(),
+                    port: crate::process::free_port(),
                     store: tempfile::tempdir().expect("nats store"),
                     child: None,
                     cluster_args: vec![
@@ -100,12 +100,12 @@ impl Nats {
     }
 
     /// The URL routers connect to.
-    pub(crate) fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
     /// Starts it (again), on the same port and store.
-    pub(crate) fn up(&mut self) {
+    pub fn up(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let mut child = Command::new(&self.exe)
@@ -135,7 +135,7 @@ impl Nats {
     }
 
     /// Kills it (SIGKILL): no goodbye to the clients.
-    pub(crate) fn kill(&mut self) {
+    pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -151,12 +151,12 @@ impl Drop for Nats {
 
 /// The `[cluster]` table for a router of this server (short ack wait: a killed router's events
 /// move on quickly).
-pub(crate) fn cluster_table(nats: &Nats, node: &str) -> String {
+pub fn cluster_table(nats: &Nats, node: &str) -> String {
     cluster_table_at(&nats.url(), node, 1)
 }
 
 /// [`cluster_table`] for servers at `urls` (comma-separated) and streams with `replicas`.
-pub(crate) fn cluster_table_at(urls: &str, node: &str, replicas: usize) -> String {
+pub fn cluster_table_at(urls: &str, node: &str, replicas: usize) -> String {
     format!(
         "[cluster]\nnats_url = \"{urls}\"\nnode = \"{node}\"\nreplicas = {replicas}\nack_wait_secs = 2\npublish_timeout_ms = 2000\n"
     )
@@ -165,14 +165,14 @@ pub(crate) fn cluster_table_at(urls: &str, node: &str, replicas: usize) -> Strin
 /// A webhook receiver logging (webhook-id, vendor_event_id) of each accepted request; it
 /// answers `status` (200 unless a test changes it) after a 1 ms pause.
 #[derive(Clone)]
-pub(crate) struct Receiver {
-    pub(crate) port: u16,
+pub struct Receiver {
+    pub port: u16,
     log: Arc<Mutex<Vec<(String, String)>>>,
-    pub(crate) status: Arc<AtomicU16>,
+    pub status: Arc<AtomicU16>,
 }
 
 impl Receiver {
-    pub(crate) async fn start() -> Receiver {
+    pub async fn start() -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let receiver = Receiver {
             port: listener.local_addr().expect("addr").port(),
@@ -224,12 +224,12 @@ impl Receiver {
         receiver
     }
 
-    pub(crate) fn log(&self) -> Vec<(String, String)> {
+    pub fn log(&self) -> Vec<(String, String)> {
         self.log.lock().expect("lock").clone()
     }
 
     /// Waits until every id in `ids` was delivered; returns those still missing at the deadline.
-    pub(crate) async fn wait_for(&self, ids: &BTreeSet<String>, within: Duration) -> Vec<String> {
+    pub async fn wait_for(&self, ids: &BTreeSet<String>, within: Duration) -> Vec<String> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let delivered: BTreeSet<String> = self.log().into_iter().map(|(_, v)| v).collect();
@@ -243,24 +243,24 @@ impl Receiver {
 }
 
 /// A router of the cluster, in its own directory (data dir and config).
-pub(crate) struct Node {
-    pub(crate) dir: tempfile::TempDir,
-    pub(crate) port: u16,
-    pub(crate) child: Option<Child>,
+pub struct Node {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub child: Option<Child>,
 }
 
 impl Node {
-    pub(crate) async fn start(nats: &Nats, name: &str, receiver: &Receiver) -> Node {
+    pub async fn start(nats: &Nats, name: &str, receiver: &Receiver) -> Node {
         Node::start_with(cluster_table(nats, name), receiver).await
     }
 
     /// A router whose `[cluster]` table is `table`.
-    pub(crate) async fn start_with(table: String, receiver: &Receiver) -> Node {
+    pub async fn start_with(table: String, receiver: &Receiver) -> Node {
         let dir = tempfile::tempdir().expect("tmp");
-        let port = super::free_port();
+        let port = crate::process::free_port();
         write_config_with(dir.path(), port, &table, receiver.port);
         let config = dir.path().join("router.toml");
-        let child = tokio::task::spawn_blocking(move || super::spawn_router(&config))
+        let child = tokio::task::spawn_blocking(move || crate::process::spawn_router(&config))
             .await
             .expect("spawn");
         Node {
@@ -270,19 +270,19 @@ impl Node {
         }
     }
 
-    pub(crate) fn config(&self) -> PathBuf {
+    pub fn config(&self) -> PathBuf {
         self.dir.path().join("router.toml")
     }
 
-    pub(crate) fn kill(&mut self) {
+    pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             child.kill().expect("SIGKILL the router");
             child.wait().expect("reap");
         }
     }
 
-    pub(crate) fn status(&self) -> serde_json::Value {
-        let (_, body) = super::try_http(self.port, "GET", "/admin/status", "").expect("status");
+    pub fn status(&self) -> serde_json::Value {
+        let (_, body) = crate::process::try_http(self.port, "GET", "/admin/status", "").expect("status");
         serde_json::from_str(&body).expect("status JSON")
     }
 }
@@ -294,13 +294,13 @@ impl Drop for Node {
 }
 
 /// A router of the cluster on `port` with one webhook sink to `receiver`.
-pub(crate) fn write_config(dir: &Path, port: u16, nats: &Nats, node: &str, receiver: u16) {
+pub fn write_config(dir: &Path, port: u16, nats: &Nats, node: &str, receiver: u16) {
     write_config_with(dir, port, &cluster_table(nats, node), receiver);
 }
 
 /// [`write_config`] with the `[cluster]` table given.
-pub(crate) fn write_config_with(dir: &Path, port: u16, table: &str, receiver: u16) {
-    super::write_config(
+pub fn write_config_with(dir: &Path, port: u16, table: &str, receiver: u16) {
+    crate::process::write_config(
         dir,
         port,
         "dedup_window_secs = 600",
@@ -322,7 +322,7 @@ sinks = ["hook"]
 }
 
 /// nats-server, a receiver and `n` routers.
-pub(crate) async fn cluster(n: usize) -> (Nats, Receiver, Vec<Node>) {
+pub async fn cluster(n: usize) -> (Nats, Receiver, Vec<Node>) {
     let nats = tokio::task::spawn_blocking(Nats::start).await.expect("nats");
     let receiver = Receiver::start().await;
     let mut nodes = Vec::new();
