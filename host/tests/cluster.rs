@@ -449,3 +449,49 @@ async fn the_console_lists_replays_and_purges_the_clusters_dead_letters() {
     }
     assert_eq!(api("GET", "dead-letters", "").1["total"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_left_in_the_outbox_are_delivered_after_switching_to_cluster_mode() {
+    use router_tests::nats::{Nats, Receiver, write_config};
+    // A router ran without [cluster] and stopped with two events undelivered in its outbox.
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = switchyard::outbox::Store::open(&dir.path().join("data")).expect("outbox");
+    let row = |n: u32| switchyard::queue::NewRow {
+        sink: "hook".into(),
+        webhook_id: format!("msg_left_{n}"),
+        ordering_key: None,
+        created_ms: switchyard::clock::now_ms(),
+        payload: bytes::Bytes::from(format!(r#"{{"vendor_event_id": "left-{n}"}}"#)),
+    };
+    store.enqueue(vec![row(1), row(2)]).await.expect("enqueue");
+    store.flush().await.expect("flush");
+    drop(store);
+
+    // The same data dir, now in cluster mode: the cluster's queue delivers them too.
+    let nats = tokio::task::spawn_blocking(Nats::start).await.expect("nats");
+    let receiver = Receiver::start().await;
+    write_config(
+        dir.path(),
+        router_tests::process::free_port(),
+        &nats,
+        "switched",
+        receiver.port,
+    );
+    let config = dir.path().join("router.toml");
+    let _router = router_tests::process::Running(
+        tokio::task::spawn_blocking(move || router_tests::process::spawn_router(&config))
+            .await
+            .expect("spawn"),
+    );
+    let ids: BTreeSet<String> = ["left-1", "left-2"].into_iter().map(String::from).collect();
+    let missing = receiver.wait_for(&ids, Duration::from_secs(20)).await;
+    assert!(
+        missing.is_empty(),
+        "not delivered after switching to cluster mode: {missing:?}"
+    );
+    let webhook_ids: BTreeSet<String> = receiver.log().into_iter().map(|(id, _)| id).collect();
+    assert!(
+        webhook_ids.contains("msg_left_1"),
+        "the outbox's webhook-ids are kept: {webhook_ids:?}"
+    );
+}

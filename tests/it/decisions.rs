@@ -419,7 +419,14 @@ async fn a_roster_edit_applies_on_reload_and_a_broken_one_is_refused() {
 #[tokio::test]
 async fn decisions_go_on_while_the_webhook_sink_is_down_and_nothing_is_lost() {
     let mock = MockSink::failing(usize::MAX, 503).await;
-    let config = terminal(roster_decider(), "fallback = \"deny\"", Some(&mock.url())).to_string();
+    // A generous deadline: what is tested is that a down sink never holds a door, not how
+    // fast the decider is on a machine busy with other tests.
+    let config = terminal(
+        roster_decider(),
+        "deadline_ms = 1500, fallback = \"deny\"",
+        Some(&mock.url()),
+    )
+    .to_string();
     let router = TestRouter::start_with(&config, &[("roster.csv", ROSTER)]).await;
     for _ in 0..5 {
         let started = Instant::now();

@@ -16,6 +16,8 @@ pub struct JetStream {
     cluster: Arc<Cluster>,
     stats: Arc<DeliveryStats>,
     workers: Workers,
+    /// The embedded outbox when it held events from before cluster mode: delivered from too.
+    leftovers: Option<Box<dyn DurableQueue>>,
 }
 
 impl JetStream {
@@ -27,6 +29,15 @@ impl JetStream {
             workers: Workers::new(cluster.clone(), stats.clone()),
             cluster,
             stats,
+            leftovers: None,
+        }
+    }
+
+    /// Also delivers what `leftovers` (the embedded outbox of this data dir) still holds.
+    pub fn draining(self, leftovers: impl DurableQueue + 'static) -> JetStream {
+        JetStream {
+            leftovers: Some(Box::new(leftovers)),
+            ..self
         }
     }
 
@@ -55,6 +66,9 @@ impl DurableQueue for JetStream {
     }
 
     fn deliver(&self, webhooks: HashMap<String, Arc<WebhookSink>>) {
+        if let Some(outbox) = &self.leftovers {
+            outbox.deliver(webhooks.clone());
+        }
         self.workers.configure(webhooks);
     }
 
@@ -69,8 +83,13 @@ impl DurableQueue for JetStream {
     }
 
     fn stop(&self) -> BoxFuture<'_, ()> {
-        // Unacknowledged events go to other routers after `ack_wait`.
-        Box::pin(self.workers.stop())
+        Box::pin(async move {
+            // Unacknowledged events go to other routers after `ack_wait`.
+            self.workers.stop().await;
+            if let Some(outbox) = &self.leftovers {
+                outbox.stop().await;
+            }
+        })
     }
 
     fn flush(&self) -> BoxFuture<'_, anyhow::Result<()>> {

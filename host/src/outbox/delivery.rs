@@ -36,6 +36,12 @@ impl Outbox {
         })
     }
 
+    /// Counts its deliveries into `stats` (another queue's, when it drains into that one's
+    /// numbers: the outbox left from before cluster mode).
+    pub fn counting_into(self, stats: Arc<DeliveryStats>) -> Outbox {
+        Outbox { stats, ..self }
+    }
+
     /// Its store (the tests' and benchmarks' way in).
     pub fn store(&self) -> &Store {
         &self.store

@@ -48,6 +48,15 @@ fn queued_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Queued> {
     })
 }
 
+/// Events waiting in the outbox under `data_dir`; 0 without one (nothing is created).
+pub fn waiting_in(data_dir: &Path) -> anyhow::Result<u64> {
+    let path = path_in(data_dir);
+    if !path.exists() {
+        return Ok(0);
+    }
+    Ok(depths(&connect(&path)?)?.values().map(|d| d.queued).sum())
+}
+
 /// Reads up to `limit` waiting events of `sink` with ids above `after`, oldest first.
 pub fn load(conn: &Connection, sink: &str, after: i64, limit: usize) -> anyhow::Result<Vec<Queued>> {
     let mut stmt = conn.prepare_cached(

@@ -28,7 +28,12 @@ pub(super) async fn open(
     Ok(match &spec.cluster {
         Some(c) => {
             let cluster = Cluster::connect(c, dedup_window).await?;
-            (Arc::new(JetStream::new(cluster.clone())), Some(cluster))
+            let mut queue = JetStream::new(cluster.clone());
+            if let Some(outbox) = left_in_outbox(&spec.server.data_dir).await? {
+                let stats = queue.stats().clone();
+                queue = queue.draining(outbox.counting_into(stats));
+            }
+            (Arc::new(queue), Some(cluster))
         }
         None => {
             let data_dir = spec.server.data_dir.clone();
@@ -45,4 +50,22 @@ pub async fn dead_letters(spec: &RouterSpec) -> anyhow::Result<Arc<dyn DeadLette
         Some(_) => Arc::new(crate::cluster::dead_letters(spec).await?),
         None => Arc::new(Letters::in_data_dir(&spec.server.data_dir)),
     })
+}
+
+/// The embedded outbox, opened, when it still holds events from before `[cluster]`: the
+/// cluster's queue delivers them too, so switching to cluster mode strands nothing.
+async fn left_in_outbox(data_dir: &std::path::Path) -> anyhow::Result<Option<Outbox>> {
+    let dir = data_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let waiting = crate::outbox::sql::waiting_in(&dir)?;
+        if waiting == 0 {
+            return Ok(None);
+        }
+        tracing::info!(
+            waiting,
+            "The outbox holds events from before cluster mode; they are delivered from it."
+        );
+        Outbox::open(&dir).map(Some)
+    })
+    .await?
 }
