@@ -5,7 +5,7 @@
 use super::bounds::Int;
 use super::ctx::Ctx;
 use super::raw::{RawCluster, RawNatsSink, RawNatsSource};
-use super::spec::{ClusterSpec, NatsAuth, NatsSinkSpec, NatsSourceSpec, SubjectPart};
+use super::{ClusterSpec, NatsAuth, NatsSinkSpec, NatsSourceSpec, SubjectPart};
 use std::time::Duration;
 use toml::Spanned;
 

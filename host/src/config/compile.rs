@@ -6,7 +6,7 @@ use super::bounds::Int;
 use super::ctx::{Ctx, plugin_ref, secret};
 use super::error::Problem;
 use super::raw::{RawAuth, RawConfig};
-use super::spec::*;
+use super::{RouterSpec, spec::*, spec_io::*};
 use crate::plugin::PluginKind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 use super::bounds::Int;
 use super::ctx::Ctx;
 use super::raw::{RawDecision, RawRoster, RawSource};
-use super::spec::{DecisionSpec, Fallback, RosterSpec};
+use super::{DecisionSpec, Fallback, RosterSpec};
 use crate::event::DecidedBy;
 use crate::plugin::PluginKind;
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@
 use super::bounds::Int;
 use super::ctx::Ctx;
 use super::raw::{RawAdmin, RawLimits, RawRateLimit};
-use super::spec::{AdminSpec, Cidr, EdgeLimits, RateLimit};
+use super::{AdminSpec, Cidr, EdgeLimits, RateLimit};
 use std::time::Duration;
 use toml::Spanned;
 

@@ -4,7 +4,7 @@
 use super::compile::compile;
 use super::error::Errors;
 use super::raw;
-use super::spec::{RouterSpec, SinkKind};
+use super::{RouterSpec, SinkKind};
 use std::path::Path;
 
 /// Reads, parses and compiles a config file.

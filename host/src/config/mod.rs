@@ -13,13 +13,17 @@ mod load;
 mod plugins;
 mod raw;
 pub mod reference;
+mod router_spec;
 mod server;
 mod sinks;
 mod spec;
+mod spec_io;
 
 pub use compile::normalize_path;
 pub use ctx::toml_to_json;
 pub use error::{Error, Errors};
 pub use load::{load, load_str, plugin_path_spans};
+pub use router_spec::RouterSpec;
 pub use server::DEFAULT_LISTEN;
 pub use spec::*;
+pub use spec_io::*;

@@ -4,7 +4,7 @@
 use super::bounds::Int;
 use super::ctx::{Ctx, secret};
 use super::raw::{RawConfig, RawFile, RawSink, RawWebhook};
-use super::spec::*;
+use super::{spec::*, spec_io::*};
 use std::path::Path;
 
 const DEFAULT_WEBHOOK_TIMEOUT_MS: i64 = 5_000;
