@@ -10,43 +10,41 @@
 
 mod map;
 
+use router_plugin_sdk::lazy::{self, Body, Element};
 use router_plugin_sdk::types::{HttpRequest, Normalized, PluginError};
-use serde_json::Value;
 
 router_plugin_sdk::bindings!("../../wit", "normalizer");
 
 use bindings::exports::router::plugin::normalize_api::Guest;
 
-/// Parses a webhook body into the list of vendor events.
-pub fn events_of(body: &[u8]) -> Result<(Vec<Value>, bool), PluginError> {
-    let Some(root) = router_plugin_sdk::json::parse_body(body)? else {
+/// Normalizes a whole body (pure; the guest entry point only adds nothing). The body is read
+/// lazily: only the members the mapping reads are parsed (see `router_plugin_sdk::lazy`).
+pub fn normalize_body(body: &[u8], source_id: &str) -> Result<Vec<router_plugin_sdk::types::Event>, PluginError> {
+    let Some(root) = lazy::parse_body(body)? else {
         return Err(PluginError::InvalidInput(
             "empty body: FindFace sends a JSON array of events".into(),
         ));
     };
-    match root {
-        Value::Array(items) => Ok((items, false)),
+    let (items, single) = match root {
+        Body::Array(items) => (items, false),
         // Some captures hold one event copied out of the array: accept it, and say so.
-        obj @ Value::Object(_) => Ok((vec![obj], true)),
-        _ => Err(PluginError::InvalidInput(
-            "expected a JSON array of FindFace events".into(),
-        )),
-    }
-}
-
-/// Normalizes a whole body (pure; the guest entry point only adds nothing).
-pub fn normalize_body(body: &[u8], source_id: &str) -> Result<Vec<router_plugin_sdk::types::Event>, PluginError> {
-    let (items, single) = events_of(body)?;
+        Body::Object(object) => (vec![Element::Object(object)], true),
+        Body::Scalar => {
+            return Err(PluginError::InvalidInput(
+                "expected a JSON array of FindFace events".into(),
+            ));
+        }
+    };
     items
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
-            if !item.is_object() {
+            let Element::Object(object) = item else {
                 return Err(PluginError::InvalidInput(format!(
                     "element {i} of the batch is not a JSON object"
                 )));
-            }
-            let mut event = map::event(item, source_id);
+            };
+            let mut event = map::event(object, source_id);
             if single {
                 event.warnings.push("single_object_body".into());
             }

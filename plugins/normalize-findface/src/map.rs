@@ -1,6 +1,7 @@
 //! One FindFace event → one normalized event (VENDORS.md §8.1).
 
 use router_plugin_sdk::event::{blank, set_score};
+use router_plugin_sdk::lazy;
 use router_plugin_sdk::media;
 use router_plugin_sdk::paths;
 use router_plugin_sdk::reader::Reader;
@@ -18,7 +19,7 @@ enum Object {
     Body,
 }
 
-fn object_of(r: &Reader) -> Object {
+fn object_of(r: &Reader<'_>) -> Object {
     let kind = r.peek_str("object_type").or(match r.peek_str("webhook_type") {
         Some("car_events" | "car_episodes") => Some("car"),
         Some("body_events" | "body_episodes") => Some("body"),
@@ -31,8 +32,8 @@ fn object_of(r: &Reader) -> Object {
     }
 }
 
-pub(crate) fn event(item: Value, source_id: &str) -> Event {
-    let mut r = Reader::new(item);
+pub(crate) fn event(item: lazy::Object<'_>, source_id: &str) -> Event {
+    let mut r = Reader::lazy(item);
     let multi = r.has("object_type") || r.has("event_model_class") || r.has("thumbnail") || r.has("fullframe");
     let object = object_of(&r);
     let matched = r.boolean("matched", "match.matched");
@@ -94,8 +95,8 @@ fn url_host(url: &str) -> Option<String> {
 
 /// `camera` / `camera_group`: an integer id (Multi) or the full object (Security 4.x), whose
 /// other members (URL with credentials masked, stream settings…) stay in extras.
-fn id_and_name(r: &mut Reader, field: &str) -> (Option<String>, Option<String>) {
-    if !r.peek(field).is_some_and(Value::is_object) {
+fn id_and_name(r: &mut Reader<'_>, field: &str) -> (Option<String>, Option<String>) {
+    if !r.is_object(field) {
         return (r.id(field), None);
     }
     let id = r.id(&format!("{field}.id"));
@@ -105,12 +106,12 @@ fn id_and_name(r: &mut Reader, field: &str) -> (Option<String>, Option<String>) 
     (id, name)
 }
 
-fn source(r: &mut Reader, e: &mut Event) {
+fn source(r: &mut Reader<'_>, e: &mut Event) {
     (e.source.camera_id, e.source.camera_name) = id_and_name(r, "camera");
     (e.source.camera_group_id, e.source.camera_group_name) = id_and_name(r, "camera_group");
 }
 
-fn subject(r: &mut Reader, e: &mut Event, object: Object, matched: Option<bool>) {
+fn subject(r: &mut Reader<'_>, e: &mut Event, object: Object, matched: Option<bool>) {
     // `matched_dossier` (Security 4.x) and `matched_card` (Multi) name the same thing.
     let person = r
         .id("matched_dossier")
@@ -142,7 +143,7 @@ fn subject(r: &mut Reader, e: &mut Event, object: Object, matched: Option<bool>)
 
 /// `matched_lists`: integer ids (Multi) are consumed; objects (Security 4.x) give id, name and
 /// colour and stay in extras whole (they carry much more).
-fn watchlists(r: &mut Reader) -> Vec<Group> {
+fn watchlists(r: &mut Reader<'_>) -> Vec<Group> {
     let Some(Value::Array(items)) = r.peek("matched_lists").cloned() else {
         return Vec::new();
     };
@@ -179,7 +180,7 @@ fn watchlists(r: &mut Reader) -> Vec<Group> {
     groups
 }
 
-fn recognition(r: &mut Reader, e: &mut Event, matched: Option<bool>) {
+fn recognition(r: &mut Reader<'_>, e: &mut Event, matched: Option<bool>) {
     let score = r.number("confidence", "match.score");
     let quality = r
         .number("quality", "match.quality")
@@ -213,7 +214,7 @@ fn recognition(r: &mut Reader, e: &mut Event, matched: Option<bool>) {
     }
 }
 
-fn feature_name(r: &mut Reader, feature: &str) -> Option<String> {
+fn feature_name(r: &mut Reader<'_>, feature: &str) -> Option<String> {
     let path = format!("features.{feature}.name");
     let name = r.take(&path).map(|v| match v {
         Value::String(s) => s,
@@ -226,7 +227,7 @@ fn feature_name(r: &mut Reader, feature: &str) -> Option<String> {
     name.filter(|n| !n.is_empty())
 }
 
-fn attributes(r: &mut Reader, e: &mut Event, object: Object) {
+fn attributes(r: &mut Reader<'_>, e: &mut Event, object: Object) {
     let temperature = r.number("temperature", "attributes.body_temperature_c");
     if object == Object::Car {
         let bbox = r.take("features.license_plate_number.bbox").and_then(|b| bbox(&b));
@@ -292,7 +293,7 @@ fn bbox(v: &Value) -> Option<Bbox> {
     })
 }
 
-fn media(r: &mut Reader, e: &mut Event) {
+fn media(r: &mut Reader<'_>, e: &mut Event) {
     let coords =
         ["left", "top", "right", "bottom"].map(|s| r.peek(&format!("frame_coords_{s}")).and_then(Value::as_i64));
     let face_box = match coords {

@@ -16,6 +16,7 @@
 
 mod map;
 
+use router_plugin_sdk::lazy;
 use router_plugin_sdk::types::{Decision, Event, Header, HttpRequest, Normalized, PluginError, Reply, Ruling};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -35,7 +36,11 @@ pub struct Settings {
 }
 
 /// The event object of a request: the query (GET) or the JSON body (PUT/POST).
-pub fn event_object(method: &str, query: &str, body: &[u8]) -> Result<(Value, Vec<String>), PluginError> {
+pub fn event_object<'a>(
+    method: &str,
+    query: &str,
+    body: &'a [u8],
+) -> Result<(lazy::Object<'a>, Vec<String>), PluginError> {
     let mut warnings = Vec::new();
     if method.eq_ignore_ascii_case("GET") {
         let mut map = Map::new();
@@ -49,15 +54,15 @@ pub fn event_object(method: &str, query: &str, body: &[u8]) -> Result<(Value, Ve
                 "GET without query parameters: NoahFace sends the event in the query string".into(),
             ));
         }
-        return Ok((Value::Object(map), warnings));
+        return Ok((lazy::Object::from_map(map), warnings));
     }
-    let Some(root) = router_plugin_sdk::json::parse_body(body)? else {
+    let Some(root) = lazy::parse_body(body)? else {
         return Err(PluginError::InvalidInput(format!(
             "empty body: NoahFace {method} requests carry the event as a JSON object"
         )));
     };
     match root {
-        obj @ Value::Object(_) => Ok((obj, warnings)),
+        lazy::Body::Object(obj) => Ok((obj, warnings)),
         _ => Err(PluginError::InvalidInput(
             "expected a JSON object (one NoahFace event)".into(),
         )),
@@ -148,7 +153,7 @@ fn header_text(text: &str) -> String {
     text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
-fn text(v: &Value, key: &str) -> String {
+fn text(v: &lazy::Object<'_>, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or("").to_string()
 }
 

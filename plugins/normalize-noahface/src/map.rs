@@ -1,6 +1,7 @@
 //! One NoahFace event → one normalized event (VENDORS.md §8.4).
 
 use router_plugin_sdk::event::blank;
+use router_plugin_sdk::lazy;
 use router_plugin_sdk::paths;
 use router_plugin_sdk::reader::Reader;
 use router_plugin_sdk::time;
@@ -37,8 +38,8 @@ fn method_of(method: &str) -> AccessMethod {
     }
 }
 
-pub(crate) fn event(object: Value) -> Event {
-    let mut r = Reader::new(object);
+pub(crate) fn event(object: lazy::Object<'_>) -> Event {
+    let mut r = Reader::lazy(object);
     let kind = r.string("type", "vendor_event_type");
     let (category, action) = match kind.as_deref().map(|k| (k, action_of(&k.to_ascii_lowercase()))) {
         Some((_, Some(pair))) => pair,

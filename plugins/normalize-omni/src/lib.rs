@@ -13,7 +13,6 @@
 mod map;
 
 use router_plugin_sdk::types::{Event, HttpRequest, Normalized, PluginError};
-use serde_json::Value;
 
 router_plugin_sdk::bindings!("../../wit", "normalizer");
 
@@ -21,21 +20,21 @@ use bindings::exports::router::plugin::normalize_api::Guest;
 
 /// Normalizes one body or websocket frame (pure).
 pub fn normalize_body(body: &[u8]) -> Result<Vec<Event>, PluginError> {
-    let Some(root) = router_plugin_sdk::json::parse_body(body)? else {
+    let Some(root) = router_plugin_sdk::lazy::parse_body(body)? else {
         return Err(PluginError::InvalidInput(
             "empty body: expected an OMNI event object".into(),
         ));
     };
-    let Value::Object(obj) = &root else {
+    let router_plugin_sdk::lazy::Body::Object(root) = root else {
         return Err(PluginError::InvalidInput("expected a JSON object".into()));
     };
-    if obj.contains_key("processes") {
-        return map::processes(root);
+    if root.has("processes") {
+        return map::processes(&root);
     }
-    if obj.contains_key("event") || obj.contains_key("camera") {
+    if root.has("event") || root.has("camera") {
         return Ok(vec![map::platform_event(root)]);
     }
-    if obj.contains_key("identification_data") || obj.contains_key("object") || obj.contains_key("date") {
+    if root.has("identification_data") || root.has("object") || root.has("date") {
         return Ok(vec![map::agent_event(root)]);
     }
     Err(PluginError::InvalidInput(

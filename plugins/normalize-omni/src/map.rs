@@ -1,6 +1,7 @@
 //! OMNI messages → normalized events (VENDORS.md §8.2).
 
 use router_plugin_sdk::event::blank;
+use router_plugin_sdk::lazy;
 use router_plugin_sdk::media;
 use router_plugin_sdk::paths;
 use router_plugin_sdk::reader::Reader;
@@ -10,7 +11,7 @@ use router_plugin_sdk::types::{
 use serde_json::Value;
 
 /// A base64 image (agent payloads) → media with content for the blob store, or a decode error.
-fn base64_media(r: &mut Reader, path: &str, role: MediaRole, e: &mut Event) {
+fn base64_media(r: &mut Reader<'_>, path: &str, role: MediaRole, e: &mut Event) {
     let Some(value) = r.take(path) else { return };
     let m = media::inline(role, value.as_str().unwrap_or_default());
     if m.decode_error.is_some() {
@@ -28,7 +29,7 @@ fn kind_of(class: Option<&str>) -> SubjectKind {
     }
 }
 
-fn action_of(kind: Option<&str>, matched: bool, r: &mut Reader) -> (Category, Action) {
+fn action_of(kind: Option<&str>, matched: bool, r: &mut Reader<'_>) -> (Category, Action) {
     match kind {
         Some("identification") if matched => (Category::Recognition, Action::FaceMatched),
         Some("identification" | "non_identification") => (Category::Recognition, Action::FaceUnmatched),
@@ -43,8 +44,8 @@ fn action_of(kind: Option<&str>, matched: bool, r: &mut Reader) -> (Category, Ac
 }
 
 /// Platform / Agent ≤ 2.4.0: `{type, camera{}, event{}, candidates[]?, activity_id?}`.
-pub(crate) fn platform_event(root: Value) -> Event {
-    let mut r = Reader::new(root);
+pub(crate) fn platform_event(root: lazy::Object<'_>) -> Event {
+    let mut r = Reader::lazy(root);
     let kind = r.string("type", "vendor_event_type");
     let mut candidates: Vec<(f64, Value)> = match r.peek("candidates") {
         Some(Value::Array(items)) => items
@@ -157,8 +158,8 @@ pub(crate) fn platform_event(root: Value) -> Event {
 }
 
 /// Agent 2.4.1: `{type, date, id, object{class,id}, parents[], source, identification_data[]}`.
-pub(crate) fn agent_event(root: Value) -> Event {
-    let mut r = Reader::new(root);
+pub(crate) fn agent_event(root: lazy::Object<'_>) -> Event {
+    let mut r = Reader::lazy(root);
     let kind = r.string("type", "vendor_event_type");
     let data: Vec<Value> = match r.take("identification_data") {
         Some(Value::Array(items)) => items,
@@ -212,7 +213,7 @@ pub(crate) fn agent_event(root: Value) -> Event {
 }
 
 /// Agent `{processes: [...]}`: one tracking event per process.
-pub(crate) fn processes(root: Value) -> Result<Vec<Event>, PluginError> {
+pub(crate) fn processes(root: &lazy::Object<'_>) -> Result<Vec<Event>, PluginError> {
     let Some(Value::Array(items)) = root.get("processes").cloned() else {
         return Err(PluginError::InvalidInput("`processes` is not an array".into()));
     };

@@ -1,6 +1,7 @@
 //! A Preservica delivery → one event per `events[]` element (VENDORS.md §8.5).
 
 use router_plugin_sdk::event::blank;
+use router_plugin_sdk::lazy;
 use router_plugin_sdk::paths;
 use router_plugin_sdk::reader::Reader;
 use router_plugin_sdk::types::{Action, Category, Event, Identifier, PluginError, SubjectKind, TzSource};
@@ -18,15 +19,15 @@ fn action_of(trigger: &str) -> Option<Action> {
 }
 
 pub(crate) fn events(body: &[u8]) -> Result<Vec<Event>, PluginError> {
-    let root: Value =
-        serde_json::from_slice(body).map_err(|e| PluginError::InvalidInput(format!("body is not valid JSON: {e}")))?;
-    if !root.is_object() {
+    // Read lazily (see `router_plugin_sdk::lazy`); the words of a JSON error are serde_json's.
+    let root = lazy::from_slice(body).map_err(|e| PluginError::InvalidInput(format!("body is not valid JSON: {e}")))?;
+    let lazy::Body::Object(root) = root else {
         return Err(PluginError::InvalidInput("expected a JSON object with `events`".into()));
-    }
-    let mut env = Reader::new(root);
-    let items = match env.take("events") {
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err(PluginError::InvalidInput("`events` is not an array".into())),
+    };
+    let mut env = Reader::lazy(root);
+    let items = match env.take_array("events") {
+        Some(items) => items,
+        None if env.has("events") => return Err(PluginError::InvalidInput("`events` is not an array".into())),
         None => {
             return Err(PluginError::InvalidInput(
                 "not a Preservica delivery: no `events` array".into(),
@@ -56,11 +57,11 @@ pub(crate) fn events(body: &[u8]) -> Result<Vec<Event>, PluginError> {
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
-            if !item.is_object() {
+            let lazy::Element::Object(item) = item else {
                 return Err(PluginError::InvalidInput(format!("events[{i}] is not a JSON object")));
-            }
+            };
             let mut e = template.clone();
-            let mut r = Reader::new(item);
+            let mut r = Reader::lazy(item);
             let name = r.string("event", "vendor_event_type");
             e.vendor_event_type = Some(format!(
                 "{}/{}",
@@ -95,7 +96,7 @@ pub(crate) fn events(body: &[u8]) -> Result<Vec<Event>, PluginError> {
 }
 
 /// `identifiers: [{"BatchId": "x"}]` → `{type: "BatchId", value: "x"}`; other shapes stay in extras.
-fn identifiers(r: &mut Reader) -> Vec<Identifier> {
+fn identifiers(r: &mut Reader<'_>) -> Vec<Identifier> {
     let Some(Value::Array(items)) = r.peek("identifiers").cloned() else {
         return Vec::new();
     };

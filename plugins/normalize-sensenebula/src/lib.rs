@@ -64,7 +64,7 @@ pub fn handle(
     remote_addr: Option<&str>,
     settings: &Settings,
 ) -> Result<(Vec<Event>, Reply), PluginError> {
-    let Some(root) = router_plugin_sdk::json::parse_body(body)? else {
+    let Some(root) = router_plugin_sdk::lazy::parse_body(body)? else {
         if method.eq_ignore_ascii_case("GET") {
             // The remote-auth heartbeat: the device only needs a 200.
             return Ok((Vec::new(), reply(json!({ "code": 200, "msg": "success", "data": {} }))));
@@ -73,14 +73,14 @@ pub fn handle(
             "empty body: expected a SenseNebula push `{type, data}` or a remote-auth request".into(),
         ));
     };
-    let Value::Object(obj) = &root else {
+    let router_plugin_sdk::lazy::Body::Object(root) = root else {
         return Err(PluginError::InvalidInput("expected a JSON object".into()));
     };
-    if obj.contains_key("type") && obj.contains_key("data") {
+    if root.has("type") && root.has("data") {
         let event = map::push(root, remote_addr)?;
         return Ok((vec![event], reply(json!({ "code": 200, "msg": "success", "data": {} }))));
     }
-    if obj.contains_key("deviceSN") {
+    if root.has("deviceSN") {
         let policy = &settings.remote_auth;
         let event = map::remote_auth(root, policy);
         let answer = json!({

@@ -2,6 +2,7 @@
 
 use crate::RemoteAuth;
 use router_plugin_sdk::event::{blank, set_score};
+use router_plugin_sdk::lazy;
 use router_plugin_sdk::media;
 use router_plugin_sdk::paths;
 use router_plugin_sdk::reader::Reader;
@@ -12,17 +13,17 @@ use router_plugin_sdk::types::{
 use serde_json::Value;
 
 /// `{type, data}` push (or websocket) record.
-pub(crate) fn push(root: Value, remote_addr: Option<&str>) -> Result<Event, PluginError> {
-    let mut r = Reader::new(root);
+pub(crate) fn push(root: lazy::Object<'_>, remote_addr: Option<&str>) -> Result<Event, PluginError> {
+    let mut r = Reader::lazy(root);
     let kind = r.take("type").and_then(|t| t.as_i64());
-    let Some(Value::Object(data)) = r.take("data") else {
+    let Some(data) = r.take_object("data") else {
         return Err(PluginError::InvalidInput("`data` must be an object".into()));
     };
     let mut event = match kind {
-        Some(0) => recognition(Reader::new(Value::Object(data)), "push:0"),
-        Some(1) => alarm(Reader::new(Value::Object(data)), remote_addr),
+        Some(0) => recognition(Reader::lazy(data), "push:0"),
+        Some(1) => alarm(Reader::lazy(data), remote_addr),
         other => {
-            let mut e = recognition(Reader::new(Value::Object(data)), "push:?");
+            let mut e = recognition(Reader::lazy(data), "push:?");
             e.action = Action::Unknown;
             e.category = Category::Unknown;
             e.vendor_event_type = Some(format!(
@@ -52,8 +53,8 @@ pub(crate) fn push(root: Value, remote_addr: Option<&str>) -> Result<Event, Plug
 }
 
 /// A remote-authentication request (flat body); the event records the router's answer.
-pub(crate) fn remote_auth(root: Value, policy: &RemoteAuth) -> Event {
-    let mut e = recognition(Reader::new(root), "remote_auth");
+pub(crate) fn remote_auth(root: lazy::Object<'_>, policy: &RemoteAuth) -> Event {
+    let mut e = recognition(Reader::lazy(root), "remote_auth");
     e.action = Action::AccessRequest;
     e.delivery.transport = Transport::SyncAuth;
     let a = paths::access(&mut e, true).expect("created");
@@ -67,7 +68,7 @@ pub(crate) fn remote_auth(root: Value, policy: &RemoteAuth) -> Event {
     e
 }
 
-fn product(r: &Reader) -> &'static str {
+fn product(r: &Reader<'_>) -> &'static str {
     if r.has("entry_mode") || r.has("abnormal_type") {
         "sensenebula-pass-api-1.3.0"
     } else if r.has("uuid") {
@@ -81,7 +82,7 @@ fn product(r: &Reader) -> &'static str {
     }
 }
 
-fn int(r: &mut Reader, path: &str) -> Option<i64> {
+fn int(r: &mut Reader<'_>, path: &str) -> Option<i64> {
     let v = r.take(path)?;
     match v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())) {
         Some(n) => Some(n),
@@ -98,14 +99,14 @@ fn non_blank(s: Option<String>) -> Option<String> {
 }
 
 /// Unix time from a device clock: seconds, or milliseconds where the firmware sends them.
-fn device_time(r: &mut Reader, path: &str, e: &mut Event) {
+fn device_time(r: &mut Reader<'_>, path: &str, e: &mut Event) {
     r.occurred_at(path, e, TzSource::DeviceClockUnverified);
     if e.occurred_at.is_some() {
         e.occurred_at_tz_source = TzSource::DeviceClockUnverified;
     }
 }
 
-fn image(r: &mut Reader, path: &str, role: MediaRole, e: &mut Event) {
+fn image(r: &mut Reader<'_>, path: &str, role: MediaRole, e: &mut Event) {
     let Some(value) = r.take(path) else { return };
     let media = media::inline(role, value.as_str().unwrap_or_default());
     if media.decode_error.is_some() {
@@ -114,7 +115,7 @@ fn image(r: &mut Reader, path: &str, role: MediaRole, e: &mut Event) {
     e.media.push(media);
 }
 
-fn recognition(mut r: Reader, kind: &str) -> Event {
+fn recognition(mut r: Reader<'_>, kind: &str) -> Event {
     let product = product(&r);
     let mut e = blank("sensenebula_pass", Category::Access, Action::FaceDetected);
     e.vendor_product = Some(product.to_string());
@@ -227,7 +228,7 @@ fn recognition(mut r: Reader, kind: &str) -> Event {
     e
 }
 
-fn subject(r: &mut Reader, e: &mut Event, person_type: PersonType) {
+fn subject(r: &mut Reader<'_>, e: &mut Event, person_type: PersonType) {
     if !r.has("user") {
         if person_type != PersonType::Unknown {
             let s = paths::subject(e, true).expect("created");
@@ -332,7 +333,7 @@ fn abnormal_name(n: i64) -> &'static str {
 }
 
 /// `type 1` device alarm.
-fn alarm(mut r: Reader, remote_addr: Option<&str>) -> Event {
+fn alarm(mut r: Reader<'_>, remote_addr: Option<&str>) -> Event {
     let status = int(&mut r, "status");
     let (action, state) = match status {
         Some(1) => (Action::DeviceAlarmRaised, Some(AlarmState::Raised)),

@@ -56,6 +56,7 @@ macro_rules! bindings {
 pub mod base64;
 pub mod event;
 pub mod json;
+pub mod lazy;
 pub mod media;
 pub mod names;
 pub mod panic;

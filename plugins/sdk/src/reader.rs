@@ -2,28 +2,38 @@
 //! the event's `vendor_extras` (credentials in URLs masked), every coercion is recorded in
 //! `warnings` with the original value in `vendor_fields_raw` — so a normalizer is lossless by
 //! construction.
+//!
+//! A reader made with [`Reader::lazy`] works on the raw text of the request body (see
+//! [`crate::lazy`]): only what the mapping reads is parsed, and what it leaves is copied into
+//! the extras as text. [`Reader::new`] reads an already parsed value the same way.
 
 use crate::json::{self, Read};
+use crate::lazy::Object;
 use crate::time;
 use crate::types::{Event, TzSource};
 use serde_json::{Map, Value};
 
 /// A vendor object being mapped.
-pub struct Reader {
-    rest: Value,
+pub struct Reader<'a> {
+    rest: Object<'a>,
     raw: Map<String, Value>,
     warnings: Vec<String>,
 }
 
-impl Reader {
+impl<'a> Reader<'a> {
     /// Starts reading `item` (an object; anything else is kept whole under `extras.value`).
-    pub fn new(item: Value) -> Reader {
-        let rest = match item {
-            obj @ Value::Object(_) => obj,
-            other => Value::Object([("value".to_string(), other)].into_iter().collect()),
+    pub fn new(item: Value) -> Reader<'a> {
+        let map = match item {
+            Value::Object(map) => map,
+            other => [("value".to_string(), other)].into_iter().collect(),
         };
+        Reader::lazy(Object::from_map(map))
+    }
+
+    /// Starts reading an object of a lazily parsed body (see [`crate::lazy::parse_body`]).
+    pub fn lazy(object: Object<'a>) -> Reader<'a> {
         Reader {
-            rest,
+            rest: object,
             raw: Map::new(),
             warnings: Vec::new(),
         }
@@ -31,7 +41,12 @@ impl Reader {
 
     /// The value at `path`, left in place.
     pub fn peek(&self, path: &str) -> Option<&Value> {
-        json::get(&self.rest, path).filter(|v| !v.is_null())
+        self.rest.get(path).filter(|v| !v.is_null())
+    }
+
+    /// Whether `path` holds an object (without parsing it when it is still raw text).
+    pub fn is_object(&self, path: &str) -> bool {
+        self.rest.is_object(path)
     }
 
     /// The string at `path`, left in place.
@@ -46,7 +61,19 @@ impl Reader {
 
     /// Removes and returns the value at `path` (nulls count as absent and are removed too).
     pub fn take(&mut self, path: &str) -> Option<Value> {
-        json::take(&mut self.rest, path).filter(|v| !v.is_null())
+        self.rest.take(path).filter(|v| !v.is_null())
+    }
+
+    /// Removes the object at `path` and returns it unparsed, for a reader of its own (a
+    /// vendor envelope's `data`); `None`, and nothing removed, when it is not an object.
+    pub fn take_object(&mut self, path: &str) -> Option<Object<'a>> {
+        self.rest.take_object(path)
+    }
+
+    /// Removes the array at `path` and returns its elements, objects unparsed (a delivery's
+    /// list of events); `None`, and nothing removed, when it is not an array.
+    pub fn take_array(&mut self, path: &str) -> Option<Vec<crate::lazy::Element<'a>>> {
+        self.rest.take_array(path)
     }
 
     /// Adds a warning.
@@ -114,9 +141,7 @@ impl Reader {
 
     /// Puts a value back at `path` (into extras).
     pub fn put_back(&mut self, path: &str, value: Value) {
-        if let Value::Object(map) = &mut self.rest {
-            json::set(map, path, value);
-        }
+        self.rest.set(path, value);
     }
 
     /// Takes a date-time and stores it as `occurred_at` with its raw text and tz source.
@@ -158,8 +183,9 @@ impl Reader {
     /// Ends reading: leftovers become `extras` (URL credentials masked), coercions
     /// `fields_raw`, warnings are appended to the event's.
     pub fn finish(mut self, event: &mut Event) {
-        mask_urls(&mut self.rest);
-        event.extras = self.rest.to_string();
+        let mut extras = String::new();
+        self.rest.write(&mut extras);
+        event.extras = extras;
         event.fields_raw = Value::Object(self.raw).to_string();
         for w in self.warnings {
             if !event.warnings.contains(&w) {
@@ -169,7 +195,8 @@ impl Reader {
     }
 }
 
-fn mask_urls(value: &mut Value) {
+/// Masks the user-info of every URL in `value`'s strings.
+pub(crate) fn mask_urls(value: &mut Value) {
     match value {
         Value::String(s) if s.contains("://") => *s = crate::url::redact_credentials(s, "***"),
         Value::Array(items) => items.iter_mut().for_each(mask_urls),
