@@ -219,7 +219,10 @@ async fn plugin_calls_are_counted_by_outcome_with_drop_reasons() {
         PluginKind::Filter,
         serde_json::json!({"min_score": 0.75}),
     );
-    let filtered = filter.filter_events(all).await.expect("filter");
+    let filtered = filter
+        .filter_events(all, switchyard::plugin::Place::Pool)
+        .await
+        .expect("filter");
     assert_eq!(filtered.kept.len(), 1);
     assert_eq!(filter.stats().calls("filter", CallOutcome::Drop), 3);
     assert_eq!(filter.stats().calls("filter", CallOutcome::Ok), 1);

@@ -133,6 +133,17 @@ pub(super) fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
                 .collect();
             let rollback = rollback(cx, p.rollback.as_ref());
             let roster = super::decision::roster(cx, p.roster.as_ref(), kind);
+            // The first-party plugins keep nothing from one request to the next (no state
+            // outside the call but a cache of their own settings), so they run warm unless
+            // the operator says otherwise; a plugin from a file is someone else's code and
+            // gets a fresh instance per request unless the operator trusts it to run warm.
+            let reuse = p.reuse.unwrap_or(
+                if location.to_string_lossy().starts_with(crate::plugin::builtin::SCHEME) {
+                    crate::plugin::Reuse::Warm
+                } else {
+                    crate::plugin::Reuse::Fresh
+                },
+            );
             PluginSpec {
                 roster,
                 id: id.get_ref().clone(),
@@ -145,7 +156,7 @@ pub(super) fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
                     timeout_ms,
                     timeout_ms_per_mib,
                     max_memory_bytes,
-                    reuse: p.reuse.unwrap_or_default(),
+                    reuse,
                 },
                 settings: p
                     .settings

@@ -48,8 +48,9 @@
 //! timeout_ms = 100              # CPU budget per call (default 100)
 //! timeout_ms_per_mib = 250      # plus this much per MiB of the call's input (default 250)
 //! max_memory_bytes = 67108864   # linear-memory cap (default 64 MiB)
-//! reuse = "fresh"               # fresh: a new instance per request (default); warm: keep
-//!                               # instances and reuse them (state carries over; see README)
+//! reuse = "fresh"               # fresh: a new instance per request (default for `path`);
+//!                               # warm: keep instances and reuse them (default for `builtin`;
+//!                               # state carries over; see README)
 //! settings = { vendor = "acme" }
 //! secrets = { hmac = { env = "ACME_SECRET" } }   # keys for host.hmac-sha256, never values
 //! rollback = { max_failure_ratio = 0.5, min_calls = 10, window_secs = 300 }   # the default

@@ -8,7 +8,7 @@ use crate::blobs::sniff_mime;
 use crate::dedup::Seen;
 use crate::dedup::webhook_id_with;
 use crate::event::{AuthKind, Delivery, Encoding, Event, SCHEMA, Transport};
-use crate::plugin::{self, Reply, Request};
+use crate::plugin::{self, Place, Reply, Request};
 use crate::queue::NewRow;
 use crate::sink::Sink;
 use bytes::Bytes;
@@ -191,7 +191,7 @@ impl Pipeline {
         let place = if source.decider.is_some() {
             super::decide::DECISION_PLACE
         } else {
-            crate::plugin::Place::Pool
+            crate::plugin::Place::for_input(request.body.len())
         };
         let called = std::time::Instant::now();
         let mut normalized = source.normalizer.normalize_request_at(request, place).await?;
@@ -248,7 +248,7 @@ impl Pipeline {
                 break;
             }
             let called = std::time::Instant::now();
-            let filtered = filter.filter_events(events).await?;
+            let filtered = filter.filter_events(events, Place::for_input(input_bytes)).await?;
             timings.push(Timing::since(filter.id(), "filter", called));
             for (event_uid, reason) in &filtered.dropped {
                 tracing::debug!(plugin = filter.id(), %event_uid, %reason, "Event dropped by filter.");
@@ -261,7 +261,9 @@ impl Pipeline {
                 break;
             }
             let called = std::time::Instant::now();
-            events = transform.transform_events(events).await?;
+            events = transform
+                .transform_events(events, Place::for_input(input_bytes))
+                .await?;
             timings.push(Timing::since(transform.id(), "transform", called));
             super::validate::events(transform.id(), &events, limits, input_bytes)?;
         }

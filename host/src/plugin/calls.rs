@@ -40,11 +40,15 @@ impl Plugin {
         .await
     }
 
-    /// Filters a request's events in one instance, on the plugin threads: the kept events in
-    /// order, and the reasons of the dropped ones (with their event uids).
-    pub async fn filter_events(self: &Arc<Self>, events: Vec<Event>) -> Result<Filtered, Error> {
+    /// Filters a request's events in one instance at `place`: the kept events in order, and
+    /// the reasons of the dropped ones (with their event uids).
+    pub async fn filter_events(
+        self: &Arc<Self>,
+        events: Vec<Event>,
+        place: super::pool::Place,
+    ) -> Result<Filtered, Error> {
         let plugin = self.clone();
-        super::pool::run(self.id(), async move {
+        super::pool::run_at(place, self.id(), async move {
             let mut session = plugin.session().await?;
             let mut filtered = Filtered {
                 kept: Vec::with_capacity(events.len()),
@@ -61,10 +65,14 @@ impl Plugin {
         .await
     }
 
-    /// Transforms a request's events in one instance, on the plugin threads.
-    pub async fn transform_events(self: &Arc<Self>, events: Vec<Event>) -> Result<Vec<Event>, Error> {
+    /// Transforms a request's events in one instance at `place`.
+    pub async fn transform_events(
+        self: &Arc<Self>,
+        events: Vec<Event>,
+        place: super::pool::Place,
+    ) -> Result<Vec<Event>, Error> {
         let plugin = self.clone();
-        super::pool::run(self.id(), async move {
+        super::pool::run_at(place, self.id(), async move {
             let mut session = plugin.session().await?;
             let mut out = Vec::with_capacity(events.len());
             for event in &events {

@@ -58,7 +58,7 @@ pub struct PluginLimits {
 #[serde(rename_all = "snake_case")]
 pub enum Reuse {
     /// A fresh instance per request (per stage): nothing a guest leaves in its memory or
-    /// globals reaches the next request. The default.
+    /// globals reaches the next request. The default for plugins loaded from a file.
     #[default]
     Fresh,
     /// Instances are kept warm and reused by later requests, one request at a time each; one
@@ -66,7 +66,7 @@ pub enum Reuse {
     /// [`MAX_WARM_USES`] requests. For guests whose start-up dominates (Python and JS
     /// components initialise an interpreter): state a guest keeps in memory carries over
     /// from one request to the next, so only plugins trusted not to leak one sender's data
-    /// into another's results should use it.
+    /// into another's results should use it. The default for the built-in plugins.
     Warm,
 }
 

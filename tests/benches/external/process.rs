@@ -92,6 +92,28 @@ impl RouterProcess {
         ticks as f64 / 100.0
     }
 
+    /// Context switches (voluntary and not) of all the router's threads so far: a request that
+    /// hops between threads pays two per hop, the cost the batch-1 profile was made of.
+    pub(crate) fn context_switches(&self) -> u64 {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.child.id())) else {
+            return 0;
+        };
+        tasks
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+            .flat_map(|status| {
+                status
+                    .lines()
+                    .filter_map(|l| {
+                        l.strip_prefix("voluntary_ctxt_switches:")
+                            .or_else(|| l.strip_prefix("nonvoluntary_ctxt_switches:"))
+                            .and_then(|v| v.trim().parse::<u64>().ok())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .sum()
+    }
+
     pub(crate) fn peak_rss_kb(&self) -> u64 {
         self.proc_file("status")
             .lines()

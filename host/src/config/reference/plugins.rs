@@ -43,8 +43,8 @@ pub(super) static PLUGIN: Table = Table {
         Key::opt(
             "reuse",
             Ty::Enum(&["fresh", "warm"]),
-            Dflt::Str("fresh"),
-            "`fresh`: a new instance per request. `warm`: instances are kept and reused one request at a time (faster for guests with a costly start; state carries over).",
+            Dflt::Said("`\"warm\"` for `builtin` plugins, `\"fresh\"` for `path` ones"),
+            "`fresh`: a new instance per request. `warm`: instances are kept and reused one request at a time (faster: no instantiation, no fresh memory to fault in; what a guest keeps in memory carries over, see README \"Isolation\"). The built-in plugins keep nothing between requests, so they run warm unless told otherwise.",
         ),
         Key::opt(
             "settings",
