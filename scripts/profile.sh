@@ -5,17 +5,19 @@
 #
 #   bash scripts/profile.sh                # batch 100 → file sink
 #   BATCH=10 SINK=webhook bash scripts/profile.sh
-#   BIN=/other/target/release/switchyard PLUGINS=/other/target/plugins bash scripts/profile.sh
+#   BIN=/other/target/release/switchyard bash scripts/profile.sh
+#   PLUGINS=target/plugins bash scripts/profile.sh   # the component file instead of the built-in
 #
 # Needs perf (Debian linux-perf; only the cpu-clock software event, so it works in VMs), wrk,
-# python3, and `make build plugins` first. Used for the per-stage tables in BENCHMARKS.md.
+# python3, and `make build plugins` first (the built-in normalizer, as router.toml uses it,
+# unless PLUGINS names a folder of components). Used for the per-stage tables in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BATCH=${BATCH:-100}
 SINK=${SINK:-file}
 BIN=${BIN:-$ROOT/target/release/switchyard}
-PLUGINS=${PLUGINS:-$ROOT/target/plugins}
+PLUGINS=${PLUGINS:-}
 PORT=${PORT:-18181}
 for tool in perf wrk python3 taskset; do
     command -v "$tool" >/dev/null || { echo "profile: $tool is missing" >&2; exit 1; }
@@ -69,8 +71,7 @@ dedup_window_secs = 0
 min_free_bytes = 0
 
 [plugins.normalize-findface]
-path = "$PLUGINS/normalize-findface.wasm"
-kind = "normalizer"
+$(if [ -n "$PLUGINS" ]; then printf 'path = "%s/normalize-findface.wasm"\nkind = "normalizer"' "$PLUGINS"; else echo 'builtin = "normalize-findface"'; fi)
 
 [[sources]]
 id = "findface"
@@ -96,6 +97,8 @@ WRK=$!
 sleep 2
 perf record -q -F 4000 -e cpu-clock -p "$ROUTER" -o "$WORK/perf.data" -- sleep 8 >/dev/null 2>&1
 wait $WRK
+# PERF_OUT=file keeps the recording for `perf report -i file`.
+[ -n "${PERF_OUT:-}" ] && cp "$WORK/perf.data" "$PERF_OUT"
 echo "batch $BATCH → $SINK sink: $(grep Requests/sec "$WORK/wrk.txt" | awk '{printf "%.0f req/s = %.0f events/s", $2, $2 * '"$BATCH"'}')"
 perf report -i "$WORK/perf.data" --no-children --sort dso,sym -g none 2>/dev/null | python3 -c '
 import re, sys
