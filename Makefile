@@ -13,7 +13,7 @@
 CARGO ?= cargo
 CONFIG ?= router.toml
 
-.PHONY: run test plugins build check deb ci fmt clippy bench screenshots
+.PHONY: run test plugins build native check deb ci fmt clippy bench screenshots
 
 run: plugins build
 	./target/release/switchyard run --config $(CONFIG)
@@ -38,10 +38,17 @@ deb: plugins build
 
 # Release-mode measurements; rewrites the results table in BENCHMARKS.md. The external part
 # runs the release binary pinned to core 0 with wrk on core 1 (scripts/bench-tools.sh installs
-# wrk); `cargo bench -p router-tests --bench external -- webhook` runs one part of it.
-bench: plugins build
+# wrk); `cargo bench -p router-tests --bench external -- webhook` runs one part of it. The
+# `native` part compares it with the same router whose FindFace normalizer is linked natively
+# (feature `native-plugins`, built here as target/release/switchyard-native).
+bench: plugins native build
 	bash scripts/bench-tools.sh
 	$(CARGO) bench --locked -p router-tests --bench reload --bench outbox --bench external
+
+# The bench-only router with first-party plugin crates linked natively (never shipped).
+native: plugins
+	$(CARGO) build --release --locked -p switchyard --features native-plugins
+	cp target/release/switchyard target/release/switchyard-native
 
 # The browser tests of the console, saving each view (scripts/browser-tools.sh installs
 # Chromium and playwright-core when missing).

@@ -35,6 +35,17 @@ impl Plugin {
     ) -> Result<Normalized, Error> {
         let (plugin, request) = (self.clone(), request.clone());
         super::pool::run_at(place, self.id(), async move {
+            #[cfg(feature = "native-plugins")]
+            if let Some(native) = plugin.native {
+                plugin.health.call();
+                let started = std::time::Instant::now();
+                let result = super::native::call(plugin.id(), native, &request);
+                let outcome = result
+                    .as_ref()
+                    .map_or_else(super::stats::Outcome::of, |_| super::stats::Outcome::Ok);
+                plugin.stats.call("normalize", outcome, started.elapsed());
+                return result;
+            }
             plugin.session().await?.normalize(&request).await
         })
         .await

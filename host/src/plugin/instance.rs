@@ -45,6 +45,9 @@ pub struct Plugin {
     pub(super) health: Arc<super::health::Health>,
     /// Idle instances for `Reuse::Warm`.
     pub(super) warm: std::sync::Mutex<Vec<Live>>,
+    /// The bench-only native build of this built-in plugin (see `plugin::native`).
+    #[cfg(feature = "native-plugins")]
+    pub(super) native: Option<super::native::Normalize>,
 }
 
 /// A live instance: its store and its export.
@@ -120,6 +123,11 @@ impl Plugin {
             exports,
             engine,
             warm: std::sync::Mutex::new(Vec::new()),
+            #[cfg(feature = "native-plugins")]
+            native: path
+                .to_str()
+                .and_then(|p| p.strip_prefix(super::builtin::SCHEME))
+                .and_then(super::native::lookup),
         })
     }
 

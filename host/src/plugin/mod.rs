@@ -19,6 +19,8 @@ mod error;
 mod health;
 mod host;
 mod instance;
+#[cfg(feature = "native-plugins")]
+mod native;
 mod output;
 mod pool;
 mod session;

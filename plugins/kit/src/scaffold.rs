@@ -7,11 +7,15 @@ use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 
 /// The Rust guest SDK's sources, vendored into Rust projects (`vendor/router-plugin-sdk`).
-const SDK_SOURCES: [(&str, &str); 14] = [
+const SDK_SOURCES: [(&str, &str); 18] = [
     ("lib.rs", include_str!("../../sdk/src/lib.rs")),
     ("base64.rs", include_str!("../../sdk/src/base64.rs")),
     ("event.rs", include_str!("../../sdk/src/event.rs")),
     ("json.rs", include_str!("../../sdk/src/json.rs")),
+    ("lazy/mod.rs", include_str!("../../sdk/src/lazy/mod.rs")),
+    ("lazy/de.rs", include_str!("../../sdk/src/lazy/de.rs")),
+    ("lazy/text.rs", include_str!("../../sdk/src/lazy/text.rs")),
+    ("lazy/tests.rs", include_str!("../../sdk/src/lazy/tests.rs")),
     ("media.rs", include_str!("../../sdk/src/media.rs")),
     ("names.rs", include_str!("../../sdk/src/names.rs")),
     ("panic.rs", include_str!("../../sdk/src/panic.rs")),
@@ -244,10 +248,19 @@ mod tests {
     #[test]
     fn the_vendored_sdk_is_the_whole_sdk_as_it_is() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk/src");
-        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-            .expect("sdk/src")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
-            .collect();
+        // Every file under sdk/src, folders included (`lazy/mod.rs`).
+        fn walk(root: &Path, at: &Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(at).expect("sdk/src") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    walk(root, &path, out);
+                } else {
+                    out.push(path.strip_prefix(root).expect("under").to_string_lossy().to_string());
+                }
+            }
+        }
+        let mut on_disk = Vec::new();
+        walk(Path::new(dir), Path::new(dir), &mut on_disk);
         on_disk.sort();
         let mut embedded: Vec<String> = SDK_SOURCES
             .iter()

@@ -7,6 +7,8 @@
 //! 2. normalize-findface → outbox → one webhook POST per event to the counting receiver:
 //!    acknowledged and delivered events/s over the same window, and the drain time after it;
 //! 3. open loop: batch 10 at a fixed 100 requests/s to the file sink, p50/p99 latency;
+//!    and the WASM pipeline against the same router with the FindFace crate linked natively
+//!    (`native`: the `native-plugins` build, target/release/switchyard-native), batch 1/10/100;
 //! 4. the normalize stage alone, in this process: the FindFace normalizer compiled natively
 //!    (the plugin crate is an rlib) against the same crate as a WASM component through the
 //!    plugin runtime (instantiate, lower the request, run, lift and convert the events);
@@ -124,6 +126,41 @@ fn main() {
                 run.peak_rss_kb / 1024
             ),
         ));
+    }
+    // The whole pipeline against itself with native plugins: the same router built with the
+    // `native-plugins` feature (`make bench` builds it as target/release/switchyard-native),
+    // where the FindFace normalizer crate runs as native code. Interleaved, same config.
+    let native_binary = std::env::var_os("SWITCHYARD_BENCH_NATIVE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/release/switchyard-native"));
+    if part("native") {
+        assert!(
+            native_binary.exists(),
+            "{} is missing: `make bench` builds it (cargo build --release -p switchyard --features native-plugins)",
+            native_binary.display()
+        );
+        for batch in BATCHES {
+            let native = closed_loop(&native_binary, scratch.path(), batch, Sink::File, &runtime);
+            let wasm = closed_loop(&binary, scratch.path(), batch, Sink::File, &runtime);
+            println!("pipeline, batch {batch}: wasm {wasm:?}, native {native:?}");
+            rows.push((
+                format!(
+                    "WASM pipeline / native pipeline: FindFace batch {batch} → normalize-findface → file sink, wrk -c{CONNECTIONS}"
+                ),
+                format!(
+                    "**{:.2}×** events/s (WASM {:.0}, native {:.0}); router CPU per request {:.2}× (WASM {:.0} µs, native {:.0} µs); \
+                     p99 {:.1} / {:.1} ms",
+                    wasm.acked_events_per_sec / native.acked_events_per_sec.max(1.0),
+                    wasm.acked_events_per_sec,
+                    native.acked_events_per_sec,
+                    native.cpu_us_per_request / wasm.cpu_us_per_request.max(1.0),
+                    wasm.cpu_us_per_request,
+                    native.cpu_us_per_request,
+                    wasm.p99_ms,
+                    native.p99_ms
+                ),
+            ));
+        }
     }
     if part("open") {
         let (p50, p99) = open_loop(&binary, scratch.path(), &runtime);
