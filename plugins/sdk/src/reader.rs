@@ -51,7 +51,19 @@ impl<'a> Reader<'a> {
 
     /// The string at `path`, left in place.
     pub fn peek_str(&self, path: &str) -> Option<&str> {
+        if let Some(text) = self.rest.plain_str(path) {
+            return Some(text);
+        }
         self.peek(path).and_then(Value::as_str)
+    }
+
+    /// A string at `path` still raw and without escapes, taken without parsing it: `Some`
+    /// of the text (`None` inside for the empty string, which is "no value"), or `None` when
+    /// the general path must read it.
+    fn take_plain(&mut self, path: &str) -> Option<Option<String>> {
+        let text = self.rest.plain_str(path)?;
+        self.rest.take_node(path);
+        Some((!text.is_empty()).then(|| text.to_string()))
     }
 
     /// Whether `path` holds a non-null value.
@@ -95,12 +107,18 @@ impl<'a> Reader<'a> {
     /// Takes an id-like string (numbers keep their exact digits). A value of the wrong type is
     /// put back and flagged.
     pub fn string(&mut self, path: &str, name: &str) -> Option<String> {
+        if let Some(text) = self.take_plain(path) {
+            return text;
+        }
         self.typed(path, name, json::string)
     }
 
     /// Takes an id the vendor documents as a JSON number (camera or list ids): stringified
     /// exactly, without a coercion warning. Strings pass as they are.
     pub fn id(&mut self, path: &str) -> Option<String> {
+        if let Some(text) = self.take_plain(path) {
+            return text;
+        }
         let value = self.take(path)?;
         match &value {
             Value::Number(n) => Some(n.to_string()),

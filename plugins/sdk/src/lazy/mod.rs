@@ -253,6 +253,18 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// The text of the string at `path` while it is still raw and has no escapes (most ids,
+    /// names, dates and URLs): read in place, nothing parsed or allocated.
+    pub(crate) fn plain_str(&self, path: &str) -> Option<&'a str> {
+        match self.get_node(path)? {
+            Node::Raw { raw, .. } => {
+                let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+                (!inner.contains('\\')).then_some(inner)
+            }
+            _ => None,
+        }
+    }
+
     /// The node at `path`, when every step to it is an object member.
     fn get_node(&self, path: &str) -> Option<&Node<'a>> {
         let (first, rest) = split(path);
@@ -268,7 +280,7 @@ impl<'a> Object<'a> {
     }
 
     /// Takes the member at `path` without parsing it.
-    fn take_node(&mut self, path: &str) {
+    pub(crate) fn take_node(&mut self, path: &str) {
         let (first, rest) = split(path);
         let Some(member) = self.members.iter_mut().find(|m| !m.taken && m.key == first) else {
             return;

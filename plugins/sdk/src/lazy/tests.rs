@@ -128,3 +128,16 @@ fn bodies_split_into_objects_and_report_errors() {
     };
     assert_eq!(message, "body is not valid JSON: trailing comma at line 2 column 1");
 }
+
+#[test]
+fn plain_strings_are_read_in_place() {
+    let mut o = object(r#"{"a": "x", "b": "with \"escape\"", "c": {"d": "in"}, "n": 5, "e": ""}"#);
+    assert_eq!(o.plain_str("a"), Some("x"));
+    assert_eq!(o.plain_str("b"), None, "escaped: the general path decodes it");
+    assert_eq!(o.plain_str("c.d"), Some("in"));
+    assert_eq!(o.plain_str("n"), None);
+    assert_eq!(o.plain_str("e"), Some(""));
+    o.take_node("c.d");
+    o.take_node("a");
+    assert_eq!(written(&mut o), r#"{"b":"with \"escape\"","n":5,"e":""}"#);
+}
