@@ -34,7 +34,7 @@ pub fn encode(event: &Event, encoding: Encoding) -> serde_json::Result<Vec<u8>> 
 }
 
 /// Appends the event as JSON in `encoding` to `out`.
-pub fn encode_into(out: &mut Vec<u8>, event: &Event, encoding: Encoding) -> serde_json::Result<()> {
+fn encode_into(out: &mut Vec<u8>, event: &Event, encoding: Encoding) -> serde_json::Result<()> {
     match encoding {
         Encoding::Full => serde_json::to_writer(out, event),
         Encoding::Compact => {

@@ -31,6 +31,19 @@ impl JsonObject {
         }
     }
 
+    /// [`JsonObject::parse`] taking the text: a plugin's `extras` (lifted into a string of
+    /// exactly its length) becomes the object without a second allocation and copy.
+    pub fn parse_owned(text: String) -> Result<JsonObject, String> {
+        if text.trim().is_empty() {
+            return Ok(JsonObject::empty());
+        }
+        match serde_json::value::RawValue::from_string(text) {
+            Ok(raw) if raw.get().starts_with('{') => Ok(JsonObject(raw)),
+            Ok(_) => Err("must be a JSON object".to_string()),
+            Err(e) => Err(format!("is not valid JSON: {e}")),
+        }
+    }
+
     /// `{}`.
     pub fn empty() -> JsonObject {
         JsonObject(serde_json::value::RawValue::from_string("{}".to_string()).expect("`{}` is JSON"))
@@ -98,6 +111,9 @@ mod tests {
         let back: Holder = serde_json::from_str(&text).unwrap();
         assert_eq!(back.extras.to_value(), extras.to_value());
         assert_eq!(JsonObject::parse("  ").unwrap().as_str(), "{}");
+        for text in [r#" {"a": [1, {"b": null}]} "#, "", "[1]", "{", "{} x", "\"s\""] {
+            assert_eq!(JsonObject::parse_owned(text.to_string()), JsonObject::parse(text), "{text}");
+        }
         assert_eq!(JsonObject::parse("[1]").unwrap_err(), "must be a JSON object");
         assert!(JsonObject::parse("{").unwrap_err().starts_with("is not valid JSON"));
         let from_value: Result<Holder, _> = serde_json::from_value(serde_json::json!({ "extras": 5 }));

@@ -5,12 +5,14 @@
 //!
 //! - `snapshot`: the [`Pipeline`]; `build`: building one; `queue`: the durable queue it commits
 //!   to; `run`: one request through its source's chain; `decide`: door decisions; `route`:
-//!   matching routes; `validate`: what a plugin's output may be.
+//!   matching routes; `validate`: what a plugin's output may be; `payloads`: the events' JSON,
+//!   made once per request for the outbox and every sink.
 
 mod build;
 mod decide;
 mod queue;
 mod route;
+mod payloads;
 mod run;
 mod snapshot;
 mod validate;

@@ -3,11 +3,11 @@
 //! instance per stage per request. [`Pipeline::front`] ends where the reply is final, so a
 //! terminal waiting on a door decision can be answered before the rest runs.
 
+use super::payloads::{self, Payloads};
 use super::{Pipeline, Source, matches};
 use crate::blobs::sniff_mime;
 use crate::dedup::Seen;
-use crate::dedup::webhook_id_with;
-use crate::event::{AuthKind, Delivery, Encoding, Event, SCHEMA, Transport};
+use crate::event::{AuthKind, Delivery, Event, SCHEMA, Transport};
 use crate::plugin::{self, Place, Reply, Request};
 use crate::queue::NewRow;
 use crate::sink::Sink;
@@ -32,6 +32,9 @@ pub struct Processed {
     pub duplicates: usize,
     /// The final events (after transforms), in order.
     pub events: Vec<Arc<Event>>,
+    /// Each of `events` as JSON in the full encoding, made once when the last stage's output
+    /// was checked and shared by the outbox and every sink.
+    pub encoded: Vec<Bytes>,
     /// The reply carries a MAC of request data (see `plugin::Normalized`).
     pub reply_carries_mac: bool,
     /// The door decision, on a source with a `decider`.
@@ -256,6 +259,9 @@ impl Pipeline {
             dropped += filtered.dropped.len();
             events = filtered.kept;
         }
+        // Each stage's output is checked (and its JSON made) where it comes out; the last
+        // check's bytes are what the outbox and the sinks carry.
+        let mut encoded = None;
         for transform in &source.transforms {
             if events.is_empty() {
                 break;
@@ -265,19 +271,23 @@ impl Pipeline {
                 .transform_events(events, Place::for_input(input_bytes))
                 .await?;
             timings.push(Timing::since(transform.id(), "transform", called));
-            super::validate::events(transform.id(), &events, limits, input_bytes)?;
+            encoded = Some(super::validate::events(transform.id(), &events, limits, input_bytes)?);
         }
-        if source.transforms.is_empty() {
+        let mut encoded = match encoded {
+            Some(encoded) => encoded,
             // Stamped by the host, so only the sizes can be wrong.
-            super::validate::events(source.normalizer.id(), &events, limits, input_bytes)?;
-        }
+            None => super::validate::events(source.normalizer.id(), &events, limits, input_bytes)?,
+        };
         if let Some(record) = &decision
             && !source.transforms.is_empty()
         {
             // Plugins see a decider's id as `router` and no reason or latency: the host's
             // record is what the event keeps, whatever a transform did to its copy.
-            for event in events.iter_mut().filter(|e| e.event_uid == record.event_uid) {
-                record.apply(event);
+            for (event, json) in events.iter_mut().zip(&mut encoded) {
+                if event.event_uid == record.event_uid {
+                    record.apply(event);
+                    *json = super::payloads::full(event)?;
+                }
             }
         }
         Ok(Processed {
@@ -289,6 +299,7 @@ impl Pipeline {
             routed: 0,
             duplicates: 0,
             events: events.into_iter().map(Arc::new).collect(),
+            encoded,
             decision,
             timings,
             route_hits: Vec::new(),
@@ -312,11 +323,13 @@ impl Pipeline {
     /// Drops repeats, routes the events and commits them to their sinks (the outbox first).
     pub async fn commit(&self, source: &Source, mut processed: Processed) -> Result<Processed, ProcessError> {
         let mut fresh = Vec::with_capacity(processed.events.len());
+        let mut fresh_json = Vec::with_capacity(processed.events.len());
         // Content fingerprints of the kept events, computed once for dedup and webhook-ids.
         let mut prints = Vec::with_capacity(processed.events.len());
         // Classified now, remembered only once everything below is stored (see `dedup`).
         let mut pending = crate::dedup::Pending::default();
-        for event in std::mem::take(&mut processed.events) {
+        let encoded = std::mem::take(&mut processed.encoded);
+        for (event, json) in std::mem::take(&mut processed.events).into_iter().zip(encoded) {
             let print = self.dedup.applies_to(&event).then(|| crate::dedup::fingerprint(&event));
             let seen = match print {
                 Some(p) => self.dedup.classify(&mut pending, &event, p),
@@ -325,11 +338,13 @@ impl Pipeline {
             match seen {
                 Seen::New => {
                     fresh.push(event);
+                    fresh_json.push(json);
                     prints.push(print);
                 }
                 Seen::Update(first) => {
                     let mut update = Arc::unwrap_or_clone(event);
                     update.delivery.duplicate_of = Some(first);
+                    fresh_json.push(super::payloads::full(&update)?);
                     fresh.push(Arc::new(update));
                     prints.push(print);
                 }
@@ -341,9 +356,10 @@ impl Pipeline {
         }
         processed.events = fresh;
         // Sinks written before the answer besides the outbox: files and NATS subjects.
-        let mut direct_events: BTreeMap<&str, Vec<Arc<Event>>> = BTreeMap::new();
+        let mut lines: BTreeMap<&str, Vec<Bytes>> = BTreeMap::new();
+        let mut messages: BTreeMap<&str, Vec<crate::sink::NatsMessage>> = BTreeMap::new();
         let mut rows = Vec::new();
-        let mut payloads = Payloads::new(prints);
+        let mut payloads = Payloads::new(prints, fresh_json);
         let committed_ms = crate::clock::now_ms();
         let mut route_hits = vec![0u32; self.routes().len()];
         let mut sink_events: BTreeMap<&str, u32> = BTreeMap::new();
@@ -365,12 +381,27 @@ impl Pipeline {
             for sink_id in sinks_for_event {
                 *sink_events.entry(sink_id).or_default() += 1;
                 match self.sink(sink_id).map(|s| s.as_ref()) {
-                    Some(Sink::File(_) | Sink::Nats(_)) => {
-                        direct_events.entry(sink_id).or_default().push(event.clone())
+                    Some(Sink::File(f)) => {
+                        let line = payloads.json(index, event, f.encoding())?;
+                        lines.entry(sink_id).or_default().push(line);
+                    }
+                    Some(Sink::Nats(n)) => {
+                        let payload = payloads.json(index, event, n.encoding())?;
+                        let id = payloads.webhook_id(index, event);
+                        let fields = if n.names_fields() {
+                            Some(payloads.fields(index)?)
+                        } else {
+                            None
+                        };
+                        messages.entry(sink_id).or_default().push(n.message(payload, id, fields));
                     }
                     Some(Sink::Webhook(w)) => {
-                        let (payload, webhook_id, ordering_key) =
-                            payloads.get(index, event, w.encoding(), w.spec().ordering_key.as_deref())?;
+                        let payload = payloads.json(index, event, w.encoding())?;
+                        let webhook_id = payloads.webhook_id(index, event);
+                        let ordering_key = match w.spec().ordering_key.as_deref() {
+                            Some(pointer) => payloads::text(payloads.fields(index)?, pointer),
+                            None => None,
+                        };
                         rows.push(NewRow {
                             sink: sink_id.to_string(),
                             webhook_id,
@@ -395,76 +426,23 @@ impl Pipeline {
             .enqueue(rows, self.spec.server.dedup_window_secs > 0)
             .await
             .map_err(ProcessError::Outbox)?;
-        for (sink_id, events) in direct_events {
-            let written = match self.sink(sink_id).map(|s| s.as_ref()) {
-                Some(Sink::File(f)) => f.append(&events).await,
-                Some(Sink::Nats(n)) => n.publish(&events).await,
-                _ => Ok(()),
-            };
-            written.map_err(|source| ProcessError::Sink {
-                sink: sink_id.to_string(),
-                source,
-            })?;
+        let failed = |sink: &str| {
+            let sink = sink.to_string();
+            move |source| ProcessError::Sink { sink, source }
+        };
+        for (sink_id, lines) in lines {
+            if let Some(Sink::File(f)) = self.sink(sink_id).map(|s| s.as_ref()) {
+                f.append(&lines).await.map_err(failed(sink_id))?;
+            }
+        }
+        for (sink_id, messages) in messages {
+            if let Some(Sink::Nats(n)) = self.sink(sink_id).map(|s| s.as_ref()) {
+                n.publish(messages).await.map_err(failed(sink_id))?;
+            }
         }
         self.dedup.remember(pending);
         processed.route_hits = route_hits;
         processed.sink_events = sink_events.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
         Ok(processed)
-    }
-}
-
-/// Each event's JSON (per encoding) and webhook-id, computed once however many webhook sinks
-/// it goes to, and its JSON value when a sink needs an ordering key out of it. Indexed like
-/// the events.
-struct Payloads {
-    prints: Vec<Option<[u8; 32]>>,
-    encoded: Vec<[Option<Bytes>; 2]>,
-    ids: Vec<Option<String>>,
-    values: Vec<Option<serde_json::Value>>,
-}
-
-impl Payloads {
-    /// For events whose dedup fingerprints (where computed) are `prints`.
-    fn new(prints: Vec<Option<[u8; 32]>>) -> Payloads {
-        let n = prints.len();
-        Payloads {
-            prints,
-            encoded: vec![[None, None]; n],
-            ids: vec![None; n],
-            values: vec![None; n],
-        }
-    }
-
-    fn get(
-        &mut self,
-        index: usize,
-        event: &Event,
-        encoding: Encoding,
-        ordering: Option<&str>,
-    ) -> Result<(Bytes, String, Option<String>), ProcessError> {
-        let encode = |e: serde_json::Error| ProcessError::Outbox(anyhow::anyhow!("encoding the event: {e}"));
-        let slot = &mut self.encoded[index][encoding as usize];
-        let payload = match slot {
-            Some(known) => known.clone(),
-            None => slot
-                .insert(Bytes::from(crate::event::encode(event, encoding).map_err(encode)?))
-                .clone(),
-        };
-        let id = self.ids[index]
-            .get_or_insert_with(|| webhook_id_with(event, self.prints[index]))
-            .clone();
-        let Some(pointer) = ordering else {
-            return Ok((payload, id, None));
-        };
-        let value = match &mut self.values[index] {
-            Some(v) => v,
-            slot @ None => slot.insert(serde_json::from_slice(&payload).map_err(encode)?),
-        };
-        let key = match value.pointer(pointer) {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::String(s)) => Some(s.clone()),
-            Some(other) => Some(other.to_string()),
-        };
-        Ok((payload, id, key))
     }
 }

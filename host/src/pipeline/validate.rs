@@ -16,9 +16,9 @@
 //! (Reply headers are checked where the reply is converted, `plugin::convert`.)
 
 use crate::config::EdgeLimits;
-use crate::event::{Event, SCHEMA};
+use crate::event::{Encoding, Event, SCHEMA};
 use crate::plugin::{self, Normalized};
-use std::io::Write;
+use bytes::Bytes;
 
 /// How many bytes of output one byte of input can explain.
 pub(crate) const AMPLIFICATION: usize = 8;
@@ -89,9 +89,25 @@ pub(super) fn reply(
 
 /// Events after a stage that may rewrite them (a transform), and the final events: the
 /// host-owned fields must still be there, and each event must fit `max_event_bytes`.
-pub(super) fn events(plugin: &str, events: &[Event], limits: &EdgeLimits, input: usize) -> Result<(), plugin::Error> {
+///
+/// Returns each event's JSON in the full encoding: the sizes are checked on the very bytes
+/// the outbox and every full-encoding sink then carry, so a request's events are
+/// serialized once however many places they go to.
+pub(super) fn events(
+    plugin: &str,
+    events: &[Event],
+    limits: &EdgeLimits,
+    input: usize,
+) -> Result<Vec<Bytes>, plugin::Error> {
     count(plugin, events.len(), limits, input)?;
+    // Within every per-event cap, a plugin can still return far more than it was given (one
+    // string repeated in many events): that is the plugin's doing, and nothing of it goes on.
+    // Checked as the bytes are made, so what is held never passes what the input explains.
+    let allowed = input
+        .saturating_mul(AMPLIFICATION)
+        .saturating_add(events.len().saturating_mul(EVENT_OVERHEAD));
     let mut total = 0usize;
+    let mut encoded = Vec::with_capacity(events.len());
     for (index, event) in events.iter().enumerate() {
         if event.schema != SCHEMA {
             return Err(contract(
@@ -109,7 +125,9 @@ pub(super) fn events(plugin: &str, events: &[Event], limits: &EdgeLimits, input:
                 return Err(contract(plugin, format!("event {index}: `{field}` is empty")));
             }
         }
-        let size = json_size(event);
+        let json = crate::event::encode(event, Encoding::Full)
+            .map_err(|e| contract(plugin, format!("event {index} cannot be written as JSON: {e}")))?;
+        let size = json.len();
         total += size;
         if size > limits.max_event_bytes {
             return Err(over(
@@ -121,21 +139,17 @@ pub(super) fn events(plugin: &str, events: &[Event], limits: &EdgeLimits, input:
                 ),
             ));
         }
+        if total > allowed {
+            return Err(contract(
+                plugin,
+                format!(
+                    "returned more than {allowed} bytes of events from a {input}-byte request ({total} by event {index}): more than {AMPLIFICATION}× its input plus {EVENT_OVERHEAD} bytes per event"
+                ),
+            ));
+        }
+        encoded.push(Bytes::from(json));
     }
-    // Within every per-event cap, a plugin can still return far more than it was given (one
-    // string repeated in many events): that is the plugin's doing, and nothing of it goes on.
-    let allowed = input
-        .saturating_mul(AMPLIFICATION)
-        .saturating_add(events.len().saturating_mul(EVENT_OVERHEAD));
-    if total > allowed {
-        return Err(contract(
-            plugin,
-            format!(
-                "returned {total} bytes of events from a {input}-byte request: more than {AMPLIFICATION}× its input plus {EVENT_OVERHEAD} bytes per event"
-            ),
-        ));
-    }
-    Ok(())
+    Ok(encoded)
 }
 
 fn count(plugin: &str, n: usize, limits: &EdgeLimits, input: usize) -> Result<(), plugin::Error> {
@@ -157,25 +171,6 @@ fn vendor(plugin: &str, index: usize, event: &Event) -> Result<(), plugin::Error
         return Err(contract(plugin, format!("event {index}: `vendor` is empty")));
     }
     Ok(())
-}
-
-/// The event's size as JSON (full encoding), counted without keeping the bytes.
-fn json_size(event: &Event) -> usize {
-    struct Count(usize);
-    impl Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    // Serializing an event cannot fail (string keys only); if it ever did, size 0 lets the
-    // sinks report the real error.
-    let _ = serde_json::to_writer(&mut count, event);
-    count.0
 }
 
 #[cfg(test)]
@@ -243,5 +238,17 @@ mod tests {
             matches!(err, plugin::Error::Contract { .. }) && err.to_string().contains("bytes of events"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_bytes_checked_are_the_bytes_kept() {
+        let mut limits = limits();
+        let event = crate::dedup::tests::event("k", "01J", 0.5);
+        let full = crate::event::encode(&event, Encoding::Full).expect("encode");
+        limits.max_event_bytes = full.len();
+        let kept = events("p", std::slice::from_ref(&event), &limits, 10_000).expect("fits exactly");
+        assert_eq!(kept, vec![Bytes::from(full.clone())], "the full encoding, as the sinks write it");
+        limits.max_event_bytes = full.len() - 1;
+        assert!(events("p", std::slice::from_ref(&event), &limits, 10_000).is_err());
     }
 }

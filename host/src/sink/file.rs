@@ -15,8 +15,8 @@
 //!   starts a new file at the configured path.
 
 use crate::event::Encoding;
-use crate::event::Event;
 use anyhow::Context;
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
@@ -110,15 +110,21 @@ impl FileSink {
         &self.path
     }
 
-    /// Appends the events as whole lines (concurrent requests never interleave) and returns
-    /// once they are on disk; on error none of them is in the file.
-    pub async fn append(&self, events: &[Arc<Event>]) -> anyhow::Result<()> {
+    /// How it writes events ([`FileSink::append`] takes them already in it).
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Appends events, each already JSON in this sink's [`encoding`](FileSink::encoding), as
+    /// whole lines (concurrent requests never interleave) and returns once they are on disk;
+    /// on error none of them is in the file.
+    pub async fn append(&self, events: &[Bytes]) -> anyhow::Result<()> {
         if events.is_empty() {
             return Ok(());
         }
-        let mut lines = Vec::with_capacity(events.len() * 4096);
+        let mut lines = Vec::with_capacity(events.iter().map(|e| e.len() + 1).sum());
         for event in events {
-            crate::event::encode_into(&mut lines, event, self.encoding)?;
+            lines.extend_from_slice(event);
             lines.push(b'\n');
         }
         let (done, written) = oneshot::channel();
@@ -266,10 +272,11 @@ fn repair_tail(file: &File, path: &Path) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
-    fn event(n: u32) -> Arc<Event> {
+    /// Event `n` as its line's JSON.
+    fn event(n: u32) -> Bytes {
         let mut e = crate::dedup::tests::event(&format!("k{n}"), &format!("u{n}"), 1.0);
         e.dedup_key = None;
-        Arc::new(e)
+        Bytes::from(crate::event::encode(&e, Encoding::Full).expect("encode"))
     }
 
     fn lines(path: &Path) -> Vec<serde_json::Value> {

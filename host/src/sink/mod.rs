@@ -18,7 +18,7 @@ pub use built::Sink;
 pub use error::DeliveryError;
 pub use file::FileSink;
 pub use format::{Rendered, SigningKey, render};
-pub use nats::{NatsSink, subject};
+pub use nats::{Message as NatsMessage, NatsSink, subject};
 pub use retry::{Class, Schedule, classify, retry_after_secs};
 pub use tasks::{SinkTasks, TaskStart};
 pub use webhook::WebhookSink;

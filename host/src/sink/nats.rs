@@ -12,9 +12,9 @@
 //! The connection is made on first use and then kept (the client reconnects by itself).
 
 use crate::config::{NatsSinkSpec, SubjectPart};
-use crate::event::{Encoding, Event};
+use crate::event::Encoding;
 use async_nats::jetstream::message::PublishMessage;
-use std::sync::Arc;
+use bytes::Bytes;
 
 /// The message header carrying the event's webhook-id.
 const WEBHOOK_ID: &str = "Switchyard-Webhook-Id";
@@ -58,8 +58,28 @@ impl NatsSink {
             .await
     }
 
-    /// Publishes every event; returns once all are acknowledged (JetStream) or flushed.
-    pub async fn publish(&self, events: &[Arc<Event>]) -> anyhow::Result<()> {
+    /// How it writes events ([`NatsSink::message`] takes them already in it).
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Whether its subject names fields of the event (then [`NatsSink::message`] needs them).
+    pub fn names_fields(&self) -> bool {
+        self.spec.subject.iter().any(|p| matches!(p, SubjectPart::Field(_)))
+    }
+
+    /// The message for an event: its JSON in this sink's [`encoding`](NatsSink::encoding), its
+    /// webhook-id, and its JSON value when the subject [names fields](NatsSink::names_fields).
+    pub fn message(&self, payload: Bytes, webhook_id: String, fields: Option<&serde_json::Value>) -> Message {
+        Message {
+            subject: subject(&self.spec.subject, fields),
+            payload,
+            id: webhook_id,
+        }
+    }
+
+    /// Publishes every message; returns once all are acknowledged (JetStream) or flushed.
+    pub async fn publish(&self, messages: Vec<Message>) -> anyhow::Result<()> {
         let client = self.client().await?;
         if client.connection_state() != async_nats::connection::State::Connected {
             anyhow::bail!("not connected to NATS at {}", self.spec.url);
@@ -69,9 +89,8 @@ impl NatsSink {
                 let js = async_nats::jetstream::ContextBuilder::new()
                     .timeout(self.spec.timeout)
                     .build(client.clone());
-                let mut acks = Vec::with_capacity(events.len());
-                for event in events {
-                    let (subject, payload, id) = self.message(event)?;
+                let mut acks = Vec::with_capacity(messages.len());
+                for Message { subject, payload, id } in messages {
                     let message = PublishMessage::build()
                         .payload(payload)
                         .message_id(&id)
@@ -82,8 +101,7 @@ impl NatsSink {
                     ack.map_err(|e| anyhow::anyhow!("no JetStream stream stored the event: {e}"))?;
                 }
             } else {
-                for event in events {
-                    let (subject, payload, id) = self.message(event)?;
+                for Message { subject, payload, id } in messages {
                     let mut headers = async_nats::HeaderMap::new();
                     headers.insert(WEBHOOK_ID, id.as_str());
                     client.publish_with_headers(subject, headers, payload).await?;
@@ -97,20 +115,14 @@ impl NatsSink {
             .map_err(|_| anyhow::anyhow!("publishing to NATS took longer than {:?}", self.spec.timeout))?
             .map_err(|e| anyhow::anyhow!("publishing to {}: {e:#}", self.spec.url))
     }
+}
 
-    /// An event's subject, body and webhook-id.
-    fn message(&self, event: &Event) -> anyhow::Result<(String, bytes::Bytes, String)> {
-        let payload = crate::event::encode(event, self.encoding)?;
-        let fields = self
-            .spec
-            .subject
-            .iter()
-            .any(|p| matches!(p, SubjectPart::Field(_)))
-            .then(|| serde_json::from_slice::<serde_json::Value>(&payload))
-            .transpose()?;
-        let subject = subject(&self.spec.subject, fields.as_ref());
-        Ok((subject, payload.into(), crate::dedup::webhook_id(event)))
-    }
+/// One event on its way to a NATS subject.
+#[derive(Debug)]
+pub struct Message {
+    subject: String,
+    payload: Bytes,
+    id: String,
 }
 
 /// The subject for an event (its JSON in `fields`): each field's value as one token — dots,

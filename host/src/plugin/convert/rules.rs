@@ -286,8 +286,8 @@ pub(crate) fn event_from_wit(e: wit::Event) -> Result<(ev::Event, InlineMedia), 
         alarm: e.alarm.conv(),
         repository: e.repository.conv(),
         delivery: e.delivery.into(),
-        vendor_extras: ev::JsonObject::parse(&e.extras).map_err(|e| format!("`extras` {e}"))?,
-        vendor_fields_raw: ev::JsonObject::parse(&e.fields_raw).map_err(|e| format!("`fields-raw` {e}"))?,
+        vendor_extras: ev::JsonObject::parse_owned(e.extras).map_err(|e| format!("`extras` {e}"))?,
+        vendor_fields_raw: ev::JsonObject::parse_owned(e.fields_raw).map_err(|e| format!("`fields-raw` {e}"))?,
         warnings: e.warnings,
     };
     Ok((event, content))
