@@ -85,7 +85,8 @@ $SINK_TOML
 sinks = ["out"]
 EOF
 
-RUST_LOG=warn taskset -c 0 "$BIN" run --no-watch --config "$WORK/router.toml" >"$WORK/router.log" 2>&1 &
+# SWITCHYARD_PERFMAP: the router writes /tmp/perf-<pid>.map, so perf names guest functions.
+SWITCHYARD_PERFMAP=1 RUST_LOG=warn taskset -c 0 "$BIN" run --no-watch --config "$WORK/router.toml" >"$WORK/router.log" 2>&1 &
 ROUTER=$!
 for _ in $(seq 100); do
     (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
@@ -103,7 +104,7 @@ echo "batch $BATCH → $SINK sink: $(grep Requests/sec "$WORK/wrk.txt" | awk '{p
 perf report -i "$WORK/perf.data" --no-children --sort dso,sym -g none 2>/dev/null | python3 -c '
 import re, sys
 stages = [
-    ("normalize in the guest (JIT-compiled plugin code)", lambda d, s: d.startswith("[JIT]")),
+    ("normalize in the guest (JIT-compiled plugin code)", lambda d, s: d.startswith("[JIT]") or d.startswith("perf-")),
     ("WIT lowering/lifting (canonical ABI copies, guest realloc)", lambda d, s: re.search(r"Lift|Lower|linear_lift|linear_lower|typed::|memory_copy|realloc|WasmList|WasmStr", s)),
     ("host event model (WIT ↔ host event, extras check)", lambda d, s: re.search(r"convert::|JsonObject|RawValue|event::", s)),
     ("JSON serialization (sinks, outbox payloads, fingerprints)", lambda d, s: re.search(r"serde_json::ser|format_escaped_str|Serialize|serialize", s)),
@@ -119,11 +120,14 @@ stages = [
     ("other host code", lambda d, s: True),
 ]
 totals = {name: 0.0 for name, _ in stages}
+guest = []
 for line in sys.stdin:
     m = re.match(r"\s*([\d.]+)%\s+(\S+(?: tid \d+)?)\s+\[[.k]\]\s+(.*)", line)
     if not m:
         continue
     pct, dso, sym = float(m.group(1)), m.group(2), m.group(3)
+    if dso.startswith("[JIT]") or dso.startswith("perf-"):
+        guest.append((pct, sym))
     for name, test in stages:
         if test(dso, sym):
             totals[name] += pct
@@ -132,4 +136,9 @@ print("| stage | share of router CPU |")
 print("|---|---|")
 for name, _ in stages:
     print(f"| {name} | {totals[name]:.1f} % |")
+print()
+print("| hottest guest functions | share of router CPU |")
+print("|---|---|")
+for pct, sym in sorted(guest, reverse=True)[:15]:
+    print(f"| `{sym[:110]}` | {pct:.1f} % |")
 '

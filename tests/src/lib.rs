@@ -16,6 +16,7 @@ mod image;
 pub mod load;
 pub mod nats;
 pub mod process;
+pub mod targets;
 pub mod tmpfs;
 
 pub use guests::{wat_component, wat_component_with, wat_guest};

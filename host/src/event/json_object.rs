@@ -112,7 +112,11 @@ mod tests {
         assert_eq!(back.extras.to_value(), extras.to_value());
         assert_eq!(JsonObject::parse("  ").unwrap().as_str(), "{}");
         for text in [r#" {"a": [1, {"b": null}]} "#, "", "[1]", "{", "{} x", "\"s\""] {
-            assert_eq!(JsonObject::parse_owned(text.to_string()), JsonObject::parse(text), "{text}");
+            assert_eq!(
+                JsonObject::parse_owned(text.to_string()),
+                JsonObject::parse(text),
+                "{text}"
+            );
         }
         assert_eq!(JsonObject::parse("[1]").unwrap_err(), "must be a JSON object");
         assert!(JsonObject::parse("{").unwrap_err().starts_with("is not valid JSON"));

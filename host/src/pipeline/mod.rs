@@ -10,9 +10,9 @@
 
 mod build;
 mod decide;
+mod payloads;
 mod queue;
 mod route;
-mod payloads;
 mod run;
 mod snapshot;
 mod validate;

@@ -393,7 +393,10 @@ impl Pipeline {
                         } else {
                             None
                         };
-                        messages.entry(sink_id).or_default().push(n.message(payload, id, fields));
+                        messages
+                            .entry(sink_id)
+                            .or_default()
+                            .push(n.message(payload, id, fields));
                     }
                     Some(Sink::Webhook(w)) => {
                         let payload = payloads.json(index, event, w.encoding())?;

@@ -247,7 +247,11 @@ mod tests {
         let full = crate::event::encode(&event, Encoding::Full).expect("encode");
         limits.max_event_bytes = full.len();
         let kept = events("p", std::slice::from_ref(&event), &limits, 10_000).expect("fits exactly");
-        assert_eq!(kept, vec![Bytes::from(full.clone())], "the full encoding, as the sinks write it");
+        assert_eq!(
+            kept,
+            vec![Bytes::from(full.clone())],
+            "the full encoding, as the sinks write it"
+        );
         limits.max_event_bytes = full.len() - 1;
         assert!(events("p", std::slice::from_ref(&event), &limits, 10_000).is_err());
     }

@@ -250,6 +250,11 @@ fn config(pooling: bool) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
+    // `scripts/profile.sh` sets this so that perf names the guest's functions (from
+    // /tmp/perf-<pid>.map) instead of one anonymous "[JIT]" blob; costs nothing when unset.
+    if std::env::var_os("SWITCHYARD_PERFMAP").is_some_and(|v| !v.is_empty() && v != "0") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if pooling {
         let mut pool = PoolingAllocationConfig::new();
         pool.total_component_instances(POOL_COMPONENT_INSTANCES)

@@ -19,7 +19,8 @@
 //! 8. cluster mode: 1, 2 and 3 routers sharing one nats-server, against the embedded outbox
 //!    (`cluster.rs`).
 //!
-//! Results go into BENCHMARKS.md (`record_benchmarks`).
+//! Results go into BENCHMARKS.md (`record_benchmarks`); the run ends by printing the
+//! performance targets with what it measured (`router_tests::targets`).
 
 #![allow(
     clippy::disallowed_methods,
@@ -28,6 +29,7 @@
 
 use bytes::Bytes;
 use router_tests::load::{findface_batch, findface_event};
+use router_tests::targets::Measured;
 use router_tests::{Config, plugins_dir, record_benchmarks, workspace};
 use std::path::{Path, PathBuf};
 
@@ -77,6 +79,7 @@ fn main() {
         .build()
         .expect("runtime");
     let mut rows = Vec::new();
+    let mut measured = Measured::default();
     let scratch = tempfile::tempdir().expect("tmp");
     // `cargo bench --bench external -- webhook stage` runs only those parts.
     let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
@@ -85,6 +88,11 @@ fn main() {
     for batch in BATCHES.into_iter().filter(|_| part("file")) {
         let run = closed_loop(&binary, scratch.path(), batch, Sink::File, &runtime);
         println!("file sink, batch {batch}: {run:?}");
+        measured.file[batch_index(batch)] = Some(run.acked_events_per_sec);
+        if batch == 1 {
+            measured.file_batch1_requests = Some(run.requests_per_sec);
+        }
+        measured.rss(run.peak_rss_kb);
         rows.push((
             format!(
                 "external: FindFace batch {batch} → normalize-findface → file sink (fdatasync), wrk -c{CONNECTIONS}"
@@ -106,6 +114,10 @@ fn main() {
     for batch in BATCHES.into_iter().filter(|_| part("webhook")) {
         let run = closed_loop(&binary, scratch.path(), batch, Sink::Webhook, &runtime);
         println!("webhook sink, batch {batch}: {run:?}");
+        if batch == 10 {
+            measured.webhook_batch10_delivered = Some(run.delivered_events_per_sec);
+        }
+        measured.rss(run.peak_rss_kb);
         rows.push((
             format!(
                 "external: FindFace batch {batch} → normalize-findface → outbox → webhook POST per event, wrk -c{CONNECTIONS}"
@@ -143,6 +155,7 @@ fn main() {
             let native = closed_loop(&native_binary, scratch.path(), batch, Sink::File, &runtime);
             let wasm = closed_loop(&binary, scratch.path(), batch, Sink::File, &runtime);
             println!("pipeline, batch {batch}: wasm {wasm:?}, native {native:?}");
+            measured.ratio[batch_index(batch)] = Some(wasm.acked_events_per_sec / native.acked_events_per_sec.max(1.0));
             rows.push((
                 format!(
                     "WASM pipeline / native pipeline: FindFace batch {batch} → normalize-findface → file sink, wrk -c{CONNECTIONS}"
@@ -165,6 +178,7 @@ fn main() {
     if part("open") {
         let (p50, p99) = open_loop(&binary, scratch.path(), &runtime);
         println!("open loop: p50 {p50:.2} ms, p99 {p99:.2} ms");
+        measured.open_p99_ms = Some(p99);
         rows.push((
             "external: open loop, FindFace batch 10 at 100 requests/s → file sink".to_string(),
             format!("p50 {p50:.2} ms, p99 {p99:.2} ms"),
@@ -173,6 +187,9 @@ fn main() {
     for batch in [1, 100].into_iter().filter(|_| part("stage")) {
         let (native, fresh, warm) = runtime.block_on(normalize_stage(batch));
         println!("normalize stage, batch {batch}: native {native:.1} µs/event, wasm {fresh:.1} fresh, {warm:.1} warm");
+        if batch == 100 {
+            measured.stage_warm_us = Some(warm);
+        }
         rows.push((
             format!("normalize-findface stage, batch {batch}: WASM component vs the same crate compiled natively"),
             format!(
@@ -217,11 +234,17 @@ fn main() {
     if part("cluster") {
         rows.extend(cluster::run_all(&binary, scratch.path(), &runtime));
     }
+    println!("\nTargets (BENCHMARKS.md, issue 27):\n{}", measured.table());
     if other_build {
         println!("(another build was measured: BENCHMARKS.md left as it is)");
     } else {
         record_benchmarks(&rows);
     }
+}
+
+/// Where a batch size's numbers go in [`Measured`].
+fn batch_index(batch: usize) -> usize {
+    BATCHES.iter().position(|b| *b == batch).unwrap_or(0)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
