@@ -8,6 +8,12 @@
 #   BIN=/other/target/release/switchyard bash scripts/profile.sh
 #   PLUGINS=target/plugins bash scripts/profile.sh   # the component file instead of the built-in
 #
+# The last table names the hottest guest functions (the router writes a perf map,
+# SWITCHYARD_PERFMAP=1). Built-in and target/plugins components are stripped, so they show as
+# `wasm[0]::function[N]`; for names, build one with its name section and point PLUGINS at it:
+#   CARGO_PROFILE_PLUGIN_STRIP=false cargo xtask plugins --out /tmp/named --only normalize-findface
+#   PLUGINS=/tmp/named bash scripts/profile.sh
+#
 # Needs perf (Debian linux-perf; only the cpu-clock software event, so it works in VMs), wrk,
 # python3, and `make build plugins` first (the built-in normalizer, as router.toml uses it,
 # unless PLUGINS names a folder of components). Used for the per-stage tables in BENCHMARKS.md.
