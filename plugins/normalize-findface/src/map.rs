@@ -144,7 +144,7 @@ fn subject(r: &mut Reader<'_>, e: &mut Event, object: Object, matched: Option<bo
 /// `matched_lists`: integer ids (Multi) are consumed; objects (Security 4.x) give id, name and
 /// colour and stay in extras whole (they carry much more).
 fn watchlists(r: &mut Reader<'_>) -> Vec<Group> {
-    let Some(Value::Array(items)) = r.peek("matched_lists").cloned() else {
+    let Some(Value::Array(items)) = r.peek("matched_lists") else {
         return Vec::new();
     };
     let all_ids = items.iter().all(|v| v.is_number() || v.is_string());
@@ -221,7 +221,7 @@ fn feature_name(r: &mut Reader<'_>, feature: &str) -> Option<String> {
         other => other.to_string(),
     });
     // A feature reported as `null`, or left with only its confidence, is removed when empty.
-    if r.peek(&format!("features.{feature}")).is_none() {
+    if !r.has(&format!("features.{feature}")) {
         r.take(&format!("features.{feature}"));
     }
     name.filter(|n| !n.is_empty())

@@ -66,9 +66,9 @@ impl<'a> Reader<'a> {
         Some((!text.is_empty()).then(|| text.to_string()))
     }
 
-    /// Whether `path` holds a non-null value.
+    /// Whether `path` holds a non-null value (read without parsing it where possible).
     pub fn has(&self, path: &str) -> bool {
-        self.peek(path).is_some()
+        self.rest.has_value(path)
     }
 
     /// Removes and returns the value at `path` (nulls count as absent and are removed too).

@@ -96,6 +96,12 @@ fn parse(raw: &str) -> Value {
     serde_json::from_str(raw).unwrap_or(Value::Null)
 }
 
+/// Key equality that settles most mismatches on the length and first byte: members are
+/// looked up by a linear scan, and in a guest a full compare is a call to a byte loop.
+fn same(key: &str, wanted: &str) -> bool {
+    key.len() == wanted.len() && key.as_bytes().first() == wanted.as_bytes().first() && key == wanted
+}
+
 /// `first.rest` of a dotted path (empty segments skipped, as `json::get` does).
 fn split(path: &str) -> (&str, &str) {
     let path = path.trim_start_matches('.');
@@ -153,7 +159,7 @@ impl<'a> Object<'a> {
     }
 
     fn live(&self, key: &str) -> Option<&Member<'a>> {
-        self.members.iter().find(|m| !m.taken && m.key == key)
+        self.members.iter().find(|m| !m.taken && same(&m.key, key))
     }
 
     /// Whether the object has a member `key` (null or not).
@@ -165,6 +171,19 @@ impl<'a> Object<'a> {
     pub fn get(&self, path: &str) -> Option<&Value> {
         let (first, rest) = split(path);
         self.live(first)?.node.get(rest)
+    }
+
+    /// Whether `path` holds a value other than null, without parsing it when it is still
+    /// text.
+    pub fn has_value(&self, path: &str) -> bool {
+        match self.get_node(path) {
+            Some(Node::Raw { raw, .. }) => *raw != "null",
+            Some(Node::Object(..)) => true,
+            Some(Node::Tree(value)) => !value.is_null(),
+            // A step that is not an object member (inside an array, a built value): the
+            // general read.
+            None => self.get(path).is_some_and(|v| !v.is_null()),
+        }
     }
 
     /// Whether `path` holds an object, without parsing it when it is still text.
@@ -183,7 +202,7 @@ impl<'a> Object<'a> {
     /// returned too), then drops objects the removal left empty.
     pub(crate) fn take(&mut self, path: &str) -> Option<Value> {
         let (first, rest) = split(path);
-        let member = self.members.iter_mut().find(|m| !m.taken && m.key == first)?;
+        let member = self.members.iter_mut().find(|m| !m.taken && same(&m.key, first))?;
         if rest.is_empty() {
             member.taken = true;
             return Some(member.node.take_value());
@@ -202,7 +221,7 @@ impl<'a> Object<'a> {
             return None;
         }
         let (first, rest) = split(path);
-        let member = self.members.iter_mut().find(|m| !m.taken && m.key == first)?;
+        let member = self.members.iter_mut().find(|m| !m.taken && same(&m.key, first))?;
         if !rest.is_empty() {
             member.node.open();
             let Node::Object(object, snapshot) = &mut member.node else {
@@ -282,7 +301,7 @@ impl<'a> Object<'a> {
     /// Takes the member at `path` without parsing it.
     pub(crate) fn take_node(&mut self, path: &str) {
         let (first, rest) = split(path);
-        let Some(member) = self.members.iter_mut().find(|m| !m.taken && m.key == first) else {
+        let Some(member) = self.members.iter_mut().find(|m| !m.taken && same(&m.key, first)) else {
             return;
         };
         if rest.is_empty() {

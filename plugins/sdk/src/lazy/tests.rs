@@ -141,3 +141,22 @@ fn plain_strings_are_read_in_place() {
     o.take_node("a");
     assert_eq!(written(&mut o), r#"{"b":"with \"escape\"","n":5,"e":""}"#);
 }
+
+#[test]
+fn has_value_agrees_with_a_read_without_parsing() {
+    let text = r#"{"n": null, "s": "x", "o": {"a": null, "b": {"c": 0}}, "l": [{"k": 1}], "e": {}}"#;
+    let mut o = object(text);
+    let tree = Object::from_map(serde_json::from_str(text).unwrap());
+    for path in [
+        "n", "s", "o", "o.a", "o.b", "o.b.c", "o.z", "l", "l.0.k", "e", "missing", "s.x",
+    ] {
+        let read = o.get(path).is_some_and(|v| !v.is_null());
+        assert_eq!(o.has_value(path), read, "{path}");
+        assert_eq!(tree.has_value(path), read, "{path} (tree)");
+    }
+    // After a change below it, an object is still seen for what it holds.
+    assert_eq!(o.take("o.b.c"), Some(json!(0)));
+    assert!(o.has_value("o") && !o.has_value("o.b") && !o.has_value("o.a"));
+    o.set("n", json!(1));
+    assert!(o.has_value("n"));
+}
