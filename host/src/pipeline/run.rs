@@ -328,7 +328,15 @@ impl Pipeline {
         let mut prints = Vec::with_capacity(processed.events.len());
         // Classified now, remembered only once everything below is stored (see `dedup`).
         let mut pending = crate::dedup::Pending::default();
-        let encoded = std::mem::take(&mut processed.encoded);
+        let mut encoded = std::mem::take(&mut processed.encoded);
+        if encoded.len() != processed.events.len() {
+            // A `Processed` not made by `rest` (its JSON missing): made here, never skipped.
+            encoded = processed
+                .events
+                .iter()
+                .map(|e| payloads::full(e))
+                .collect::<Result<_, _>>()?;
+        }
         for (event, json) in std::mem::take(&mut processed.events).into_iter().zip(encoded) {
             let print = self.dedup.applies_to(&event).then(|| crate::dedup::fingerprint(&event));
             let seen = match print {
