@@ -3,9 +3,10 @@
 use crate::Settings;
 use crate::fields::Target;
 use router_plugin_sdk::event::blank;
-use router_plugin_sdk::json;
+use router_plugin_sdk::lazy::{self, Body, Element, Object};
 use router_plugin_sdk::names::{parse_action, parse_category};
 use router_plugin_sdk::paths::names;
+use router_plugin_sdk::reader::Reader;
 use router_plugin_sdk::types::{Action, Category, Event, PluginError};
 use serde_json::{Map, Value};
 
@@ -20,17 +21,19 @@ pub(crate) fn normalize(settings: &Settings, body: &[u8], source_id: &str) -> Re
         Some(name) => parse_action(name).ok_or_else(|| bad(format!("unknown action `{name}`")))?,
         None => Action::Unknown,
     };
-    let Some(root) = router_plugin_sdk::json::parse_body(body)? else {
+    // Read lazily (`router_plugin_sdk::lazy`): only the mapped paths are parsed, the rest is
+    // copied into extras as text.
+    let Some(root) = lazy::parse_body(body)? else {
         return Err(PluginError::InvalidInput(
             "empty body: expected a JSON object or array".into(),
         ));
     };
-    let (items, envelope) = split_envelope(root, settings.events.as_deref())?;
+    let (items, envelope) = split_envelope(root, settings.events.as_deref(), body)?;
     items
         .into_iter()
         .enumerate()
         .map(|(index, item)| {
-            let Value::Object(_) = item else {
+            let Element::Object(item) = item else {
                 return Err(PluginError::InvalidInput(format!("event {index} is not a JSON object")));
             };
             let mut event = blank(&settings.vendor, default_category, default_action);
@@ -67,22 +70,46 @@ fn compile_fields(settings: &Settings) -> Result<Vec<(Target, String)>, PluginEr
 }
 
 /// The events and, when they sit inside an envelope, the envelope's other members.
-fn split_envelope(root: Value, events_path: Option<&str>) -> Result<(Vec<Value>, Option<Value>), PluginError> {
+fn split_envelope<'a>(
+    root: Body<'a>,
+    events_path: Option<&str>,
+    body: &[u8],
+) -> Result<(Vec<Element<'a>>, Option<Value>), PluginError> {
     match (events_path, root) {
-        (None, Value::Array(items)) => Ok((items, None)),
-        (None, obj @ Value::Object(_)) => Ok((vec![obj], None)),
-        (Some(path), mut root @ Value::Object(_)) => match json::take(&mut root, path) {
-            Some(Value::Array(items)) => Ok((items, Some(root))),
-            Some(obj @ Value::Object(_)) => Ok((vec![obj], Some(root))),
-            Some(_) => Err(PluginError::InvalidInput(format!("`{path}` is not an array of events"))),
-            None => Err(PluginError::InvalidInput(format!(
-                "no `{path}` member holding the events"
-            ))),
-        },
-        (_, other) => Err(PluginError::InvalidInput(format!(
-            "expected a JSON object or array, found {}",
-            kind(&other)
-        ))),
+        (None, Body::Array(items)) => Ok((items, None)),
+        (None, Body::Object(object)) => Ok((vec![Element::Object(object)], None)),
+        (Some(path), Body::Object(root)) => {
+            let mut root = Reader::lazy(root);
+            let items = match root.take_array(path) {
+                Some(items) => items,
+                None => match root.take_object(path) {
+                    Some(object) => vec![Element::Object(object)],
+                    None if root.take_value(path).is_some() => {
+                        return Err(PluginError::InvalidInput(format!("`{path}` is not an array of events")));
+                    }
+                    None => {
+                        return Err(PluginError::InvalidInput(format!(
+                            "no `{path}` member holding the events"
+                        )));
+                    }
+                },
+            };
+            Ok((items, Some(root.into_rest().to_value())))
+        }
+        (_, other) => {
+            let found = match other {
+                Body::Array(_) => "an array",
+                Body::Object(_) => "an object",
+                // A scalar body is rare and refused: parsed again only to name its kind.
+                Body::Scalar => router_plugin_sdk::json::parse_body(body)
+                    .ok()
+                    .flatten()
+                    .map_or("a scalar", |v| kind(&v)),
+            };
+            Err(PluginError::InvalidInput(format!(
+                "expected a JSON object or array, found {found}"
+            )))
+        }
     }
 }
 
@@ -97,26 +124,24 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn map_one(fields: &[(Target, String)], mut item: Value, envelope: Option<&Value>, event: &mut Event) {
+fn map_one(fields: &[(Target, String)], item: Object<'_>, envelope: Option<&Value>, event: &mut Event) {
     let mut raw = Map::new();
+    let mut item = Reader::lazy(item);
     for (target, path) in fields {
-        let Some(value) = json::take(&mut item, path) else {
+        let Some(value) = item.take_value(path) else {
             continue;
         };
         if !target.apply(event, &mut raw, &value) {
             // Unusable value (wrong type, unknown enum): keep it where it was, and say so.
             event.warnings.push(format!("unmapped:{}", target.name()));
-            json::set(item.as_object_mut().expect("checked object"), path, value);
+            item.put_back(path, value);
         }
     }
-    let mut extras = match item {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
     if let Some(env) = envelope.filter(|e| e.as_object().is_some_and(|m| !m.is_empty())) {
-        extras.insert("envelope".into(), env.clone());
+        item.put_back("envelope", env.clone());
     }
-    event.extras = Value::Object(extras).to_string();
+    // Leftovers become extras (URL credentials masked, as every normalizer does).
+    item.finish(event);
     event.fields_raw = Value::Object(raw).to_string();
 }
 
@@ -195,6 +220,50 @@ mod tests {
         assert!(msg(normalize(&s, b"  ", "src")).contains("empty body"));
         assert!(msg(normalize(&s, b"42", "src")).contains("found a number"));
         assert!(msg(normalize(&s, b"[1]", "src")).contains("event 0 is not a JSON object"));
+    }
+
+    #[test]
+    fn envelope_paths_that_hold_no_events_are_named() {
+        let mut s = settings(&[]);
+        s.events = Some("data.items".into());
+        let msg = |body: &[u8]| match normalize(&s, body, "src") {
+            Err(PluginError::InvalidInput(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            msg(br#"{"data": {"items": 5}}"#),
+            "`data.items` is not an array of events"
+        );
+        assert_eq!(
+            msg(br#"{"data": {"items": null}}"#),
+            "`data.items` is not an array of events"
+        );
+        assert_eq!(msg(br#"{"data": {}}"#), "no `data.items` member holding the events");
+        assert_eq!(msg(b"[]"), "expected a JSON object or array, found an array");
+        // One object instead of an array is one event; the envelope keeps what is left.
+        let evs = normalize(&s, br#"{"site": 1, "data": {"items": {"id": "a"}, "page": 2}}"#, "src").unwrap();
+        let extras: Value = serde_json::from_str(&evs[0].extras).unwrap();
+        assert_eq!(
+            extras,
+            serde_json::json!({"id": "a", "envelope": {"site": 1, "data": {"page": 2}}})
+        );
+    }
+
+    #[test]
+    fn extras_keep_the_senders_text_without_credentials() {
+        let s = settings(&[("vendor_event_id", "id")]);
+        let body = br#"{"id": "7", "big": 12345678901234567890123, "cam": {"url": "rtsp://admin:pw@10.0.0.5/s"}}"#;
+        let ev = &normalize(&s, body, "src").unwrap()[0];
+        assert_eq!(
+            ev.extras,
+            r#"{"big":12345678901234567890123,"cam":{"url":"rtsp://***@10.0.0.5/s"}}"#
+        );
+        // A null mapped field is handed to the mapping like any value: unusable, so it stays
+        // where it was and is flagged (as with the tree reader).
+        let s = settings(&[("match.score", "score")]);
+        let ev = &normalize(&s, br#"{"score": null, "k": 1}"#, "src").unwrap()[0];
+        assert_eq!(ev.extras, r#"{"score":null,"k":1}"#);
+        assert!(ev.warnings.contains(&"unmapped:match.score".to_string()));
     }
 
     #[test]

@@ -71,6 +71,12 @@ impl<'a> Reader<'a> {
         self.rest.has_value(path)
     }
 
+    /// Removes and returns the value at `path`, a null included (a mapping configured by
+    /// the operator decides itself what a null means).
+    pub fn take_value(&mut self, path: &str) -> Option<Value> {
+        self.rest.take(path)
+    }
+
     /// Removes and returns the value at `path` (nulls count as absent and are removed too).
     pub fn take(&mut self, path: &str) -> Option<Value> {
         self.rest.take(path).filter(|v| !v.is_null())
@@ -196,6 +202,11 @@ impl<'a> Reader<'a> {
                 self.put_back(path, value);
             }
         }
+    }
+
+    /// What is left unread, as it is (an envelope around the events a reader took out).
+    pub fn into_rest(self) -> Object<'a> {
+        self.rest
     }
 
     /// Ends reading: leftovers become `extras` (URL credentials masked), coercions

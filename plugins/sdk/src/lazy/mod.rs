@@ -348,7 +348,8 @@ impl<'a> Object<'a> {
         member.taken = false;
     }
 
-    fn to_value(&self) -> Value {
+    /// What is left of the object, parsed into a value (an envelope copied into each event).
+    pub fn to_value(&self) -> Value {
         Value::Object(
             self.members
                 .iter()
