@@ -52,6 +52,17 @@ fn encode_into(out: &mut Vec<u8>, event: &Event, encoding: Encoding) -> serde_js
     }
 }
 
+/// The value at `pointer` in an event's JSON as text, for the fields sinks key or name
+/// things by (ordering keys, NATS subjects): a string as it is, another value as JSON, null
+/// or missing as `None`.
+pub fn field_text(event: &Value, pointer: &str) -> Option<String> {
+    match event.pointer(pointer) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    }
+}
+
 /// Removes empty members from the objects inside `value`, depth first.
 fn prune(value: &mut Value) {
     match value {

@@ -6,6 +6,6 @@ mod encoding;
 mod json_object;
 mod model;
 
-pub use encoding::{Encoding, encode};
+pub use encoding::{Encoding, encode, field_text};
 pub use json_object::JsonObject;
 pub use model::*;

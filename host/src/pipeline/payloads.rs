@@ -28,16 +28,6 @@ fn encode(event: &Event, encoding: Encoding) -> Result<Bytes, ProcessError> {
         .map_err(|e| ProcessError::Outbox(anyhow::anyhow!("encoding the event: {e}")))
 }
 
-/// The value at `pointer` as text: a string as it is, another value as JSON, null or
-/// missing as `None`.
-pub(super) fn text(fields: &serde_json::Value, pointer: &str) -> Option<String> {
-    match fields.pointer(pointer) {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(other) => Some(other.to_string()),
-    }
-}
-
 impl Payloads {
     /// For events whose dedup fingerprints (where computed) are `prints` and whose full JSON
     /// is `full`.

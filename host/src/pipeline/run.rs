@@ -410,7 +410,7 @@ impl Pipeline {
                         let payload = payloads.json(index, event, w.encoding())?;
                         let webhook_id = payloads.webhook_id(index, event);
                         let ordering_key = match w.spec().ordering_key.as_deref() {
-                            Some(pointer) => payloads::text(payloads.fields(index)?, pointer),
+                            Some(pointer) => crate::event::field_text(payloads.fields(index)?, pointer),
                             None => None,
                         };
                         rows.push(NewRow {

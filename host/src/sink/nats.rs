@@ -133,11 +133,9 @@ pub fn subject(parts: &[SubjectPart], fields: Option<&serde_json::Value>) -> Str
         match part {
             SubjectPart::Literal(l) => out.push_str(l),
             SubjectPart::Field(pointer) => {
-                let value = match fields.and_then(|f| f.pointer(pointer)) {
-                    None | Some(serde_json::Value::Null) => String::new(),
-                    Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                };
+                let value = fields
+                    .and_then(|f| crate::event::field_text(f, pointer))
+                    .unwrap_or_default();
                 let token: String = value
                     .chars()
                     .map(|c| {
