@@ -224,16 +224,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Masks the user-info of every URL in `value`'s strings.
-pub(crate) fn mask_urls(value: &mut Value) {
-    match value {
-        Value::String(s) if s.contains("://") => *s = crate::url::redact_credentials(s, "***"),
-        Value::Array(items) => items.iter_mut().for_each(mask_urls),
-        Value::Object(map) => map.values_mut().for_each(mask_urls),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

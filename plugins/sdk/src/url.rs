@@ -1,5 +1,16 @@
 //! Finding `scheme://user:password@host` inside arbitrary text without a regex engine.
 
+/// Masks the user-info of every URL in `value`'s strings (`***`).
+pub(crate) fn mask_urls(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains("://") => *s = redact_credentials(s, "***"),
+        Value::Array(items) => items.iter_mut().for_each(mask_urls),
+        Value::Object(map) => map.values_mut().for_each(mask_urls),
+        _ => {}
+    }
+}
+
 /// Replaces the user-info of every URL in `text` with `mask`: `rtsp://admin:pw@10.0.0.5/s`
 /// becomes `rtsp://***@10.0.0.5/s`. Text without credentials is returned unchanged.
 pub fn redact_credentials(text: &str, mask: &str) -> String {

@@ -461,7 +461,7 @@ impl<'a> Node<'a> {
             Node::Raw { raw, .. } => copy_compact(raw, out),
             Node::Object(object, _) => object.write(out),
             Node::Tree(value) => {
-                crate::reader::mask_urls(value);
+                crate::url::mask_urls(value);
                 out.push_str(&value.to_string());
             }
         }
