@@ -61,6 +61,91 @@ async fn a_settings_typo_fails_check_and_startup_with_its_config_line() {
     assert!(ok, "{report}");
 }
 
+/// `drop-unmatched` with a settings schema in its component, as `plugin build` writes one
+/// from a project's `[settings]`.
+fn drop_unmatched_with_schema(dir: &std::path::Path) -> std::path::PathBuf {
+    let schema: router_plugin_kit::schema::Schema = toml::from_str(
+        r#"
+        [settings.min_score]
+        type = "number"
+        min = 0
+        max = 1
+        [settings.categories]
+        type = "list<string>"
+        default = ["recognition"]
+        [settings.drop_unknown]
+        type = "boolean"
+        default = false
+        "#,
+    )
+    .expect("schema");
+    let bytes = std::fs::read(plugins_dir().join("drop-unmatched.wasm")).expect("built plugin");
+    let path = dir.join("drop-unmatched.wasm");
+    std::fs::write(&path, router_plugin_kit::schema::embed(&bytes, &schema).expect("embed")).expect("write");
+    path
+}
+
+#[tokio::test]
+async fn a_wrong_typed_setting_is_refused_by_the_schema_at_its_own_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let plugin = drop_unmatched_with_schema(dir.path());
+    let config = |settings: &[&str]| {
+        let mut lines = vec!["", "[plugins.drop.settings]"];
+        lines.extend_from_slice(settings);
+        Config::new()
+            .plugin_at("drop", &plugin, "filter", &lines)
+            .json_source("in", "/in")
+            .file_sink("events", "events.jsonl")
+            .route(&["events"])
+            .to_string()
+    };
+    let (report, ok) = check(&config(&["min_score = 0.5", "categories = \"recognition\""])).await;
+    assert!(!ok, "{report}");
+    // The plugin itself (serde in Rust) would have said "line 1 column …" of its JSON; the
+    // schema names the setting, what it must be, and where it is written.
+    assert!(
+        report.contains(
+            "plugin `drop` has invalid settings: setting `categories` must be a list of strings, found a string (\"recognition\")\n  --> "
+        ) && report.contains("router.toml:9 (`categories` in the settings of `[plugins.drop]`)"),
+        "{report}"
+    );
+    // Every problem at once, each at its line; a near-miss key gets a suggestion.
+    let (report, ok) = check(&config(&[
+        "min_score = 2",
+        "drop_unknwn = true",
+        "categories = [\"a\", 1]",
+    ]))
+    .await;
+    assert!(!ok, "{report}");
+    for (message, line) in [
+        ("setting `min_score` must be within 0..1, found 2", 8),
+        ("unknown setting `drop_unknwn` (did you mean `drop_unknown`?)", 9),
+        ("setting `categories[1]` must be a string, found an integer (1)", 10),
+    ] {
+        assert!(
+            report.contains(&format!("{message}\n  --> ")) && report.contains(&format!("router.toml:{line} (")),
+            "{message}: {report}"
+        );
+    }
+    // Good settings pass the schema and then the plugin's own check; the runtime refuses a
+    // wrong type itself, whoever loads the plugin (`plugin test`, a reload).
+    let (report, ok) = check(&config(&["min_score = 0.5"])).await;
+    assert!(ok, "{report}");
+    let runtime = Runtime::new().expect("runtime");
+    let loaded = runtime.load(
+        "drop",
+        &plugin,
+        PluginKind::Filter,
+        PluginLimits::DEFAULT,
+        &serde_json::json!({ "min_score": "high" }),
+    );
+    assert!(
+        matches!(&loaded, Err(switchyard::plugin::Error::SettingsSchema { problems, .. }) if problems.len() == 1),
+        "{:?}",
+        loaded.err()
+    );
+}
+
 #[tokio::test]
 async fn a_missing_plugin_file_names_its_config_line_and_how_to_build_it() {
     let config = Config::new()

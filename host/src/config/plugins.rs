@@ -6,6 +6,7 @@ use super::ctx::Ctx;
 use super::raw::{RawConfig, RawPlugin};
 use super::spec::PluginSpec;
 use crate::plugin::{MAX_PLUGIN_MEMORY_BYTES, PluginKind, PluginLimits};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use toml::Spanned;
 
@@ -158,14 +159,39 @@ pub(super) fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
                     max_memory_bytes,
                     reuse,
                 },
-                settings: p
-                    .settings
-                    .as_ref()
-                    .map(super::ctx::toml_to_json)
-                    .unwrap_or_else(|| serde_json::json!({})),
+                settings_lines: settings_lines(cx, p.settings.as_ref()),
+                settings: p.settings.as_ref().map_or_else(
+                    || serde_json::json!({}),
+                    |s| {
+                        let table: toml::Table = s
+                            .get_ref()
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+                            .collect();
+                        super::ctx::toml_to_json(&table)
+                    },
+                ),
             }
         })
         .collect()
+}
+
+/// Where the settings table and each of its keys are, for messages about one setting.
+fn settings_lines(
+    cx: &Ctx<'_>,
+    settings: Option<&toml::Spanned<BTreeMap<String, toml::Spanned<toml::Value>>>>,
+) -> crate::config::SettingsLines {
+    let Some(settings) = settings else {
+        return crate::config::SettingsLines::default();
+    };
+    crate::config::SettingsLines {
+        table: cx.line_of(settings.span().start),
+        keys: settings
+            .get_ref()
+            .iter()
+            .map(|(k, v)| (k.clone(), cx.line_of(v.span().start)))
+            .collect(),
+    }
 }
 
 /// A new version faulting on more than half of its first ten calls within five minutes is

@@ -205,7 +205,8 @@ pub(crate) struct RawPlugin {
     pub(crate) timeout_ms_per_mib: Option<Spanned<i64>>,
     pub(crate) max_memory_bytes: Option<Spanned<i64>>,
     pub(crate) reuse: Option<crate::plugin::Reuse>,
-    pub(crate) settings: Option<toml::Table>,
+    /// Each key spanned, so a bad setting is reported at its own line.
+    pub(crate) settings: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
     pub(crate) secrets: Option<BTreeMap<String, Spanned<RawSecret>>>,
     pub(crate) rollback: Option<RawRollback>,
     pub(crate) roster: Option<Spanned<RawRoster>>,

@@ -3,6 +3,7 @@
 
 use crate::event::{Action, Category};
 use crate::plugin::{PluginKind, PluginLimits};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -226,12 +227,30 @@ pub struct PluginSpec {
     pub limits: PluginLimits,
     /// Its `settings` table, as JSON.
     pub settings: serde_json::Value,
+    /// Where the settings are in the config file.
+    pub settings_lines: SettingsLines,
     /// Named secrets it may use as HMAC keys (values are read at build time).
     pub secrets: Vec<(String, SecretRef)>,
     /// When a reloaded version of it is replaced by the previous one (`None`: never).
     pub rollback: Option<crate::plugin::RollbackPolicy>,
     /// The roster a decider reads (`site.roster-lookup`).
     pub roster: Option<RosterSpec>,
+}
+
+/// The lines of a plugin's `settings` in the config file (0: not written there).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingsLines {
+    /// The line where the table starts (`[plugins.<id>.settings]` or `settings = {`).
+    pub table: usize,
+    /// The line of each top-level key's value.
+    pub keys: BTreeMap<String, usize>,
+}
+
+impl SettingsLines {
+    /// The line of setting `key`, else of the table.
+    pub fn of(&self, key: Option<&str>) -> usize {
+        key.and_then(|k| self.keys.get(k).copied()).unwrap_or(self.table)
+    }
 }
 
 /// A decider's `roster = { path = "roster.csv", key = "person_id" }`.

@@ -172,6 +172,28 @@ fn configured_at(config: &std::path::Path, p: &crate::config::PluginSpec) -> Str
 
 /// A load error with where the plugin is configured and, for a missing file, how to make it.
 fn explain_load(config: &std::path::Path, p: &crate::config::PluginSpec, e: crate::plugin::Error) -> String {
+    if let crate::plugin::Error::SettingsSchema { plugin, problems } = &e {
+        // One message per setting, each at its own line of the config.
+        return problems
+            .iter()
+            .map(|problem| {
+                let key = problem.key.as_deref();
+                let line = p.settings_lines.of(key);
+                let (line, what) = match (line, key) {
+                    (0, _) => (p.path_line, format!("plugin `{plugin}`")),
+                    (_, Some(key)) if p.settings_lines.keys.contains_key(key) => {
+                        (line, format!("`{key}` in the settings of `[plugins.{plugin}]`"))
+                    }
+                    _ => (line, format!("the settings of `[plugins.{plugin}]`")),
+                };
+                format!(
+                    "plugin `{plugin}` has invalid settings: {problem}\n  --> {}:{line} ({what})",
+                    config.display()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
     let at = configured_at(config, p);
     if crate::plugin::builtin::name_of(&p.path).is_none() && !p.path.exists() {
         return format!(

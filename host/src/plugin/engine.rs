@@ -130,6 +130,17 @@ impl Runtime {
             reason,
         };
         let bytes = super::builtin::read(path).map_err(|e| load_err(format!("{e}")))?;
+        // The schema the component carries is checked before anything runs, so a wrong type
+        // fails `check` the same way in every language; the plugin gets its defaults filled in.
+        let settings = match router_plugin_kit::schema::read(&bytes).map_err(|e| load_err(format!("{e:#}")))? {
+            None => std::borrow::Cow::Borrowed(settings),
+            Some(schema) => {
+                std::borrow::Cow::Owned(schema.apply(settings).map_err(|problems| Error::SettingsSchema {
+                    plugin: id.to_string(),
+                    problems,
+                })?)
+            }
+        };
         let digest: [u8; 32] = Sha256::digest(&bytes).into();
         let component = self.compile(&bytes, digest).map_err(load_err)?;
         // A guest built for a `router:plugin` version this host does not bind fails below
@@ -158,7 +169,7 @@ impl Runtime {
             path,
             kind,
             limits,
-            settings,
+            &settings,
             provisions,
             crate::digest::hex(&digest),
             pre,

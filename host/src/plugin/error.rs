@@ -36,6 +36,15 @@ pub enum Error {
         /// The plugin's message.
         reason: String,
     },
+    /// The settings do not fit the schema the component carries (checked by the router
+    /// before the plugin's own `validate-settings`, whatever its language).
+    #[error("plugin `{plugin}` has invalid settings: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    SettingsSchema {
+        /// Plugin id.
+        plugin: String,
+        /// Every setting that does not fit, each naming its key.
+        problems: Vec<router_plugin_kit::schema::Problem>,
+    },
     /// The plugin reported an internal failure (`plugin-error::internal`).
     #[error("plugin `{plugin}` failed: {reason}")]
     Failed {
@@ -119,6 +128,7 @@ impl Error {
             | Error::Unauthorized { plugin, .. }
             | Error::Unavailable { plugin, .. }
             | Error::BadSettings { plugin, .. }
+            | Error::SettingsSchema { plugin, .. }
             | Error::Failed { plugin, .. }
             | Error::Trapped { plugin, .. }
             | Error::DeadlineExceeded { plugin, .. }
@@ -136,7 +146,7 @@ impl Error {
             Error::Rejected { .. } => "rejected",
             Error::Unauthorized { .. } => "unauthorized",
             Error::Unavailable { .. } => "unavailable",
-            Error::BadSettings { .. } => "bad_settings",
+            Error::BadSettings { .. } | Error::SettingsSchema { .. } => "bad_settings",
             Error::Failed { .. } => "failed",
             Error::Trapped { .. } => "trapped",
             Error::DeadlineExceeded { .. } => "cpu_budget",

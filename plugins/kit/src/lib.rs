@@ -12,6 +12,7 @@ pub mod componentize;
 pub mod inspect;
 pub mod manifest;
 pub mod scaffold;
+pub mod schema;
 pub mod toolchain;
 pub mod typings;
 pub mod wit;
