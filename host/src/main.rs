@@ -236,6 +236,11 @@ async fn plugin(command: PluginCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        PluginCommand::Cache { dir, config, prune } => {
+            let dir = switchyard::cli::plugin_cache_dir(dir.as_deref(), config.as_deref())?;
+            print!("{}", switchyard::cli::plugin_cache(&dir, prune.map(|mib| mib << 20)));
+            Ok(ExitCode::SUCCESS)
+        }
         PluginCommand::Inspect { plugin } => {
             print!("{}", switchyard::cli::plugin_inspect(&plugin)?);
             Ok(ExitCode::SUCCESS)
@@ -283,6 +288,7 @@ async fn plugin(command: PluginCommand) -> anyhow::Result<ExitCode> {
                 watch,
                 base: Some(base),
                 project: None,
+                target_dir: None,
                 cache: None,
             };
             let passed = switchyard::cli::plugin_test_command(&args).await?;

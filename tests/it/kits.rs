@@ -104,6 +104,40 @@ fn events_file(dir: &Path) -> PathBuf {
     dir.join("events.jsonl")
 }
 
+/// `tsc -p .` in a JavaScript project: the template and the kit check strictly against the
+/// generated typings (the project's tsconfig.json says `strict`), including the return type
+/// of each guarded export — a wrong one is refused.
+fn type_check(dir: &Path, kind: &str) {
+    let tsc = router_plugin_kit::toolchain::typescript().expect("typescript");
+    let run = || {
+        std::process::Command::new(&tsc)
+            .args(["-p", "."])
+            .current_dir(dir)
+            .output()
+            .expect("tsc")
+    };
+    let out = run();
+    assert!(
+        out.status.success(),
+        "js {kind}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if kind == "filter" {
+        let app = dir.join("app.js");
+        let source = std::fs::read_to_string(&app).expect("app.js");
+        std::fs::write(&app, source.replacen("return { tag: 'keep' };", "return 'keep';", 1)).expect("edit");
+        let out = run();
+        assert!(
+            !out.status.success()
+                && String::from_utf8_lossy(&out.stdout).contains("is not assignable to type 'Verdict'"),
+            "js filter: a wrong return type is caught: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        std::fs::write(&app, source).expect("restore");
+    }
+}
+
 /// Loads the project's plugin in a running router and sends it one real request.
 async fn serve(dir: &Path, kind: &str, lang: &str) {
     let router = TestRouter::start(&router_config(dir, kind)).await;
@@ -170,13 +204,20 @@ async fn serve(dir: &Path, kind: &str, lang: &str) {
     router.stop().await;
 }
 
-/// A typo in the plugin's settings fails `switchyard check`, naming the plugin and the key.
-async fn typo_fails_check(dir: &Path, kind: &str, lang: &str) {
+/// `switchyard check` on the project's config with `line` added to the plugin's settings.
+async fn check_with_setting(dir: &Path, kind: &str, line: &str) -> (String, bool, usize) {
     let id = dir.file_name().and_then(|n| n.to_str()).expect("name");
-    let config = router_config(dir, kind).replace(
-        &format!("[plugins.{id}.settings]\n"),
-        &format!("[plugins.{id}.settings]\ncolour = \"blue\"\n"),
-    );
+    let config = router_config(dir, kind);
+    // The key's line from settings.toml is replaced, else the line is added.
+    let key = line.split(" = ").next().expect("key = value");
+    let config = match config.lines().find(|l| l.starts_with(&format!("{key} = "))) {
+        Some(given) => config.replacen(given, line, 1),
+        None => config.replace(
+            &format!("[plugins.{id}.settings]\n"),
+            &format!("[plugins.{id}.settings]\n{line}\n"),
+        ),
+    };
+    let at = config.lines().position(|l| l == line).expect("the line") + 1;
     let tmp = tempfile::tempdir().expect("tmp");
     let path = tmp.path().join("router.toml");
     std::fs::write(
@@ -185,10 +226,47 @@ async fn typo_fails_check(dir: &Path, kind: &str, lang: &str) {
     )
     .expect("config");
     let (report, ok) = switchyard::cli::check(&path, true).await;
+    (report, ok, at)
+}
+
+/// A typo in the plugin's settings, and a value of the wrong type, fail `switchyard check`
+/// naming the plugin, the key and its router.toml line — the schema of the project's
+/// switchyard-plugin.toml, built into the component and enforced by the router whatever the
+/// language.
+async fn bad_settings_fail_check(dir: &Path, kind: &str, lang: &str) {
+    let id = dir.file_name().and_then(|n| n.to_str()).expect("name");
+    let (report, ok, at) = check_with_setting(dir, kind, "colour = \"blue\"").await;
     assert!(!ok, "{lang} {kind}: {report}");
     assert!(
-        report.contains(&format!("plugin `{id}` has invalid settings")) && report.contains("colour"),
+        report.contains(&format!("plugin `{id}` has invalid settings: unknown setting `colour`"))
+            && report.contains(&format!(
+                "router.toml:{at} (`colour` in the settings of `[plugins.{id}]`)"
+            )),
         "{lang} {kind}: {report}"
+    );
+    let (wrong, expected) = match kind {
+        "normalizer" => ("vendor = 7", "setting `vendor` must be a string, found an integer (7)"),
+        "filter" => (
+            "min_score = \"high\"",
+            "setting `min_score` must be a number, found a string (\"high\")",
+        ),
+        "transform" => ("tag = [\"a\"]", "setting `tag` must be a string, found a list"),
+        _ => (
+            "allow = \"p-17\"",
+            "setting `allow` must be a list of strings, found a string (\"p-17\")",
+        ),
+    };
+    let (report, ok, at) = check_with_setting(dir, kind, wrong).await;
+    assert!(!ok, "{lang} {kind}: {report}");
+    assert!(
+        report.contains(&format!("plugin `{id}` has invalid settings: {expected}"))
+            && report.contains(&format!("router.toml:{at} (")),
+        "{lang} {kind}: {report}"
+    );
+    let inspected = switchyard::cli::plugin_inspect(&dir.join(format!("build/{id}.wasm"))).expect("inspect");
+    assert!(
+        inspected.contains("schema:    settings checked by the router"),
+        "{inspected}"
     );
 }
 
@@ -203,7 +281,27 @@ async fn failure_reaches_quarantine(dir: &Path, lang: &str, edit: (&str, &str, &
         "{lang}: the template changed; anchor {anchor:?} is gone"
     );
     std::fs::write(&path, source.replacen(anchor, &format!("{anchor}{insert}"), 1)).expect("edit");
-    build(dir).await;
+    // The component is now older than its source: the router warns, and a plain `plugin
+    // test` rebuilds before it runs (the golden then fails: the filter throws).
+    assert!(
+        router_plugin_kit::manifest::drifted(&dir.join(format!(
+            "build/{}.wasm",
+            dir.file_name().and_then(|n| n.to_str()).expect("name")
+        )))
+        .is_some(),
+        "{lang}: the edit is seen"
+    );
+    let args = switchyard::cli::TestArgs {
+        project: Some(dir.to_path_buf()),
+        cache: Some(compile_cache(dir)),
+        target_dir: Some(dir.parent().expect("root").join("target")),
+        ..Default::default()
+    };
+    let failed = switchyard::cli::plugin_test_command(&args).await;
+    assert!(
+        failed.as_ref().is_err_and(|e| format!("{e:#}").contains(message)),
+        "{lang}: plugin test rebuilt and ran the edited source: {failed:?}"
+    );
     let router = TestRouter::start(&router_config(dir, "filter")).await;
     let answer = post_json(router.addr, "/filtered", r#"{"id": "boom", "device": "d"}"#).await;
     assert_eq!(answer.status, 500, "{lang}: {}", answer.text());
@@ -227,10 +325,14 @@ async fn every_kind(lang: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = scaffold(root.path(), lang, kind).await;
         let expected = golden(&dir).await;
         match kind {
-            "normalizer" => assert_eq!(
-                expected["events"][0]["subject"]["person_id"], "p-17",
-                "{lang}: {expected}"
-            ),
+            "normalizer" => {
+                assert_eq!(
+                    expected["events"][0]["subject"]["person_id"], "p-17",
+                    "{lang}: {expected}"
+                );
+                // Every language's template says the same about the same person.
+                assert_eq!(expected["events"][0]["subject"]["kind"], "person", "{lang}: {expected}");
+            }
             "filter" => assert_eq!(expected["verdict"], "keep", "{lang}: {expected}"),
             "transform" => assert_eq!(
                 expected["events"][0]["source"]["site"], "north-gate",
@@ -239,8 +341,11 @@ async fn every_kind(lang: &str) -> (tempfile::TempDir, PathBuf) {
             // The sample's person is in the template's `allow`.
             _ => assert_eq!(expected["ruling"]["decision"], "granted", "{lang}: {expected}"),
         }
+        if lang == "js" {
+            type_check(&dir, kind);
+        }
         serve(&dir, kind, lang).await;
-        typo_fails_check(&dir, kind, lang).await;
+        bad_settings_fail_check(&dir, kind, lang).await;
         if kind == "filter" {
             filter = dir;
         }
@@ -264,9 +369,35 @@ async fn rust_kit_scaffolds_build_test_load_and_report_panics() {
     .await;
 }
 
+/// A Python method that returns the wrong type fails with both types named (without the
+/// kit's check it is a `KeyError` trap inside componentize-py's glue).
+async fn wrong_return_type_is_named(dir: &Path) {
+    let app = dir.join("app.py");
+    let source = std::fs::read_to_string(&app).expect("app.py");
+    let at = source
+        .rfind("return types.Verdict_Keep()")
+        .expect("the template's last keep");
+    let mut edited = source.clone();
+    edited.replace_range(at..at + "return types.Verdict_Keep()".len(), "return \"keep\"");
+    std::fs::write(&app, edited).expect("edit");
+    let args = switchyard::cli::TestArgs {
+        project: Some(dir.to_path_buf()),
+        cache: Some(compile_cache(dir)),
+        ..Default::default()
+    };
+    let failed = switchyard::cli::plugin_test_command(&args).await;
+    let message = format!("{:#}", failed.as_ref().err().expect("a wrong return type fails"));
+    assert!(
+        message.contains("FilterApi.filter returned str 'keep', but is declared to return Verdict_Keep | Verdict_Drop"),
+        "{message}"
+    );
+    std::fs::write(&app, source).expect("restore");
+}
+
 #[tokio::test]
 async fn python_kit_scaffolds_build_test_load_and_report_exceptions() {
     let (_root, filter) = every_kind("python").await;
+    wrong_return_type_is_named(&filter).await;
     failure_reaches_quarantine(
         &filter,
         "python",

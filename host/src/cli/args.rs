@@ -295,6 +295,20 @@ pub enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show the compile cache (compiled components, shared by `plugin test`, `check` and the
+    /// router) or prune it.
+    Cache {
+        /// The cache directory (default: the user's, `~/.cache/switchyard/compiled`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The cache of this router config (`<data_dir>/cache`).
+        #[arg(long, conflicts_with = "dir")]
+        config: Option<PathBuf>,
+        /// Remove the least recently used components until the cache holds at most this many MiB
+        /// (0 empties it).
+        #[arg(long, value_name = "MIB")]
+        prune: Option<u64>,
+    },
     /// Show what a component is: kind, router:plugin version, exports, imports (WASI
     /// included), whether it checks its settings, size.
     Inspect {

@@ -16,6 +16,9 @@ pub struct CheckReport {
     pub config: String,
     /// Every problem, in file order (config errors), then plugin problems.
     pub errors: Vec<Diagnostic>,
+    /// What loads but is likely not what was meant (a plugin built before its sources last
+    /// changed).
+    pub warnings: Vec<Diagnostic>,
     /// What the config holds, when it compiled.
     pub summary: Option<Summary>,
 }
@@ -60,6 +63,7 @@ pub async fn check_report(path: &Path, load_plugins: bool) -> (CheckReport, Stri
         ok: false,
         config: path.display().to_string(),
         errors: Vec::new(),
+        warnings: Vec::new(),
         summary: None,
     };
     let spec = match config::load(path) {
@@ -104,6 +108,32 @@ pub async fn check_report(path: &Path, load_plugins: bool) -> (CheckReport, Stri
             return (report, text);
         }
     }
+    for p in &spec.plugins {
+        if let Some(why) = router_plugin_kit::manifest::drifted(&p.path) {
+            report.warnings.push(Diagnostic {
+                file: Some(path.display().to_string()),
+                line: Some(p.path_line),
+                column: None,
+                message: format!(
+                    "plugin `{}`: {} is older than its sources ({why}); run `switchyard plugin build` in its project",
+                    p.id,
+                    p.path.display()
+                ),
+            });
+        }
+    }
+    let warnings: String = report
+        .warnings
+        .iter()
+        .map(|w| {
+            format!(
+                "warning: {}\n  --> {}:{}\n",
+                w.message,
+                path.display(),
+                w.line.unwrap_or(0)
+            )
+        })
+        .collect();
     let summary = Summary {
         sources: spec.sources.len(),
         plugins: spec.plugins.len(),
@@ -112,7 +142,7 @@ pub async fn check_report(path: &Path, load_plugins: bool) -> (CheckReport, Stri
         listen: spec.server.listen.to_string(),
     };
     let text = format!(
-        "ok: {} — {} source{}, {} plugin{}, {} sink{}, {} route{}; listening on {}",
+        "{warnings}ok: {} — {} source{}, {} plugin{}, {} sink{}, {} route{}; listening on {}",
         path.display(),
         summary.sources,
         plural(summary.sources),

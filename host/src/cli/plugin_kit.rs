@@ -6,7 +6,8 @@
 use super::plugin_test::{TestCase, parse_settings, run_case};
 use crate::plugin::{PluginKind, Runtime};
 use anyhow::Context;
-use router_plugin_kit::{Kind, Lang, manifest::Project};
+use router_plugin_kit::manifest::{Project, drifted};
+use router_plugin_kit::{Kind, Lang};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -76,18 +77,25 @@ pub struct TestArgs {
     /// Where to look for the project when no plugin is named (default: the current
     /// directory).
     pub project: Option<PathBuf>,
+    /// Cargo's target directory for rebuilds of a Rust project (as `plugin build
+    /// --target-dir`).
+    pub target_dir: Option<PathBuf>,
     /// Where compiled components are kept between runs (default: the user's cache,
     /// `~/.cache/switchyard/compiled`; a router's is `<data_dir>/cache`).
     pub cache: Option<PathBuf>,
 }
 
-/// Where `plugin test` keeps compiled components between runs.
-fn compile_cache() -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    cache.join("switchyard/compiled")
+/// Where `plugin test` keeps compiled components: `--config`'s router cache (so the router
+/// it tests for finds the component compiled), else the user's, which routers also read.
+fn test_cache(args: &TestArgs) -> PathBuf {
+    if let Some(dir) = &args.cache {
+        return dir.clone();
+    }
+    args.config
+        .as_ref()
+        .and_then(|(config, _)| crate::config::load(config).ok())
+        .map(|spec| spec.server.data_dir.join("cache"))
+        .unwrap_or_else(crate::plugin::disk_cache::user_dir)
 }
 
 /// One resolved test: the case, where its golden output is, and the project around it.
@@ -98,6 +106,16 @@ struct Resolved {
 }
 
 fn resolve(args: &TestArgs) -> anyhow::Result<Resolved> {
+    // `plugin test --config router.toml --plugin ID INPUT`: the config names the component,
+    // so the one positional argument is the input (clap fills the first slot, `plugin`).
+    let args = &match (&args.config, &args.plugin, &args.input) {
+        (Some(_), Some(only), None) => TestArgs {
+            plugin: None,
+            input: Some(only.clone()),
+            ..args.clone()
+        },
+        _ => args.clone(),
+    };
     let project = if args.plugin.is_none() && args.config.is_none() {
         Some(Project::find(args.project.as_deref().unwrap_or(Path::new(".")))?)
     } else {
@@ -120,12 +138,6 @@ fn resolve(args: &TestArgs) -> anyhow::Result<Resolved> {
             case
         }
         (None, None, Some(p)) => {
-            anyhow::ensure!(
-                p.output.exists() || args.watch,
-                "{} is not built yet: run `switchyard plugin build` in {} first (or `plugin test --watch`, which builds)",
-                p.output.display(),
-                p.dir.display()
-            );
             let mut case = args
                 .base
                 .clone()
@@ -134,6 +146,11 @@ fn resolve(args: &TestArgs) -> anyhow::Result<Resolved> {
             case.input = input.clone();
             case.id = p.name.clone();
             case.kind = Some(kind_of(p.kind));
+            // The project's roster, unless `--roster` named another: a golden recorded with
+            // it must pass a plain `plugin test`.
+            if case.site.roster.is_none() {
+                case.site.roster = p.roster.clone();
+            }
             case
         }
         (None, None, None) => unreachable!("a project is found when no plugin is named"),
@@ -178,9 +195,22 @@ fn comparable(report: &Value) -> Value {
 
 /// Runs `plugin test`: prints the report and returns whether it passed (matches `--expect`).
 pub async fn plugin_test_command(args: &TestArgs) -> anyhow::Result<bool> {
-    let runtime = Runtime::with_disk_cache(Some(args.cache.clone().unwrap_or_else(compile_cache)))?;
+    let runtime = Runtime::with_disk_cache(Some(test_cache(args)))?;
     if !args.watch {
         let resolved = resolve(args)?;
+        if let Some(project) = &resolved.project
+            && let Some(why) = project.stale()
+        {
+            // Testing an old build against new sources is how a reverted fix goes unnoticed.
+            eprintln!("rebuilding: {why}");
+            let (dir, target) = (project.dir.clone(), args.target_dir.clone());
+            tokio::task::spawn_blocking(move || plugin_build(&dir, target.as_deref())).await??;
+        } else if let Some(why) = drifted(&resolved.case.plugin) {
+            eprintln!(
+                "warning: {} is older than its sources ({why}); run `switchyard plugin build` there",
+                resolved.case.plugin.display()
+            );
+        }
         return once(&resolved, args.bless, &runtime).await;
     }
     let mut seen = None;
@@ -193,10 +223,10 @@ pub async fn plugin_test_command(args: &TestArgs) -> anyhow::Result<bool> {
             }
             seen = Some(stamp);
             if let Some(project) = &resolved.project
-                && sources_changed(project)
+                && project.stale().is_some()
             {
-                let dir = project.dir.clone();
-                match tokio::task::spawn_blocking(move || plugin_build(&dir, None)).await? {
+                let (dir, target) = (project.dir.clone(), args.target_dir.clone());
+                match tokio::task::spawn_blocking(move || plugin_build(&dir, target.as_deref())).await? {
                     Ok(path) => eprintln!("built {}", path.display()),
                     Err(e) => {
                         eprintln!("build failed: {e:#}");
@@ -278,7 +308,7 @@ fn differences(wanted: &Value, got: &Value, at: &str) -> Vec<String> {
 fn fingerprint(resolved: &Resolved) -> Vec<Option<std::time::SystemTime>> {
     let mut files = vec![resolved.case.plugin.clone(), resolved.case.input.clone()];
     if let Some(project) = &resolved.project {
-        files.extend(source_files(project));
+        files.extend(project.sources());
         files.push(project.dir.join("settings.toml"));
     }
     files
@@ -287,85 +317,76 @@ fn fingerprint(resolved: &Resolved) -> Vec<Option<std::time::SystemTime>> {
         .collect()
 }
 
-/// A project's own source files (what a rebuild depends on).
-fn source_files(project: &Project) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![project.dir.clone()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().to_string();
-            if path.is_dir() {
-                if !matches!(
-                    name.as_str(),
-                    "target" | "build" | "node_modules" | "vendor" | "__pycache__" | ".git"
-                ) {
-                    stack.push(path);
-                }
-            } else if [".rs", ".py", ".js", ".c", ".h", ".wit", "Cargo.toml"]
-                .iter()
-                .any(|s| name.ends_with(s))
-            {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Whether a source file is newer than the component.
-fn sources_changed(project: &Project) -> bool {
-    let built = std::fs::metadata(&project.output).and_then(|m| m.modified()).ok();
-    let Some(built) = built else { return true };
-    source_files(project)
-        .iter()
-        .any(|f| std::fs::metadata(f).and_then(|m| m.modified()).is_ok_and(|t| t > built))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn testing_an_unbuilt_project_says_how_to_build_it() {
+    fn the_config_form_takes_its_one_argument_as_the_input() {
         let root = tempfile::tempdir().expect("tmp");
-        let dir = root.path().join("p");
-        router_plugin_kit::scaffold::new_project(&dir, "p", Kind::Filter, Lang::Rust).expect("new");
+        let config = root.path().join("router.toml");
+        std::fs::write(
+            &config,
+            "version = 1\n[plugins.drop]\nbuiltin = \"drop-unmatched\"\nsettings = { min_score = 0.5 }\n\
+             [plugins.json]\nbuiltin = \"normalize-json\"\n\
+             [[sources]]\nid = \"in\"\npath = \"/in\"\nnormalizer = \"json\"\nfilters = [\"drop\"]\n\
+             [sinks.out]\ntype = \"file\"\npath = \"out.jsonl\"\n[[routes]]\nsinks = [\"out\"]\n",
+        )
+        .expect("config");
+        // As clap parses `plugin test --config router.toml --plugin drop event.json`.
         let args = TestArgs {
-            project: Some(dir.clone()),
+            plugin: Some(PathBuf::from("event.json")),
+            config: Some((config, "drop".to_string())),
             ..Default::default()
         };
-        let err = resolve(&args).err().expect("not built");
-        assert!(err.to_string().contains("run `switchyard plugin build`"), "{err}");
+        let resolved = resolve(&args).expect("resolved");
+        assert_eq!(resolved.case.input, PathBuf::from("event.json"));
+        assert_eq!(resolved.case.settings, serde_json::json!({ "min_score": 0.5 }));
+        assert!(resolved.case.plugin.to_string_lossy().contains("drop-unmatched"));
     }
 
     #[test]
-    fn watch_rebuilds_when_a_source_is_newer_than_the_component() {
+    fn a_component_older_than_its_sources_is_stale_and_says_which_source() {
         let root = tempfile::tempdir().expect("tmp");
         let dir = root.path().join("p");
         router_plugin_kit::scaffold::new_project(&dir, "p", Kind::Filter, Lang::Python).expect("new");
         let project = Project::find(&dir).expect("project");
-        assert!(sources_changed(&project), "never built");
-        let sources = source_files(&project);
-        assert!(sources.contains(&dir.join("app.py")) && sources.contains(&dir.join("switchyard_kit.py")));
+        assert!(
+            project.stale().is_some_and(|w| w.contains("not built yet")),
+            "never built"
+        );
+        let sources = project.sources();
+        for source in ["app.py", "switchyard_kit.py", "switchyard-plugin.toml", "wit/world.wit"] {
+            assert!(sources.contains(&dir.join(source)), "{source}: {sources:?}");
+        }
         assert!(!sources.iter().any(|f| f.starts_with(dir.join("build"))), "{sources:?}");
+        assert!(
+            !sources.iter().any(|f| f.starts_with(dir.join("samples"))),
+            "{sources:?}"
+        );
         std::fs::create_dir_all(dir.join("build")).expect("build dir");
         std::fs::write(&project.output, b"component").expect("output");
         let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
-        std::fs::File::options()
-            .write(true)
-            .open(&project.output)
-            .and_then(|f| f.set_modified(later))
-            .expect("mtime");
-        assert!(!sources_changed(&project), "built after every source");
-        std::fs::File::options()
-            .write(true)
-            .open(dir.join("app.py"))
-            .and_then(|f| f.set_modified(later + std::time::Duration::from_secs(1)))
-            .expect("mtime");
-        assert!(sources_changed(&project), "an edited source");
+        let touch = |path: &Path, at| {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_modified(at))
+                .expect("mtime")
+        };
+        touch(&project.output, later);
+        assert_eq!(project.stale(), None, "built after every source");
+        assert_eq!(drifted(&project.output), None);
+        touch(&dir.join("app.py"), later + std::time::Duration::from_secs(1));
+        assert_eq!(
+            project.stale().as_deref(),
+            Some("app.py changed after build/p.wasm was built")
+        );
+        assert_eq!(
+            drifted(&project.output).as_deref(),
+            Some("app.py changed after build/p.wasm was built"),
+            "the component named by path is recognised as the project's"
+        );
     }
 
     #[test]

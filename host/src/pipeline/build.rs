@@ -141,6 +141,9 @@ pub(crate) async fn load_plugins(spec: &RouterSpec, runtime: &Runtime) -> (HashM
                         secrets: plugin_secrets(&p),
                         roster: plugin_roster(&p)?,
                     };
+                    if let Some(why) = router_plugin_kit::manifest::drifted(&p.path) {
+                        tracing::warn!(plugin = %p.id, path = %p.path.display(), "The plugin is older than its sources ({why}); run `switchyard plugin build` in its project.");
+                    }
                     runtime.load_with(&p.id, &p.path, p.kind, p.limits, &p.settings, provisions)
                 }
             })

@@ -48,9 +48,9 @@ struct Inner {
     cache: Mutex<HashMap<[u8; 32], CacheSlot>>,
     /// Components compiled (or read from the disk cache) so far.
     compiles: AtomicU64,
-    /// Where compiled code is kept across restarts (`<data_dir>/cache`). Python and JS
-    /// components take seconds to compile and milliseconds to load from here.
-    disk_cache: Option<PathBuf>,
+    /// Where compiled code is kept across restarts (`<data_dir>/cache`, reading the user's
+    /// cache too). Python and JS components take seconds to compile and milliseconds to load.
+    disk_cache: Option<super::disk_cache::DiskCache>,
     /// Call statistics by plugin id, kept across reloads.
     stats: super::stats::Registry,
     /// Hex digest of the engine's compatibility hash: compiled code is only valid for the
@@ -92,7 +92,7 @@ impl Runtime {
                 linker,
                 cache: Mutex::new(HashMap::new()),
                 compiles: AtomicU64::new(0),
-                disk_cache: dir,
+                disk_cache: dir.map(super::disk_cache::DiskCache::new),
                 stats: super::stats::Registry::default(),
                 engine_tag,
                 _ticker: ticker,
@@ -190,7 +190,7 @@ impl Runtime {
             }
             self.inner.compiles.fetch_add(1, Ordering::Relaxed);
             match &self.inner.disk_cache {
-                Some(dir) => self.compile_cached(dir, bytes, &digest),
+                Some(cache) => self.compile_cached(cache, bytes, &digest),
                 None => Component::new(&self.inner.engine, bytes).map_err(|e| format!("{e:#}")),
             }
         });
@@ -208,21 +208,23 @@ impl Runtime {
         self.inner.compiles.load(Ordering::Relaxed)
     }
 
-    /// The path of a component's compiled code in the disk cache.
-    pub fn cache_file(&self, dir: &Path, digest: &[u8; 32]) -> PathBuf {
-        dir.join(format!(
-            "{}-{}.cwasm",
-            crate::digest::hex(digest),
-            self.inner.engine_tag
-        ))
+    /// The file name of a component's compiled code in a disk cache.
+    pub fn cache_name(&self, digest: &[u8; 32]) -> String {
+        format!("{}-{}.cwasm", crate::digest::hex(digest), self.inner.engine_tag)
     }
 
-    fn compile_cached(&self, dir: &Path, bytes: &[u8], digest: &[u8; 32]) -> Result<Component, String> {
-        let path = self.cache_file(dir, digest);
-        if path.exists() {
+    fn compile_cached(
+        &self,
+        cache: &super::disk_cache::DiskCache,
+        bytes: &[u8],
+        digest: &[u8; 32],
+    ) -> Result<Component, String> {
+        let name = self.cache_name(digest);
+        if let Some(path) = cache.get(&name) {
             // SAFETY: the file was written by `Component::serialize` of an engine with the same
-            // compatibility hash (it is in the name), into the router's own data directory;
-            // wasmtime also checks the header's version and settings and errors on mismatch.
+            // compatibility hash (it is in the name), into the router's data directory or the
+            // user's own cache (checked to be writable by this user alone); wasmtime also checks
+            // the header's version and settings and errors on a mismatch.
             match unsafe { Component::deserialize_file(&self.inner.engine, &path) } {
                 Ok(component) => return Ok(component),
                 Err(e) => {
@@ -232,21 +234,12 @@ impl Runtime {
         }
         let component = Component::new(&self.inner.engine, bytes).map_err(|e| format!("{e:#}"))?;
         // The cache only saves time: failing to write it is logged, never fatal.
-        let written = component.serialize().map_err(|e| e.to_string()).and_then(|code| {
-            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-            // Unique per writer: another process sharing the data dir may write the same file.
-            static WRITES: AtomicU64 = AtomicU64::new(0);
-            let tmp = path.with_extension(format!(
-                "tmp{}-{}",
-                std::process::id(),
-                WRITES.fetch_add(1, Ordering::Relaxed)
-            ));
-            std::fs::write(&tmp, code)
-                .and_then(|()| std::fs::rename(&tmp, &path))
-                .map_err(|e| e.to_string())
-        });
+        let written = component
+            .serialize()
+            .map_err(|e| e.to_string())
+            .and_then(|code| cache.put(&name, &code).map_err(|e| e.to_string()));
         if let Err(e) = written {
-            tracing::warn!(path = %path.display(), error = %e, "Could not write the compiled-plugin cache.");
+            tracing::warn!(dir = %cache.dir().display(), error = %e, "Could not write the compiled-plugin cache.");
         }
         Ok(component)
     }

@@ -14,6 +14,7 @@ pub mod builtin;
 mod calls;
 mod convert;
 mod cpu;
+pub mod disk_cache;
 mod engine;
 mod error;
 mod health;

@@ -22,8 +22,30 @@ pub fn build(project: &Project, options: &Options) -> anyhow::Result<std::path::
         Lang::Js => js(project)?,
         Lang::C => crate::c::build(project)?,
     };
-    componentize::write_if_changed(&project.output, &component)?;
+    // The settings schema travels inside the component (the file is what ships).
+    let component = crate::schema::embed(&component, &project.schema)?;
+    if !componentize::write_if_changed(&project.output, &component)? {
+        // Same bytes (an edit that changed nothing the build sees): the file stays as it
+        // is for the router's watcher, but is marked built now so it is not stale.
+        std::fs::File::options()
+            .write(true)
+            .open(&project.output)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+            .with_context(|| format!("marking {} as built", project.output.display()))?;
+    }
+    write_snippet(project)?;
     Ok(project.output.clone())
+}
+
+/// Writes `router-snippet.toml` again from the manifest and `settings.toml`, so what an
+/// author pastes into router.toml follows their edits.
+pub fn write_snippet(project: &Project) -> anyhow::Result<()> {
+    let settings = std::fs::read_to_string(project.dir.join("settings.toml")).unwrap_or_default();
+    // settings.toml's own header comment says where the settings go; the snippet has its own.
+    let body: Vec<&str> = settings.lines().skip_while(|l| l.starts_with('#')).collect();
+    let text = crate::scaffold::snippet(&project.name, project.kind, &project.output, &body.join("\n"));
+    componentize::write_if_changed(&project.dir.join("router-snippet.toml"), text.as_bytes())?;
+    Ok(())
 }
 
 fn rust(project: &Project, options: &Options) -> anyhow::Result<Vec<u8>> {

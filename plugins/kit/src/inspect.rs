@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use std::fmt;
 
 /// What a component imports and exports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     /// Size of the file.
     pub bytes: usize,
@@ -23,6 +23,8 @@ pub struct Report {
     pub exports: Vec<(String, Vec<String>)>,
     /// Imported interfaces with their functions.
     pub imports: Vec<(String, Vec<String>)>,
+    /// The settings schema it carries (`plugin build` writes the project's `[settings]`).
+    pub schema: Option<crate::schema::Schema>,
 }
 
 impl Report {
@@ -76,6 +78,7 @@ pub fn inspect(bytes: &[u8]) -> anyhow::Result<Report> {
     let kind = Kind::ALL.into_iter().find(|k| exported(k.interface()));
     let abi = crate::wit::versions(exports.iter().chain(imports.iter()).map(|(name, _)| name.as_str()));
     Ok(Report {
+        schema: crate::schema::read(bytes)?,
         bytes: bytes.len(),
         kind,
         answers: exported("answer-api"),
@@ -124,6 +127,13 @@ impl fmt::Display for Report {
                 "not checked at load (built before router:plugin 0.1.2: no setup-api)"
             }
         )?;
+        match &self.schema {
+            Some(schema) => write!(
+                f,
+                "schema:    settings checked by the router before the plugin runs:\n{schema}"
+            )?,
+            None => writeln!(f, "schema:    none (the router passes settings on unchecked)")?,
+        }
         writeln!(f, "size:      {} bytes", self.bytes)?;
         writeln!(f, "exports:")?;
         for (name, funcs) in &self.exports {

@@ -59,6 +59,35 @@ fn settings(kind: Kind) -> &'static str {
     }
 }
 
+/// The schema of the settings each kind's template reads (the `[settings]` of
+/// `switchyard-plugin.toml`): the router checks router.toml against it before the plugin runs.
+fn schema(kind: Kind) -> String {
+    let declared = match kind {
+        Kind::Normalizer => {
+            "[settings.vendor]\ntype = \"string\"\ndefault = \"{{name}}\"\ndoc = \"The `vendor` of the events it makes.\"\n"
+        }
+        Kind::Filter => {
+            "[settings.min_score]\ntype = \"number\"\nmin = 0\nmax = 1\ndefault = 0.8\ndoc = \"Recognitions that matched below this score are dropped.\"\n"
+        }
+        Kind::Transform => {
+            "[settings.site]\ntype = \"string\"\nrequired = true\ndoc = \"Written into `source.site` when the vendor left it empty.\"\n\n\
+             [settings.tag]\ntype = \"string\"\ndoc = \"Added to the event's extras as `tag` (optional).\"\n"
+        }
+        Kind::Decider => {
+            "[settings.allow]\ntype = \"list<string>\"\ndefault = []\ndoc = \"Person ids let in without a roster entry.\"\n\n\
+             [settings.grant_tip]\ntype = \"string\"\ndefault = \"Welcome\"\ndoc = \"What the terminal shows when it opens.\"\n\n\
+             [settings.deny_tip]\ntype = \"string\"\ndefault = \"Not registered\"\ndoc = \"What the terminal shows when it stays shut.\"\n"
+        }
+    };
+    format!(
+        "# The plugin's settings: `[plugins.<id>.settings]` in router.toml. `plugin build` puts this\n\
+         # schema into the component; the router refuses settings that do not fit it (wrong type,\n\
+         # unknown key, out of range) at `switchyard check`, in every language, and fills in defaults.\n\
+         # Types: string, integer, number, boolean, table, list<…>; also required, default, values,\n\
+         # min, max, doc.\n\n{declared}"
+    )
+}
+
 fn sample(kind: Kind, lang: Lang) -> &'static str {
     match kind {
         // C has no JSON parser at hand: its normalizer template reads a form-encoded push.
@@ -105,7 +134,10 @@ pub fn new_project(dir: &Path, name: &str, kind: Kind, lang: Lang) -> anyhow::Re
             .replace("{{dir}}", &dir.display().to_string())
     };
     let mut files: Vec<(PathBuf, String)> = vec![
-        (manifest::FILE.into(), manifest::Project::text(name, kind, lang)),
+        (
+            manifest::FILE.into(),
+            fill(&manifest::Project::text(name, kind, lang, &schema(kind))),
+        ),
         (
             "settings.toml".into(),
             format!(
@@ -114,7 +146,15 @@ pub fn new_project(dir: &Path, name: &str, kind: Kind, lang: Lang) -> anyhow::Re
             ),
         ),
         ("samples/input.json".into(), fill(sample(kind, lang))),
-        ("router-snippet.toml".into(), fill(&snippet(kind))),
+        (
+            "router-snippet.toml".into(),
+            snippet(
+                name,
+                kind,
+                &dir.join("build").join(format!("{name}.wasm")),
+                settings(kind),
+            ),
+        ),
         ("README.md".into(), fill(&readme(kind, lang))),
         (
             ".gitignore".into(),
@@ -123,6 +163,12 @@ pub fn new_project(dir: &Path, name: &str, kind: Kind, lang: Lang) -> anyhow::Re
     ];
     let (path, text) = source(kind, lang);
     files.push((path.into(), fill(text)));
+    if kind == Kind::Decider {
+        files.push((
+            "samples/roster.csv".into(),
+            include_str!("../templates/common/roster.csv").to_string(),
+        ));
+    }
     match lang {
         Lang::Rust => {
             files.push(("Cargo.toml".into(), fill(include_str!("../templates/rust/Cargo.toml"))));
@@ -146,10 +192,17 @@ pub fn new_project(dir: &Path, name: &str, kind: Kind, lang: Lang) -> anyhow::Re
                 "switchyard-kit.js".into(),
                 fill(include_str!("../templates/js/switchyard-kit.js")),
             ));
-            files.push(("types/router-plugin.d.ts".into(), crate::typings::typescript(kind)?));
+            for (file, text) in crate::typings::typescript(kind)? {
+                files.push((file.into(), text));
+            }
             files.push((
                 "package.json".into(),
                 fill(include_str!("../templates/js/package.json")),
+            ));
+            // `npx tsc` (or an editor) checks app.js against the typings, strictly.
+            files.push((
+                "tsconfig.json".into(),
+                include_str!("../templates/js/tsconfig.json").to_string(),
             ));
         }
         Lang::C => {
@@ -174,20 +227,33 @@ pub fn new_project(dir: &Path, name: &str, kind: Kind, lang: Lang) -> anyhow::Re
     Ok(written)
 }
 
-fn snippet(kind: Kind) -> String {
+/// The project's `router-snippet.toml`: its plugin table with the settings of
+/// `settings.toml` (`plugin build` writes it again, so it follows both).
+pub(crate) fn snippet(name: &str, kind: Kind, output: &Path, settings: &str) -> String {
+    let mut settings = settings.trim_end().to_string();
+    if !settings.is_empty() {
+        settings.push('\n');
+    }
     let plugin = format!(
-        "# Paste into router.toml (then `switchyard check`).\n[plugins.{{{{name}}}}]\npath = \"{{{{output}}}}\"\nkind = \"{}\"\n\n[plugins.{{{{name}}}}.settings]\n{}",
+        "# Written by `switchyard plugin build` from switchyard-plugin.toml and settings.toml.\n\
+         # Paste into router.toml (then `switchyard check`).\n[plugins.{name}]\npath = {:?}\nkind = \"{}\"\n\n\
+         [plugins.{name}.settings]\n{settings}",
+        output.display().to_string(),
         kind.as_str(),
-        settings(kind)
     );
     let usage = match kind {
-        Kind::Normalizer => "\n# A source that uses it:\n[[sources]]\nid = \"{{name}}\"\npath = \"/ingest/{{name}}\"\nnormalizer = \"{{name}}\"\n".to_string(),
-        Kind::Filter => "\n# Then name it in a source: filters = [\"{{name}}\"]\n".to_string(),
-        Kind::Transform => "\n# Then name it in a source: transforms = [\"{{name}}\"]\n".to_string(),
-        Kind::Decider => "\n# An operator roster it can read (optional): roster = { path = \"roster.csv\", key = \"person_id\" }\n\
-                          # Then name it in a source whose normalizer answers terminals (world access-normalizer):\n\
-                          # decider = \"{{name}}\"\n# decision = { deadline_ms = 300, fallback = \"deny\" }\n"
-            .to_string(),
+        Kind::Normalizer => {
+            format!(
+                "\n# A source that uses it:\n[[sources]]\nid = \"{name}\"\npath = \"/ingest/{name}\"\nnormalizer = \"{name}\"\n"
+            )
+        }
+        Kind::Filter => format!("\n# Then name it in a source: filters = [\"{name}\"]\n"),
+        Kind::Transform => format!("\n# Then name it in a source: transforms = [\"{name}\"]\n"),
+        Kind::Decider => format!(
+            "\n# An operator roster it can read (optional): roster = {{ path = \"roster.csv\", key = \"person_id\" }}\n\
+             # Then name it in a source whose normalizer answers terminals (world access-normalizer):\n\
+             # decider = \"{name}\"\n# decision = {{ deadline_ms = 300, fallback = \"deny\" }}\n"
+        ),
     };
     plugin + &usage
 }

@@ -13,6 +13,8 @@ use std::process::Command;
 pub const COMPONENTIZE_PY: &str = "0.25.1";
 /// componentize-js on npm.
 pub const COMPONENTIZE_JS: &str = "0.23.0";
+/// TypeScript, whose `tsc` checks a JavaScript plugin against its typings (`tsc -p .`).
+pub const TYPESCRIPT: &str = "5.9.3";
 /// wit-bindgen's command line, for C bindings (the same minor as the Rust guests use).
 pub const WIT_BINDGEN_CLI: &str = "0.46.0";
 
@@ -153,6 +155,38 @@ pub fn componentize_js() -> anyhow::Result<PathBuf> {
     anyhow::ensure!(
         bin.exists(),
         "npm installed componentize-js but {} is missing",
+        bin.display()
+    );
+    Ok(bin)
+}
+
+/// `tsc`: in the kit's tools dir, installed there with npm when missing (about 10 s). The
+/// kit does not need it to build; authors run it (`tsc -p .` in a JavaScript project) to
+/// check their code against the typings, and the kit's own tests do.
+pub fn typescript() -> anyhow::Result<PathBuf> {
+    let dir = tools_dir().join(format!("typescript-{TYPESCRIPT}"));
+    let bin = dir.join("node_modules/.bin/tsc");
+    if bin.exists() {
+        return Ok(bin);
+    }
+    eprintln!(
+        "switchyard: installing typescript {TYPESCRIPT} from npm into {} (about 10 s)",
+        dir.display()
+    );
+    std::fs::create_dir_all(&dir)?;
+    run(Command::new("npm").args([
+        "install",
+        "--silent",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        &dir.to_string_lossy(),
+        &format!("typescript@{TYPESCRIPT}"),
+    ]))
+    .context("installing typescript with npm (is Node.js installed?)")?;
+    anyhow::ensure!(
+        bin.exists(),
+        "npm installed typescript but {} is missing",
         bin.display()
     );
     Ok(bin)

@@ -67,6 +67,31 @@ pub mod settings;
 pub mod time;
 pub mod url;
 
+/// `println!` for plugins: a Rust plugin targets wasm32-unknown-unknown, which has no
+/// stdout — std's `println!` compiles and writes nowhere. This one sends the line to the
+/// router's log at `info`, tagged with the plugin id. Import it to shadow std's:
+/// `use router_plugin_sdk::{eprintln, println};` (the templates do).
+#[macro_export]
+macro_rules! println {
+    () => {
+        $crate::log_info("")
+    };
+    ($($arg:tt)*) => {
+        $crate::log_info(&::std::format!($($arg)*))
+    };
+}
+
+/// `eprintln!` for plugins: like [`println!`], at `warn` level.
+#[macro_export]
+macro_rules! eprintln {
+    () => {
+        $crate::log_warn("")
+    };
+    ($($arg:tt)*) => {
+        $crate::log_warn(&::std::format!($($arg)*))
+    };
+}
+
 /// Logs through the host at `info` level.
 pub fn log_info(message: &str) {
     host::log(host::Level::Info, message);

@@ -11,7 +11,7 @@ import { rosterLookup } from 'router:plugin/site@{{wit_version}}';
 import { BadSettings, guard, loadSettings } from './switchyard-kit.js';
 
 function policy() {
-  const settings = loadSettings({ allow: [], grant_tip: 'Welcome', deny_tip: 'Not registered' });
+  const settings = loadSettings({ allow: /** @type {string[]} */ ([]), grant_tip: 'Welcome', deny_tip: 'Not registered' });
   if (!Array.isArray(settings.allow) || !settings.allow.every((p) => typeof p === 'string' && p.trim() !== '')) {
     throw new BadSettings('`allow` must be a list of non-empty person ids');
   }

@@ -15,6 +15,11 @@ function checked() {
   return settings;
 }
 
+/**
+ * One pushed item (the sample's shape: `{id, time, device, person, name, score}`) as an event.
+ * @param {Record<string, any>} item
+ * @param {string} vendor
+ */
 function toEvent(item, vendor) {
   const person = item.person;
   const event = blankEvent(vendor, 'recognition', person ? 'face-matched' : 'face-unmatched');
@@ -25,7 +30,7 @@ function toEvent(item, vendor) {
     event.occurredAtTzSource = 'explicit';
   }
   event.source.deviceId = item.device;
-  if (person) event.subject = blankSubject(person, item.name);
+  if (person) event.subject = blankSubject(person, item.name, 'person');
   if (typeof item.score === 'number') event.match = blankMatch(Boolean(person), item.score);
   return event;
 }
@@ -46,7 +51,7 @@ export const normalizeApi = {
     try {
       root = JSON.parse(new TextDecoder().decode(request.body));
     } catch (e) {
-      throw new InvalidInput(`body is not JSON: ${e.message}`);
+      throw new InvalidInput(`body is not JSON: ${e instanceof Error ? e.message : String(e)}`);
     }
     const items = root && typeof root === 'object' && !Array.isArray(root) ? (root.events ?? [root]) : null;
     if (!Array.isArray(items)) throw new InvalidInput('expected an object or {"events": [...]}');

@@ -33,7 +33,7 @@ export const transformApi = {
       try {
         extras = JSON.parse(event.extras);
       } catch (e) {
-        throw new InvalidInput(`\`extras\` is not JSON: ${e.message}`);
+        throw new InvalidInput(`\`extras\` is not JSON: ${e instanceof Error ? e.message : String(e)}`);
       }
       extras.tag = settings.tag;
       event.extras = JSON.stringify(extras);

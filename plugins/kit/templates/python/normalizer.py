@@ -30,7 +30,7 @@ def to_event(item: dict, vendor: str) -> types.Event:
         event.occurred_at_tz_source = types.TzSource.EXPLICIT
     event.source.device_id = item.get("device")
     if person:
-        event.subject = blank_subject(person, item.get("name"))
+        event.subject = blank_subject(person, item.get("name"), types.SubjectKind.PERSON)
     score = item.get("score")
     if isinstance(score, (int, float)):
         event.match = blank_match(matched=person is not None, score=float(score))

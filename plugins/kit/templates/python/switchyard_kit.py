@@ -1,8 +1,8 @@
 """switchyard's Python plugin kit (written by `switchyard plugin new`; built in by componentize-py).
 
 - `@guard` on every exported method: an exception becomes `plugin-error.internal` carrying its
-  traceback (also written to the router's log), `BadSettings`/`InvalidInput` become their
-  plugin-error cases, and an `Err(...)` raised on purpose passes through unchanged.
+  traceback (which the router logs and keeps with the quarantined request),
+  `BadSettings`/`InvalidInput` become their plugin-error cases, and an `Err(...)` raised on purpose passes through unchanged.
 - `load_settings(defaults)`: the plugin's `[plugins.<id>.settings]` as a dict, with unknown keys
   refused (a typo fails `switchyard check`) and missing ones taken from `defaults`.
 - `blank_event(vendor, category, action)`: a `router.event/v1` record with every optional part
@@ -13,6 +13,8 @@
 import functools
 import json
 import traceback
+import types as _types
+import typing
 
 from componentize_py_types import Err
 from wit_world.imports import host, types
@@ -29,12 +31,15 @@ class InvalidInput(Exception):
 
 
 def guard(method):
-    """Turns exceptions of an exported method into the router's plugin errors."""
+    """Turns exceptions of an exported method into the router's plugin errors, and checks
+    that it returns what its annotation says (a wrong type would otherwise surface as a
+    cryptic trap deep in the component's glue code)."""
+    expected = typing.get_type_hints(method).get("return", _UNCHECKED)
 
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
         try:
-            return method(*args, **kwargs)
+            result = method(*args, **kwargs)
         except Err:
             raise
         except BadSettings as e:
@@ -42,11 +47,54 @@ def guard(method):
         except InvalidInput as e:
             raise Err(types.PluginError_InvalidInput(str(e)))
         except Exception:  # noqa: BLE001 - every other failure is the plugin's own bug
-            tb = traceback.format_exc()
-            host.log(host.Level.ERROR, tb)
-            raise Err(types.PluginError_Internal(tb))
+            # Not logged here: the router logs the failure (and quarantines the request)
+            # with this traceback, so it would appear twice.
+            raise Err(types.PluginError_Internal(traceback.format_exc()))
+        if expected is not _UNCHECKED and not _conforms(result, expected):
+            raise Err(
+                types.PluginError_Internal(
+                    f"{method.__qualname__} returned {_describe(result)}, "
+                    f"but is declared to return {_name(expected)}"
+                )
+            )
+        return result
 
     return wrapper
+
+
+_UNCHECKED = object()
+
+
+def _conforms(value, hint) -> bool:
+    """Whether `value` fits a return annotation: a class, None, a Union (a WIT variant or an
+    option) or a list of one of those. Other forms are taken on trust."""
+    if hint is None or hint is type(None):
+        return value is None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, getattr(_types, "UnionType", typing.Union)):
+        return any(_conforms(value, arg) for arg in typing.get_args(hint))
+    if origin is list:
+        (item,) = typing.get_args(hint) or (typing.Any,)
+        return isinstance(value, list) and all(_conforms(v, item) for v in value)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def _name(hint) -> str:
+    if hint is None or hint is type(None):
+        return "None"
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is list:
+        return f"list[{_name(args[0])}]" if args else "list"
+    if args:
+        return " | ".join(_name(a) for a in args)
+    return getattr(hint, "__name__", str(hint))
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}" if len(text) <= 60 else type(value).__name__
 
 
 def log(message: str, level: "host.Level" = host.Level.INFO) -> None:
@@ -104,10 +152,11 @@ def blank_event(vendor: str, category: "types.Category", action: "types.Action")
     )
 
 
-def blank_subject(person_id=None, display_name=None) -> "types.Subject":
-    """A person subject with only an id and a name."""
+def blank_subject(person_id=None, display_name=None, kind=None) -> "types.Subject":
+    """A subject with only an id and a name; its kind is `unknown` unless given (as the Rust
+    SDK's `paths::subject`): say `types.SubjectKind.PERSON` when the vendor says it is one."""
     return types.Subject(
-        kind=types.SubjectKind.PERSON,
+        kind=types.SubjectKind.UNKNOWN if kind is None else kind,
         person_id=person_id,
         external_id=None,
         display_name=display_name,

@@ -9,6 +9,9 @@
 //! deny_tip = "Not registered"
 //! ```
 
+// Print output reaches the router's log (std's `println!` writes nowhere on wasm32).
+#[allow(unused_imports)]
+use router_plugin_sdk::{eprintln, println};
 use router_plugin_sdk::types::{Decision, Event, PluginError, Ruling};
 use serde::Deserialize;
 

@@ -6,6 +6,9 @@
 //! min_score = 0.8   # 0..1
 //! ```
 
+// Print output reaches the router's log (std's `println!` writes nowhere on wasm32).
+#[allow(unused_imports)]
+use router_plugin_sdk::{eprintln, println};
 use router_plugin_sdk::types::{Category, Event, PluginError, Verdict};
 use serde::Deserialize;
 

@@ -7,7 +7,10 @@
 //! vendor = "acme"   # the `vendor` of every event
 //! ```
 
-use router_plugin_sdk::types::{Action, Category, Event, HttpRequest, Normalized, PluginError, TzSource};
+// Print output reaches the router's log (std's `println!` writes nowhere on wasm32).
+#[allow(unused_imports)]
+use router_plugin_sdk::{eprintln, println};
+use router_plugin_sdk::types::{Action, Category, Event, HttpRequest, Normalized, PluginError, SubjectKind, TzSource};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -77,6 +80,7 @@ fn event(item: &Value, vendor: &str) -> Event {
     e.source.device_id = text("device");
     if person.is_some() {
         let subject = router_plugin_sdk::paths::subject(&mut e, true).expect("created on demand");
+        subject.kind = SubjectKind::Person;
         subject.person_id = person;
         subject.display_name = text("name");
     }

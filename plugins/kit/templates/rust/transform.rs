@@ -7,6 +7,9 @@
 //! tag = "building-a"   # optional
 //! ```
 
+// Print output reaches the router's log (std's `println!` writes nowhere on wasm32).
+#[allow(unused_imports)]
+use router_plugin_sdk::{eprintln, println};
 use router_plugin_sdk::types::{Event, PluginError};
 use serde::Deserialize;
 
