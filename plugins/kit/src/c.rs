@@ -1,9 +1,10 @@
-//! C plugins: wit-bindgen's C generator writes the bindings, clang builds them with the
-//! plugin against wasi-libc (Debian's `wasi-libc`), and the module becomes a component with
-//! WASI preview1 adapted to preview2 (the adapter ships inside this binary).
+//! C plugins: wit-bindgen's C generator writes the bindings (in-process, the library behind
+//! `wit-bindgen c`), clang builds them with the plugin against wasi-libc (Debian's
+//! `wasi-libc`), and the module becomes a component with WASI preview1 adapted to preview2
+//! (the adapter ships inside this binary).
 
 use crate::manifest::Project;
-use crate::toolchain::{self, WIT_BINDGEN_CLI};
+use crate::toolchain;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,18 +16,10 @@ const DEBIAN_PACKAGES: [&str; 4] = ["clang", "lld", "wasi-libc", "libclang-rt-14
 
 /// Builds an `app.c` project into a component.
 pub(crate) fn build(project: &Project) -> anyhow::Result<Vec<u8>> {
-    let wit_bindgen = wit_bindgen()?;
     let clang = clang()?;
     let world = project.kind.as_str();
     let bindings = project.dir.join("build/bindings");
-    std::fs::create_dir_all(&bindings)?;
-    toolchain::run(
-        Command::new(&wit_bindgen)
-            .current_dir(&project.dir)
-            .args(["c", "wit", "--world", world, "--out-dir"])
-            .arg(&bindings),
-    )
-    .context("wit-bindgen could not generate the C bindings")?;
+    generate_bindings(&project.dir.join("wit"), world, &bindings).context("generating the C bindings from wit/")?;
     let core = project.dir.join("build/.core.wasm");
     toolchain::run(
         Command::new(&clang)
@@ -54,32 +47,22 @@ pub(crate) fn build(project: &Project) -> anyhow::Result<Vec<u8>> {
     )
 }
 
-/// wit-bindgen's CLI: in the kit's tools dir, else `cargo install`ed there.
-fn wit_bindgen() -> anyhow::Result<PathBuf> {
-    let root = toolchain::tools_dir().join(format!("wit-bindgen-{WIT_BINDGEN_CLI}"));
-    let bin = root.join("bin/wit-bindgen");
-    if bin.exists() {
-        return Ok(bin);
+/// Writes `<world>.h`, `<world>.c` and `<world>_component_type.o` for the world of the WIT
+/// package in `wit` into `out` (what `wit-bindgen c wit --world W --out-dir out` writes).
+fn generate_bindings(wit: &Path, world: &str, out: &Path) -> anyhow::Result<()> {
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_dir(wit)?;
+    let world = resolve.select_world(&[package], Some(world))?;
+    let mut files = wit_bindgen_core::Files::default();
+    wit_bindgen_c::Opts::default()
+        .build()
+        .generate(&mut resolve, world, &mut files)?;
+    std::fs::create_dir_all(out)?;
+    for (name, contents) in files.iter() {
+        let path = out.join(name);
+        crate::componentize::write_if_changed(&path, contents)?;
     }
-    eprintln!(
-        "switchyard: installing wit-bindgen-cli {WIT_BINDGEN_CLI} from crates.io into {} (a few minutes, once)",
-        root.display()
-    );
-    toolchain::run(
-        Command::new("cargo")
-            .args([
-                "install",
-                "--quiet",
-                "--locked",
-                "wit-bindgen-cli",
-                "--version",
-                WIT_BINDGEN_CLI,
-                "--root",
-            ])
-            .arg(&root),
-    )
-    .context("installing wit-bindgen-cli with cargo")?;
-    Ok(bin)
+    Ok(())
 }
 
 /// clang with the wasm32 target, wasi-libc and compiler-rt: Debian's packages, installed

@@ -3,7 +3,7 @@
 //! Rust: `scripts/guest-toolchain.sh` (embedded here) picks rustup's wasm32 target when it is
 //! installed and otherwise Debian's rustc-web, whose std is built from source
 //! (`-Zbuild-std`). Python: componentize-py from PyPI. JavaScript: componentize-js from npm.
-//! C: wit-bindgen's C generator (crates.io), Debian's clang, lld and wasi-libc.
+//! C: Debian's clang, lld and wasi-libc (the bindings are generated in-process).
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -15,8 +15,6 @@ pub const COMPONENTIZE_PY: &str = "0.25.1";
 pub const COMPONENTIZE_JS: &str = "0.23.0";
 /// TypeScript, whose `tsc` checks a JavaScript plugin against its typings (`tsc -p .`).
 pub const TYPESCRIPT: &str = "5.9.3";
-/// wit-bindgen's command line, for C bindings (the same minor as the Rust guests use).
-pub const WIT_BINDGEN_CLI: &str = "0.46.0";
 
 const GUEST_TOOLCHAIN_SH: &str = include_str!("../../../scripts/guest-toolchain.sh");
 
@@ -91,7 +89,7 @@ pub fn rust_guest() -> anyhow::Result<RustGuest> {
     })
 }
 
-/// Where the kit keeps tools it installs itself (componentize-js, wit-bindgen):
+/// Where the kit keeps tools it installs itself (componentize-js, typescript):
 /// `$SWITCHYARD_TOOLS`, else `$XDG_CACHE_HOME/switchyard/tools`, else `~/.cache/switchyard/tools`.
 pub fn tools_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SWITCHYARD_TOOLS") {
