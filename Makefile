@@ -40,10 +40,12 @@ deb: plugins build
 # runs the release binary pinned to core 0 with wrk on core 1 (scripts/bench-tools.sh installs
 # wrk); `cargo bench -p router-tests --bench external -- webhook` runs one part of it. The
 # `native` part compares it with the same router whose FindFace normalizer is linked natively
-# (feature `native-plugins`, built here as target/release/switchyard-native).
+# (feature `native-plugins`, built here as target/release/switchyard-native). Last, the plugin
+# author's edit → test loop per language (scripts/edit-loop.sh).
 bench: plugins native build
 	bash scripts/bench-tools.sh
 	$(CARGO) bench --locked -p router-tests --bench reload --bench outbox --bench external
+	bash scripts/edit-loop.sh target/release/switchyard
 
 # The bench-only router with first-party plugin crates linked natively (never shipped).
 native: plugins

@@ -386,7 +386,7 @@ async fn wrong_return_type_is_named(dir: &Path) {
         ..Default::default()
     };
     let failed = switchyard::cli::plugin_test_command(&args).await;
-    let message = format!("{:#}", failed.as_ref().err().expect("a wrong return type fails"));
+    let message = format!("{:#}", failed.as_ref().expect_err("a wrong return type fails"));
     assert!(
         message.contains("FilterApi.filter returned str 'keep', but is declared to return Verdict_Keep | Verdict_Drop"),
         "{message}"

@@ -247,35 +247,73 @@ fn dir_file(dir: &std::path::Path, name: &str, content: &str) -> std::path::Path
 
 #[test]
 fn compiled_plugins_are_cached_on_disk_across_restarts() {
+    use std::os::unix::fs::MetadataExt;
     let cache = tempfile::tempdir().expect("tmp");
     let wasm = plugins_dir().join("redact.wasm");
     let limits = PluginLimits {
         timeout_ms: 1000,
         ..PluginLimits::DEFAULT
     };
-    let load = || {
+    let load = |wasm: &std::path::Path| {
         let runtime = Runtime::with_disk_cache(Some(cache.path().to_path_buf())).expect("runtime");
         runtime
-            .load("redact", &wasm, PluginKind::Transform, limits, &serde_json::json!({}))
+            .load("redact", wasm, PluginKind::Transform, limits, &serde_json::json!({}))
             .expect("load");
     };
-    load();
-    let files: Vec<_> = std::fs::read_dir(cache.path())
-        .expect("cache dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
+    let compiled = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(cache.path())
+            .expect("cache dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+            .collect()
+    };
+    let functions = || walkdir_files(&cache.path().join("functions"));
+    load(&wasm);
+    let files = compiled();
     assert_eq!(files.len(), 1, "{files:?}");
     let cached = &files[0];
-    assert!(cached.extension().is_some_and(|x| x == "cwasm"));
-    let written = std::fs::metadata(cached).expect("meta").modified().expect("mtime");
-    load();
+    let written = std::fs::metadata(cached).expect("meta").ino();
+    let compiled_functions = functions();
+    assert!(
+        compiled_functions > 10,
+        "each function compiled is kept: {compiled_functions}"
+    );
+    load(&wasm);
     assert_eq!(
-        std::fs::metadata(cached).expect("meta").modified().expect("mtime"),
+        std::fs::metadata(cached).expect("meta").ino(),
         written,
-        "a restart reuses the compiled code"
+        "a restart reuses the compiled code (the file is not written again)"
+    );
+    // A new build whose code is the same (here: only a custom section differs, as after an
+    // edit of a comment) is a new component, compiled from the function cache.
+    let rebuilt = cache.path().join("rebuilt.wasm");
+    let schema: router_plugin_kit::schema::Schema = toml::from_str("[settings.x]\ntype = \"string\"").expect("schema");
+    std::fs::write(
+        &rebuilt,
+        router_plugin_kit::schema::embed(&std::fs::read(&wasm).expect("read"), &schema).expect("embed"),
+    )
+    .expect("write");
+    load(&rebuilt);
+    assert_eq!(compiled().len(), 2);
+    // (Trampolines between the component's parts are keyed with their place in it, so a few
+    // are compiled again; the guest's own functions all come from the cache.)
+    let grown = functions() - compiled_functions;
+    assert!(
+        grown * 10 < compiled_functions,
+        "most functions came from the cache: {grown} new of {compiled_functions}"
     );
     // A damaged cache file is not trusted: the plugin is recompiled and the file rewritten.
     std::fs::write(cached, b"garbage").expect("corrupt");
-    load();
+    load(&wasm);
     assert!(std::fs::metadata(cached).expect("meta").len() > 1000);
+}
+
+/// Files under `dir`, one level of folders deep (the function cache's layout).
+fn walkdir_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|d| std::fs::read_dir(d.path()).map_or(0, |f| f.count()))
+        .sum()
 }

@@ -2,7 +2,7 @@
 //! `--config`) and pruning it to a size. The cache prunes itself after every write; this is
 //! for seeing why a disk filled up, or emptying it on purpose.
 
-use crate::plugin::disk_cache;
+use crate::plugin::{disk_cache, function_cache};
 use std::path::{Path, PathBuf};
 
 /// Which cache: `--dir`, else `--config`'s `<data_dir>/cache`, else the user's.
@@ -25,6 +25,7 @@ pub fn plugin_cache(dir: &Path, prune_to: Option<u64>) -> String {
     if let Some(max) = prune_to {
         let (files, bytes) = disk_cache::prune(dir, max, None);
         out.push_str(&format!("pruned {files} file{} ({})\n", plural(files), size(bytes)));
+        function_cache::prune_tree(&dir.join("functions"), max);
     }
     let entries = disk_cache::entries(dir);
     let total: u64 = entries.iter().map(|e| e.bytes).sum();
@@ -35,6 +36,14 @@ pub fn plugin_cache(dir: &Path, prune_to: Option<u64>) -> String {
         plural(entries.len()),
         size(total),
         size(disk_cache::DEFAULT_MAX_BYTES)
+    ));
+    let (functions, function_bytes) = function_cache::usage(&dir.join("functions"));
+    out.push_str(&format!(
+        "{}: {functions} compiled function{}, {} (reused when an edited component is compiled; pruned to {})\n",
+        dir.join("functions").display(),
+        plural(functions),
+        size(function_bytes),
+        size(function_cache::MAX_BYTES)
     ));
     let now = std::time::SystemTime::now();
     for e in entries.iter().rev() {

@@ -51,6 +51,8 @@ struct Inner {
     /// Where compiled code is kept across restarts (`<data_dir>/cache`, reading the user's
     /// cache too). Python and JS components take seconds to compile and milliseconds to load.
     disk_cache: Option<super::disk_cache::DiskCache>,
+    /// Compiled functions (`<cache>/functions`), beside `disk_cache`.
+    functions: Option<Arc<super::function_cache::FunctionCache>>,
     /// Call statistics by plugin id, kept across reloads.
     stats: super::stats::Registry,
     /// Hex digest of the engine's compatibility hash: compiled code is only valid for the
@@ -69,11 +71,23 @@ impl Runtime {
     /// Like [`Runtime::new`], keeping compiled code in `dir` (created on demand) so restarts
     /// do not recompile unchanged plugins.
     pub fn with_disk_cache(dir: Option<PathBuf>) -> anyhow::Result<Runtime> {
-        let engine = match Engine::new(&config(true)) {
+        let functions = dir
+            .as_ref()
+            .map(|d| Arc::new(super::function_cache::FunctionCache::new(d.join("functions"))));
+        let configured = |pooling| {
+            let mut config = config(pooling);
+            if let Some(functions) = &functions {
+                config
+                    .enable_incremental_compilation(functions.clone())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            anyhow::Ok(config)
+        };
+        let engine = match Engine::new(&configured(true)?) {
             Ok(engine) => engine,
             Err(e) => {
                 tracing::warn!(error = %e, "Pooling allocator unavailable; using on-demand allocation.");
-                Engine::new(&config(false)).map_err(|e| anyhow::anyhow!("creating the wasm engine: {e}"))?
+                Engine::new(&configured(false)?).map_err(|e| anyhow::anyhow!("creating the wasm engine: {e}"))?
             }
         };
         let mut linker = Linker::new(&engine);
@@ -93,6 +107,7 @@ impl Runtime {
                 cache: Mutex::new(HashMap::new()),
                 compiles: AtomicU64::new(0),
                 disk_cache: dir.map(super::disk_cache::DiskCache::new),
+                functions,
                 stats: super::stats::Registry::default(),
                 engine_tag,
                 _ticker: ticker,
@@ -240,6 +255,9 @@ impl Runtime {
             .and_then(|code| cache.put(&name, &code).map_err(|e| e.to_string()));
         if let Err(e) = written {
             tracing::warn!(dir = %cache.dir().display(), error = %e, "Could not write the compiled-plugin cache.");
+        }
+        if let Some(functions) = &self.inner.functions {
+            functions.prune(super::function_cache::MAX_BYTES);
         }
         Ok(component)
     }

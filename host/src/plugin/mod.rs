@@ -17,6 +17,7 @@ mod cpu;
 pub mod disk_cache;
 mod engine;
 mod error;
+pub mod function_cache;
 mod health;
 mod host;
 mod instance;
