@@ -1,9 +1,14 @@
-//! Plugin kits, as a new author uses them: `switchyard plugin new` in each language and for
-//! each kind, `plugin build` (the language's own toolchain, installed when missing), `plugin
-//! test` against a golden file, the project's router.toml snippet loaded by a running router,
-//! a settings typo failing `switchyard check`, and a panic or exception whose message reaches
-//! the quarantine entry. Slow by nature (Python and JavaScript components take tens of
-//! seconds to build): one test per language, its kinds in turn.
+//! Plugin kits, as a new author uses them: the author guide's own commands (copied from
+//! docs/plugins/README.md by the test) in each language and for each kind — `plugin new`,
+//! `plugin build` (the language's own toolchain, installed when missing), `plugin test
+//! --bless` / `plugin test` against the golden file, `plugin inspect` — run by the real binary;
+//! then the project's router.toml snippet loaded by a running router, settings that are
+//! unknown or of the wrong type refused by `switchyard check` at their line (the schema built
+//! into the component), JavaScript checked by `tsc --strict`, build errors located in the
+//! author's file, a stale component rebuilt by `plugin test`, out-of-memory naming the cap,
+//! and a panic or exception whose message reaches the quarantine entry. Slow by nature
+//! (Python and JavaScript components take seconds to build): one test per language, its
+//! kinds in turn.
 
 use router_tests::{Config, TestRouter, post_json, samples_dir};
 use serde_json::Value;
@@ -14,39 +19,75 @@ const KINDS: [&str; 4] = ["normalizer", "filter", "transform", "decider"];
 /// The router's remote-auth sample: a SenseNebula terminal asking whether to open.
 const REMOTE_AUTH: &str = "nebulapass-v13-remote-auth-request.json";
 
-/// `plugin new` + `plugin build`; returns the project directory.
-async fn scaffold(root: &Path, lang: &str, kind: &str) -> PathBuf {
+/// The commands of the author guide's first block (docs/plugins/README.md), as written there:
+/// the test runs what the docs tell an author to type, so the two cannot drift apart.
+fn guide_commands() -> Vec<String> {
+    let guide = std::fs::read_to_string(router_tests::workspace().join("docs/plugins/README.md")).expect("guide");
+    let block = guide
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("the guide's first sh block");
+    block
+        .lines()
+        .map(|l| l.split(" #").next().unwrap_or(l).trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// A project made, built, blessed, tested and inspected by the guide's own commands, run by
+/// the real binary for `lang` and `kind`; returns its directory and golden output.
+async fn from_the_guide(root: &Path, lang: &str, kind: &str) -> (PathBuf, Value) {
     let name = format!("{lang}-{kind}");
-    let dir = root.join(&name);
-    let told = switchyard::cli::plugin_new(&name, kind, lang, Some(&dir)).expect("plugin new");
-    assert!(told.contains("switchyard plugin build"), "{told}");
-    build(&dir).await;
-    dir
-}
-
-async fn build(dir: &Path) {
-    let dir = dir.to_path_buf();
-    // Rust projects of one test share a target dir: the SDK and wit-bindgen build once.
-    let shared = dir.parent().expect("root").join("target");
-    let built = tokio::task::spawn_blocking(move || switchyard::cli::plugin_build(&dir, Some(&shared)))
+    let mut cwd = root.to_path_buf();
+    for command in guide_commands() {
+        let command = command
+            .replace("my-filter", &name)
+            .replace("--kind filter", &format!("--kind {kind}"))
+            .replace("--lang python", &format!("--lang {lang}"));
+        if let Some(dir) = command.strip_prefix("cd ") {
+            cwd = cwd.join(dir);
+            continue;
+        }
+        if command.contains("--watch") {
+            continue; // runs until stopped; `plugin test` rebuilding stale components is tested below
+        }
+        let args: Vec<String> = command
+            .strip_prefix("switchyard ")
+            .unwrap_or_else(|| panic!("the guide's block runs switchyard only: {command}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let cwd_now = cwd.clone();
+        let target = root.join("target");
+        let out = tokio::task::spawn_blocking(move || {
+            router_tests::process::bin()
+                .args(&args)
+                .current_dir(&cwd_now)
+                // Rust projects of one test share a target dir: the SDK builds once.
+                .env("CARGO_TARGET_DIR", target)
+                .output()
+                .expect("switchyard")
+        })
         .await
-        .expect("join")
-        .unwrap_or_else(|e| panic!("plugin build: {e:#}"));
-    assert!(built.exists(), "{}", built.display());
-}
-
-/// `plugin test` in the project: `--bless` records the golden file, then a plain run matches it.
-async fn golden(dir: &Path) -> Value {
-    let args = |bless| switchyard::cli::TestArgs {
-        project: Some(dir.to_path_buf()),
-        bless,
-        cache: Some(compile_cache(dir)),
-        ..Default::default()
-    };
-    assert!(switchyard::cli::plugin_test_command(&args(true)).await.expect("bless"));
-    assert!(switchyard::cli::plugin_test_command(&args(false)).await.expect("test"));
+        .expect("join");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{lang} {kind}: `{command}` failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if command.contains("plugin new") {
+            assert!(stdout.contains("switchyard plugin build"), "{stdout}");
+        }
+        if command.contains("plugin inspect") {
+            assert!(stdout.contains(&format!("kind:      {kind}")), "{stdout}");
+        }
+    }
+    let dir = root.join(&name);
+    assert_eq!(cwd, dir, "the guide goes into the project");
     let text = std::fs::read_to_string(dir.join("samples/expected.json")).expect("expected.json");
-    serde_json::from_str(&text).expect("golden JSON")
+    (dir, serde_json::from_str(&text).expect("golden JSON"))
 }
 
 /// One data dir for all the routers and checks of a language's test (one at a time), so a
@@ -322,8 +363,7 @@ async fn every_kind(lang: &str) -> (tempfile::TempDir, PathBuf) {
     let root = tempfile::tempdir().expect("tmp");
     let mut filter = PathBuf::new();
     for kind in KINDS {
-        let dir = scaffold(root.path(), lang, kind).await;
-        let expected = golden(&dir).await;
+        let (dir, expected) = from_the_guide(root.path(), lang, kind).await;
         match kind {
             "normalizer" => {
                 assert_eq!(
@@ -369,6 +409,50 @@ async fn rust_kit_scaffolds_build_test_load_and_report_panics() {
     .await;
 }
 
+/// A syntax error stops `plugin build` with the author's file, line and column (checked
+/// before the componentize step, whose own message has none).
+fn syntax_error_is_located(dir: &Path, file: &str, good: &str, bad: &str, expected: &str) {
+    let path = dir.join(file);
+    let source = std::fs::read_to_string(&path).expect("source");
+    let line = source
+        .lines()
+        .position(|l| l.contains(good))
+        .expect("the template's line")
+        + 1;
+    std::fs::write(&path, source.replacen(good, bad, 1)).expect("edit");
+    let err = switchyard::cli::plugin_build(dir, None).expect_err("a syntax error");
+    let message = format!("{err:#}");
+    assert!(
+        message.starts_with(&format!("{file}:{line}:")) && message.contains(expected),
+        "{message}"
+    );
+    std::fs::write(&path, source).expect("restore");
+}
+
+/// A filter that allocates past its memory cap fails naming the cap, whether the language's
+/// runtime traps (JavaScript) or catches its own out-of-memory (Python's `MemoryError`).
+async fn out_of_memory_names_the_cap(dir: &Path, file: &str, anchor: &str, insert: &str) {
+    let path = dir.join(file);
+    let source = std::fs::read_to_string(&path).expect("source");
+    assert!(source.contains(anchor), "{file}: the template changed");
+    std::fs::write(&path, source.replacen(anchor, &format!("{anchor}{insert}"), 1)).expect("edit");
+    let args = switchyard::cli::TestArgs {
+        project: Some(dir.to_path_buf()),
+        cache: Some(compile_cache(dir)),
+        ..Default::default()
+    };
+    let failed = switchyard::cli::plugin_test_command(&args).await;
+    let message = format!("{:#}", failed.as_ref().expect_err("over the cap"));
+    assert!(
+        message.contains(&format!(
+            "exceeded its memory limit of {} bytes (`max_memory_bytes`",
+            64 << 20
+        )),
+        "{file}: {message}"
+    );
+    std::fs::write(&path, source).expect("restore");
+}
+
 /// A Python method that returns the wrong type fails with both types named (without the
 /// kit's check it is a `KeyError` trap inside componentize-py's glue).
 async fn wrong_return_type_is_named(dir: &Path) {
@@ -397,7 +481,21 @@ async fn wrong_return_type_is_named(dir: &Path) {
 #[tokio::test]
 async fn python_kit_scaffolds_build_test_load_and_report_exceptions() {
     let (_root, filter) = every_kind("python").await;
+    syntax_error_is_located(
+        &filter,
+        "app.py",
+        "def rule() -> dict:",
+        "def rule() -> dict",
+        ":19: SyntaxError: expected ':'",
+    );
     wrong_return_type_is_named(&filter).await;
+    out_of_memory_names_the_cap(
+        &filter,
+        "app.py",
+        "    def filter(self, event: types.Event) -> types.Verdict:\n",
+        "        hog = bytearray(200 * 1024 * 1024)\n",
+    )
+    .await;
     failure_reaches_quarantine(
         &filter,
         "python",
@@ -414,6 +512,20 @@ async fn python_kit_scaffolds_build_test_load_and_report_exceptions() {
 #[tokio::test]
 async fn javascript_kit_scaffolds_build_test_load_and_report_exceptions() {
     let (_root, filter) = every_kind("js").await;
+    syntax_error_is_located(
+        &filter,
+        "app.js",
+        "filter: guard((event) => {",
+        "filter: guard((event) => {)",
+        "SyntaxError: Unexpected token ')'",
+    );
+    out_of_memory_names_the_cap(
+        &filter,
+        "app.js",
+        "  filter: guard((event) => {\n",
+        "    const hog = new Uint8Array(200 * 1024 * 1024); hog[0] = 1;\n",
+    )
+    .await;
     failure_reaches_quarantine(
         &filter,
         "js",

@@ -70,7 +70,8 @@ pub struct TestArgs {
     pub expect: Option<PathBuf>,
     /// `--bless`: write the expected output instead of comparing.
     pub bless: bool,
-    /// `--watch`: rebuild (in a project) and rerun on every change.
+    /// `--watch`: rebuild (the project, or the project whose component `--config` or the path
+    /// names) and rerun on every change.
     pub watch: bool,
     /// The base case (limits, source id, site options) the flags described.
     pub base: Option<TestCase>,
@@ -198,21 +199,16 @@ pub async fn plugin_test_command(args: &TestArgs) -> anyhow::Result<bool> {
     let runtime = Runtime::with_disk_cache(Some(test_cache(args)))?;
     if !args.watch {
         let resolved = resolve(args)?;
-        if let Some(project) = &resolved.project
-            && let Some(why) = project.stale()
-        {
+        if let Some((project, why)) = stale(&resolved) {
             // Testing an old build against new sources is how a reverted fix goes unnoticed.
             eprintln!("rebuilding: {why}");
-            let (dir, target) = (project.dir.clone(), args.target_dir.clone());
-            tokio::task::spawn_blocking(move || plugin_build(&dir, target.as_deref())).await??;
-        } else if let Some(why) = drifted(&resolved.case.plugin) {
-            eprintln!(
-                "warning: {} is older than its sources ({why}); run `switchyard plugin build` there",
-                resolved.case.plugin.display()
-            );
+            rebuild(&project, args).await?;
         }
         return once(&resolved, args.bless, &runtime).await;
     }
+    // The loop: every change of a source rebuilds, then reruns. With `--config`, the component
+    // the router loads is rebuilt in place and compiled into the router's cache, so a running
+    // router hot-reloads it without compiling it again.
     let mut seen = None;
     loop {
         let resolved = resolve(args)?;
@@ -221,20 +217,20 @@ pub async fn plugin_test_command(args: &TestArgs) -> anyhow::Result<bool> {
             if seen.is_some() {
                 eprintln!("\n--- change seen, rerunning ---");
             }
-            seen = Some(stamp);
-            if let Some(project) = &resolved.project
-                && project.stale().is_some()
-            {
-                let (dir, target) = (project.dir.clone(), args.target_dir.clone());
-                match tokio::task::spawn_blocking(move || plugin_build(&dir, target.as_deref())).await? {
+            if let Some((project, why)) = stale(&resolved) {
+                eprintln!("rebuilding: {why}");
+                let built = rebuild(&project, args).await;
+                // Whatever happened, this state of the sources has had its build.
+                seen = Some(fingerprint(&resolved));
+                match built {
                     Ok(path) => eprintln!("built {}", path.display()),
                     Err(e) => {
                         eprintln!("build failed: {e:#}");
-                        seen = Some(fingerprint(&resolved));
                         continue;
                     }
                 }
-                seen = Some(fingerprint(&resolved));
+            } else {
+                seen = Some(stamp);
             }
             if let Err(e) = once(&resolved, args.bless, &runtime).await {
                 eprintln!("error: {e:#}");
@@ -242,6 +238,25 @@ pub async fn plugin_test_command(args: &TestArgs) -> anyhow::Result<bool> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
+}
+
+/// The project whose output the tested component is (the one in the current directory, or
+/// the one a `--config` or a path names) when its sources changed after it was built.
+fn stale(resolved: &Resolved) -> Option<(Project, String)> {
+    let project = match &resolved.project {
+        Some(p) => p.clone(),
+        None => {
+            drifted(&resolved.case.plugin)?;
+            Project::find(resolved.case.plugin.parent()?).ok()?
+        }
+    };
+    let why = project.stale()?;
+    Some((project, why))
+}
+
+async fn rebuild(project: &Project, args: &TestArgs) -> anyhow::Result<PathBuf> {
+    let (dir, target) = (project.dir.clone(), args.target_dir.clone());
+    tokio::task::spawn_blocking(move || plugin_build(&dir, target.as_deref())).await?
 }
 
 async fn once(resolved: &Resolved, bless: bool, runtime: &Runtime) -> anyhow::Result<bool> {
@@ -307,7 +322,13 @@ fn differences(wanted: &Value, got: &Value, at: &str) -> Vec<String> {
 /// Modification times of everything a run depends on.
 fn fingerprint(resolved: &Resolved) -> Vec<Option<std::time::SystemTime>> {
     let mut files = vec![resolved.case.plugin.clone(), resolved.case.input.clone()];
-    if let Some(project) = &resolved.project {
+    let project = resolved.project.clone().or_else(|| {
+        let dir = resolved.case.plugin.parent()?;
+        Project::find(dir).ok().filter(|p| {
+            std::fs::canonicalize(&p.output).ok() == std::fs::canonicalize(&resolved.case.plugin).ok()
+        })
+    });
+    if let Some(project) = project {
         files.extend(project.sources());
         files.push(project.dir.join("settings.toml"));
     }

@@ -73,7 +73,9 @@ pub enum Error {
         budget_ms: u64,
     },
     /// The guest tried to grow memory (or tables) past its cap.
-    #[error("plugin `{plugin}` exceeded its memory limit of {limit_bytes} bytes")]
+    #[error(
+        "plugin `{plugin}` exceeded its memory limit of {limit_bytes} bytes (`max_memory_bytes` of `[plugins.{plugin}]`)"
+    )]
     ResourceLimit {
         /// Plugin id.
         plugin: String,

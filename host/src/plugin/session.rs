@@ -236,6 +236,16 @@ impl Session<'_> {
         let said = self.store().data_mut().output.drain(&id);
         let result = match out {
             Err(trap) => Err(self.fault(call, trap, said)),
+            // A runtime that catches its own out-of-memory (Python's `MemoryError`, turned
+            // into `internal` by the kit) still ran into the cap: say which cap.
+            Ok(Err(_)) if self.state().limits.limit_hit => {
+                self.spoiled = true;
+                self.plugin.health.fault();
+                Err(Error::ResourceLimit {
+                    plugin: id.clone(),
+                    limit_bytes: self.plugin.limits.max_memory_bytes,
+                })
+            }
             Ok(Err(e)) => Err(self.reported(e)),
             Ok(Ok(value)) => convert(self, value),
         };

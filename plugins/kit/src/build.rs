@@ -67,20 +67,32 @@ fn rust(project: &Project, options: &Options) -> anyhow::Result<Vec<u8>> {
 }
 
 fn python(project: &Project) -> anyhow::Result<Vec<u8>> {
+    crate::diagnose::python_syntax(project)?;
     let tool = toolchain::componentize_py()?;
     let out = project.dir.join("build/.componentize-py.wasm");
     std::fs::create_dir_all(project.dir.join("build"))?;
-    toolchain::run(
-        Command::new(tool)
-            .current_dir(&project.dir)
-            .args(["-d", "wit", "-w", project.kind.as_str(), "componentize", "app", "-o"])
-            .arg(&out),
-    )
-    .context("componentize-py could not build app.py (its messages are above)")?;
+    let run = Command::new(tool)
+        .current_dir(&project.dir)
+        .args(["-d", "wit", "-w", project.kind.as_str(), "componentize", "app", "-o"])
+        .arg(&out)
+        // Its own Rust backtrace is 60 lines about componentize-py, none about app.py.
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LIB_BACKTRACE", "0")
+        .output()
+        .context("running componentize-py")?;
+    if !run.status.success() {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        anyhow::bail!("{}", crate::diagnose::componentize_py_failure(&text));
+    }
     toolchain::take(&out)
 }
 
 fn js(project: &Project) -> anyhow::Result<Vec<u8>> {
+    crate::diagnose::js_syntax(project)?;
     let tool = toolchain::componentize_js()?;
     let out = project.dir.join("build/.componentize-js.wasm");
     std::fs::create_dir_all(project.dir.join("build"))?;
@@ -98,6 +110,7 @@ fn js(project: &Project) -> anyhow::Result<Vec<u8>> {
                 "fetch-event",
                 "-o",
             ])
+            .env("RUST_BACKTRACE", "0")
             .arg(&out)
             .arg("app.js"),
     )

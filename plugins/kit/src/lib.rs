@@ -9,6 +9,7 @@
 pub mod build;
 mod c;
 pub mod componentize;
+mod diagnose;
 pub mod inspect;
 pub mod manifest;
 pub mod scaffold;
