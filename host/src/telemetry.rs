@@ -24,3 +24,28 @@ pub fn init(format: LogFormat, default_level: &str) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }
+
+/// `text` on one line, its line breaks shown as ` | `: a guest's traceback in an error stays
+/// one log record that line-oriented tools (journald, grep) keep together. The quarantine
+/// entry and the admin API keep the original text.
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\n') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let lines: Vec<&str> = text.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
+    std::borrow::Cow::Owned(lines.join(" | "))
+}
+
+#[cfg(test)]
+mod one_line_tests {
+    #[test]
+    fn a_traceback_becomes_one_line() {
+        assert_eq!(super::one_line("plain"), "plain");
+        assert_eq!(
+            super::one_line(
+                "plugin `p` failed: Traceback (most recent call last):\n  File \"app.py\", line 3\n\nValueError: x\n"
+            ),
+            "plugin `p` failed: Traceback (most recent call last): |   File \"app.py\", line 3 | ValueError: x"
+        );
+    }
+}

@@ -393,9 +393,91 @@ async fn every_kind(lang: &str) -> (tempfile::TempDir, PathBuf) {
     (root, filter)
 }
 
+/// The one loop an author keeps running: `plugin test --config router.toml --plugin ID INPUT
+/// --watch` against a running router. An edit is rebuilt and tested, compiled into the
+/// router's cache, and hot-reloaded by the router, which then applies the new rule.
+async fn watch_hot_swaps_into_a_running_router(dir: &Path) {
+    use std::io::BufRead as _;
+    let id = dir.file_name().and_then(|n| n.to_str()).expect("name").to_string();
+    let router = TestRouter::start(&router_config(dir, "filter")).await;
+    let mut child = std::process::Command::new(router_tests::process::binary())
+        .args(["plugin", "test", "--config"])
+        .arg(router.config_path())
+        .args(["--plugin", &id])
+        .arg(dir.join("samples/input.json"))
+        .arg("--watch")
+        .env("CARGO_TARGET_DIR", dir.parent().expect("root").join("target"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("plugin test --watch");
+    let (lines, seen) = std::sync::mpsc::channel::<String>();
+    for pipe in [
+        Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().expect("stderr")),
+    ] {
+        let lines = lines.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+    }
+    let wait_for = |what: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let mut log = Vec::new();
+        while std::time::Instant::now() < deadline {
+            if let Ok(line) = seen.recv_timeout(std::time::Duration::from_millis(200)) {
+                let found = line.contains(what);
+                log.push(line);
+                if found {
+                    return;
+                }
+            }
+        }
+        panic!("`plugin test --watch` never printed {what:?}:\n{}", log.join("\n"));
+    };
+    wait_for("\"verdict\": \"keep\"");
+    let before = router.status().await;
+    let lib = dir.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).expect("lib.rs");
+    let keep = "        if event.category != Category::Recognition {\n            return Verdict::Keep;";
+    assert!(source.contains(keep), "the template changed");
+    std::fs::write(
+        &lib,
+        source.replacen(
+            keep,
+            "        if event.category != Category::Recognition {\n            return Verdict::Drop(\"watched\".to_string());",
+            1,
+        ),
+    )
+    .expect("edit");
+    wait_for("built ");
+    router.wait_reload(&before).await;
+    let answer = post_json(router.addr, "/filtered", r#"{"id": "w-1", "device": "d"}"#).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let metrics = router_tests::get(router.addr, "/metrics")
+        .await
+        .expect("metrics")
+        .text();
+    assert_eq!(
+        router_tests::metric_value(
+            &metrics,
+            &format!("switchyard_plugin_calls_total{{plugin=\"{id}\",call=\"filter\",outcome=\"drop\"}}")
+        ),
+        1,
+        "the router runs the rebuilt rule: {metrics}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::write(&lib, source).expect("restore");
+    router.stop().await;
+}
+
 #[tokio::test]
 async fn rust_kit_scaffolds_build_test_load_and_report_panics() {
     let (_root, filter) = every_kind("rust").await;
+    watch_hot_swaps_into_a_running_router(&filter).await;
     failure_reaches_quarantine(
         &filter,
         "rust",

@@ -324,9 +324,9 @@ fn fingerprint(resolved: &Resolved) -> Vec<Option<std::time::SystemTime>> {
     let mut files = vec![resolved.case.plugin.clone(), resolved.case.input.clone()];
     let project = resolved.project.clone().or_else(|| {
         let dir = resolved.case.plugin.parent()?;
-        Project::find(dir).ok().filter(|p| {
-            std::fs::canonicalize(&p.output).ok() == std::fs::canonicalize(&resolved.case.plugin).ok()
-        })
+        Project::find(dir)
+            .ok()
+            .filter(|p| std::fs::canonicalize(&p.output).ok() == std::fs::canonicalize(&resolved.case.plugin).ok())
     });
     if let Some(project) = project {
         files.extend(project.sources());

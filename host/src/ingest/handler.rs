@@ -403,13 +403,18 @@ async fn fail(
     // The log says what happened to the request: kept for a replay, or not (and why, from
     // `keep`'s own line).
     let (source, delivery_id) = (&source.spec.id, &request.delivery_id);
+    // One record per failure, even when the guest's message is a multi-line traceback.
+    let text = error.to_string();
+    let logged = crate::telemetry::one_line(&text);
     match (error.status().is_server_error(), kept) {
-        (true, true) => tracing::error!(%source, %delivery_id, error = %error, "Request failed; kept in quarantine."),
+        (true, true) => tracing::error!(%source, %delivery_id, error = %logged, "Request failed; kept in quarantine."),
         (true, false) => {
-            tracing::error!(%source, %delivery_id, error = %error, "Request failed and could not be quarantined.")
+            tracing::error!(%source, %delivery_id, error = %logged, "Request failed and could not be quarantined.")
         }
-        (false, true) => tracing::info!(%source, %delivery_id, error = %error, "Request rejected; kept in quarantine."),
-        (false, false) => tracing::info!(%source, %delivery_id, error = %error, "Request rejected; not quarantined."),
+        (false, true) => {
+            tracing::info!(%source, %delivery_id, error = %logged, "Request rejected; kept in quarantine.")
+        }
+        (false, false) => tracing::info!(%source, %delivery_id, error = %logged, "Request rejected; not quarantined."),
     }
     error.to_response(&request.delivery_id, kept)
 }

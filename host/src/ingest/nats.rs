@@ -226,7 +226,7 @@ async fn handle(
                 tracing::warn!(source = %id, delivery_id = %request.delivery_id, error = %error, "Storing a NATS message's events failed; JetStream offers it again.");
                 return Handled::Retry;
             }
-            tracing::warn!(source = %id, delivery_id = %request.delivery_id, bytes = request.body.len(), error = %error, "NATS message failed; kept in quarantine.");
+            tracing::warn!(source = %id, delivery_id = %request.delivery_id, bytes = request.body.len(), error = %crate::telemetry::one_line(&error.to_string()), "NATS message failed; kept in quarantine.");
             keep(&pipeline, crate::disk::Share::All, &request, &error, false).await;
             Handled::Done
         }
