@@ -288,7 +288,8 @@ fn readme(kind: Kind, lang: Lang) -> String {
     format!(
         "# {{{{name}}}} — a switchyard {kind} in {language}\n\n\
          Made by `switchyard plugin new`. The code is in `{source}`; the plugin's settings in\n\
-         `settings.toml`; a sample input in `samples/`.\n\n\
+         `settings.toml`, their schema (types, defaults, ranges: the router enforces it) in\n\
+         `switchyard-plugin.toml`; a sample input in `samples/`.\n\n\
          ```sh\n\
          switchyard plugin build            # → build/{{{{name}}}}.wasm\n\
          switchyard plugin test             # runs samples/input.json with settings.toml, compares with samples/expected.json\n\
