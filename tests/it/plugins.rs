@@ -83,7 +83,12 @@ async fn one_file_behind_many_ids_is_compiled_once() {
         load.await.expect("join").expect("load");
     }
     assert_eq!(runtime.compiles(), 1);
-    let files: Vec<_> = std::fs::read_dir(cache.path()).expect("cache dir").collect();
+    // (`functions/` beside it is the per-function compile cache.)
+    let files: Vec<_> = std::fs::read_dir(cache.path())
+        .expect("cache dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "functions"))
+        .collect();
     assert_eq!(files.len(), 1, "one compiled file, no temp files left: {files:?}");
     // A core module is refused every time it is loaded, with the hint.
     let core = cache.path().join("core.wasm");
@@ -295,11 +300,12 @@ fn compiled_plugins_are_cached_on_disk_across_restarts() {
     .expect("write");
     load(&rebuilt);
     assert_eq!(compiled().len(), 2);
-    // (Trampolines between the component's parts are keyed with their place in it, so a few
-    // are compiled again; the guest's own functions all come from the cache.)
+    // (Trampolines and adapters between the component's parts are keyed with their place in
+    // it, so some are compiled again — 22 to 32 of ~300 here; the guest's own functions come
+    // from the cache.)
     let grown = functions() - compiled_functions;
     assert!(
-        grown * 10 < compiled_functions,
+        grown * 4 < compiled_functions,
         "most functions came from the cache: {grown} new of {compiled_functions}"
     );
     // A damaged cache file is not trusted: the plugin is recompiled and the file rewritten.
