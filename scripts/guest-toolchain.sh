@@ -54,7 +54,7 @@ if debian_ready; then
 fi
 if [ "$CHOICE" != debian ] && command -v rustup >/dev/null 2>&1 &&
     curl -fsS --max-time 5 -o /dev/null https://static.rust-lang.org/dist/channel-rust-stable.toml.sha256 2>/dev/null; then
-    log "adding the $TARGET target with rustup"
+    log "adding the $TARGET target with rustup (about 20 s, once)"
     if timeout 120 rustup target add "$TARGET" >&2 && rustup_has_target; then
         emit_rustup
         exit 0
@@ -66,7 +66,7 @@ if [ "$CHOICE" = rustup ]; then
     log "SWITCHYARD_GUEST_TOOLCHAIN=rustup but rustup cannot provide $TARGET"
     exit 1
 fi
-log "installing Debian packages: ${DEBIAN_PKGS[*]}"
+log "installing Debian packages: ${DEBIAN_PKGS[*]} (about a minute, once; the first build then compiles std, about 2 min)"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null 2>&1 || {

@@ -72,7 +72,10 @@ fn clang() -> anyhow::Result<PathBuf> {
         toolchain::runs(Path::new("clang")) && Path::new(WASI_LIBC).exists() && toolchain::runs(Path::new("wasm-ld"))
     };
     if !ready() {
-        eprintln!("switchyard: installing {} with apt-get", DEBIAN_PACKAGES.join(" "));
+        eprintln!(
+            "switchyard: installing {} with apt-get (about a minute, once)",
+            DEBIAN_PACKAGES.join(" ")
+        );
         let root = Command::new("id")
             .arg("-u")
             .output()

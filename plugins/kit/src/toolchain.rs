@@ -116,7 +116,7 @@ pub fn componentize_py() -> anyhow::Result<PathBuf> {
     if runs(&on_path) {
         return Ok(on_path);
     }
-    eprintln!("switchyard: installing componentize-py {COMPONENTIZE_PY} from PyPI");
+    eprintln!("switchyard: installing componentize-py {COMPONENTIZE_PY} from PyPI (about 30 s, once)");
     let pip = ["pip3", "pip"].into_iter().find(|p| runs(Path::new(p))).context(
         "componentize-py is not installed and there is no pip to install it with (install Python 3 and pip)",
     )?;
@@ -130,45 +130,32 @@ pub fn componentize_py() -> anyhow::Result<PathBuf> {
 
 /// componentize-js: in the kit's tools dir, installed there with npm when missing.
 pub fn componentize_js() -> anyhow::Result<PathBuf> {
-    let dir = tools_dir().join(format!("componentize-js-{COMPONENTIZE_JS}"));
-    let bin = dir.join("node_modules/.bin/componentize-js");
-    if bin.exists() {
-        return Ok(bin);
-    }
-    eprintln!(
-        "switchyard: installing componentize-js {COMPONENTIZE_JS} from npm into {}",
-        dir.display()
-    );
-    std::fs::create_dir_all(&dir)?;
-    run(Command::new("npm").args([
-        "install",
-        "--silent",
-        "--no-audit",
-        "--no-fund",
-        "--prefix",
-        &dir.to_string_lossy(),
-        &format!("@bytecodealliance/componentize-js@{COMPONENTIZE_JS}"),
-    ]))
-    .context("installing componentize-js with npm (is Node.js installed?)")?;
-    anyhow::ensure!(
-        bin.exists(),
-        "npm installed componentize-js but {} is missing",
-        bin.display()
-    );
-    Ok(bin)
+    npm_tool(
+        "@bytecodealliance/componentize-js",
+        COMPONENTIZE_JS,
+        "componentize-js",
+        "about 30 s, once",
+    )
 }
 
-/// `tsc`: in the kit's tools dir, installed there with npm when missing (about 10 s). The
-/// kit does not need it to build; authors run it (`tsc -p .` in a JavaScript project) to
-/// check their code against the typings, and the kit's own tests do.
+/// `tsc`: in the kit's tools dir, installed there with npm when missing. The kit does not
+/// need it to build; authors run it (`tsc -p .` in a JavaScript project) to check their code
+/// against the typings, and the kit's own tests do.
 pub fn typescript() -> anyhow::Result<PathBuf> {
-    let dir = tools_dir().join(format!("typescript-{TYPESCRIPT}"));
-    let bin = dir.join("node_modules/.bin/tsc");
-    if bin.exists() {
-        return Ok(bin);
+    npm_tool("typescript", TYPESCRIPT, "tsc", "about 10 s, once")
+}
+
+/// An npm package's command, installed into `<tools>/<name>-<version>` when missing (saying
+/// what and how long it usually takes: never a silent install).
+fn npm_tool(package: &str, version: &str, bin: &str, takes: &str) -> anyhow::Result<PathBuf> {
+    let name = package.rsplit('/').next().unwrap_or(package);
+    let dir = tools_dir().join(format!("{name}-{version}"));
+    let path = dir.join("node_modules/.bin").join(bin);
+    if path.exists() {
+        return Ok(path);
     }
     eprintln!(
-        "switchyard: installing typescript {TYPESCRIPT} from npm into {} (about 10 s)",
+        "switchyard: installing {package} {version} from npm into {} ({takes})",
         dir.display()
     );
     std::fs::create_dir_all(&dir)?;
@@ -179,15 +166,15 @@ pub fn typescript() -> anyhow::Result<PathBuf> {
         "--no-fund",
         "--prefix",
         &dir.to_string_lossy(),
-        &format!("typescript@{TYPESCRIPT}"),
+        &format!("{package}@{version}"),
     ]))
-    .context("installing typescript with npm (is Node.js installed?)")?;
+    .with_context(|| format!("installing {package} with npm (is Node.js installed?)"))?;
     anyhow::ensure!(
-        bin.exists(),
-        "npm installed typescript but {} is missing",
-        bin.display()
+        path.exists(),
+        "npm installed {package} but {} is missing",
+        path.display()
     );
-    Ok(bin)
+    Ok(path)
 }
 
 /// Runs a command, failing with its name and exit status.
