@@ -58,6 +58,64 @@ fn shipped_plugins_load_as_their_kind() {
     }
 }
 
+/// Each first-party plugin with a `settings-schema.toml` carries exactly that schema, and the
+/// schema names exactly the settings the plugin itself accepts: the plugin's own refusal of an
+/// unknown key (serde's "expected one of …", with the schema taken out so the plugin answers)
+/// lists the same keys. A setting added to one and not the other fails here.
+#[tokio::test]
+async fn shipped_schemas_are_built_in_and_name_what_each_plugin_accepts() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let runtime = Runtime::new().expect("runtime");
+    let mut checked = 0;
+    for (name, kind) in SHIPPED {
+        let file = router_tests::workspace().join(format!("plugins/{name}/settings-schema.toml"));
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let declared: router_plugin_kit::schema::Schema = toml::from_str(&text).expect("schema");
+        let bytes = std::fs::read(plugins_dir().join(format!("{name}.wasm"))).expect("plugin");
+        assert_eq!(
+            router_plugin_kit::schema::read(&bytes).expect("read"),
+            Some(declared.clone()),
+            "{name}: `cargo xtask plugins` builds the schema in"
+        );
+        let bare = tmp.path().join(format!("{name}.wasm"));
+        std::fs::write(
+            &bare,
+            router_plugin_kit::schema::embed(&bytes, &Default::default()).expect("strip"),
+        )
+        .expect("write");
+        let plugin = std::sync::Arc::new(
+            runtime
+                .load(
+                    name,
+                    &bare,
+                    *kind,
+                    PluginLimits::DEFAULT,
+                    &serde_json::json!({ "zz_not_a_setting": 1 }),
+                )
+                .expect("load"),
+        );
+        let refused = plugin.probe().await.expect_err("an unknown key").to_string();
+        let accepted: std::collections::BTreeSet<String> = refused
+            .split("expected ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{name}: {refused}"))
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        let keys: std::collections::BTreeSet<String> = declared.settings.keys().cloned().collect();
+        assert_eq!(keys, accepted, "{name}: the schema's keys and the plugin's ({refused})");
+        checked += 1;
+    }
+    assert!(
+        checked >= 6,
+        "the first-party plugins with settings have schemas ({checked})"
+    );
+}
+
 /// One .wasm behind several plugin ids, loaded in parallel (as a pipeline build does): it is
 /// compiled once, and the disk cache is written once without collisions.
 #[tokio::test]

@@ -32,18 +32,26 @@ async fn a_settings_typo_fails_check_and_startup_with_its_config_line() {
     let config = drop_unmatched("settings = { min_scor = 0.5 }");
     let (report, ok) = check(&config).await;
     assert!(!ok, "{report}");
+    // The built-in's schema (plugins/drop-unmatched/settings-schema.toml) answers first.
     assert!(
-        report.contains("plugin `drop` has invalid settings: unknown field `min_scor`, expected one of"),
+        report.contains("plugin `drop` has invalid settings: unknown setting `min_scor` (did you mean `min_score`?)"),
         "{report}"
     );
     assert!(
-        report.contains("router.toml:4 (the `settings` of `[plugins.drop]`)"),
+        report.contains("router.toml:6 (`min_scor` in the settings of `[plugins.drop]`)"),
         "{report}"
     );
-    // A value the plugin's own rules refuse, not only an unknown key.
     let (report, ok) = check(&drop_unmatched("settings = { min_score = 7 }")).await;
     assert!(
-        !ok && report.contains("`min_score` must be within 0..1, got 7"),
+        !ok && report.contains("setting `min_score` must be within 0..1, found 7"),
+        "{report}"
+    );
+    // What a schema cannot say, the plugin's own check (`validate-settings`) does, at the
+    // settings' line.
+    let (report, ok) = check(&drop_unmatched("settings = { categories = [\"faces\"] }")).await;
+    assert!(
+        !ok && report.contains("plugin `drop` has invalid settings: unknown category `faces` in `categories`")
+            && report.contains("router.toml:6 (the `settings` of `[plugins.drop]`)"),
         "{report}"
     );
     // The router does not start on it either.
@@ -55,7 +63,7 @@ async fn a_settings_typo_fails_check_and_startup_with_its_config_line() {
     let err = switchyard::run(spec, listener, switchyard::shutdown::Shutdown::new())
         .await
         .expect_err("startup refuses the settings");
-    assert!(format!("{err:#}").contains("unknown field `min_scor`"), "{err:#}");
+    assert!(format!("{err:#}").contains("unknown setting `min_scor`"), "{err:#}");
     // Correct settings pass.
     let (report, ok) = check(&drop_unmatched("settings = { min_score = 0.5 }")).await;
     assert!(ok, "{report}");

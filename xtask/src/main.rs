@@ -99,12 +99,27 @@ fn build_plugins(root: &Path, out: &Path, only: &[String]) -> Result<()> {
         let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
         let component = router_plugin_kit::componentize::componentize(&module, None)
             .with_context(|| format!("componentizing {}", core.display()))?;
+        let component = with_schema(root, name, component)?;
         let dest = out.join(format!("{name}.wasm"));
         // Rewritten only on change, atomically: the router's hot reload watches these files.
         router_plugin_kit::componentize::write_if_changed(&dest, &component)?;
         eprintln!("plugin {name}: {} ({} bytes)", dest.display(), component.len());
     }
     Ok(())
+}
+
+/// The component with `plugins/<name>/settings-schema.toml` built in, when the plugin has
+/// one: the router then checks the plugin's settings against it, each mistake at its line.
+fn with_schema(root: &Path, name: &str, component: Vec<u8>) -> Result<Vec<u8>> {
+    let file = root.join("plugins").join(name).join("settings-schema.toml");
+    if !file.exists() {
+        return Ok(component);
+    }
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let schema: router_plugin_kit::schema::Schema =
+        toml::from_str(&text).with_context(|| format!("{}", file.display()))?;
+    schema.validate().with_context(|| format!("{}", file.display()))?;
+    router_plugin_kit::schema::embed(&component, &schema)
 }
 
 /// Builds one plugin as a wasm cdylib. All plugins share `target_dir`, so std (with

@@ -221,6 +221,11 @@ async fn prove_plugin(
     match plugin.probe().await {
         Ok(_) => Ok(()),
         Err(e @ crate::plugin::Error::BadSettings { .. }) => {
+            // At the settings table when it is written, else at the plugin's `path`.
+            let at = match p.settings_lines.table {
+                0 => at,
+                line => format!("  --> {}:{line}", config.display()),
+            };
             Err(format!("{e}\n{at} (the `settings` of `[plugins.{}]`)", p.id))
         }
         Err(e) => Err(format!("{e}\n{at}")),
