@@ -168,14 +168,21 @@ impl TestRouter {
 
     /// Waits until the status reports a reload outcome different from `before`'s.
     pub async fn wait_reload(&self, before: &serde_json::Value) -> serde_json::Value {
-        for _ in 0..400 {
+        self.wait_reload_within(before, Duration::from_secs(10)).await
+    }
+
+    /// [`TestRouter::wait_reload`] with its own patience: a reload that follows a build
+    /// running beside other builds (the kits' tests) can take longer than a config edit's.
+    pub async fn wait_reload_within(&self, before: &serde_json::Value, limit: Duration) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
             let status = self.status().await;
             if status["last_reload"] != before["last_reload"] && !status["last_reload"].is_null() {
                 return status["last_reload"].clone();
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("no reload reported");
+        panic!("no reload reported within {limit:?}: {}", self.status().await);
     }
 
     /// The data directory.

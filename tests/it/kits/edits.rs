@@ -218,8 +218,10 @@ pub(super) async fn watch_hot_swaps_into_a_running_router(dir: &Path) {
         ),
     )
     .expect("edit");
-    wait_for("built ");
-    router.wait_reload(&before).await;
+    wait_for("built /");
+    router
+        .wait_reload_within(&before, std::time::Duration::from_secs(120))
+        .await;
     let answer = post_json(router.addr, "/filtered", r#"{"id": "w-1", "device": "d"}"#).await;
     assert_eq!(answer.status, 200, "{}", answer.text());
     let metrics = router_tests::get(router.addr, "/metrics")
