@@ -148,6 +148,18 @@ fn events_file(dir: &Path) -> PathBuf {
     dir.join("events.jsonl")
 }
 
+/// `switchyard_plugin_calls_total` of plugin `id`'s filter calls with `outcome`.
+async fn filter_calls(router: &TestRouter, id: &str, outcome: &str) -> u64 {
+    let metrics = router_tests::get(router.addr, "/metrics")
+        .await
+        .expect("metrics")
+        .text();
+    router_tests::metric_value(
+        &metrics,
+        &format!("switchyard_plugin_calls_total{{plugin=\"{id}\",call=\"filter\",outcome=\"{outcome}\"}}"),
+    )
+}
+
 /// Loads the project's plugin in a running router and sends it one real request.
 async fn serve(dir: &Path, kind: &str, lang: &str) {
     let router = TestRouter::start(&router_config(dir, kind)).await;
@@ -181,18 +193,7 @@ async fn serve(dir: &Path, kind: &str, lang: &str) {
         "filter" => {
             let answer = post_json(router.addr, "/filtered", r#"{"id": "f-1", "device": "d"}"#).await;
             assert_eq!(answer.status, 200, "{lang}: {}", answer.text());
-            let metrics = router_tests::get(router.addr, "/metrics")
-                .await
-                .expect("metrics")
-                .text();
-            assert_eq!(
-                router_tests::metric_value(
-                    &metrics,
-                    &format!("switchyard_plugin_calls_total{{plugin=\"{id}\",call=\"filter\",outcome=\"ok\"}}")
-                ),
-                1,
-                "{lang}: {metrics}"
-            );
+            assert_eq!(filter_calls(&router, &id, "ok").await, 1, "{lang}");
         }
         "transform" => {
             let answer = post_json(router.addr, "/stamped", r#"{"id": "t-1", "device": "d"}"#).await;

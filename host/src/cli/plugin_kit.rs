@@ -6,7 +6,7 @@
 use super::plugin_test::{TestCase, parse_settings, run_case};
 use crate::plugin::{PluginKind, Runtime};
 use anyhow::Context;
-use router_plugin_kit::manifest::{Project, drifted};
+use router_plugin_kit::manifest::Project;
 use router_plugin_kit::{Kind, Lang};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -245,10 +245,7 @@ pub async fn plugin_test_command(args: &TestArgs) -> anyhow::Result<bool> {
 fn stale(resolved: &Resolved) -> Option<(Project, String)> {
     let project = match &resolved.project {
         Some(p) => p.clone(),
-        None => {
-            drifted(&resolved.case.plugin)?;
-            Project::find(resolved.case.plugin.parent()?).ok()?
-        }
+        None => Project::of_component(&resolved.case.plugin)?,
     };
     let why = project.stale()?;
     Some((project, why))
@@ -322,12 +319,10 @@ fn differences(wanted: &Value, got: &Value, at: &str) -> Vec<String> {
 /// Modification times of everything a run depends on.
 fn fingerprint(resolved: &Resolved) -> Vec<Option<std::time::SystemTime>> {
     let mut files = vec![resolved.case.plugin.clone(), resolved.case.input.clone()];
-    let project = resolved.project.clone().or_else(|| {
-        let dir = resolved.case.plugin.parent()?;
-        Project::find(dir)
-            .ok()
-            .filter(|p| std::fs::canonicalize(&p.output).ok() == std::fs::canonicalize(&resolved.case.plugin).ok())
-    });
+    let project = resolved
+        .project
+        .clone()
+        .or_else(|| Project::of_component(&resolved.case.plugin));
     if let Some(project) = project {
         files.extend(project.sources());
         files.push(project.dir.join("settings.toml"));
@@ -341,6 +336,7 @@ fn fingerprint(resolved: &Resolved) -> Vec<Option<std::time::SystemTime>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use router_plugin_kit::manifest::drifted;
 
     #[test]
     fn the_config_form_takes_its_one_argument_as_the_input() {

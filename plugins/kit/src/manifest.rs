@@ -180,7 +180,15 @@ impl Project {
 /// built: why. The router and `check` warn with it (they load what is there); `plugin test`
 /// rebuilds.
 pub fn drifted(component: &Path) -> Option<String> {
-    let project = Project::find(component.parent()?).ok()?;
-    let same = std::fs::canonicalize(&project.output).ok()? == std::fs::canonicalize(component).ok()?;
-    if same { project.stale() } else { None }
+    Project::of_component(component)?.stale()
+}
+
+impl Project {
+    /// The project whose output `component` is (found from the component's folder up), if
+    /// any: a path in router.toml or on the command line may name a project's build.
+    pub fn of_component(component: &Path) -> Option<Project> {
+        let project = Project::find(component.parent()?).ok()?;
+        let same = std::fs::canonicalize(&project.output).ok()? == std::fs::canonicalize(component).ok()?;
+        same.then_some(project)
+    }
 }

@@ -148,25 +148,16 @@ pub fn typescript(kind: Kind) -> anyhow::Result<[(&'static str, String); 2]> {
             );
         } else {
             // `instant` is the host's own type; other interfaces `use` it from there.
-            let body = if iname == "host" {
-                body
-            } else {
-                body.replace(
+            let mut declarations = body + &funcs;
+            if iname != "host" {
+                declarations = declarations.replace(
                     ": Instant",
                     &format!(": import('router:plugin/host@{version}').Instant"),
-                )
-            };
-            let funcs = if iname == "host" {
-                funcs
-            } else {
-                funcs.replace(
-                    ": Instant",
-                    &format!(": import('router:plugin/host@{version}').Instant"),
-                )
-            };
+                );
+            }
             let _ = writeln!(
                 ambient,
-                "/** `import {{ … }} from 'router:plugin/{iname}@{version}'`. */\ndeclare module 'router:plugin/{iname}@{version}' {{\n{body}{funcs}}}\n",
+                "/** `import {{ … }} from 'router:plugin/{iname}@{version}'`. */\ndeclare module 'router:plugin/{iname}@{version}' {{\n{declarations}}}\n",
             );
         }
     }

@@ -4,7 +4,7 @@
 //! running router, and a failure whose message reaches the quarantine entry — each by editing
 //! the project as an author would and letting `plugin test` rebuild it.
 
-use super::{compile_cache, router_config, shared_data};
+use super::{compile_cache, filter_calls, router_config, shared_data};
 use router_tests::{TestRouter, post_json};
 use std::path::Path;
 
@@ -63,17 +63,8 @@ pub(super) async fn failure_reaches_quarantine(dir: &Path, lang: &str, edit: (&s
         .is_some(),
         "{lang}: the edit is seen"
     );
-    let args = switchyard::cli::TestArgs {
-        project: Some(dir.to_path_buf()),
-        cache: Some(compile_cache(dir)),
-        target_dir: Some(dir.parent().expect("root").join("target")),
-        ..Default::default()
-    };
-    let failed = switchyard::cli::plugin_test_command(&args).await;
-    assert!(
-        failed.as_ref().is_err_and(|e| format!("{e:#}").contains(message)),
-        "{lang}: plugin test rebuilt and ran the edited source: {failed:?}"
-    );
+    let failed = plugin_test_fails(dir, "plugin test rebuilt and ran the edited source").await;
+    assert!(failed.contains(message), "{lang}: {failed}");
     let router = TestRouter::start(&router_config(dir, "filter")).await;
     let answer = post_json(router.addr, "/filtered", r#"{"id": "boom", "device": "d"}"#).await;
     assert_eq!(answer.status, 500, "{lang}: {}", answer.text());
@@ -88,6 +79,20 @@ pub(super) async fn failure_reaches_quarantine(dir: &Path, lang: &str, edit: (&s
     assert_eq!(entry.status, 500, "{lang}");
     assert!(entry.reason.contains(message), "{lang}: {}", entry.reason);
     router.stop().await;
+}
+
+/// A plain `plugin test` in the project (which rebuilds an edited, stale component first),
+/// expected to fail (`why`); its error with causes. Rust projects of a test share one target
+/// dir, as in the guide flow.
+async fn plugin_test_fails(dir: &Path, why: &str) -> String {
+    let args = switchyard::cli::TestArgs {
+        project: Some(dir.to_path_buf()),
+        cache: Some(compile_cache(dir)),
+        target_dir: Some(dir.parent().expect("root").join("target")),
+        ..Default::default()
+    };
+    let failed = switchyard::cli::plugin_test_command(&args).await;
+    format!("{:#}", failed.as_ref().expect_err(why))
 }
 
 /// A syntax error stops `plugin build` with the author's file, line and column (checked
@@ -117,13 +122,7 @@ pub(super) async fn out_of_memory_names_the_cap(dir: &Path, file: &str, anchor: 
     let source = std::fs::read_to_string(&path).expect("source");
     assert!(source.contains(anchor), "{file}: the template changed");
     std::fs::write(&path, source.replacen(anchor, &format!("{anchor}{insert}"), 1)).expect("edit");
-    let args = switchyard::cli::TestArgs {
-        project: Some(dir.to_path_buf()),
-        cache: Some(compile_cache(dir)),
-        ..Default::default()
-    };
-    let failed = switchyard::cli::plugin_test_command(&args).await;
-    let message = format!("{:#}", failed.as_ref().expect_err("over the cap"));
+    let message = plugin_test_fails(dir, "over the cap").await;
     assert!(
         message.contains(&format!(
             "exceeded its memory limit of {} bytes (`max_memory_bytes`",
@@ -145,13 +144,7 @@ pub(super) async fn wrong_return_type_is_named(dir: &Path) {
     let mut edited = source.clone();
     edited.replace_range(at..at + "return types.Verdict_Keep()".len(), "return \"keep\"");
     std::fs::write(&app, edited).expect("edit");
-    let args = switchyard::cli::TestArgs {
-        project: Some(dir.to_path_buf()),
-        cache: Some(compile_cache(dir)),
-        ..Default::default()
-    };
-    let failed = switchyard::cli::plugin_test_command(&args).await;
-    let message = format!("{:#}", failed.as_ref().expect_err("a wrong return type fails"));
+    let message = plugin_test_fails(dir, "a wrong return type fails").await;
     assert!(
         message.contains("FilterApi.filter returned str 'keep', but is declared to return Verdict_Keep | Verdict_Drop"),
         "{message}"
@@ -230,17 +223,10 @@ pub(super) async fn watch_hot_swaps_into_a_running_router(dir: &Path) {
     assert!(outcome == "applied" || outcome == "unchanged", "{}", answer.text());
     let answer = post_json(router.addr, "/filtered", r#"{"id": "w-1", "device": "d"}"#).await;
     assert_eq!(answer.status, 200, "{}", answer.text());
-    let metrics = router_tests::get(router.addr, "/metrics")
-        .await
-        .expect("metrics")
-        .text();
     assert_eq!(
-        router_tests::metric_value(
-            &metrics,
-            &format!("switchyard_plugin_calls_total{{plugin=\"{id}\",call=\"filter\",outcome=\"drop\"}}")
-        ),
+        filter_calls(&router, &id, "drop").await,
         1,
-        "the router runs the rebuilt rule: {metrics}"
+        "the router runs the rebuilt rule"
     );
     let _ = child.kill();
     let _ = child.wait();
