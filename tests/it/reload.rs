@@ -375,3 +375,38 @@ async fn a_rebuilt_plugin_is_picked_up_by_the_watcher() {
     assert_eq!(vendor_of_next_event(&router, "after").await, "json");
     router.stop().await;
 }
+
+/// The watched directories also hold files nobody asked about (here: a log written every
+/// 50 ms, faster than the watcher's quiet period): their writes must not postpone a reload
+/// of the file that did change.
+#[tokio::test]
+async fn steady_writes_to_other_files_do_not_starve_a_reload() {
+    let router = start("first").await;
+    let noise = router.config_path().with_file_name("noise.log");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                std::fs::write(&noise, n.to_string()).expect("noise");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    // Let the noise run first, so the watcher is already seeing it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = router.status().await;
+    router.write_config(&config("second"));
+    let outcome = router.wait_reload(&before).await;
+    stop.store(true, Ordering::Relaxed);
+    writer.join().expect("noise writer");
+    assert_eq!(
+        (outcome["outcome"].as_str(), outcome["trigger"].as_str()),
+        (Some("applied"), Some("watcher")),
+        "{outcome}"
+    );
+    assert_eq!(vendor_of_next_event(&router, "1").await, "second");
+    router.stop().await;
+}

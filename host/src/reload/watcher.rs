@@ -9,7 +9,7 @@ use notify::{RecursiveMode, Watcher as _};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// Quiet time after the last change before a reload is requested: a build writing several
@@ -108,17 +108,25 @@ impl Watcher {
                                         .any(|f| f.file_name() == p.file_name() && f.parent() == p.parent())
                             })
                     };
+                    // The quiet period counts from the last *relevant* event: the watched
+                    // directories also hold files nobody asked about (a data dir's WAL, a build's
+                    // other outputs) whose steady writes must not postpone the reload forever.
+                    let mut quiet_from = changed.then(Instant::now);
                     loop {
                         // Dropping the `Watcher` closes the channel: stop.
                         if !matches!(stop_rx.try_recv(), Err(std::sync::mpsc::TryRecvError::Empty)) {
                             return;
                         }
-                        let timeout = if changed { DEBOUNCE } else { Duration::from_millis(250) };
+                        let timeout = match quiet_from {
+                            Some(at) => match DEBOUNCE.checked_sub(at.elapsed()) {
+                                Some(left) if !left.is_zero() => left,
+                                _ => break,
+                            },
+                            None => Duration::from_millis(250),
+                        };
                         match event_rx.recv_timeout(timeout) {
-                            Ok(Ok(event)) if relevant(&event) => changed = true,
-                            Ok(_) => {}
-                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if changed => break,
-                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                            Ok(Ok(event)) if relevant(&event) => quiet_from = Some(Instant::now()),
+                            Ok(_) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
                         }
                     }
