@@ -12,7 +12,7 @@
 # SWITCHYARD_PERFMAP=1). Built-in and target/plugins components are stripped, so they show as
 # `wasm[0]::function[N]`; for names, build one with its name section and point PLUGINS at it:
 #   CARGO_PROFILE_PLUGIN_STRIP=false cargo xtask plugins --out /tmp/named --only normalize-findface
-#   PLUGINS=/tmp/named bash scripts/profile.sh
+#   PLUGINS=/tmp/named bash scripts/profile.sh        # warm, as the built-in; REUSE=fresh for page faults
 #
 # Needs perf (Debian linux-perf; only the cpu-clock software event, so it works in VMs), wrk,
 # python3, and `make build plugins` first (the built-in normalizer, as router.toml uses it,
@@ -77,7 +77,7 @@ dedup_window_secs = 0
 min_free_bytes = 0
 
 [plugins.normalize-findface]
-$(if [ -n "$PLUGINS" ]; then printf 'path = "%s/normalize-findface.wasm"\nkind = "normalizer"' "$PLUGINS"; else echo 'builtin = "normalize-findface"'; fi)
+$(if [ -n "$PLUGINS" ]; then printf 'path = "%s/normalize-findface.wasm"\nkind = "normalizer"\nreuse = "%s"' "$PLUGINS" "${REUSE:-warm}"; else echo 'builtin = "normalize-findface"'; fi)
 
 [[sources]]
 id = "findface"

@@ -7,13 +7,14 @@ use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 
 /// The Rust guest SDK's sources, vendored into Rust projects (`vendor/router-plugin-sdk`).
-const SDK_SOURCES: [(&str, &str); 18] = [
+const SDK_SOURCES: [(&str, &str); 19] = [
     ("lib.rs", include_str!("../../sdk/src/lib.rs")),
     ("base64.rs", include_str!("../../sdk/src/base64.rs")),
     ("event.rs", include_str!("../../sdk/src/event.rs")),
     ("json.rs", include_str!("../../sdk/src/json.rs")),
     ("lazy/mod.rs", include_str!("../../sdk/src/lazy/mod.rs")),
     ("lazy/de.rs", include_str!("../../sdk/src/lazy/de.rs")),
+    ("lazy/find.rs", include_str!("../../sdk/src/lazy/find.rs")),
     ("lazy/text.rs", include_str!("../../sdk/src/lazy/text.rs")),
     ("lazy/tests.rs", include_str!("../../sdk/src/lazy/tests.rs")),
     ("media.rs", include_str!("../../sdk/src/media.rs")),

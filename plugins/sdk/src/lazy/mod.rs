@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 
 mod de;
+mod find;
 mod text;
 
 use text::{copy_compact, push_key, skip_ws, split_array, string_end, value_end};
@@ -46,6 +47,8 @@ pub struct Object<'a> {
 
 struct Member<'a> {
     key: Cow<'a, str>,
+    /// [`tag`] of `key`: lookups compare this word first.
+    tag: u64,
     node: Node<'a>,
     /// Read out of the object (or never there: a put-back placeholder).
     taken: bool,
@@ -96,19 +99,31 @@ fn parse(raw: &str) -> Value {
     serde_json::from_str(raw).unwrap_or(Value::Null)
 }
 
-/// Key equality that settles most mismatches on the length and first byte: members are
-/// looked up by a linear scan, and in a guest a full compare is a call to a byte loop.
-fn same(key: &str, wanted: &str) -> bool {
-    key.len() == wanted.len() && key.as_bytes().first() == wanted.as_bytes().first() && key == wanted
+/// A member name's first seven bytes and its length in one word. Members are looked up by a
+/// linear scan; comparing one word settles nearly every mismatch, where comparing strings
+/// would be a call to a byte loop per member in a guest.
+fn tag(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let mut word = [0u8; 8];
+    let n = bytes.len().min(7);
+    word[..n].copy_from_slice(&bytes[..n]);
+    word[7] = u8::try_from(bytes.len()).unwrap_or(u8::MAX);
+    u64::from_le_bytes(word)
 }
 
 /// `first.rest` of a dotted path (empty segments skipped, as `json::get` does).
 fn split(path: &str) -> (&str, &str) {
-    let path = path.trim_start_matches('.');
-    match path.split_once('.') {
-        Some((first, rest)) => (first, rest.trim_start_matches('.')),
+    // A byte search, not `split_once('.')`: a char pattern's searcher is a call and a
+    // setup per path, on every member read.
+    let path = skip_dots(path);
+    match path.bytes().position(|b| b == b'.') {
+        Some(dot) => (&path[..dot], skip_dots(&path[dot + 1..])),
         None => (path, ""),
     }
+}
+
+fn skip_dots(path: &str) -> &str {
+    &path[path.bytes().take_while(|&b| b == b'.').count()..]
 }
 
 impl<'a> Object<'a> {
@@ -118,6 +133,7 @@ impl<'a> Object<'a> {
             members: map
                 .into_iter()
                 .map(|(key, value)| Member {
+                    tag: tag(&key),
                     key: Cow::Owned(key),
                     node: Node::Tree(value),
                     taken: false,
@@ -158,8 +174,20 @@ impl<'a> Object<'a> {
         Object { members }
     }
 
+    /// Where the member `key` is, unless taken.
+    fn position(&self, key: &str) -> Option<usize> {
+        let wanted = tag(key);
+        self.members
+            .iter()
+            .position(|m| !m.taken && m.tag == wanted && *m.key == *key)
+    }
+
     fn live(&self, key: &str) -> Option<&Member<'a>> {
-        self.members.iter().find(|m| !m.taken && same(&m.key, key))
+        self.position(key).map(|i| &self.members[i])
+    }
+
+    fn live_mut(&mut self, key: &str) -> Option<&mut Member<'a>> {
+        self.position(key).map(|i| &mut self.members[i])
     }
 
     /// Whether the object has a member `key` (null or not).
@@ -202,7 +230,7 @@ impl<'a> Object<'a> {
     /// returned too), then drops objects the removal left empty.
     pub(crate) fn take(&mut self, path: &str) -> Option<Value> {
         let (first, rest) = split(path);
-        let member = self.members.iter_mut().find(|m| !m.taken && same(&m.key, first))?;
+        let member = self.live_mut(first)?;
         if rest.is_empty() {
             member.taken = true;
             return Some(member.node.take_value());
@@ -221,7 +249,7 @@ impl<'a> Object<'a> {
             return None;
         }
         let (first, rest) = split(path);
-        let member = self.members.iter_mut().find(|m| !m.taken && same(&m.key, first))?;
+        let member = self.live_mut(first)?;
         if !rest.is_empty() {
             member.node.open();
             let Node::Object(object, snapshot) = &mut member.node else {
@@ -301,7 +329,7 @@ impl<'a> Object<'a> {
     /// Takes the member at `path` without parsing it.
     pub(crate) fn take_node(&mut self, path: &str) {
         let (first, rest) = split(path);
-        let Some(member) = self.members.iter_mut().find(|m| !m.taken && same(&m.key, first)) else {
+        let Some(member) = self.live_mut(first) else {
             return;
         };
         if rest.is_empty() {
@@ -329,6 +357,7 @@ impl<'a> Object<'a> {
             Some(i) => i,
             None => {
                 self.members.push(Member {
+                    tag: tag(first),
                     key: Cow::Owned(first.to_string()),
                     node: Node::Tree(Value::Null),
                     taken: true,
@@ -470,6 +499,7 @@ impl<'a> Node<'a> {
 
 fn raw_member<'a>(key: Cow<'a, str>, raw: &'a str) -> Member<'a> {
     Member {
+        tag: tag(&key),
         key,
         node: Node::Raw {
             raw,

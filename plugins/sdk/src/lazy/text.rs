@@ -1,6 +1,7 @@
 //! Byte-level walks over JSON text the body scan already validated: where a value or string
 //! ends, whitespace, and the compact copy that becomes the extras.
 
+use super::find::{below, bracket, eq, find};
 use super::{Element, Object};
 use serde_json::Value;
 
@@ -22,14 +23,12 @@ pub(super) fn copy_compact(raw: &str, out: &mut String) {
     let bytes = raw.as_bytes();
     out.reserve(bytes.len());
     let (mut i, mut run) = (0, 0);
-    while i < bytes.len() {
-        match bytes[i] {
-            b' ' | b'\n' | b'\r' | b'\t' => {
-                out.push_str(&raw[run..i]);
-                i = skip_ws(bytes, i);
-                run = i;
-            }
-            b'"' => {
+    loop {
+        // Outside strings, valid JSON has no byte below 0x21 but whitespace.
+        i = find(bytes, i, |w| below(w, 0x21) | eq(w, b'"'), |b| b < 0x21 || b == b'"');
+        match bytes.get(i) {
+            None => break,
+            Some(b'"') => {
                 let (end, suspect) = string_end(bytes, i);
                 if suspect {
                     let text = &raw[i..end];
@@ -45,7 +44,11 @@ pub(super) fn copy_compact(raw: &str, out: &mut String) {
                 }
                 i = end;
             }
-            _ => i += 1,
+            Some(_) => {
+                out.push_str(&raw[run..i]);
+                i = skip_ws(bytes, i);
+                run = i;
+            }
         }
     }
     out.push_str(&raw[run..]);
@@ -57,21 +60,26 @@ pub(super) fn copy_compact(raw: &str, out: &mut String) {
 pub(super) fn string_end(bytes: &[u8], start: usize) -> (usize, bool) {
     let mut i = start + 1;
     let mut suspect = false;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => {
+    loop {
+        i = find(
+            bytes,
+            i,
+            |w| eq(w, b'"') | eq(w, b'\\') | eq(w, b':'),
+            |b| matches!(b, b'"' | b'\\' | b':'),
+        );
+        match bytes.get(i) {
+            None => return (bytes.len(), suspect),
+            Some(b'"') => return (i + 1, suspect),
+            Some(b'\\') => {
                 suspect = true;
                 i += 2;
             }
-            b'"' => return (i + 1, suspect),
-            b':' => {
+            Some(_) => {
                 suspect |= bytes.get(i + 1) == Some(&b'/');
                 i += 1;
             }
-            _ => i += 1,
         }
     }
-    (bytes.len(), suspect)
 }
 
 /// Splits valid raw array text into its elements, objects split into members.
@@ -107,29 +115,42 @@ pub(super) fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
 
 /// The index just past the valid JSON value starting at `start`.
 pub(super) fn value_end(bytes: &[u8], start: usize) -> usize {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i = string_end(bytes, i).0;
-                if depth == 0 {
-                    return i;
+    match bytes.get(start) {
+        Some(b'"') => string_end(bytes, start).0,
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut i = start;
+            loop {
+                i = find(
+                    bytes,
+                    i,
+                    |w| eq(w, b'"') | bracket(w),
+                    |b| matches!(b, b'"' | b'{' | b'}' | b'[' | b']'),
+                );
+                match bytes.get(i) {
+                    None => return bytes.len(),
+                    Some(b'"') => {
+                        i = string_end(bytes, i).0;
+                        continue;
+                    }
+                    Some(b'{' | b'[') => depth += 1,
+                    Some(_) => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
                 }
-                continue;
+                i += 1;
             }
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' if depth == 0 => return i,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
-            b',' | b' ' | b'\n' | b'\r' | b'\t' if depth == 0 => return i,
-            _ => {}
         }
-        i += 1;
+        // A number or a literal: a few bytes.
+        _ => {
+            let mut i = start;
+            while i < bytes.len() && !matches!(bytes[i], b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                i += 1;
+            }
+            i
+        }
     }
-    i
 }
