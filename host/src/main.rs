@@ -241,8 +241,29 @@ async fn plugin(command: PluginCommand) -> anyhow::Result<ExitCode> {
             print!("{}", switchyard::cli::plugin_cache(&dir, prune.map(|mib| mib << 20)));
             Ok(ExitCode::SUCCESS)
         }
-        PluginCommand::Inspect { plugin } => {
-            print!("{}", switchyard::cli::plugin_inspect(&plugin)?);
+        PluginCommand::Inspect {
+            plugin,
+            config,
+            plugin_id,
+        } => {
+            let config = config.as_deref().zip(plugin_id.as_deref());
+            print!("{}", switchyard::cli::plugin_inspect(plugin.as_deref(), config)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginCommand::Keygen { name, dir } => {
+            print!("{}", switchyard::cli::plugin_keygen(&name, dir.as_deref())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginCommand::Sign {
+            component,
+            key,
+            claims,
+            out,
+        } => {
+            print!(
+                "{}",
+                switchyard::cli::plugin_sign(&component, &key, claims.as_deref(), out.as_deref())?
+            );
             Ok(ExitCode::SUCCESS)
         }
         PluginCommand::Test {

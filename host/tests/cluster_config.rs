@@ -107,6 +107,54 @@ async fn a_config_published_once_reaches_every_node_and_a_broken_one_is_refused_
         "delivered after the publish"
     );
 
+    // A signed plugin and the key that signed it, trusted from a file: publish carries both,
+    // and every node verifies the signature against that key.
+    let text = std::fs::read_to_string(&config).expect("config");
+    let plugin_line = text
+        .lines()
+        .find(|l| l.starts_with("path = "))
+        .expect("plugin path")
+        .to_string();
+    let original = plugin_line.trim_start_matches("path = ").trim_matches('"').to_string();
+    let dir = operator.path();
+    let run = |args: &[&str]| {
+        let out = bin().args(args).current_dir(dir).output().expect("switchyard");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["plugin", "keygen", "acme"]);
+    run(&[
+        "plugin",
+        "sign",
+        &original,
+        "--key",
+        "acme.pem",
+        "--claims",
+        "version=2.0.0",
+        "-o",
+        "signed.wasm",
+    ]);
+    std::fs::write(
+        &config,
+        text.replace(&plugin_line, "path = \"signed.wasm\"")
+            + "\n[trust]\nrequire_signature = true\nkeys = [{ id = \"acme\", public_key_file = \"acme.pub\" }]\n",
+    )
+    .expect("edit");
+    let signed = publish(&config);
+    assert_eq!(signed["files"], 2, "the plugin and the key file: {signed}");
+    for node in &nodes {
+        let status = wait_status(node.port, "the signed release applied", |s| {
+            s["config_sha256"] == signed["config_sha256"]
+        })
+        .await;
+        let plugin = &status["plugins"][0];
+        assert_eq!(plugin["signer"]["trusted_as"], "acme", "{status}");
+        assert_eq!(plugin["signer"]["claims"]["version"], "2.0.0", "{status}");
+    }
+
     // A broken plugin is published (publish only compiles): every node refuses it, keeps
     // the second release running, and says so in the cluster's status.
     let broken = operator.path().join("broken.wasm");
@@ -129,8 +177,8 @@ async fn a_config_published_once_reaches_every_node_and_a_broken_one_is_refused_
         })
         .await;
         assert_eq!(
-            status["config_sha256"], second["config_sha256"],
-            "kept the second release"
+            status["config_sha256"], signed["config_sha256"],
+            "kept the signed release"
         );
         let (code, _) = try_http(node.port, "POST", "/in", r#"{"id": "still-serving"}"#).expect("post");
         assert_eq!(code, 200);

@@ -274,7 +274,8 @@ async fn bad_settings_fail_check(dir: &Path, kind: &str, lang: &str) {
             && report.contains(&format!("router.toml:{at} (")),
         "{lang} {kind}: {report}"
     );
-    let inspected = switchyard::cli::plugin_inspect(&dir.join(format!("build/{id}.wasm"))).expect("inspect");
+    let inspected =
+        switchyard::cli::plugin_inspect(Some(&dir.join(format!("build/{id}.wasm"))), None).expect("inspect");
     assert!(
         inspected.contains("schema:    settings checked by the router"),
         "{inspected}"

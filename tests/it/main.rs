@@ -22,6 +22,7 @@ mod setup;
 mod storage;
 mod terminal;
 mod tricky;
+mod trust;
 mod upgrade;
 mod vendors;
 mod websocket;

@@ -386,12 +386,12 @@ async fn steady_writes_to_other_files_do_not_starve_a_reload() {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let stop = stop.clone();
-        std::thread::spawn(move || {
+        tokio::spawn(async move {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
-                std::fs::write(&noise, n.to_string()).expect("noise");
-                std::thread::sleep(Duration::from_millis(50));
+                tokio::fs::write(&noise, n.to_string()).await.expect("noise");
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
         })
     };
@@ -401,7 +401,7 @@ async fn steady_writes_to_other_files_do_not_starve_a_reload() {
     router.write_config(&config("second"));
     let outcome = router.wait_reload(&before).await;
     stop.store(true, Ordering::Relaxed);
-    writer.join().expect("noise writer");
+    writer.await.expect("noise writer");
     assert_eq!(
         (outcome["outcome"].as_str(), outcome["trigger"].as_str()),
         (Some("applied"), Some("watcher")),

@@ -214,7 +214,7 @@ async fn a_guest_built_for_another_abi_is_named_with_the_supported_versions() {
         "{text}"
     );
     // `plugin inspect` says the same before anything is loaded.
-    let inspected = switchyard::cli::plugin_inspect(&wasm).expect("inspect");
+    let inspected = switchyard::cli::plugin_inspect(Some(&wasm), None).expect("inspect");
     assert!(inspected.contains("router:plugin@0.2.0 — NOT supported"), "{inspected}");
 }
 

@@ -128,7 +128,10 @@ fn normalizer(vendor: &str) -> Arc<Plugin> {
                 ..PluginLimits::DEFAULT
             },
             &p.settings,
-            switchyard::plugin::Provisions { secrets, roster: None },
+            switchyard::plugin::Provisions {
+                secrets,
+                ..Default::default()
+            },
         )
         .unwrap_or_else(|e| panic!("{e}"));
     let plugin = Arc::new(plugin);

@@ -225,6 +225,7 @@ fn plugins(admin: &Admin) -> Value {
                 "kind": p.kind().as_str(),
                 "path": p.path(),
                 "sha256": p.sha256(),
+                "signer": p.signer(),
                 "calls": summary.calls,
                 "p50_ms": summary.p50_seconds.map(|s| s * 1e3),
                 "p99_ms": summary.p99_seconds.map(|s| s * 1e3),

@@ -118,7 +118,7 @@ pub(crate) async fn status(admin: &Admin) -> serde_json::Value {
     let plugins: Vec<_> = pipeline
         .plugins()
         .iter()
-        .map(|p| json!({ "id": p.id(), "kind": p.kind().as_str(), "sha256": p.sha256(), "path": p.path() }))
+        .map(|p| json!({ "id": p.id(), "kind": p.kind().as_str(), "sha256": p.sha256(), "path": p.path(), "signer": p.signer() }))
         .collect();
     let metrics = admin.router.metrics();
     let (entries, bytes) = pipeline.quarantine().usage();

@@ -310,10 +310,44 @@ pub enum PluginCommand {
         prune: Option<u64>,
     },
     /// Show what a component is: kind, router:plugin version, exports, imports (WASI
-    /// included), whether it checks its settings, size.
+    /// included), whether it checks its settings, size, digest and signature (signer, claims,
+    /// whether it verifies; with --config, whether that router's `[trust]` accepts it).
     Inspect {
-        /// The component (.wasm), or `builtin:<name>`.
-        plugin: PathBuf,
+        /// The component (.wasm), or `builtin:<name>`; default: the one --plugin names in --config.
+        #[arg(required_unless_present = "config")]
+        plugin: Option<PathBuf>,
+        /// Check the signature against this router config's `[trust]` for --plugin.
+        #[arg(long, requires = "plugin_id")]
+        config: Option<PathBuf>,
+        /// The plugin id in --config.
+        #[arg(long = "plugin", id = "plugin_id", requires = "config")]
+        plugin_id: Option<String>,
+    },
+    /// Make an ed25519 key pair for signing plugins: NAME.pem (private, mode 0600, never
+    /// printed) and NAME.pub (the public key routers trust).
+    Keygen {
+        /// The key's name (its file names; a router's `[trust]` id for it by default).
+        name: String,
+        /// Where to write the two files (default: the current directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Sign a component: embeds the signer's public key, the claims, the component's digest
+    /// and the signature in a custom section (`switchyard:signature`); the file stays a valid
+    /// component. Signing again replaces the signature.
+    Sign {
+        /// The component (.wasm).
+        component: PathBuf,
+        /// The private key (PKCS#8 PEM, as `plugin keygen` or `openssl genpkey -algorithm ed25519` writes it).
+        #[arg(long)]
+        key: PathBuf,
+        /// What the signer says: `name=…,version=…,vendor=…,expires=…` (`expires`: an RFC 3339
+        /// instant or a date, the end of that day UTC; routers refuse the component after it).
+        #[arg(long)]
+        claims: Option<String>,
+        /// Write the signed component here (default: replace COMPONENT).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
     /// Run one plugin on an input and print the result as JSON.
     ///

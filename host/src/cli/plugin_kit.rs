@@ -48,11 +48,33 @@ pub fn plugin_build(dir: &Path, target_dir: Option<&Path>) -> anyhow::Result<Pat
     router_plugin_kit::build::build(&project, &options)
 }
 
-/// `plugin inspect FILE`: what the component is.
-pub fn plugin_inspect(path: &Path) -> anyhow::Result<String> {
-    let bytes = crate::plugin::builtin::read(path).with_context(|| format!("reading {}", path.display()))?;
+/// `plugin inspect FILE` (or `--config F --plugin ID`): what the component is, its digest and
+/// its signature — checked against that config's `[trust]` for the plugin when given.
+pub fn plugin_inspect(path: Option<&Path>, config: Option<(&Path, &str)>) -> anyhow::Result<String> {
+    let configured = match config {
+        Some((config, id)) => {
+            let case = TestCase::from_config(config, id, Path::new(""))?;
+            Some((id, case.plugin, case.signature))
+        }
+        None => None,
+    };
+    let path = match (path, &configured) {
+        (Some(path), _) => path.to_path_buf(),
+        (None, Some((_, plugin, _))) => plugin.clone(),
+        (None, None) => anyhow::bail!("name the component, or --config and --plugin"),
+    };
+    let bytes = crate::plugin::builtin::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let report = router_plugin_kit::inspect::inspect(&bytes)?;
-    Ok(format!("file:      {}\n{report}", path.display()))
+    let digest = crate::digest::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let signature = if crate::plugin::builtin::name_of(&path).is_some() {
+        "signature: built into this binary (not checked)\n".to_string()
+    } else {
+        super::plugin_sign::signature_lines(&bytes, configured.as_ref().map(|(id, _, rule)| (*id, rule)))?
+    };
+    Ok(format!(
+        "file:      {}\nsha256:    {digest}\n{report}{signature}",
+        path.display()
+    ))
 }
 
 /// What `plugin test` was asked.

@@ -39,6 +39,8 @@ pub struct TestCase {
     pub limits: PluginLimits,
     /// What a decider sees through `site`.
     pub site: SiteOptions,
+    /// What its signature must satisfy (a config's `[trust]`; none for a bare file).
+    pub signature: crate::plugin::trust::SignatureRule,
 }
 
 impl TestCase {
@@ -54,6 +56,7 @@ impl TestCase {
             source_id: "test".to_string(),
             limits: PluginLimits::DEFAULT,
             site: SiteOptions::default(),
+            signature: Default::default(),
         }
     }
 
@@ -95,6 +98,7 @@ impl TestCase {
                 roster: p.roster.as_ref().map(|r| (r.path.clone(), r.key.clone())),
                 time_zone,
             },
+            signature: p.signature.clone(),
         })
     }
 }
@@ -153,6 +157,7 @@ pub async fn run_case(case: &TestCase, runtime: &Runtime) -> anyhow::Result<Valu
         let provisions = crate::plugin::Provisions {
             secrets: case.secrets.clone(),
             roster: roster.clone().filter(|_| kind == PluginKind::Decider),
+            signature: case.signature.clone(),
         };
         match runtime.load_with(&case.id, &case.plugin, kind, case.limits, &case.settings, provisions) {
             Ok(p) => {

@@ -120,10 +120,10 @@ impl Cluster {
         let mut config = text.clone();
         let mut files = BTreeMap::new();
         let mut uploads = Vec::new();
-        let mut spans = crate::config::plugin_path_spans(&text);
-        // From the end, so earlier ranges stay valid.
-        spans.sort_by_key(|(_, span)| std::cmp::Reverse(span.start));
-        for (id, span) in spans {
+        // Plugin files and trusted key files travel the same way: content-addressed, the
+        // config rewritten to name them (from the end, so earlier ranges stay valid).
+        let mut carried: Vec<Carried> = Vec::new();
+        for (id, span) in crate::config::plugin_path_spans(&text) {
             let plugin = spec
                 .plugins
                 .iter()
@@ -131,8 +131,19 @@ impl Cluster {
                 .ok_or_else(|| anyhow::anyhow!("plugin `{id}` is not in the compiled config"))?;
             let bytes = crate::plugin::builtin::read(&plugin.path)
                 .map_err(|e| anyhow::anyhow!("plugin `{id}`: reading {}: {e}", plugin.path.display()))?;
+            carried.push((id, "wasm", bytes, span));
+        }
+        let base = spec.config_path.parent().unwrap_or(Path::new("."));
+        for (id, written, span) in crate::config::trust_key_file_spans(&text) {
+            let path = base.join(&written);
+            let bytes = std::fs::read(&path)
+                .map_err(|e| anyhow::anyhow!("trust key `{id}`: reading {}: {e}", path.display()))?;
+            carried.push((id, "pub", std::borrow::Cow::Owned(bytes), span));
+        }
+        carried.sort_by_key(|(_, _, _, span)| std::cmp::Reverse(span.start));
+        for (_, extension, bytes, span) in carried {
             let sha = crate::digest::sha256(&bytes);
-            let name = format!("files/{sha}.wasm");
+            let name = format!("files/{sha}.{extension}");
             config.replace_range(span, &format!("\"{name}\""));
             files.insert(name, sha.clone());
             uploads.push((sha, bytes.into_owned()));
@@ -216,6 +227,15 @@ impl Cluster {
         Ok((config, changed))
     }
 }
+
+/// A file a release carries: what names it (for errors), its extension, its bytes and the
+/// span of its path in the config text.
+type Carried = (
+    String,
+    &'static str,
+    std::borrow::Cow<'static, [u8]>,
+    std::ops::Range<usize>,
+);
 
 async fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");

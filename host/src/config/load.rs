@@ -53,6 +53,25 @@ pub fn plugin_path_spans(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
     }
 }
 
+/// Where each `[trust] keys` entry's `public_key_file` is in config text, with the key's id
+/// and the path as written: `switchyard publish` carries those files to the cluster as it
+/// carries plugin files, so every node checks signatures against the same keys.
+pub fn trust_key_file_spans(text: &str) -> Vec<(String, String, std::ops::Range<usize>)> {
+    match raw::parse(text) {
+        Ok((raw, _)) => raw
+            .trust
+            .iter()
+            .flat_map(|t| t.get_ref().keys.iter())
+            .filter_map(|k| {
+                let k = k.get_ref();
+                let file = k.public_key_file.as_ref()?;
+                Some((k.id.get_ref().clone(), file.get_ref().clone(), file.span()))
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// Parses and compiles config text; `path` names it in errors and anchors relative paths.
 pub fn load_str(text: &str, path: &Path) -> Result<RouterSpec, Errors> {
     let (raw, mut problems) = raw::parse(text).map_err(|errs| Errors::new(path, text, errs))?;

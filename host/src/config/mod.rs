@@ -18,11 +18,12 @@ mod server;
 mod sinks;
 mod spec;
 mod spec_io;
+mod trust;
 
 pub use compile::normalize_path;
 pub use ctx::toml_to_json;
 pub use error::{Error, Errors};
-pub use load::{load, load_str, plugin_path_spans};
+pub use load::{load, load_str, plugin_path_spans, trust_key_file_spans};
 pub use router_spec::RouterSpec;
 pub use server::DEFAULT_LISTEN;
 pub use spec::*;

@@ -111,6 +111,7 @@ fn location(cx: &mut Ctx<'_>, id: &str, plugin: &Spanned<RawPlugin>) -> (PathBuf
 }
 
 pub(super) fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
+    let trust = super::trust::trust(cx, raw.trust.as_ref());
     raw.plugins
         .iter()
         .map(|(id, p)| {
@@ -134,6 +135,7 @@ pub(super) fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
                 .collect();
             let rollback = rollback(cx, p.rollback.as_ref());
             let roster = super::decision::roster(cx, p.roster.as_ref(), kind);
+            let signature = trust.rule(cx, p);
             // The first-party plugins keep nothing from one request to the next (no state
             // outside the call but a cache of their own settings), so they run warm unless
             // the operator says otherwise; a plugin from a file is someone else's code and
@@ -147,6 +149,7 @@ pub(super) fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
             );
             PluginSpec {
                 roster,
+                signature,
                 id: id.get_ref().clone(),
                 secrets,
                 rollback,

@@ -42,6 +42,10 @@
 //! ack_wait_secs = 30             # an unacknowledged delivery goes to another router after this
 //! publish_timeout_ms = 5000      # a sender waits at most this for JetStream's ack, else 503
 //!
+//! [trust]                       # who may sign plugins (see config::trust, docs/plugins/distributing.md)
+//! require_signature = false
+//! keys = [{ id = "acme", public_key = "ed25519:…" }]
+//!
 //! [plugins.normalize-json]
 //! path = "target/plugins/normalize-json.wasm"
 //! kind = "normalizer"           # normalizer | filter | transform | decider
@@ -54,6 +58,7 @@
 //! settings = { vendor = "acme" }
 //! secrets = { hmac = { env = "ACME_SECRET" } }   # keys for host.hmac-sha256, never values
 //! rollback = { max_failure_ratio = 0.5, min_calls = 10, window_secs = 300 }   # the default
+//! signers = ["acme"]            # [trust] key ids allowed to sign it (implies a signature)
 //!
 //! [plugins.door-policy]
 //! path = "target/plugins/decide-roster.wasm"
@@ -111,6 +116,7 @@ pub(crate) struct RawConfig {
     pub(crate) server: Option<Spanned<RawServer>>,
     pub(crate) admin: Option<Spanned<RawAdmin>>,
     pub(crate) cluster: Option<Spanned<RawCluster>>,
+    pub(crate) trust: Option<Spanned<super::trust::RawTrust>>,
     pub(crate) plugins: Vec<(Spanned<String>, Spanned<RawPlugin>)>,
     pub(crate) sources: Vec<Spanned<RawSource>>,
     pub(crate) sinks: Vec<(Spanned<String>, Spanned<RawSink>)>,
@@ -210,6 +216,9 @@ pub(crate) struct RawPlugin {
     pub(crate) secrets: Option<BTreeMap<String, Spanned<RawSecret>>>,
     pub(crate) rollback: Option<RawRollback>,
     pub(crate) roster: Option<Spanned<RawRoster>>,
+    /// `[trust] keys` ids allowed to sign it (see `config::trust`).
+    pub(crate) signers: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) require_signature: Option<bool>,
 }
 
 /// A decider's `roster = { path = "roster.csv", key = "person_id" }`.
@@ -447,7 +456,8 @@ pub(crate) struct RawMatch {
     pub(crate) source: Vec<Spanned<String>>,
 }
 
-pub(super) const TOP_LEVEL: &str = "`version`, `server`, `admin`, `cluster`, `plugins`, `sources`, `sinks`, `routes`";
+pub(super) const TOP_LEVEL: &str =
+    "`version`, `server`, `admin`, `cluster`, `trust`, `plugins`, `sources`, `sinks`, `routes`";
 
 fn entity<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, problems: &mut Vec<Problem>) -> Option<Spanned<T>> {
     let span = value.span();
@@ -513,6 +523,7 @@ pub(crate) fn parse(text: &str) -> Result<(RawConfig, Vec<Problem>), Vec<Problem
             "server" => raw.server = entity(value, &mut problems),
             "admin" => raw.admin = entity(value, &mut problems),
             "cluster" => raw.cluster = entity(value, &mut problems),
+            "trust" => raw.trust = entity(value, &mut problems),
             "plugins" => {
                 for (id, v) in table_entries("plugins", value, &mut problems) {
                     match entity(v, &mut problems) {

@@ -235,6 +235,8 @@ pub struct PluginSpec {
     pub rollback: Option<crate::plugin::RollbackPolicy>,
     /// The roster a decider reads (`site.roster-lookup`).
     pub roster: Option<RosterSpec>,
+    /// What its signature must satisfy (`[trust]`, `signers`, `require_signature`).
+    pub signature: crate::plugin::trust::SignatureRule,
 }
 
 /// The lines of a plugin's `settings` in the config file (0: not written there).

@@ -140,6 +140,7 @@ pub(crate) async fn load_plugins(spec: &RouterSpec, runtime: &Runtime) -> (HashM
                     let provisions = crate::plugin::Provisions {
                         secrets: plugin_secrets(&p),
                         roster: plugin_roster(&p)?,
+                        signature: p.signature.clone(),
                     };
                     if let Some(why) = router_plugin_kit::manifest::drifted(&p.path) {
                         tracing::warn!(plugin = %p.id, path = %p.path.display(), "The plugin is older than its sources ({why}); run `switchyard plugin build` in its project.");

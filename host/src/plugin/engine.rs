@@ -145,6 +145,16 @@ impl Runtime {
             reason,
         };
         let bytes = super::builtin::read(path).map_err(|e| load_err(format!("{e}")))?;
+        // Before anything else reads the bytes: a file that fails its signature rule is never
+        // compiled. Built-in plugins are part of this binary and carry no signature.
+        let signer = if super::builtin::name_of(path).is_some() {
+            None
+        } else {
+            provisions
+                .signature
+                .check(&bytes, jiff::Timestamp::now())
+                .map_err(|reason| load_err(format!("signature refused — {reason}")))?
+        };
         // The schema the component carries is checked before anything runs, so a wrong type
         // fails `check` the same way in every language; the plugin gets its defaults filled in.
         let settings = match router_plugin_kit::schema::read(&bytes).map_err(|e| load_err(format!("{e:#}")))? {
@@ -191,6 +201,10 @@ impl Runtime {
             self.inner.engine.clone(),
             self.inner.stats.of(id),
         )
+        .map(|mut plugin| {
+            plugin.signer = signer;
+            plugin
+        })
     }
 
     fn compile(&self, bytes: &[u8], digest: [u8; 32]) -> Result<Component, String> {

@@ -45,6 +45,8 @@ pub struct Plugin {
     pub(super) health: Arc<super::health::Health>,
     /// Idle instances for `Reuse::Warm`.
     pub(super) warm: std::sync::Mutex<Vec<Live>>,
+    /// Who signed this version, when it is signed (see `plugin::trust`).
+    pub(super) signer: Option<super::trust::Signer>,
     /// The bench-only native build of this built-in plugin (see `plugin::native`).
     #[cfg(feature = "native-plugins")]
     pub(super) native: Option<super::native::Normalize>,
@@ -110,6 +112,7 @@ impl Plugin {
             secrets: provisions.secrets,
             roster: provisions.roster,
         });
+        let _ = provisions.signature; // checked by `Runtime::load_with` before compiling
         Ok(Plugin {
             setup: setup_api::GuestIndices::new(&pre).ok(),
             stats,
@@ -123,6 +126,7 @@ impl Plugin {
             exports,
             engine,
             warm: std::sync::Mutex::new(Vec::new()),
+            signer: None,
             #[cfg(feature = "native-plugins")]
             native: path
                 .to_str()
@@ -174,5 +178,10 @@ impl Plugin {
     /// Hex sha256 of the .wasm file.
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// Who signed it, when it is signed.
+    pub fn signer(&self) -> Option<&super::trust::Signer> {
+        self.signer.as_ref()
     }
 }

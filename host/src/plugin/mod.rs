@@ -29,6 +29,7 @@ mod session;
 mod site;
 mod state;
 mod stats;
+pub mod trust;
 mod types;
 
 pub use abi::SUPPORTED_ABI;

@@ -18,6 +18,8 @@ pub struct Provisions {
     pub secrets: Secrets,
     /// The roster behind `site.roster-lookup`.
     pub roster: Option<Arc<crate::decision::Roster>>,
+    /// What its signature must satisfy before it is compiled.
+    pub signature: super::trust::SignatureRule,
 }
 
 /// What the host imports of one plugin need to know.

@@ -14,6 +14,8 @@ pub mod inspect;
 pub mod manifest;
 pub mod scaffold;
 pub mod schema;
+pub mod section;
+pub mod signature;
 pub mod toolchain;
 pub mod typings;
 pub mod wit;

@@ -504,8 +504,20 @@ impl fmt::Display for Schema {
     }
 }
 
-mod section;
-pub use section::{embed, read};
+/// The schema a component carries, if any.
+pub fn read(wasm: &[u8]) -> anyhow::Result<Option<Schema>> {
+    match crate::section::find(wasm, SECTION)? {
+        Some(bytes) => Schema::from_section(bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// `wasm` with `schema` as its settings section (replacing one it had; none for an empty
+/// schema).
+pub fn embed(wasm: &[u8], schema: &Schema) -> anyhow::Result<Vec<u8>> {
+    let payload = (!schema.is_empty()).then(|| schema.to_section());
+    crate::section::replace(wasm, SECTION, payload.as_deref())
+}
 
 #[cfg(test)]
 mod tests;

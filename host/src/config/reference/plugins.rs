@@ -70,6 +70,57 @@ pub(super) static PLUGIN: Table = Table {
             Dflt::None,
             "A decider's roster file (CSV or JSON), read through `site.roster-lookup`; reloaded when it changes.",
         ),
+        Key::opt(
+            "signers",
+            Ty::List(&Ty::Str),
+            Dflt::None,
+            "`[trust] keys` ids allowed to sign this plugin's component; naming any requires a signature by one of them.",
+        ),
+        Key::opt(
+            "require_signature",
+            Ty::Bool,
+            Dflt::Said("`[trust] require_signature`, or `true` when `signers` is given"),
+            "Refuse this plugin's component unless a trusted key signed it (`switchyard plugin sign`). Built-in plugins are part of the binary and never checked.",
+        ),
+    ],
+};
+
+pub(super) static TRUST: Table = Table {
+    path: "trust",
+    about: "Whose plugins run: the keys trusted to sign components (`switchyard plugin keygen`, `plugin sign`) and whether a signature is required. Checked by `check`, at start and on every reload, before a component is compiled; a signed component that was changed, or whose `expires` claim has passed, is always refused. See docs/plugins/distributing.md.",
+    keys: &[
+        Key::opt(
+            "require_signature",
+            Ty::Bool,
+            Dflt::Bool(false),
+            "Every plugin from a file must be signed by one of `keys` (a plugin's own `require_signature` overrides it).",
+        ),
+        Key::opt(
+            "keys",
+            Ty::Array(&TRUST_KEY),
+            Dflt::None,
+            "The trusted public keys, each with the id that `signers` and `/admin/status` name it by.",
+        ),
+    ],
+};
+
+pub(super) static TRUST_KEY: Table = Table {
+    path: "trust.keys",
+    about: "One trusted ed25519 public key: inline or from a file (one of them).",
+    keys: &[
+        Key::req("id", Ty::Str, "The operator's name for the key (a-z, 0-9, `-`, `_`)."),
+        Key::opt(
+            "public_key",
+            Ty::Str,
+            Dflt::None,
+            "`ed25519:<base64>`, as `switchyard plugin keygen` prints it.",
+        ),
+        Key::opt(
+            "public_key_file",
+            Ty::Str,
+            Dflt::None,
+            "A file holding the key (`ed25519:<base64>`, or PEM as `openssl pkey -pubout` writes it), relative to the config's folder; read on every start and reload.",
+        ),
     ],
 };
 

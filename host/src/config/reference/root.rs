@@ -34,6 +34,12 @@ pub static ROOT: Table = Table {
         )
         .restart(),
         Key::opt(
+            "trust",
+            Ty::Table(&plugins::TRUST),
+            Dflt::None,
+            "Whose signed plugins this router runs, and whether plugins must be signed.",
+        ),
+        Key::opt(
             "plugins",
             Ty::Map(&Ty::Table(&plugins::PLUGIN)),
             Dflt::None,

@@ -46,6 +46,16 @@ fn every_raw_table_matches_its_reference_key_for_key() {
         ("RawSecret", serde_fields::<raw::RawSecret>(), &plugins::SECRET),
         ("RawRollback", serde_fields::<raw::RawRollback>(), &plugins::ROLLBACK),
         ("RawRoster", serde_fields::<raw::RawRoster>(), &plugins::ROSTER),
+        (
+            "RawTrust",
+            serde_fields::<crate::config::trust::RawTrust>(),
+            &plugins::TRUST,
+        ),
+        (
+            "RawTrustKey",
+            serde_fields::<crate::config::trust::RawTrustKey>(),
+            &plugins::TRUST_KEY,
+        ),
         ("RawSource", serde_fields::<raw::RawSource>(), &sources::SOURCE),
         ("RawWebsocket", serde_fields::<raw::RawWebsocket>(), &sources::WEBSOCKET),
         ("RawNatsSource", serde_fields::<raw::RawNatsSource>(), &sources::NATS),

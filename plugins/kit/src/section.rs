@@ -1,37 +1,38 @@
-//! The schema's place in a component: a custom section (`switchyard:settings-schema`) among
-//! the component's top-level sections, found and replaced by walking those sections' headers
-//! (nested modules stay inside their section's bytes), so reading it from a 20 MB Python
-//! component costs microseconds.
+//! A component's custom sections (the settings schema, the signature), found and replaced
+//! by walking the component's top-level section headers (nested modules stay inside their
+//! section's bytes), so reading one from a 20 MB Python component costs microseconds.
+//!
+//! A custom section may sit anywhere among a component's sections and changes nothing it
+//! does, so adding or replacing one keeps the component valid.
 
-use super::{SECTION, Schema};
 use anyhow::{Context, bail};
 
-/// The schema a component carries, if any.
-pub fn read(wasm: &[u8]) -> anyhow::Result<Option<Schema>> {
-    match find_section(wasm)? {
-        Some(bytes) => Schema::from_section(bytes).map(Some),
-        None => Ok(None),
-    }
-}
-
-/// `wasm` with `schema` as its settings section (replacing one it had; none for an empty
-/// schema). A custom section may sit anywhere among a component's sections and changes
-/// nothing it does, so appending one keeps the component valid.
-pub fn embed(wasm: &[u8], schema: &Schema) -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(wasm.len() + 256);
-    out.extend_from_slice(wasm.get(..8).context("not a WebAssembly binary")?);
+/// The payload of the top-level custom section `name`, if the component has one.
+pub fn find<'a>(wasm: &'a [u8], name: &str) -> anyhow::Result<Option<&'a [u8]>> {
     for section in sections(wasm)? {
-        let (id, name, whole) = section?;
-        if !(id == 0 && name == Some(SECTION.as_bytes())) {
-            out.extend_from_slice(whole);
+        let (id, found, whole) = section?;
+        if id == 0 && found == Some(name.as_bytes()) {
+            // `whole` is id, size, name length, name, payload: the payload is its tail.
+            let payload_len = payload_len(whole);
+            return Ok(Some(&whole[whole.len() - payload_len..]));
         }
     }
-    if !schema.is_empty() {
-        let payload = schema.to_section();
-        let mut body = Vec::with_capacity(payload.len() + SECTION.len() + 5);
-        leb(&mut body, SECTION.len());
-        body.extend_from_slice(SECTION.as_bytes());
-        body.extend_from_slice(&payload);
+    Ok(None)
+}
+
+/// `wasm` without its custom sections `name`, then with `payload` as the last section of
+/// that name (none when `payload` is `None`).
+pub fn replace(wasm: &[u8], name: &str, payload: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(wasm.len() + payload.map_or(0, <[u8]>::len) + 64);
+    out.extend_from_slice(wasm.get(..8).context("not a WebAssembly binary")?);
+    for whole in without(wasm, name)? {
+        out.extend_from_slice(whole?);
+    }
+    if let Some(payload) = payload {
+        let mut body = Vec::with_capacity(payload.len() + name.len() + 5);
+        leb(&mut body, name.len());
+        body.extend_from_slice(name.as_bytes());
+        body.extend_from_slice(payload);
         out.push(0);
         leb(&mut out, body.len());
         out.extend_from_slice(&body);
@@ -39,19 +40,21 @@ pub fn embed(wasm: &[u8], schema: &Schema) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
-fn find_section(wasm: &[u8]) -> anyhow::Result<Option<&[u8]>> {
-    for section in sections(wasm)? {
-        let (id, name, whole) = section?;
-        if id == 0 && name == Some(SECTION.as_bytes()) {
-            // `whole` is id, size, name length, name, payload: the payload is its tail.
-            let payload_len = section_payload_len(whole);
-            return Ok(Some(&whole[whole.len() - payload_len..]));
-        }
-    }
-    Ok(None)
+/// Every top-level section's bytes but the custom sections `name`, in order (after the
+/// 8-byte header, which the caller adds): what a signature over "the component minus its
+/// signature section" covers, without copying the component.
+pub fn without<'a>(
+    wasm: &'a [u8],
+    name: &'a str,
+) -> anyhow::Result<impl Iterator<Item = anyhow::Result<&'a [u8]>> + 'a> {
+    Ok(sections(wasm)?.filter_map(move |section| match section {
+        Ok((0, Some(found), _)) if found == name.as_bytes() => None,
+        Ok((_, _, whole)) => Some(Ok(whole)),
+        Err(e) => Some(Err(e)),
+    }))
 }
 
-fn section_payload_len(whole: &[u8]) -> usize {
+fn payload_len(whole: &[u8]) -> usize {
     let mut at = 1;
     let (size, _) = read_leb(whole, &mut at).unwrap_or_default();
     let start = at;
