@@ -136,6 +136,15 @@ async fn a_trusted_plugin_runs_and_a_refused_reload_keeps_it_serving() {
     assert_eq!(plugin["signer"]["trusted_as"], "acme", "{status}");
     assert_eq!(plugin["signer"]["claims"]["version"], "1.0.0", "{status}");
     let serving = plugin["sha256"].clone();
+    let metrics = router_tests::get(router.addr, "/metrics")
+        .await
+        .expect("metrics")
+        .text();
+    let info = format!(
+        "switchyard_plugin_info{{plugin=\"n\",sha256={serving},signer=\"acme\",fingerprint={},version=\"1.0.0\"}} 1",
+        plugin["signer"]["fingerprint"]
+    );
+    assert!(metrics.contains(&info), "{info} in:\n{metrics}");
 
     // The refusals' own "acme" is another key than the trusted one: a signature by it is an
     // unknown signer's, like the stranger's.

@@ -75,6 +75,9 @@ pub(crate) async fn handle(admin: &Admin, req: hyper::Request<Incoming>, remote:
         text.push_str(&crate::plugin::render_stats(
             pipeline.plugins().into_iter().map(|p| (p.id(), p.stats())),
         ));
+        text.push_str(&crate::plugin::render_plugin_info(
+            pipeline.plugins().into_iter().map(|p| p.as_ref()),
+        ));
         let mut response = Response::new(Full::new(Bytes::from(text)));
         response.headers_mut().insert(
             hyper::header::CONTENT_TYPE,

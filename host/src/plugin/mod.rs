@@ -42,7 +42,9 @@ pub use instance::Plugin;
 pub use pool::Place;
 pub use session::Session;
 pub use state::{Provisions, Secrets};
-pub use stats::{Outcome as CallOutcome, Stats, Summary as StatsSummary, render as render_stats};
+pub use stats::{
+    Outcome as CallOutcome, Stats, Summary as StatsSummary, render as render_stats, render_info as render_plugin_info,
+};
 pub use types::{
     Filtered, MAX_WARM_USES, Normalized, PluginKind, PluginLimits, Reply, Request, Reuse, Ruling, Verdict,
 };

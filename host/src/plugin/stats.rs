@@ -223,6 +223,35 @@ pub fn render<'a>(plugins: impl Iterator<Item = (&'a str, &'a Stats)>) -> String
     out
 }
 
+/// `switchyard_plugin_info`: one series per loaded plugin naming its version — the file's
+/// sha256 and who signed it (the `[trust]` id, the key's fingerprint, the claimed version; empty
+/// when unsigned) — so dashboards can join it onto the call metrics by `plugin`.
+pub fn render_info<'a>(plugins: impl Iterator<Item = &'a super::Plugin>) -> String {
+    let mut out = String::from(
+        "# HELP switchyard_plugin_info The loaded version of each plugin: file digest and signer.\n\
+         # TYPE switchyard_plugin_info gauge\n",
+    );
+    for p in plugins {
+        let signer = p.signer();
+        let label = |value: Option<&str>| {
+            value
+                .unwrap_or("")
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', " ")
+        };
+        out.push_str(&format!(
+            "switchyard_plugin_info{{plugin=\"{}\",sha256=\"{}\",signer=\"{}\",fingerprint=\"{}\",version=\"{}\"}} 1\n",
+            p.id(),
+            p.sha256(),
+            label(signer.and_then(|s| s.trusted_as.as_deref())),
+            label(signer.map(|s| s.fingerprint.as_str())),
+            label(signer.and_then(|s| s.claims.version.as_deref())),
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
