@@ -36,6 +36,7 @@ pub mod formats;
 pub mod ingest;
 pub mod metrics;
 pub mod nats;
+pub mod oci;
 pub mod outbox;
 pub mod pipeline;
 pub mod plugin;

@@ -250,6 +250,14 @@ async fn plugin(command: PluginCommand) -> anyhow::Result<ExitCode> {
             print!("{}", switchyard::cli::plugin_inspect(plugin.as_deref(), config)?);
             Ok(ExitCode::SUCCESS)
         }
+        PluginCommand::Push { file, reference } => {
+            print!("{}", switchyard::cli::plugin_push(&file, &reference).await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginCommand::Pull { reference, out } => {
+            print!("{}", switchyard::cli::plugin_pull(&reference, out.as_deref()).await?);
+            Ok(ExitCode::SUCCESS)
+        }
         PluginCommand::Keygen { name, dir } => {
             print!("{}", switchyard::cli::plugin_keygen(&name, dir.as_deref())?);
             Ok(ExitCode::SUCCESS)

@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["capture", "quarantine"],
     &["plugin"],
-    &["decision", "dedup", "blobs"],
+    &["decision", "dedup", "blobs", "oci"],
     &[
         "body",
         "clock",

@@ -318,7 +318,19 @@ async fn every_kind(lang: &str) -> (tempfile::TempDir, PathBuf) {
 
 #[tokio::test]
 async fn rust_kit_scaffolds_build_test_load_and_report_panics() {
-    let (_root, filter) = every_kind("rust").await;
+    let (root, filter) = every_kind("rust").await;
+    // The kit's normalizer, as a vendor ships it: signed, pushed to a registry, pulled by
+    // digest by a router that requires signatures.
+    let normalizer = root.path().join("rust-normalizer");
+    let sample: Value =
+        serde_json::from_slice(&std::fs::read(normalizer.join("samples/input.json")).expect("sample")).expect("JSON");
+    crate::registry::from_a_registry(crate::registry::Module {
+        component: &normalizer.join("build/rust-normalizer.wasm"),
+        settings: r#"settings = { vendor = "acme" }"#,
+        body: sample["raw_body"].as_str().expect("raw_body"),
+        events_per_request: 2,
+    })
+    .await;
     watch_hot_swaps_into_a_running_router(&filter).await;
     failure_reaches_quarantine(
         &filter,

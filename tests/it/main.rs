@@ -15,6 +15,7 @@ mod kits;
 mod limits;
 mod pipeline;
 mod plugins;
+mod registry;
 mod reload;
 mod replay;
 mod schema;

@@ -16,6 +16,7 @@ mod image;
 pub mod load;
 pub mod nats;
 pub mod process;
+pub mod registry;
 pub mod targets;
 pub mod tmpfs;
 

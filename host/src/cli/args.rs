@@ -332,6 +332,23 @@ pub enum PluginCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Push a component to an OCI registry (the Wasm OCI artifact layout that `wkg oci`
+    /// reads); prints the reference pinned to the manifest's digest, for router.toml's `source`.
+    Push {
+        /// The component (.wasm), signed or not.
+        file: PathBuf,
+        /// `oci://registry/repository:tag` (plain HTTP for a registry on loopback).
+        reference: String,
+    },
+    /// Pull a component from an OCI registry, checked against the reference's digest when it
+    /// has one.
+    Pull {
+        /// `oci://registry/repository:tag[@sha256:…]`.
+        reference: String,
+        /// Where to write it (default: ./<repository's last part>.wasm).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
     /// Sign a component: embeds the signer's public key, the claims, the component's digest
     /// and the signature in a custom section (`switchyard:signature`); the file stays a valid
     /// component. Signing again replaces the signature.

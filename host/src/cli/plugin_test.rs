@@ -81,8 +81,26 @@ impl TestCase {
                 .filter(|d| d.decider == id)
                 .map(|d| d.time_zone.clone())
         });
+        // A registry module: the file the router would use, from its data dir's cache.
+        let plugin = match &p.source {
+            Some(reference) => {
+                let cache = crate::oci::Cache::new(&spec.server.data_dir);
+                reference
+                    .digest
+                    .clone()
+                    .or_else(|| cache.resolved(reference))
+                    .and_then(|digest| cache.component_of(&digest))
+                    .with_context(|| {
+                        format!(
+                            "plugin `{id}` ({reference}) is not in this router's cache yet: `switchyard check --config {}` fetches it",
+                            config.display()
+                        )
+                    })?
+            }
+            None => p.path.clone(),
+        };
         Ok(TestCase {
-            plugin: p.path.clone(),
+            plugin,
             kind: Some(p.kind),
             id: id.to_string(),
             input: input.to_path_buf(),

@@ -45,6 +45,21 @@ fn location(cx: &mut Ctx<'_>, id: &str, plugin: &Spanned<RawPlugin>) -> (PathBuf
     use crate::plugin::builtin;
     let p = plugin.get_ref();
     let given_kind = p.kind.as_ref().map(|k| *k.get_ref());
+    // A module from a registry: the pipeline fetches it (or takes it from the data dir's
+    // cache) when it is built; until then its "path" is the reference as written.
+    if let Some(source) = &p.source {
+        if p.path.is_some() || p.builtin.is_some() {
+            cx.err("a plugin has one of `path`, `builtin` or `source`", source.span());
+        }
+        let kind = given_kind.unwrap_or_else(|| {
+            cx.err(
+                format!("plugin `{id}` needs `kind` (normalizer | filter | transform | decider)"),
+                plugin.span(),
+            );
+            PluginKind::Normalizer
+        });
+        return (PathBuf::from(source.get_ref()), kind);
+    }
     let named = match (&p.path, &p.builtin) {
         (Some(_), Some(b)) => {
             cx.err("a plugin has `path` or `builtin`, not both", b.span());
@@ -53,7 +68,7 @@ fn location(cx: &mut Ctx<'_>, id: &str, plugin: &Spanned<RawPlugin>) -> (PathBuf
         (None, None) => {
             cx.err(
                 format!(
-                    "plugin `{id}` needs `path` (a .wasm component) or `builtin` (one of {})",
+                    "plugin `{id}` needs `path` (a .wasm component), `source` (oci://…) or `builtin` (one of {})",
                     builtin::FIRST_PARTY
                         .iter()
                         .map(|b| b.name)
@@ -136,6 +151,16 @@ pub(super) fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
             let rollback = rollback(cx, p.rollback.as_ref());
             let roster = super::decision::roster(cx, p.roster.as_ref(), kind);
             let signature = trust.rule(cx, p);
+            let source = p
+                .source
+                .as_ref()
+                .and_then(|s| match s.get_ref().parse::<crate::oci::Reference>() {
+                    Ok(reference) => Some(reference),
+                    Err(e) => {
+                        cx.err(format!("`source`: {e}"), s.span());
+                        None
+                    }
+                });
             // The first-party plugins keep nothing from one request to the next (no state
             // outside the call but a cache of their own settings), so they run warm unless
             // the operator says otherwise; a plugin from a file is someone else's code and
@@ -150,11 +175,18 @@ pub(super) fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
             PluginSpec {
                 roster,
                 signature,
+                source,
                 id: id.get_ref().clone(),
                 secrets,
                 rollback,
                 path: location,
-                path_line: cx.line_of(p.path.as_ref().or(p.builtin.as_ref()).map_or(0, |s| s.span().start)),
+                path_line: cx.line_of(
+                    p.path
+                        .as_ref()
+                        .or(p.builtin.as_ref())
+                        .or(p.source.as_ref())
+                        .map_or(0, |s| s.span().start),
+                ),
                 kind,
                 limits: PluginLimits {
                     timeout_ms,

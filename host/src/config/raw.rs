@@ -60,6 +60,10 @@
 //! rollback = { max_failure_ratio = 0.5, min_calls = 10, window_secs = 300 }   # the default
 //! signers = ["acme"]            # [trust] key ids allowed to sign it (implies a signature)
 //!
+//! [plugins.normalize-acme]       # a vendor's module from an OCI registry (see `oci`)
+//! source = "oci://registry.example/acme/normalize-acme:1.4.0@sha256:…"
+//! kind = "normalizer"
+//!
 //! [plugins.door-policy]
 //! path = "target/plugins/decide-roster.wasm"
 //! kind = "decider"
@@ -206,6 +210,8 @@ pub(crate) struct RawQuarantine {
 pub(crate) struct RawPlugin {
     pub(crate) path: Option<Spanned<String>>,
     pub(crate) builtin: Option<Spanned<String>>,
+    /// `oci://registry/repository:tag@sha256:…` (see `oci`).
+    pub(crate) source: Option<Spanned<String>>,
     pub(crate) kind: Option<Spanned<PluginKind>>,
     pub(crate) timeout_ms: Option<Spanned<i64>>,
     pub(crate) timeout_ms_per_mib: Option<Spanned<i64>>,

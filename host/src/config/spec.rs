@@ -237,6 +237,9 @@ pub struct PluginSpec {
     pub roster: Option<RosterSpec>,
     /// What its signature must satisfy (`[trust]`, `signers`, `require_signature`).
     pub signature: crate::plugin::trust::SignatureRule,
+    /// Where to fetch it from when it comes from a registry (`source`); `path` is then the
+    /// reference as written until the pipeline fetches the file.
+    pub source: Option<crate::oci::Reference>,
 }
 
 /// The lines of a plugin's `settings` in the config file (0: not written there).

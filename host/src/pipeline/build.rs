@@ -131,9 +131,21 @@ fn resolve_auth(source: &SourceSpec) -> Auth {
 pub(crate) async fn load_plugins(spec: &RouterSpec, runtime: &Runtime) -> (HashMap<String, Arc<Plugin>>, Vec<String>) {
     let loads = spec.plugins.iter().map(|p| {
         let runtime = runtime.clone();
-        let p = p.clone();
+        let mut p = p.clone();
         let config = spec.config_path.clone();
+        let data_dir = spec.server.data_dir.clone();
         tokio::spawn(async move {
+            if let Some(reference) = &p.source {
+                // From the data dir's cache when it is there, else pulled and verified.
+                p.path = crate::oci::fetch(reference, &data_dir).await.map_err(|e| {
+                    format!(
+                        "cannot load plugin `{}` from {reference}: {}\n{}",
+                        p.id,
+                        crate::telemetry::one_line(&format!("{e:#}")),
+                        configured_at(&config, &p)
+                    )
+                })?;
+            }
             let loaded = tokio::task::spawn_blocking({
                 let p = p.clone();
                 move || {

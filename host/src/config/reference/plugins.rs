@@ -20,9 +20,15 @@ pub(super) static PLUGIN: Table = Table {
             "A component file (`.wasm`), relative to the config's folder; or `builtin:<name>`.",
         ),
         Key::opt(
+            "source",
+            Ty::Str,
+            Dflt::None,
+            "A module in an OCI registry: `oci://registry/repository:tag@sha256:<manifest digest>` (pin the digest; a tag alone is resolved once, logged and remembered). Fetched into `<data_dir>/oci` and used from there, also offline. Give one of `builtin`, `path`, `source`.",
+        ),
+        Key::opt(
             "kind",
             Ty::Enum(&["normalizer", "filter", "transform", "decider"]),
-            Dflt::Said("the built-in plugin's own; required with `path`"),
+            Dflt::Said("the built-in plugin's own; required with `path` and `source`"),
             "The WIT world it implements: a normalizer turns a request into events, a filter keeps or drops an event, a transform rewrites one, a decider rules on a door.",
         ),
         Key::int(
