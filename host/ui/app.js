@@ -325,9 +325,14 @@ views.plugins = (main) => {
     const r = await api('/plugins');
     if (!r.plugins.length) { body.replaceChildren(empty('No plugins loaded.')); return; }
     const c = (p, k) => p.calls[k] || 0;
-    body.replaceChildren(table(['Plugin', 'Kind', 'Version', 'Calls', 'Drops', 'Errors', 'Traps', 'Timeouts', 'p50', 'p99', 'Rollbacks'],
+    // Who signed the loaded version: the [trust] id it matched (or "unknown key"), its claimed version.
+    const signer = (p) => p.signer
+      ? h('td', { title: p.signer.fingerprint + (p.signer.claims.vendor ? ' · ' + p.signer.claims.vendor : '') },
+        (p.signer.trusted_as || 'unknown key') + (p.signer.claims.version ? ' · ' + p.signer.claims.version : ''))
+      : h('td', { class: 'muted' }, String(p.path).startsWith('builtin:') ? 'built in' : 'unsigned');
+    body.replaceChildren(table(['Plugin', 'Kind', 'Version', 'Signed by', 'Calls', 'Drops', 'Errors', 'Traps', 'Timeouts', 'p50', 'p99', 'Rollbacks'],
       r.plugins.map((p) => h('tr', { 'data-plugin': p.id },
-        h('td', {}, p.id), h('td', {}, p.kind), h('td', { title: p.sha256 }, h('code', {}, short(p.sha256))),
+        h('td', {}, p.id), h('td', {}, p.kind), h('td', { title: p.sha256 }, h('code', {}, short(p.sha256))), signer(p),
         h('td', {}, c(p, 'ok') + c(p, 'drop') + c(p, 'error') + c(p, 'trap') + c(p, 'timeout')),
         h('td', {}, c(p, 'drop')),
         h('td', { class: c(p, 'error') ? 'bad' : '' }, c(p, 'error')),
