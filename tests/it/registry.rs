@@ -228,12 +228,15 @@ pub(crate) async fn from_a_registry(module: Module<'_>) {
     router.stop().await;
 }
 
+/// A vendor's normalizer (FindFace's, as its maker would ship it) on the vendor's own sample.
 #[tokio::test]
 async fn a_signed_module_from_a_registry_runs_and_every_refusal_keeps_the_old_one() {
+    let sample = std::fs::read_to_string(router_tests::samples_dir().join("findface-security4-face-matched.json"))
+        .expect("FindFace sample");
     from_a_registry(Module {
-        component: &plugins_dir().join("normalize-json.wasm"),
-        settings: r#"settings = { vendor = "acme", fields = { vendor_event_id = "id" } }"#,
-        body: r#"{"id": "e-1"}"#,
+        component: &plugins_dir().join("normalize-findface.wasm"),
+        settings: "",
+        body: &sample,
         events_per_request: 1,
     })
     .await;
