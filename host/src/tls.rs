@@ -95,3 +95,20 @@ pub fn client_config(options: &TlsOptions) -> anyhow::Result<rustls::ClientConfi
     }
     Ok(builder.with_root_certificates(roots).with_no_client_auth())
 }
+
+/// An HTTP client connector for `tls`: plain TCP for `http://` URLs, rustls for `https://`
+/// (the URL decides), HTTP/1, with `connect_timeout`.
+pub fn connector(
+    tls: rustls::ClientConfig,
+    connect_timeout: std::time::Duration,
+) -> hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector> {
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.set_connect_timeout(Some(connect_timeout));
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http)
+}

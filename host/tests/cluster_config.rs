@@ -23,6 +23,17 @@ fn publish(config: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("publish JSON")
 }
 
+/// The config's text and its plugin's `path = …` line.
+fn config_and_plugin_line(config: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(config).expect("config");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("path = "))
+        .expect("plugin path")
+        .to_string();
+    (text, line)
+}
+
 /// Polls `node`'s /admin/status until `done` holds for it (at most 20 s).
 async fn wait_status(port: u16, what: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -109,12 +120,7 @@ async fn a_config_published_once_reaches_every_node_and_a_broken_one_is_refused_
 
     // A signed plugin and the key that signed it, trusted from a file: publish carries both,
     // and every node verifies the signature against that key.
-    let text = std::fs::read_to_string(&config).expect("config");
-    let plugin_line = text
-        .lines()
-        .find(|l| l.starts_with("path = "))
-        .expect("plugin path")
-        .to_string();
+    let (text, plugin_line) = config_and_plugin_line(&config);
     let original = plugin_line.trim_start_matches("path = ").trim_matches('"').to_string();
     let dir = operator.path();
     let run = |args: &[&str]| {
@@ -159,12 +165,7 @@ async fn a_config_published_once_reaches_every_node_and_a_broken_one_is_refused_
     // the second release running, and says so in the cluster's status.
     let broken = operator.path().join("broken.wasm");
     std::fs::write(&broken, b"not a component").expect("broken plugin");
-    let text = std::fs::read_to_string(&config).expect("config");
-    let plugin_line = text
-        .lines()
-        .find(|l| l.starts_with("path = "))
-        .expect("plugin path")
-        .to_string();
+    let (text, plugin_line) = config_and_plugin_line(&config);
     std::fs::write(
         &config,
         text.replace(&plugin_line, &format!("path = \"{}\"", broken.display())),

@@ -5,6 +5,7 @@
 //! offline from its cache. The kit's Rust normalizer goes through the same flow
 //! (`kits::rust_kit…`).
 
+use router_tests::config::Config;
 use router_tests::registry::Registry;
 use router_tests::{TestRouter, plugins_dir, post_json, send};
 use std::path::Path;
@@ -42,36 +43,16 @@ async fn push(file: &Path, reference: &str) -> String {
 }
 
 fn config(source: &str, trusted: &str, data: &Path, module: &Module<'_>) -> String {
-    format!(
-        r#"version = 1
-[server]
-dedup_window_secs = 0
-data_dir = "{data}"
-
-[trust]
-require_signature = true
-keys = [{{ id = "acme", public_key = "{trusted}" }}]
-
-[plugins.n]
-source = "{source}"
-kind = "normalizer"
-{settings}
-
-[[sources]]
-id = "in"
-path = "/in"
-normalizer = "n"
-
-[sinks.file]
-type = "file"
-path = "events.jsonl"
-
-[[routes]]
-sinks = ["file"]
-"#,
-        data = data.display(),
-        settings = module.settings,
-    )
+    Config::new()
+        .server("dedup_window_secs = 0")
+        .server(&format!("data_dir = {:?}", data.display().to_string()))
+        .trust("require_signature = true")
+        .trust(&format!(r#"keys = [{{ id = "acme", public_key = "{trusted}" }}]"#))
+        .plugin_from("n", source, "normalizer", &[module.settings])
+        .source("in", "/in", "n", &[])
+        .file_sink("file", "events.jsonl")
+        .route(&["file"])
+        .to_string()
 }
 
 async fn check(dir: &Path, text: &str) -> (String, bool) {

@@ -3,6 +3,7 @@
 //! each refused — by `check`, at start and at hot reload (the running version keeps serving) —
 //! with the plugin, the file and the reason.
 
+use router_tests::config::{Config, JSON_SETTINGS};
 use router_tests::{TestRouter, plugins_dir, post_json, send};
 use std::path::Path;
 
@@ -37,34 +38,15 @@ fn tampered(mut wasm: Vec<u8>) -> Vec<u8> {
 }
 
 fn config(trusted_key: &str) -> String {
-    format!(
-        r#"
-version = 1
-[server]
-dedup_window_secs = 0
-
-[trust]
-require_signature = true
-keys = [{{ id = "acme", public_key = "{trusted_key}" }}]
-
-[plugins.n]
-path = "{{dir}}/n.wasm"
-kind = "normalizer"
-settings = {{ vendor = "acme", fields = {{ vendor_event_id = "id" }} }}
-
-[[sources]]
-id = "in"
-path = "/in"
-normalizer = "n"
-
-[sinks.file]
-type = "file"
-path = "events.jsonl"
-
-[[routes]]
-sinks = ["file"]
-"#
-    )
+    Config::new()
+        .server("dedup_window_secs = 0")
+        .trust("require_signature = true")
+        .trust(&format!(r#"keys = [{{ id = "acme", public_key = "{trusted_key}" }}]"#))
+        .plugin_at("n", Path::new("{dir}/n.wasm"), "normalizer", &[JSON_SETTINGS])
+        .source("in", "/in", "n", &[])
+        .file_sink("file", "events.jsonl")
+        .route(&["file"])
+        .to_string()
 }
 
 /// Every reason to refuse, with the words its message starts with.
@@ -91,11 +73,12 @@ async fn each_refusal_is_named_by_check_and_at_start() {
         let dir = tempfile::tempdir().expect("dir");
         std::fs::write(dir.path().join("n.wasm"), &wasm).expect("plugin");
         let path = dir.path().join("router.toml");
-        std::fs::write(
-            &path,
-            config(&acme_public).replace("{dir}", &dir.path().display().to_string()),
-        )
-        .expect("config");
+        let config = config(&acme_public).replace("{dir}", &dir.path().display().to_string());
+        std::fs::write(&path, &config).expect("config");
+        let plugin_line = 1 + config
+            .lines()
+            .position(|l| l.starts_with("path = "))
+            .expect("the plugin's path");
         // `check`: the plugin, the file, the reason and the config line.
         let (text, ok) = switchyard::cli::check(&path, true).await;
         assert!(!ok, "{reason}: {text}");
@@ -103,7 +86,7 @@ async fn each_refusal_is_named_by_check_and_at_start() {
             text.contains("cannot load plugin `n`")
                 && text.contains("n.wasm")
                 && text.contains(&format!("signature refused — {reason}"))
-                && text.contains("router.toml:11"),
+                && text.contains(&format!("router.toml:{plugin_line}")),
             "{reason}: {text}"
         );
         // Start: the router refuses to run with it.

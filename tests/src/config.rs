@@ -24,6 +24,7 @@ pub const JSON_SETTINGS: &str =
 pub struct Config {
     server: Vec<String>,
     admin: Vec<String>,
+    trust: Vec<String>,
     plugins: Vec<(String, String)>,
     sources: Vec<String>,
     sinks: Vec<String>,
@@ -57,6 +58,20 @@ impl Config {
             append_lines(&mut text, lines);
             self.plugins.push((id.to_string(), text));
         }
+        self
+    }
+
+    /// A line in `[trust]`, e.g. `require_signature = true`.
+    pub fn trust(mut self, line: &str) -> Config {
+        self.trust.push(line.to_string());
+        self
+    }
+
+    /// `[plugins.<id>]` whose component comes from `source` (`oci://…`).
+    pub fn plugin_from(mut self, id: &str, source: &str, kind: &str, lines: &[&str]) -> Config {
+        let mut text = format!("[plugins.{id}]\nsource = \"{source}\"\nkind = \"{kind}\"\n");
+        append_lines(&mut text, lines);
+        self.plugins.push((id.to_string(), text));
         self
     }
 
@@ -180,6 +195,12 @@ impl fmt::Display for Config {
                 writeln!(f, "listen = \"127.0.0.1:0\"")?;
             }
             for line in &self.admin {
+                writeln!(f, "{line}")?;
+            }
+        }
+        if !self.trust.is_empty() {
+            writeln!(f, "\n[trust]")?;
+            for line in &self.trust {
                 writeln!(f, "{line}")?;
             }
         }

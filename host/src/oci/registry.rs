@@ -120,20 +120,12 @@ impl Registry {
     /// A client with the machine's credentials for `registry` and rustls (public roots, plus
     /// `SWITCHYARD_REGISTRY_CA_FILE` for a private registry's CA).
     pub fn new(registry: &str) -> anyhow::Result<Registry> {
-        let mut http = HttpConnector::new();
-        http.set_connect_timeout(Some(Duration::from_secs(10)));
-        http.enforce_http(false);
         let tls = crate::tls::client_config(&crate::tls::TlsOptions {
             ca: std::env::var_os("SWITCHYARD_REGISTRY_CA_FILE").map(Into::into),
             insecure: false,
         })?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
         Ok(Registry {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: Client::builder(TokioExecutor::new()).build(crate::tls::connector(tls, Duration::from_secs(10))),
             credentials: Credentials::for_registry(registry)?,
             authorization: tokio::sync::Mutex::new(None),
         })

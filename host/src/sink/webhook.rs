@@ -44,20 +44,11 @@ impl WebhookSink {
     /// Builds the sink and its HTTP(S) client (public web roots, plus `ca_file` if set), and
     /// reads its signing secret.
     pub fn new(id: &str, spec: &WebhookSpec) -> anyhow::Result<WebhookSink> {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_millis(spec.timeout_ms)));
-        connector.set_nodelay(true);
-        // The URL decides: plain TCP for http://, rustls for https://.
-        connector.enforce_http(false);
         let tls = crate::tls::client_config(&crate::tls::TlsOptions {
             ca: spec.ca_file.clone(),
             insecure: false,
         })?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(connector);
+        let connector = crate::tls::connector(tls, Duration::from_millis(spec.timeout_ms));
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(spec.concurrency)
             .build(connector);
