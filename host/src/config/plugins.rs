@@ -150,7 +150,7 @@ pub(super) fn plugins(cx: &mut Ctx<'_>, raw: &RawConfig) -> Vec<PluginSpec> {
                 .collect();
             let rollback = rollback(cx, p.rollback.as_ref());
             let roster = super::decision::roster(cx, p.roster.as_ref(), kind);
-            let signature = trust.rule(cx, p);
+            let signature = trust.rule(cx, p.signers.as_ref(), p.require_signature);
             let source = p
                 .source
                 .as_ref()

@@ -17,7 +17,6 @@
 //! ```
 
 use super::ctx::Ctx;
-use super::raw::RawPlugin;
 use crate::plugin::trust::{KeySource, SignatureRule, TrustedKey};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -101,8 +100,13 @@ pub(super) fn trust(cx: &mut Ctx<'_>, raw: Option<&Spanned<RawTrust>>) -> Trust 
 impl Trust {
     /// One plugin's rule: its `signers` must be trusted key ids; naming signers requires a
     /// signature unless the plugin says `require_signature = false`.
-    pub(super) fn rule(&self, cx: &mut Ctx<'_>, plugin: &RawPlugin) -> SignatureRule {
-        let signers = plugin.signers.as_ref().map(|signers| {
+    pub(super) fn rule(
+        &self,
+        cx: &mut Ctx<'_>,
+        signers: Option<&Spanned<Vec<Spanned<String>>>>,
+        require_signature: Option<bool>,
+    ) -> SignatureRule {
+        let signers = signers.map(|signers| {
             for s in signers.get_ref() {
                 if !self.declared.contains(s.get_ref()) {
                     let known: Vec<String> = self.declared.iter().map(|id| format!("`{id}`")).collect();
@@ -127,9 +131,7 @@ impl Trust {
                 .collect::<Vec<_>>()
         });
         SignatureRule {
-            required: plugin
-                .require_signature
-                .unwrap_or(self.require_signature || signers.is_some()),
+            required: require_signature.unwrap_or(self.require_signature || signers.is_some()),
             keys: self.keys.clone(),
             signers,
         }
