@@ -35,17 +35,27 @@ pub const QUARANTINE: Format = Format {
 };
 
 /// A release published to the cluster (`switchyard publish`; its `format` member; absent: 1).
+/// A release that uses nothing of version 3 is still written as 2, so nodes of 0.2.0 keep
+/// taking it.
 pub const CLUSTER_RELEASE: Format = Format {
     name: "cluster release",
-    current: 2,
+    current: 3,
     history: &[
         "1 (0.1.0): config text with plugin paths rewritten to files/<sha256>.wasm",
         "2 (0.2.0): the config may name built-in plugins (`builtin = \"…\"`)",
+        "3 (0.3.0): the config may have `[trust]`, plugin `signers` and registry `source`s; trusted key files travel as files/<sha256>.pub",
     ],
 };
 
+/// A component's signature (its `switchyard:signature` section, member `format`).
+pub const PLUGIN_SIGNATURE: Format = Format {
+    name: "plugin signature",
+    current: router_plugin_kit::signature::FORMAT,
+    history: &["1 (0.3.0): ed25519 over the digest of the component without the section, and the claims"],
+};
+
 /// Every format, for `--version` and the docs.
-pub const ALL: &[Format] = &[OUTBOX, QUARANTINE, CLUSTER_RELEASE];
+pub const ALL: &[Format] = &[OUTBOX, QUARANTINE, CLUSTER_RELEASE, PLUGIN_SIGNATURE];
 
 /// What opening a thing of version `found` means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -161,7 +161,16 @@ impl Cluster {
             uploaded += 1;
         }
         let release = Release {
-            format: crate::formats::CLUSTER_RELEASE.current,
+            // Version 3 only when the release needs it: older nodes keep taking the rest.
+            format: if spec
+                .plugins
+                .iter()
+                .any(|p| p.source.is_some() || p.signature.required || !p.signature.keys.is_empty())
+            {
+                crate::formats::CLUSTER_RELEASE.current
+            } else {
+                2
+            },
             config_sha256: crate::digest::sha256(config.as_bytes()),
             config,
             files,

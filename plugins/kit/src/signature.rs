@@ -26,8 +26,8 @@ pub use keys::{PrivateKey, PublicKey};
 /// The custom section's name.
 pub const SECTION: &str = "switchyard:signature";
 
-/// The section's format version.
-const FORMAT: u32 = 1;
+/// The section's format version (the router lists it with its data formats).
+pub const FORMAT: u32 = 1;
 
 /// What the signer says of the component. Every member but `signed_at` is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
