@@ -171,7 +171,25 @@ async fn below_the_disk_budget_requests_get_503_before_the_disk_is_full() {
     let Some(fs) = Tmpfs::mount(16 << 20) else { return };
     let router = TestRouter::start(&config(fs.path(), None, "min_free_bytes = 4194304")).await;
     assert_eq!(post_json(router.addr, "/in", event("a", 10)).await.status, 200);
+    let ready = get(router.addr, "/readyz").await.expect("readyz");
+    assert_eq!((ready.status, ready.json()["status"].as_str()), (200, Some("ready")));
     let ballast = fs.fill_leaving(2 << 20);
+    // Not ready: a load balancer sends new requests elsewhere. The ingest port says why in
+    // a word; the admin port says where.
+    let ready = get(router.addr, "/readyz").await.expect("readyz");
+    assert_eq!(ready.status, 503, "{}", ready.text());
+    assert_eq!(ready.json()["reason"], "storage low", "{}", ready.text());
+    let console = router.console().await;
+    let admin = console.trim_start_matches("http://").parse().expect("console address");
+    let ready = get(admin, "/readyz").await.expect("readyz");
+    assert_eq!(ready.status, 503, "{}", ready.text());
+    assert!(
+        ready.json()["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("server.min_free_bytes")),
+        "{}",
+        ready.text()
+    );
     let answer = post_json(router.addr, "/in", event("b", 10)).await;
     assert_eq!(answer.status, 503, "{}", answer.text());
     assert!(answer.text().contains("low on storage"), "{}", answer.text());
@@ -189,6 +207,7 @@ async fn below_the_disk_budget_requests_get_503_before_the_disk_is_full() {
     assert_eq!(storage["outbox_file_ok"], true);
 
     std::fs::remove_file(&ballast).expect("free");
+    assert_eq!(get(router.addr, "/readyz").await.expect("readyz").status, 200);
     let answer = post_json(router.addr, "/in", event("b", 10)).await;
     assert_eq!(answer.status, 200, "{}", answer.text());
     let metrics = get(router.addr, "/metrics").await.expect("metrics").text();

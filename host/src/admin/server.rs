@@ -114,6 +114,15 @@ async fn handle(admin: Arc<Admin>, req: hyper::Request<Incoming>, remote: Socket
             return response;
         }
         "/healthz" => return json_body(StatusCode::OK, &json!({ "status": "ok" })),
+        "/readyz" => {
+            return match admin.router.readiness() {
+                Ok(()) => json_body(StatusCode::OK, &json!({ "status": "ready" })),
+                Err(reason) => json_body(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &json!({ "status": "not ready", "reason": reason }),
+                ),
+            };
+        }
         "/metrics" | "/admin/status" | "/admin/reload" => {
             return operator::handle(&admin, req, remote).await.map(BodyExt::boxed);
         }

@@ -225,7 +225,7 @@ fn http_path(cx: &mut Ctx<'_>, path: &Spanned<String>, seen: &mut BTreeSet<Strin
             format!("source path `{text}` must start with `/` and hold no query, fragment or spaces"),
             path.span(),
         );
-    } else if ["/healthz"].contains(&text.as_str()) {
+    } else if ["/healthz", "/readyz"].contains(&text.as_str()) {
         cx.err(format!("source path `{text}` is reserved by the router"), path.span());
     }
     let normalized = normalize_path(text);

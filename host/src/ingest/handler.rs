@@ -42,6 +42,17 @@ pub(crate) async fn handle(
     let path = req.uri().path().to_string();
     match path.as_str() {
         "/healthz" => return json(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
+        "/readyz" => {
+            return match edge.router.readiness() {
+                Ok(()) => json(StatusCode::OK, &serde_json::json!({ "status": "ready" })),
+                // Senders reach this port: the reason without paths or sizes (the admin
+                // port's /readyz has them).
+                Err(reason) => json(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &serde_json::json!({ "status": "not ready", "reason": reason.split(':').next() }),
+                ),
+            };
+        }
         "/metrics" | "/admin/status" | "/admin/reload" => {
             if let Some(operator) = edge.operator() {
                 return operator(req, remote).await;

@@ -96,6 +96,20 @@ impl Router {
         self.shutdown.clone()
     }
 
+    /// Whether the router takes new requests (`/readyz`): it serves only once its pipeline
+    /// is built and its queue open, so what is left to say no is draining (shutting down: a
+    /// load balancer should send new requests elsewhere) and storage below the disk budget
+    /// (every request would get 503). `/healthz` says only that the process is alive.
+    pub fn readiness(&self) -> Result<(), String> {
+        if self.shutdown.is_triggered() {
+            return Err("draining: the router is shutting down".into());
+        }
+        self.pipeline()
+            .disk()
+            .check()
+            .map_err(|low| format!("storage low: {low}"))
+    }
+
     /// The reload status.
     pub fn status(&self) -> Status {
         self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
