@@ -21,11 +21,6 @@ pub(crate) struct Module<'a> {
     pub(crate) events_per_request: usize,
 }
 
-fn keygen(dir: &Path, name: &str) -> std::path::PathBuf {
-    switchyard::cli::plugin_keygen(name, Some(dir)).expect("keygen");
-    dir.join(format!("{name}.pem"))
-}
-
 fn sign(dir: &Path, component: &Path, key: &Path, claims: &str, out: &str) -> std::path::PathBuf {
     let out = dir.join(out);
     switchyard::cli::plugin_sign(component, key, Some(claims), Some(&out)).expect("sign");
@@ -64,14 +59,7 @@ async fn check(dir: &Path, text: &str) -> (String, bool) {
 async fn start_fails(dir: &Path, text: &str) -> String {
     let path = dir.join("start.toml");
     std::fs::write(&path, text).expect("config");
-    let spec = switchyard::config::load(&path).expect("the config itself compiles");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let run = switchyard::run(spec, listener, switchyard::Shutdown::new());
-    let failed = tokio::time::timeout(std::time::Duration::from_secs(60), run)
-        .await
-        .expect("a refused plugin stops the start")
-        .expect_err("no start with a refused plugin");
-    format!("{failed:#}")
+    router_tests::start_refused(&path).await
 }
 
 /// The whole flow for one module.
@@ -80,12 +68,8 @@ pub(crate) async fn from_a_registry(module: Module<'_>) {
     let work = tempfile::tempdir().expect("work");
     let dir = work.path();
     let data = dir.join("data");
-    let acme = keygen(dir, "acme");
-    let stranger = keygen(dir, "stranger");
-    let trusted = std::fs::read_to_string(dir.join("acme.pub"))
-        .expect("pub")
-        .trim()
-        .to_string();
+    let (acme, trusted) = crate::trust::keygen(dir, "acme");
+    let (stranger, _) = crate::trust::keygen(dir, "stranger");
 
     let good = sign(
         dir,
@@ -108,12 +92,7 @@ pub(crate) async fn from_a_registry(module: Module<'_>) {
     let serving = status["plugins"][0]["sha256"].clone();
 
     // Each refusal, by check, at start and at reload.
-    let mut tampered = std::fs::read(&good).expect("good");
-    let at = tampered
-        .windows(9)
-        .position(|w| w == b"producers")
-        .expect("a producers section");
-    tampered[at + 8] = b'z';
+    let tampered = crate::trust::tampered(std::fs::read(&good).expect("good"));
     std::fs::write(dir.join("tampered.wasm"), &tampered).expect("tampered");
     let cases = [
         (

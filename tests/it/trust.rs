@@ -8,7 +8,7 @@ use router_tests::{TestRouter, plugins_dir, post_json, send};
 use std::path::Path;
 
 /// A key pair made by `plugin keygen` in `dir`: (private key file, public key text).
-fn keygen(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
+pub(crate) fn keygen(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
     switchyard::cli::plugin_keygen(name, Some(dir)).expect("keygen");
     let public = std::fs::read_to_string(dir.join(format!("{name}.pub"))).expect("public key");
     (dir.join(format!("{name}.pem")), public.trim().to_string())
@@ -28,7 +28,7 @@ fn signed(dir: &Path, key: &Path, claims: &str) -> Vec<u8> {
 }
 
 /// A changed byte outside the signature: the name of the component's `producers` section.
-fn tampered(mut wasm: Vec<u8>) -> Vec<u8> {
+pub(crate) fn tampered(mut wasm: Vec<u8>) -> Vec<u8> {
     let at = wasm
         .windows(9)
         .position(|w| w == b"producers")
@@ -90,14 +90,8 @@ async fn each_refusal_is_named_by_check_and_at_start() {
             "{reason}: {text}"
         );
         // Start: the router refuses to run with it.
-        let spec = switchyard::config::load(&path).expect("the config itself compiles");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let run = switchyard::run(spec, listener, switchyard::shutdown::Shutdown::new());
-        let failed = tokio::time::timeout(std::time::Duration::from_secs(60), run)
-            .await
-            .expect("a refused plugin stops the start")
-            .expect_err("no start with a refused plugin");
-        assert!(format!("{failed:#}").contains(reason), "{reason}: {failed:#}");
+        let failed = router_tests::start_refused(&path).await;
+        assert!(failed.contains(reason), "{reason}: {failed}");
     }
 }
 

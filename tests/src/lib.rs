@@ -220,6 +220,19 @@ impl Drop for TestRouter {
     }
 }
 
+/// Starts a router on the config at `path` and expects the start to fail (a plugin refused,
+/// say); returns the error with its causes.
+pub async fn start_refused(path: &Path) -> String {
+    let spec = switchyard::config::load(path).expect("the config itself compiles");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let run = switchyard::run(spec, listener, Shutdown::new());
+    let failed = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("a refused start ends")
+        .expect_err("the router must not start");
+    format!("{failed:#}")
+}
+
 /// Reads a JSON Lines file.
 pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)

@@ -17,25 +17,7 @@ use std::time::{Duration, Instant};
 /// The `nats-server` executable (installed if missing; once per test process).
 fn executable() -> PathBuf {
     static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PATH.get_or_init(find_or_install).clone()
-}
-
-fn find_or_install() -> PathBuf {
-    let script = crate::workspace().join("scripts/nats-server.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/nats-server.sh");
-    assert!(out.status.success(), "scripts/nats-server.sh failed");
-    let path = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    assert!(!path.is_empty(), "scripts/nats-server.sh printed no path");
-    PathBuf::from(path)
+    PATH.get_or_init(|| crate::process::installed("nats-server.sh")).clone()
 }
 
 /// A running (or stopped) nats-server.

@@ -66,6 +66,25 @@ pub fn plugin_path(name: &str) -> PathBuf {
     crate::plugins_dir().join(format!("{name}.wasm"))
 }
 
+/// The path of a Debian-packaged server the tests start (`scripts/<script>` installs it when
+/// missing and prints where it is).
+pub fn installed(script: &str) -> PathBuf {
+    let out = Command::new("bash")
+        .arg(crate::workspace().join("scripts").join(script))
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("run scripts/{script}: {e}"));
+    assert!(out.status.success(), "scripts/{script} failed");
+    let path = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    assert!(!path.is_empty(), "scripts/{script} printed no path");
+    PathBuf::from(path)
+}
+
 /// A free port on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

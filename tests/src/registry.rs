@@ -9,23 +9,8 @@ use std::time::{Duration, Instant};
 /// The `docker-registry` executable (installed if missing; once per test process).
 fn executable() -> PathBuf {
     static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PATH.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(crate::workspace().join("scripts/docker-registry.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run scripts/docker-registry.sh");
-        assert!(out.status.success(), "scripts/docker-registry.sh failed");
-        let path = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .last()
-            .unwrap_or("")
-            .trim()
-            .to_string();
-        assert!(!path.is_empty(), "scripts/docker-registry.sh printed no path");
-        PathBuf::from(path)
-    })
-    .clone()
+    PATH.get_or_init(|| crate::process::installed("docker-registry.sh"))
+        .clone()
 }
 
 /// A running registry.

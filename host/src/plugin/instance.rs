@@ -112,7 +112,6 @@ impl Plugin {
             secrets: provisions.secrets,
             roster: provisions.roster,
         });
-        let _ = provisions.signature; // checked by `Runtime::load_with` before compiling
         Ok(Plugin {
             setup: setup_api::GuestIndices::new(&pre).ok(),
             stats,
